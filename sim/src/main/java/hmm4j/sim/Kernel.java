@@ -1,0 +1,321 @@
+package hmm4j.sim;
+
+import hmm4j.sim.failure.Failure;
+import hmm4j.sim.failure.Site;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.SplittableRandom;
+import java.util.function.Supplier;
+
+/**
+ * One simulated machine: its runtime, virtual clock, seeded randomness, trace and the state
+ * of its checkers. There is no mutable static state anywhere in hmm4j, so any number of
+ * kernels run at once in one JVM.
+ *
+ * <p>Overview: a kernel is built once ({@link #controlled}, {@link #nativeRuntime} or the
+ * {@link Builder}), gets tasks ({@link #spawnUser}, {@link #spawnKthread}), and is
+ * {@link #run} once. Layers above attach their per-machine state as <em>components</em>
+ * keyed by type ({@link #component(Class, Supplier)}) instead of growing this class:
+ * physical memory, the lifetime sanitizer and lockdep live there. Checks that must hold
+ * once every task is done (leaks, balanced references) register with {@link #atQuiescence}.
+ *
+ * <p>Failures go through {@link #report}: in the controlled runtime the first one stops
+ * the run; in the native runtime they are collected.
+ */
+public final class Kernel {
+
+    /** Default bound on scheduling decisions per controlled run. */
+    public static final long DEFAULT_MAX_STEPS = 200_000;
+    /** Default bound on virtual time per controlled run: one virtual hour. */
+    public static final long DEFAULT_MAX_VIRTUAL_NANOS = 3_600_000_000_000L;
+    /** Default wall-clock bound per run. */
+    public static final long DEFAULT_WALL_TIMEOUT_MILLIS = 20_000;
+
+    private final long seed;
+    private final SplittableRandom random;
+    private final Runtime runtime;
+    private final Trace trace;
+    private final boolean sites;
+    private final Map<Class<?>, Object> components = new LinkedHashMap<>();
+    private final List<Runnable> quiescenceChecks = new ArrayList<>();
+    private final List<Failure> lateFailures = new ArrayList<>();
+    private volatile SyncObserver syncObserver = SyncObserver.NONE;
+    private int nextTaskId = 1;
+    private boolean ran;
+    private volatile boolean quiescent;
+
+    private Kernel(Builder b) {
+        this.seed = b.seed;
+        this.random = new SplittableRandom(b.seed);
+        this.trace = new Trace(b.trace);
+        this.sites = b.sites;
+        this.runtime = b.controlled
+                ? new ControlledRuntime(this, b.strategy != null ? b.strategy : new RandomWalkStrategy(b.seed),
+                        b.maxSteps, b.maxVirtualNanos, b.wallTimeoutMillis)
+                : new NativeRuntime(this, b.wallTimeoutMillis);
+    }
+
+    /** A controlled kernel scheduled by a seeded random walk. */
+    public static Kernel controlled(long seed) {
+        return builder().seed(seed).build();
+    }
+
+    /** A native kernel (real threads). */
+    public static Kernel nativeRuntime() {
+        return builder().nativeRuntime().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Configuration of a kernel; controlled with a random walk from seed 0 by default. */
+    public static final class Builder {
+        private long seed;
+        private boolean controlled = true;
+        private Strategy strategy;
+        private long maxSteps = DEFAULT_MAX_STEPS;
+        private long maxVirtualNanos = DEFAULT_MAX_VIRTUAL_NANOS;
+        private long wallTimeoutMillis = DEFAULT_WALL_TIMEOUT_MILLIS;
+        private boolean trace = true;
+        private boolean sites = true;
+
+        private Builder() {
+        }
+
+        /** The seed of the kernel's randomness (and of the default strategy). */
+        public Builder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        /** Controlled runtime with the given strategy. */
+        public Builder strategy(Strategy strategy) {
+            this.controlled = true;
+            this.strategy = Objects.requireNonNull(strategy);
+            return this;
+        }
+
+        /** Native runtime: real threads. */
+        public Builder nativeRuntime() {
+            this.controlled = false;
+            return this;
+        }
+
+        public Builder maxSteps(long maxSteps) {
+            if (maxSteps <= 0) throw new IllegalArgumentException("maxSteps must be positive");
+            this.maxSteps = maxSteps;
+            return this;
+        }
+
+        public Builder maxVirtualNanos(long nanos) {
+            if (nanos <= 0) throw new IllegalArgumentException("maxVirtualNanos must be positive");
+            this.maxVirtualNanos = nanos;
+            return this;
+        }
+
+        public Builder wallTimeoutMillis(long millis) {
+            if (millis <= 0) throw new IllegalArgumentException("wallTimeoutMillis must be positive");
+            this.wallTimeoutMillis = millis;
+            return this;
+        }
+
+        /** Whether to record the trace (default true). */
+        public Builder trace(boolean trace) {
+            this.trace = trace;
+            return this;
+        }
+
+        /** Whether trace events carry code sites (default true; costs a stack walk per step). */
+        public Builder sites(boolean sites) {
+            this.sites = sites;
+            return this;
+        }
+
+        public Kernel build() {
+            return new Kernel(this);
+        }
+    }
+
+    // ---- identity and services ----
+
+    public long seed() { return seed; }
+
+    /** The kernel's seeded randomness, for model-level choices (never for scheduling). */
+    public SplittableRandom random() { return random; }
+
+    public Runtime runtime() { return runtime; }
+
+    public Trace trace() { return trace; }
+
+    boolean sitesEnabled() { return sites; }
+
+    /** The task running on the calling thread, or null. */
+    public Task current() { return runtime.current(); }
+
+    /** The checkers' hook into the primitives. */
+    public SyncObserver syncObserver() { return syncObserver; }
+
+    /** Installs the checkers' hook (before the run starts). */
+    public void setSyncObserver(SyncObserver observer) {
+        this.syncObserver = Objects.requireNonNull(observer);
+    }
+
+    /** A scheduling point for {@code op} (no-op in the native runtime). */
+    public void point(String op) {
+        runtime.point(op);
+    }
+
+    /** The component of this type, created with {@code factory} on first use. */
+    public synchronized <T> T component(Class<T> type, Supplier<? extends T> factory) {
+        Object c = components.get(type);
+        if (c == null) {
+            c = Objects.requireNonNull(factory.get());
+            components.put(type, c);
+        }
+        return type.cast(c);
+    }
+
+    /** The component of this type, or null when none was created. */
+    public synchronized <T> T componentOrNull(Class<T> type) {
+        return type.cast(components.get(type));
+    }
+
+    /** Registers a check run after every task is done (leaks, balanced references). */
+    public synchronized void atQuiescence(Runnable check) {
+        quiescenceChecks.add(check);
+    }
+
+    /** True while the quiescence checks run (no task is running any more). */
+    public boolean quiescent() {
+        return quiescent;
+    }
+
+    // ---- tasks ----
+
+    /** A user task (not {@code PF_KTHREAD}); the kernel model attaches its mm via {@code init}. */
+    public Task spawnUser(String name, TaskBody body) {
+        return spawn(name, Task.Kind.USER, false, body, null);
+    }
+
+    /** A user task whose slots are set by {@code init} before it can run. */
+    public Task spawnUser(String name, TaskBody body, java.util.function.Consumer<Task> init) {
+        return spawn(name, Task.Kind.USER, false, body, init);
+    }
+
+    /** A kernel thread ({@code PF_KTHREAD}, no mm). */
+    public Task spawnKthread(String name, TaskBody body) {
+        return spawn(name, Task.Kind.KTHREAD, false, body, null);
+    }
+
+    /** A kernel thread that does not keep the run alive (callback and worker threads). */
+    public Task spawnDaemon(String name, TaskBody body) {
+        return spawn(name, Task.Kind.KTHREAD, true, body, null);
+    }
+
+    private Task spawn(String name, Task.Kind kind, boolean daemon, TaskBody body,
+                       java.util.function.Consumer<Task> init) {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(body, "body");
+        Task t;
+        synchronized (this) {
+            if (ran && !runtime.isControlled() && current() == null) {
+                throw new IllegalStateException("this kernel has already run");
+            }
+            t = new Task(this, nextTaskId++, name, kind, daemon, body);
+        }
+        if (init != null) {
+            init.accept(t);
+        }
+        runtime.start(t);
+        if (current() != null) {
+            runtime.point("spawn " + name);
+        }
+        return t;
+    }
+
+    /**
+     * Runs all tasks until they finish (or the run stops), then the quiescence checks.
+     * A kernel runs once.
+     */
+    public RunResult run() {
+        synchronized (this) {
+            if (ran) {
+                throw new IllegalStateException("a kernel runs once");
+            }
+            ran = true;
+        }
+        RunResult r = runtime.run();
+        if (!r.clean() && runtime.isControlled()) {
+            return r;
+        }
+        quiescent = true;
+        List<Runnable> checks;
+        synchronized (this) {
+            checks = List.copyOf(quiescenceChecks);
+        }
+        for (Runnable check : checks) {
+            check.run();
+            if (runtime.isControlled() && !lateFailures.isEmpty()) {
+                break;
+            }
+        }
+        if (lateFailures.isEmpty()) {
+            return r;
+        }
+        List<Failure> all = new ArrayList<>(r.failures());
+        all.addAll(lateFailures);
+        return new RunResult(r.seed(), r.strategy(), all, r.steps(), r.virtualNanos(), r.decisions(),
+                r.trace(), r.divergence(), r.taskNames());
+    }
+
+    // ---- failures and sites ----
+
+    /**
+     * Reports a failure. In a controlled run this stops the run and, when called from a
+     * task, does not return (the task unwinds with {@link RunAborted}).
+     */
+    public void report(Failure failure) {
+        Objects.requireNonNull(failure);
+        if (quiescent) {
+            synchronized (this) {
+                lateFailures.add(failure);
+            }
+            return;
+        }
+        runtime.fail(failure);
+    }
+
+    /** The current site: acting task, step, and the innermost model/driver frames. */
+    public Site site() {
+        return site(6);
+    }
+
+    /** The current site with up to {@code depth} frames. */
+    public Site site(int depth) {
+        Task t = current();
+        return new Site(t == null ? (quiescent ? "<end of run>" : "<main>") : t.name(), runtime.step(),
+                SiteCapture.frames(depth));
+    }
+
+    Failure unexpected(Task t, Throwable e) {
+        List<String> stack = new ArrayList<>();
+        Throwable c = e;
+        while (c != null && stack.size() < 40) {
+            if (c != e) {
+                stack.add("caused by " + c);
+            }
+            Arrays.stream(c.getStackTrace()).limit(20).map(f -> "  at " + f).forEach(stack::add);
+            c = c.getCause() == c ? null : c.getCause();
+        }
+        List<String> frames = Arrays.stream(e.getStackTrace())
+                .filter(f -> !SiteCapture.infrastructure(f.getClassName()))
+                .limit(6).map(StackTraceElement::toString).toList();
+        return new Failure.UnexpectedException(e.getClass().getName(), e.getMessage(), stack,
+                new Site(t.name(), runtime.step(), frames));
+    }
+}

@@ -1,0 +1,41 @@
+package hmm4j.sim;
+
+import java.util.List;
+
+/**
+ * Re-executes a recorded decision list and verifies, at every step, that the enabled set
+ * and the operation are the ones recorded. On a mismatch it stops the run with
+ * "diverged at step N" and what differed, rather than drifting.
+ */
+public final class ReplayStrategy implements Strategy {
+    private final List<Decision> decisions;
+
+    public ReplayStrategy(List<Decision> decisions) {
+        this.decisions = List.copyOf(decisions);
+    }
+
+    @Override
+    public int pick(SchedulingPoint point) {
+        long step = point.step();
+        if (step > decisions.size()) {
+            throw new ReplayDivergence("diverged at step " + step + ": the recorded schedule has only "
+                    + decisions.size() + " steps (at " + point.op() + ")");
+        }
+        Decision d = decisions.get((int) (step - 1));
+        List<Integer> enabled = point.enabled().stream().map(Task::id).toList();
+        if (!enabled.equals(d.enabled())) {
+            throw new ReplayDivergence("diverged at step " + step + ": enabled tasks " + enabled
+                    + " but recorded " + d.enabled() + " (at " + point.op() + ")");
+        }
+        if (!point.op().equals(d.op())) {
+            throw new ReplayDivergence("diverged at step " + step + ": operation '" + point.op()
+                    + "' but recorded '" + d.op() + "'");
+        }
+        return enabled.indexOf(d.chosen());
+    }
+
+    @Override
+    public String describe() {
+        return "replay(" + decisions.size() + " decisions)";
+    }
+}

@@ -1,0 +1,40 @@
+package hmm4j.sim;
+
+import hmm4j.sim.failure.Failure;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What a run produced.
+ *
+ * @param seed         the kernel's seed
+ * @param strategy     the strategy description (controlled) or {@code "native"}
+ * @param failures     failures in report order (a controlled run stops at the first)
+ * @param steps        scheduling decisions taken
+ * @param virtualNanos virtual time at the end (controlled) or elapsed real time (native)
+ * @param decisions    the decision list (empty in the native runtime)
+ * @param trace        the trace events (empty when tracing is off)
+ * @param divergence   set when a replay no longer matched its recorded schedule
+ * @param taskNames    task names by id (index 0 is id 1)
+ */
+public record RunResult(long seed, String strategy, List<Failure> failures, long steps, long virtualNanos,
+                        List<Decision> decisions, List<TraceEvent> trace, Optional<String> divergence,
+                        List<String> taskNames) {
+
+    public RunResult {
+        failures = List.copyOf(failures);
+        decisions = List.copyOf(decisions);
+        trace = List.copyOf(trace);
+        taskNames = List.copyOf(taskNames);
+    }
+
+    /** True when the run found nothing and did not diverge. */
+    public boolean clean() {
+        return failures.isEmpty() && divergence.isEmpty();
+    }
+
+    /** The first failure, if any. */
+    public Optional<Failure> firstFailure() {
+        return failures.isEmpty() ? Optional.empty() : Optional.of(failures.get(0));
+    }
+}

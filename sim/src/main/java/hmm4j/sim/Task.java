@@ -1,0 +1,142 @@
+package hmm4j.sim;
+
+import java.util.IdentityHashMap;
+import java.util.Map;
+
+/**
+ * A simulated task: a user task (with an mm, attached by the kernel model) or a kernel
+ * thread. Tasks are numbered in creation order within their {@link Kernel}; the number is
+ * what schedules and reports refer to.
+ *
+ * <p>Overview: the task also carries the atomic-context counters the kernel keeps in
+ * {@code preempt_count} and friends, which the checkers read to decide whether a sleeping
+ * call is legal: spinlocks held, RCU read-side depth and {@code non_block_start} sections.
+ * Only the task itself changes them.
+ */
+public final class Task {
+
+    /** What kind of task this is ({@code PF_KTHREAD} or not). */
+    public enum Kind { USER, KTHREAD }
+
+    /** Scheduling state, owned by the runtime. */
+    public enum State { NEW, RUNNABLE, BLOCKED, DONE }
+
+    private final Kernel kernel;
+    private final int id;
+    private final String name;
+    private final Kind kind;
+    private final boolean daemon;
+    final TaskBody body;
+    private final Map<TaskKey<?>, Object> slots = new IdentityHashMap<>();
+
+    // Runtime-owned scheduling state (controlled runtime: touched only by the running task
+    // or the runtime while this task is parked; native runtime: written by the runtime).
+    volatile State state = State.NEW;
+    volatile String blockedOn;
+    Thread thread;
+    WaitChannel exitChannel;
+    long deadline = Long.MAX_VALUE;
+    boolean timedOut;
+
+    // Atomic-context counters, changed only by the task itself.
+    private int spinDepth;
+    private int rcuReadDepth;
+    private int nonBlockDepth;
+    int suppressPoints;
+
+    Task(Kernel kernel, int id, String name, Kind kind, boolean daemon, TaskBody body) {
+        this.kernel = kernel;
+        this.id = id;
+        this.name = name;
+        this.kind = kind;
+        this.daemon = daemon;
+        this.body = body;
+    }
+
+    public Kernel kernel() { return kernel; }
+
+    /** Creation number within the kernel, starting at 1. */
+    public int id() { return id; }
+
+    public String name() { return name; }
+
+    public Kind kind() { return kind; }
+
+    /** True for {@code PF_KTHREAD} tasks. */
+    public boolean isKthread() { return kind == Kind.KTHREAD; }
+
+    /** A daemon task (e.g. an SRCU callback thread) does not keep a run alive. */
+    public boolean isDaemon() { return daemon; }
+
+    public State state() { return state; }
+
+    /** What the task is blocked on, when {@link #state()} is BLOCKED. */
+    public String blockedOn() { return blockedOn; }
+
+    /** Reads a slot; null when unset. */
+    @SuppressWarnings("unchecked")
+    public <T> T get(TaskKey<T> key) {
+        synchronized (slots) {
+            return (T) slots.get(key);
+        }
+    }
+
+    /** Sets a slot (null removes it). */
+    public <T> void set(TaskKey<T> key, T value) {
+        synchronized (slots) {
+            if (value == null) {
+                slots.remove(key);
+            } else {
+                slots.put(key, value);
+            }
+        }
+    }
+
+    /** Blocks until this task has finished. A scheduling point; may sleep. */
+    public void join() {
+        kernel.runtime().joinTask(this);
+    }
+
+    // --- atomic context (preempt_count and friends) ---
+
+    /** Spinlocks currently held (preemption disabled). */
+    public int spinDepth() { return spinDepth; }
+
+    /** RCU read-side critical sections currently open (sleeping illegal). */
+    public int rcuReadDepth() { return rcuReadDepth; }
+
+    /** {@code non_block_start} sections currently open (sleeping illegal). */
+    public int nonBlockDepth() { return nonBlockDepth; }
+
+    /** True when a sleeping call would be a bug. */
+    public boolean inAtomicContext() {
+        return spinDepth > 0 || rcuReadDepth > 0 || nonBlockDepth > 0;
+    }
+
+    /** Describes the atomic context for reports, e.g. "spinlock held". */
+    public String atomicContextDescription() {
+        if (spinDepth > 0) return "atomic context (spinlock held)";
+        if (rcuReadDepth > 0) return "RCU read-side critical section";
+        if (nonBlockDepth > 0) return "non-blocking section (non_block_start)";
+        return "process context";
+    }
+
+    public void spinEnter() { spinDepth++; }
+
+    public void spinExit() { spinDepth--; }
+
+    public void rcuReadEnter() { rcuReadDepth++; }
+
+    public void rcuReadExit() { rcuReadDepth--; }
+
+    /** Kernel {@code non_block_start()}: sleeping is illegal until {@link #nonBlockEnd()}. */
+    public void nonBlockStart() { nonBlockDepth++; }
+
+    /** Kernel {@code non_block_end()}. */
+    public void nonBlockEnd() { nonBlockDepth--; }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}

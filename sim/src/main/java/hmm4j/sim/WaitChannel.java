@@ -1,0 +1,33 @@
+package hmm4j.sim;
+
+import java.util.function.BooleanSupplier;
+
+/**
+ * The one blocking mechanism of the substrate: every primitive that can sleep or spin is
+ * written against it, once, for both runtimes.
+ *
+ * <p>Contract: a waker changes the state that {@code ready} reads and then calls
+ * {@link #wakeAll()}; a waiter calls {@link #await} which returns when {@code ready} is
+ * true. No wake-up is lost: the native implementation evaluates {@code ready} under the
+ * channel lock that {@code wakeAll} takes; the controlled runtime runs one task at a time.
+ * {@code ready} is evaluated atomically (no scheduling point inside it) and must not block.
+ */
+public interface WaitChannel {
+
+    /** No timeout. */
+    long FOREVER = -1;
+
+    /**
+     * Blocks the current task until {@code ready} holds or the timeout (virtual time in the
+     * controlled runtime) expires.
+     *
+     * @param ready         the wake-up condition, evaluated by the waiter
+     * @param reason        what the task is blocked on, for deadlock reports and traces
+     * @param timeoutNanos  {@link #FOREVER} or a timeout in nanoseconds
+     * @return true if {@code ready} held, false on timeout
+     */
+    boolean await(BooleanSupplier ready, String reason, long timeoutNanos);
+
+    /** Makes every task waiting on this channel re-check its condition. */
+    void wakeAll();
+}

@@ -1,0 +1,37 @@
+package hmm4j.sim.sync;
+
+import hmm4j.sim.Kernel;
+import hmm4j.sim.LockMode;
+
+/**
+ * {@code struct lockdep_map} used as a fake lock: acquiring and releasing it changes no
+ * state and never blocks, but lockdep records the dependencies, so that locks taken inside
+ * a section it brackets (for instance the {@code invalidate_range_start} callbacks) are
+ * checked against locks held around it. Not a scheduling point.
+ */
+public final class LockMap extends AbstractLock {
+
+    public LockMap(Kernel kernel, String name) {
+        super(kernel, name, name);
+    }
+
+    @Override
+    public boolean spinning() {
+        return false;
+    }
+
+    /** {@code lock_map_acquire}. */
+    public void acquire() {
+        observer().acquire(task(), this, LockMode.EXCLUSIVE, false);
+    }
+
+    /** {@code lock_map_acquire_read}. */
+    public void acquireRead() {
+        observer().acquire(task(), this, LockMode.SHARED, false);
+    }
+
+    /** {@code lock_map_release}. */
+    public void release() {
+        observer().release(task(), this);
+    }
+}

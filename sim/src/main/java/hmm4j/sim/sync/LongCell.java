@@ -1,0 +1,38 @@
+package hmm4j.sim.sync;
+
+import hmm4j.sim.Kernel;
+
+/** A {@code long} shared variable with {@code READ_ONCE}/{@code WRITE_ONCE} accesses (see {@link Cell}). */
+public final class LongCell {
+    private final Kernel kernel;
+    private final String name;
+    private volatile long value;
+
+    public LongCell(Kernel kernel, String name, long initial) {
+        this.kernel = kernel;
+        this.name = name;
+        this.value = initial;
+    }
+
+    /** {@code READ_ONCE}. */
+    public long readOnce() {
+        kernel.point("READ_ONCE(" + name + ")");
+        return value;
+    }
+
+    /** {@code WRITE_ONCE}. */
+    public void writeOnce(long v) {
+        kernel.point("WRITE_ONCE(" + name + ")");
+        value = v;
+    }
+
+    /** The value without a scheduling point: for conditions of waits and for checkers. */
+    public long peek() {
+        return value;
+    }
+
+    @Override
+    public String toString() {
+        return name + "=" + value;
+    }
+}

@@ -1,0 +1,125 @@
+package hmm4j.sim.sync;
+
+import hmm4j.sim.Kernel;
+import hmm4j.sim.failure.Failure;
+import hmm4j.sim.failure.Failure.RefcountProblem;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * {@code refcount_t}: a saturating reference count. An increment from 0, an overflow or an
+ * underflow is reported as a refcount error (the kernel WARNs) and the counter saturates at
+ * {@link #SATURATED}, where it stays: the object then leaks instead of being freed twice.
+ */
+public final class RefcountT {
+    /** {@code REFCOUNT_SATURATED}: {@code INT_MIN / 2}. */
+    public static final int SATURATED = Integer.MIN_VALUE / 2;
+
+    private final Kernel kernel;
+    private final String name;
+    private final AtomicInteger value;
+
+    public RefcountT(Kernel kernel, String name, int initial) {
+        this.kernel = kernel;
+        this.name = name;
+        this.value = new AtomicInteger(initial);
+    }
+
+    private void warn(RefcountProblem problem, String detail) {
+        value.set(SATURATED);
+        kernel.report(new Failure.RefcountError(name, problem, detail, kernel.site()));
+    }
+
+    /** {@code refcount_read}. */
+    public int read() {
+        kernel.point("refcount_read(" + name + ")");
+        return value.get();
+    }
+
+    /** {@code refcount_set}. */
+    public void set(int v) {
+        kernel.point("refcount_set(" + name + ")");
+        value.set(v);
+    }
+
+    /** {@code refcount_inc}: the caller must already hold a reference. */
+    public void inc() {
+        add(1);
+    }
+
+    /** {@code refcount_add}. */
+    public void add(int n) {
+        kernel.point("refcount_add(" + name + ")");
+        int old = value.getAndAdd(n);
+        if (old == SATURATED || old < 0) {
+            value.set(SATURATED);
+        } else if (old == 0) {
+            warn(RefcountProblem.ADDITION_ON_ZERO, "refcount_inc on " + name + " with value 0");
+        } else if (old + n < 0) {
+            warn(RefcountProblem.SATURATED, "refcount overflow on " + name);
+        }
+    }
+
+    /** {@code refcount_inc_not_zero}: false (and no change) if the count is 0. */
+    public boolean incNotZero() {
+        kernel.point("refcount_inc_not_zero(" + name + ")");
+        int v;
+        do {
+            v = value.get();
+            if (v == 0) {
+                return false;
+            }
+            if (v < 0) {
+                return true;
+            }
+        } while (!value.compareAndSet(v, v + 1));
+        if (v + 1 < 0) {
+            warn(RefcountProblem.SATURATED, "refcount overflow on " + name);
+        }
+        return true;
+    }
+
+    /** {@code refcount_dec_and_test}: true when this put dropped the last reference. */
+    public boolean decAndTest() {
+        return subAndTest(1);
+    }
+
+    /** {@code refcount_sub_and_test}. */
+    public boolean subAndTest(int n) {
+        kernel.point("refcount_dec_and_test(" + name + ")");
+        int old = value.getAndAdd(-n);
+        if (old == SATURATED || old < 0) {
+            value.set(SATURATED);
+            return false;
+        }
+        if (old == n) {
+            return true;
+        }
+        if (old < n) {
+            warn(RefcountProblem.UNDERFLOW, "refcount_dec_and_test on " + name + " with value " + old);
+        }
+        return false;
+    }
+
+    /** {@code refcount_dec}: must not drop the last reference (that would leak). */
+    public void dec() {
+        kernel.point("refcount_dec(" + name + ")");
+        int old = value.getAndDecrement();
+        if (old == SATURATED || old < 0) {
+            value.set(SATURATED);
+        } else if (old <= 1) {
+            warn(old == 1 ? RefcountProblem.SATURATED : RefcountProblem.UNDERFLOW,
+                    "refcount_dec on " + name + " with value " + old
+                            + (old == 1 ? " (decrement hit 0; leaking memory)" : ""));
+        }
+    }
+
+    /** The value without a scheduling point, for checkers and reports only. */
+    public int peek() {
+        return value.get();
+    }
+
+    @Override
+    public String toString() {
+        return name + "=" + value.get();
+    }
+}

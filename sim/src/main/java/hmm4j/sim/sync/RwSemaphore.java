@@ -1,0 +1,211 @@
+package hmm4j.sim.sync;
+
+import hmm4j.sim.Kernel;
+import hmm4j.sim.LockMode;
+import hmm4j.sim.Task;
+import hmm4j.sim.WaitChannel;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * {@code struct rw_semaphore}, the type of the mmap lock: many readers or one writer.
+ *
+ * <p>Overview: like the kernel's rwsem it is writer-preferring in the way that matters for
+ * deadlocks: once a writer waits, new readers (including {@code down_read_trylock}) queue
+ * behind it, so a task that takes the read side twice can deadlock against a waiting
+ * writer. Readers are tracked per holder so that {@code up_read} by a non-holder and
+ * {@code mmap_assert_locked} can be checked without lockdep.
+ *
+ * <p>Locking: the state below is guarded by {@code this}; the monitor is only held for a
+ * few field updates, never across a block.
+ */
+public final class RwSemaphore extends AbstractLock {
+    private Object writer;
+    private int writersWaiting;
+    private final Map<Object, Integer> readers = new HashMap<>();
+    private int readerCount;
+
+    public RwSemaphore(Kernel kernel, String name) {
+        this(kernel, name, name);
+    }
+
+    /** @param className the lockdep class shared by all rwsems initialised alike (e.g. "mm->mmap_lock") */
+    public RwSemaphore(Kernel kernel, String className, String name) {
+        super(kernel, className, name);
+    }
+
+    @Override
+    public boolean spinning() {
+        return false;
+    }
+
+    private synchronized boolean tryRead(Object me) {
+        if (writer != null || writersWaiting > 0) {
+            return false;
+        }
+        readers.merge(me, 1, Integer::sum);
+        readerCount++;
+        return true;
+    }
+
+    private synchronized boolean tryWrite(Object me) {
+        if (writer != null || readerCount > 0) {
+            return false;
+        }
+        writer = me;
+        return true;
+    }
+
+    private synchronized String describeHolders() {
+        if (writer != null) return "held for write by " + holderName(writer);
+        if (readerCount > 0) {
+            StringBuilder b = new StringBuilder("held for read by ");
+            readers.keySet().stream().map(AbstractLock::holderName).sorted()
+                    .forEach(n -> b.append(n).append(' '));
+            return b.toString().trim();
+        }
+        return writersWaiting > 0 ? "a writer is waiting" : "free";
+    }
+
+    /** {@code down_read}: may sleep. */
+    public void downRead() {
+        Task t = task();
+        observer().mightSleep(t, "down_read(" + name() + ")");
+        kernel.point("down_read(" + name() + ")");
+        observer().acquire(t, this, LockMode.SHARED, false);
+        Object me = holder();
+        channel.await(() -> tryRead(me), "down_read(" + name() + ") " + describeHolders(), WaitChannel.FOREVER);
+    }
+
+    /** {@code down_read_trylock}: true if taken. */
+    public boolean downReadTrylock() {
+        kernel.point("down_read_trylock(" + name() + ")");
+        if (!tryRead(holder())) {
+            return false;
+        }
+        observer().acquire(task(), this, LockMode.SHARED, true);
+        return true;
+    }
+
+    /** {@code down_write}: may sleep. */
+    public void downWrite() {
+        Task t = task();
+        observer().mightSleep(t, "down_write(" + name() + ")");
+        kernel.point("down_write(" + name() + ")");
+        observer().acquire(t, this, LockMode.EXCLUSIVE, false);
+        Object me = holder();
+        synchronized (this) {
+            writersWaiting++;
+        }
+        try {
+            channel.await(() -> {
+                boolean ok = tryWrite(me);
+                if (ok) {
+                    synchronized (this) {
+                        writersWaiting--;
+                    }
+                }
+                return ok;
+            }, "down_write(" + name() + ") " + describeHolders(), WaitChannel.FOREVER);
+        } catch (RuntimeException | Error e) {
+            synchronized (this) {
+                if (writer != me) {
+                    writersWaiting--;
+                }
+            }
+            throw e;
+        }
+    }
+
+    /** {@code down_write_trylock}: true if taken. */
+    public boolean downWriteTrylock() {
+        kernel.point("down_write_trylock(" + name() + ")");
+        if (!tryWrite(holder())) {
+            return false;
+        }
+        observer().acquire(task(), this, LockMode.EXCLUSIVE, true);
+        return true;
+    }
+
+    /** {@code up_read}. */
+    public void upRead() {
+        kernel.point("up_read(" + name() + ")");
+        Object me = holder();
+        synchronized (this) {
+            Integer n = readers.get(me);
+            if (n == null) {
+                violation("up_read of a rw_semaphore not held for read", name() + " " + describeHolders()
+                        + "; released by " + holderName(me));
+                return;
+            }
+            if (n == 1) readers.remove(me); else readers.put(me, n - 1);
+            readerCount--;
+        }
+        observer().release(task(), this);
+        channel.wakeAll();
+    }
+
+    /** {@code up_write}. */
+    public void upWrite() {
+        kernel.point("up_write(" + name() + ")");
+        Object me = holder();
+        synchronized (this) {
+            if (writer != me) {
+                violation("up_write of a rw_semaphore not held for write", name() + " " + describeHolders()
+                        + "; released by " + holderName(me));
+                return;
+            }
+            writer = null;
+        }
+        observer().release(task(), this);
+        channel.wakeAll();
+    }
+
+    /** {@code downgrade_write}: the writer becomes a reader without releasing. */
+    public void downgradeWrite() {
+        kernel.point("downgrade_write(" + name() + ")");
+        Object me = holder();
+        synchronized (this) {
+            if (writer != me) {
+                violation("downgrade_write of a rw_semaphore not held for write", name() + " " + describeHolders());
+                return;
+            }
+            writer = null;
+            readers.merge(me, 1, Integer::sum);
+            readerCount++;
+        }
+        observer().changeMode(task(), this, LockMode.SHARED);
+        channel.wakeAll();
+    }
+
+    /** {@code rwsem_is_locked}. */
+    public synchronized boolean isLocked() {
+        return writer != null || readerCount > 0;
+    }
+
+    /** True if the calling task holds it for write. */
+    public synchronized boolean heldForWriteByCurrent() {
+        return writer == holder();
+    }
+
+    /** True if the calling task holds it in either mode. */
+    public synchronized boolean heldByCurrent() {
+        Object me = holder();
+        return writer == me || readers.containsKey(me);
+    }
+
+    /** {@code lockdep_assert_held}: read or write, by the calling task. */
+    public void assertHeld(String assertion) {
+        if (!heldByCurrent()) {
+            violation(assertion, name() + " not held by " + holderName(holder()) + " (" + describeHolders() + ")");
+        }
+    }
+
+    /** {@code lockdep_assert_held_write}: write, by the calling task. */
+    public void assertHeldWrite(String assertion) {
+        if (!heldForWriteByCurrent()) {
+            violation(assertion, name() + " not held for write by " + holderName(holder())
+                    + " (" + describeHolders() + ")");
+        }
+    }
+}

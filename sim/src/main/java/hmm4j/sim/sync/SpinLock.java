@@ -1,0 +1,90 @@
+package hmm4j.sim.sync;
+
+import hmm4j.sim.Kernel;
+import hmm4j.sim.LockMode;
+import hmm4j.sim.Task;
+import hmm4j.sim.WaitChannel;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * {@code spinlock_t}. Holding it is atomic context: a sleeping call made while it is held is
+ * reported by the checkers. Waiters block on the lock's channel instead of burning CPU; that
+ * is invisible to the model.
+ */
+public final class SpinLock extends AbstractLock {
+    private final AtomicReference<Object> owner = new AtomicReference<>();
+
+    public SpinLock(Kernel kernel, String name) {
+        this(kernel, name, name);
+    }
+
+    /** @param className the lockdep class shared by all locks initialised alike */
+    public SpinLock(Kernel kernel, String className, String name) {
+        super(kernel, className, name);
+    }
+
+    @Override
+    public boolean spinning() {
+        return true;
+    }
+
+    /** {@code spin_lock}. */
+    public void lock() {
+        Task t = task();
+        kernel.point("spin_lock(" + name() + ")");
+        observer().acquire(t, this, LockMode.EXCLUSIVE, false);
+        if (t != null) {
+            t.spinEnter();
+        }
+        Object me = holder();
+        if (owner.get() == me) {
+            violation("spinlock recursion", name() + " is already held by " + holderName(me));
+        }
+        channel.await(() -> owner.compareAndSet(null, me),
+                "spin_lock(" + name() + ") held by " + holderName(owner.get()), WaitChannel.FOREVER);
+    }
+
+    /** {@code spin_trylock}: true if taken. */
+    public boolean trylock() {
+        Task t = task();
+        kernel.point("spin_trylock(" + name() + ")");
+        if (!owner.compareAndSet(null, holder())) {
+            return false;
+        }
+        if (t != null) {
+            t.spinEnter();
+        }
+        observer().acquire(t, this, LockMode.EXCLUSIVE, true);
+        return true;
+    }
+
+    /** {@code spin_unlock}. */
+    public void unlock() {
+        Task t = task();
+        kernel.point("spin_unlock(" + name() + ")");
+        Object me = holder();
+        if (owner.get() != me) {
+            violation("spin_unlock of a lock not held", name() + " is held by " + holderName(owner.get()));
+            return;
+        }
+        owner.set(null);
+        if (t != null) {
+            t.spinExit();
+        }
+        observer().release(t, this);
+        channel.wakeAll();
+    }
+
+    /** {@code spin_is_locked}. */
+    public boolean isLocked() {
+        return owner.get() != null;
+    }
+
+    /** {@code lockdep_assert_held}: reports unless the calling task holds this lock. */
+    public void assertHeld() {
+        if (owner.get() != holder()) {
+            violation("lockdep_assert_held(" + name() + ")", "not held by " + holderName(holder())
+                    + " (held by " + holderName(owner.get()) + ")");
+        }
+    }
+}

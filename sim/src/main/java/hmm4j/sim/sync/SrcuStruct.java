@@ -1,0 +1,155 @@
+package hmm4j.sim.sync;
+
+import hmm4j.sim.Kernel;
+import hmm4j.sim.Task;
+import hmm4j.sim.WaitChannel;
+import hmm4j.sim.failure.Failure;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.TreeMap;
+
+/**
+ * {@code struct srcu_struct}: sleepable RCU.
+ *
+ * <p>Overview: every read section gets a ticket, increasing with the order in which
+ * sections start. A grace period requested when the last issued ticket was {@code g} ends
+ * once no section with a ticket {@code <= g} is still open: exactly "every read section
+ * that began before the call has ended". {@code synchronize_srcu} waits for that;
+ * {@code call_srcu} queues a callback run by this domain's callback thread (a daemon
+ * kernel thread, started on first use) once its grace period has ended, in a non-blocking
+ * section like the kernel's BH-disabled callback invocation; {@code srcu_barrier} waits
+ * for every callback queued before it.
+ *
+ * <p>Differences from the kernel: no per-CPU counters and no two-phase index flip; the
+ * observable guarantee is the same. Tickets are ints; a kernel would need two billion read
+ * sections in one run to wrap them.
+ *
+ * <p>Locking: the fields are guarded by {@code this}, held only for updates.
+ */
+public final class SrcuStruct {
+    private final Kernel kernel;
+    private final String name;
+    private final WaitChannel channel;
+    private final TreeMap<Integer, String> open = new TreeMap<>();
+    private final Deque<Pending> callbacks = new ArrayDeque<>();
+    private int lastTicket;
+    private long queued;
+    private long invoked;
+    private Task callbackThread;
+
+    private record Pending(int ticket, long serial, Runnable callback) {
+    }
+
+    public SrcuStruct(Kernel kernel, String name) {
+        this.kernel = kernel;
+        this.name = name;
+        this.channel = kernel.runtime().newChannel(name);
+    }
+
+    /** {@code srcu_read_lock}: opens a read section; pass the result to {@link #readUnlock}. */
+    public int readLock() {
+        kernel.point("srcu_read_lock(" + name + ")");
+        Task t = kernel.current();
+        synchronized (this) {
+            int ticket = ++lastTicket;
+            open.put(ticket, t == null ? "<main>" : t.name());
+            return ticket;
+        }
+    }
+
+    /** {@code srcu_read_unlock}. */
+    public void readUnlock(int idx) {
+        kernel.point("srcu_read_unlock(" + name + ")");
+        boolean known;
+        synchronized (this) {
+            known = open.remove(idx) != null;
+        }
+        if (!known) {
+            kernel.report(new Failure.InvariantViolation("srcu_read_unlock without srcu_read_lock",
+                    name + ": no open read section " + idx, kernel.site()));
+            return;
+        }
+        channel.wakeAll();
+    }
+
+    private synchronized boolean gracePeriodOver(int ticket) {
+        return open.isEmpty() || open.firstKey() > ticket;
+    }
+
+    /** {@code synchronize_srcu}: waits for every read section that began before the call. May sleep. */
+    public void synchronizeSrcu() {
+        kernel.syncObserver().mightSleep(kernel.current(), "synchronize_srcu(" + name + ")");
+        kernel.point("synchronize_srcu(" + name + ")");
+        int target;
+        synchronized (this) {
+            target = lastTicket;
+        }
+        channel.await(() -> gracePeriodOver(target), "synchronize_srcu(" + name + ") waiting for readers",
+                WaitChannel.FOREVER);
+    }
+
+    /** {@code call_srcu}: runs {@code callback} after a grace period, from the callback thread. */
+    public void callSrcu(Runnable callback) {
+        kernel.point("call_srcu(" + name + ")");
+        boolean startThread;
+        synchronized (this) {
+            callbacks.add(new Pending(lastTicket, ++queued, callback));
+            startThread = callbackThread == null;
+            if (startThread) {
+                callbackThread = kernel.spawnDaemon("srcu_cb(" + name + ")", self -> callbackLoop(self));
+            }
+        }
+        channel.wakeAll();
+    }
+
+    private synchronized Pending readyCallback() {
+        Pending p = callbacks.peekFirst();
+        return p != null && gracePeriodOver(p.ticket()) ? p : null;
+    }
+
+    private void callbackLoop(Task self) {
+        while (true) {
+            channel.await(() -> readyCallback() != null, "srcu callbacks of " + name, WaitChannel.FOREVER);
+            Pending p;
+            synchronized (this) {
+                p = callbacks.pollFirst();
+            }
+            kernel.point("srcu callback(" + name + ")");
+            self.nonBlockStart();
+            try {
+                p.callback().run();
+            } finally {
+                self.nonBlockEnd();
+            }
+            synchronized (this) {
+                invoked = p.serial();
+            }
+            channel.wakeAll();
+        }
+    }
+
+    /** {@code srcu_barrier}: waits until every callback queued before the call has run. May sleep. */
+    public void srcuBarrier() {
+        kernel.syncObserver().mightSleep(kernel.current(), "srcu_barrier(" + name + ")");
+        kernel.point("srcu_barrier(" + name + ")");
+        long target;
+        synchronized (this) {
+            target = queued;
+        }
+        channel.await(() -> {
+            synchronized (this) {
+                return invoked >= target;
+            }
+        }, "srcu_barrier(" + name + ")", WaitChannel.FOREVER);
+    }
+
+    /** Open read sections (for checkers and tests). */
+    public synchronized int openReaders() {
+        return open.size();
+    }
+
+    /** Callbacks queued and not yet run (for leak checks and tests). */
+    public synchronized int pendingCallbacks() {
+        return callbacks.size();
+    }
+}
