@@ -212,6 +212,11 @@ public final class Kernel {
         return spawn(name, Task.Kind.KTHREAD, false, body, null);
     }
 
+    /** A kernel thread whose slots (or the caller's bookkeeping) are set by {@code init} before it can run. */
+    public Task spawnKthread(String name, TaskBody body, java.util.function.Consumer<Task> init) {
+        return spawn(name, Task.Kind.KTHREAD, false, body, init);
+    }
+
     /** A kernel thread that does not keep the run alive (callback and worker threads). */
     public Task spawnDaemon(String name, TaskBody body) {
         return spawn(name, Task.Kind.KTHREAD, true, body, null);
@@ -298,8 +303,10 @@ public final class Kernel {
     /** The current site with up to {@code depth} frames. */
     public Site site(int depth) {
         Task t = current();
-        return new Site(t == null ? (quiescent ? "<end of run>" : "<main>") : t.name(), runtime.step(),
-                SiteCapture.frames(depth));
+        if (t == null && quiescent) {
+            return new Site("<end of run>", runtime.step(), List.of());
+        }
+        return new Site(t == null ? "<main>" : t.name(), runtime.step(), SiteCapture.frames(depth));
     }
 
     Failure unexpected(Task t, Throwable e) {

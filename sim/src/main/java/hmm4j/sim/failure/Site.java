@@ -21,9 +21,10 @@ public record Site(String task, long step, List<String> frames) {
         return frames.isEmpty() ? "?" : frames.get(0);
     }
 
-    /** One line: {@code task @ step N at Frame}. */
+    /** One line: {@code task @ step N at Frame <- Caller <- Caller} (up to five frames). */
     @Override
     public String toString() {
-        return task + " @ step " + step + " at " + where();
+        String chain = frames.isEmpty() ? "?" : String.join(" <- ", frames.subList(0, Math.min(5, frames.size())));
+        return task + " @ step " + step + " at " + chain;
     }
 }

@@ -1,0 +1,300 @@
+package hmm4j.check.lockdep;
+
+import hmm4j.sim.Kernel;
+import hmm4j.sim.LockClass;
+import hmm4j.sim.LockInstance;
+import hmm4j.sim.LockMode;
+import hmm4j.sim.SyncObserver;
+import hmm4j.sim.Task;
+import hmm4j.sim.TaskKey;
+import hmm4j.sim.failure.Failure;
+import hmm4j.sim.failure.Site;
+import hmm4j.sim.sync.LockMap;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Lockdep for one {@link Kernel}: validates every lock acquisition of the kernel's tasks
+ * against the lock-class dependency graph and reports a possible deadlock when the
+ * acquisition closes a cycle, whether or not the run actually deadlocks. Also reports
+ * sleeping calls in atomic context, releases of locks not held and tasks that exit holding
+ * locks.
+ *
+ * <p>Overview: each task carries its held-lock stack in a {@link TaskKey} slot. On a
+ * blocking acquisition of a lock of class {@code N}, for every held lock of class
+ * {@code H != N}, from the top of the stack down, the dependency {@code H -> N} is added to
+ * the {@link LockGraph}; if the graph already had a path {@code N -> ... -> H} the new edge
+ * closes a cycle and a {@link Failure.LockOrderCycle} names the new dependency and the
+ * existing chain, each with its site. Taking a class the task already holds is reported the
+ * same way with {@code held == acquiring} (possible recursive locking), except nested
+ * recursive reads of a lockdep map. A trylock cannot wait, so it is pushed on the stack but
+ * adds no dependency; locks taken later while it is held do depend on it. Shared (read)
+ * acquisitions depend like exclusive ones, as for {@code down_read}.
+ *
+ * <p>The graph may be shared by the Lockdeps of several kernels ({@link #attach(Kernel,
+ * LockGraph)}, {@link #attachTo(Kernel)}), so a cycle whose two halves happen in different
+ * runs of an exploration is reported in the run that closes it. A cycle is reported once
+ * per graph.
+ *
+ * <p>Locking: the observer methods run on the acting task's thread; a task's stack is
+ * changed only by that task and read by others ({@link #heldLocks}) under the stack's
+ * monitor. The graph synchronizes itself. Failures are reported outside every monitor,
+ * because a report in a controlled run unwinds the reporting task.
+ *
+ * <p>Differences from the kernel: no irq-safe/irq-unsafe inversion checks (the model has no
+ * interrupt context), no nesting subclasses, no cross-release; the held-lock stack is pushed
+ * before the task waits for the lock, as {@code lock_acquire} is called before the lock is
+ * taken. Set-up code outside any task is not validated. A task that exits holding a lock is
+ * reported at quiescence (the kernel checks at {@code do_exit}).
+ */
+public final class Lockdep implements SyncObserver {
+
+    private final Kernel kernel;
+    private final LockGraph graph;
+    private final int run;
+    private final TaskKey<List<HeldLock>> heldKey = new TaskKey<>("lockdep held locks");
+    private final Set<Task> seen = new LinkedHashSet<>();
+
+    private Lockdep(Kernel kernel, LockGraph graph) {
+        this.kernel = kernel;
+        this.graph = graph;
+        this.run = graph.beginRun();
+    }
+
+    /**
+     * Attaches a Lockdep with a fresh graph to {@code kernel}. Call before the run starts.
+     *
+     * @throws IllegalStateException if the kernel already has a Lockdep
+     */
+    public static Lockdep attach(Kernel kernel) {
+        return attach(kernel, new LockGraph());
+    }
+
+    /**
+     * Attaches a Lockdep to {@code kernel} that records into (and checks against) the shared
+     * {@code graph}: the kernel's sync observer, a kernel component and a quiescence check.
+     * Call before the run starts.
+     *
+     * @throws IllegalStateException if the kernel already has a Lockdep
+     */
+    public static Lockdep attach(Kernel kernel, LockGraph graph) {
+        Objects.requireNonNull(kernel, "kernel");
+        Objects.requireNonNull(graph, "graph");
+        if (kernel.componentOrNull(Lockdep.class) != null) {
+            throw new IllegalStateException("lockdep is already attached to this kernel");
+        }
+        Lockdep lockdep = new Lockdep(kernel, graph);
+        kernel.component(Lockdep.class, () -> lockdep);
+        kernel.setSyncObserver(lockdep);
+        kernel.atQuiescence(lockdep::checkNoLocksHeldAtExit);
+        return lockdep;
+    }
+
+    /** The Lockdep attached to {@code kernel}, or null. */
+    public static Lockdep of(Kernel kernel) {
+        return kernel.componentOrNull(Lockdep.class);
+    }
+
+    /** Attaches a new Lockdep to the next kernel of an exploration, sharing this one's graph. */
+    public Lockdep attachTo(Kernel next) {
+        return attach(next, graph);
+    }
+
+    /** The kernel this Lockdep reports to. */
+    public Kernel kernel() {
+        return kernel;
+    }
+
+    /** The dependency graph (possibly shared with other kernels' Lockdeps). */
+    public LockGraph graph() {
+        return graph;
+    }
+
+    /** This Lockdep's run number within its graph (1 for the first kernel attached). */
+    public int run() {
+        return run;
+    }
+
+    /** The locks {@code task} holds, bottom of the stack first; an immutable snapshot. */
+    public List<HeldLock> heldLocks(Task task) {
+        List<HeldLock> held = task.get(heldKey);
+        if (held == null) {
+            return List.of();
+        }
+        synchronized (held) {
+            return List.copyOf(held);
+        }
+    }
+
+    /** {@code lockdep_is_held}: true if {@code task} holds (or is acquiring) {@code lock}. */
+    public boolean isHeld(Task task, LockInstance lock) {
+        for (HeldLock h : heldLocks(task)) {
+            if (h.lock() == lock) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // ---- SyncObserver ----
+
+    @Override
+    public void acquire(Task task, LockInstance lock, LockMode mode, boolean trylock) {
+        if (task == null) {
+            return;
+        }
+        checkKernel(task);
+        Site site = kernel.site();
+        HeldLock entry = new HeldLock(lock, lock.lockClass(), mode, trylock, site);
+        List<HeldLock> held = stack(task);
+        List<HeldLock> before;
+        synchronized (held) {
+            before = List.copyOf(held);
+            held.add(entry);
+        }
+        if (trylock) {
+            return;
+        }
+        List<Failure> found = new ArrayList<>(1);
+        LockClass acquiring = entry.lockClass();
+        for (int i = before.size() - 1; i >= 0; i--) {
+            HeldLock h = before.get(i);
+            if (h.lockClass().equals(acquiring)) {
+                if (!(recursiveRead(h) && recursiveRead(entry)) && graph.markRecursionReported(acquiring)) {
+                    found.add(recursion(h, entry));
+                }
+                continue;
+            }
+            List<LockGraph.Dependency> existing = graph.add(h.lockClass(), acquiring, site, run, kernel.seed());
+            if (existing != null) {
+                found.add(cycle(h, entry, existing));
+            }
+        }
+        for (Failure f : found) {
+            kernel.report(f);
+        }
+    }
+
+    @Override
+    public void release(Task task, LockInstance lock) {
+        if (task == null) {
+            return;
+        }
+        checkKernel(task);
+        List<HeldLock> held = stack(task);
+        synchronized (held) {
+            for (int i = held.size() - 1; i >= 0; i--) {
+                if (held.get(i).lock() == lock) {
+                    held.remove(i);
+                    return;
+                }
+            }
+        }
+        kernel.report(new Failure.InvariantViolation("lock release not held",
+                task.name() + " releases " + describe(lock) + " which it does not hold; held: " + heldLocks(task),
+                kernel.site()));
+    }
+
+    @Override
+    public void changeMode(Task task, LockInstance lock, LockMode mode) {
+        if (task == null) {
+            return;
+        }
+        checkKernel(task);
+        List<HeldLock> held = stack(task);
+        synchronized (held) {
+            for (int i = held.size() - 1; i >= 0; i--) {
+                if (held.get(i).lock() == lock) {
+                    held.set(i, held.get(i).withMode(mode));
+                    return;
+                }
+            }
+        }
+        kernel.report(new Failure.InvariantViolation("lock mode change of a lock not held",
+                task.name() + " changes " + describe(lock) + " to " + mode + " but does not hold it; held: "
+                        + heldLocks(task), kernel.site()));
+    }
+
+    @Override
+    public void mightSleep(Task task, String operation) {
+        if (task == null || !task.inAtomicContext()) {
+            return;
+        }
+        checkKernel(task);
+        kernel.report(new Failure.SleepInAtomic(operation, task.atomicContextDescription(), kernel.site()));
+    }
+
+    // ---- reports ----
+
+    private Failure cycle(HeldLock held, HeldLock acquiring, List<LockGraph.Dependency> existing) {
+        List<String> newChain = List.of(
+                held.lockClass() + " -> " + acquiring.lockClass() + " at " + acquiring.site(),
+                "(holding " + held.describe() + " taken at " + held.site() + ", taking " + acquiring.describe() + ")");
+        List<String> existingChain = new ArrayList<>(existing.size());
+        for (LockGraph.Dependency d : existing) {
+            existingChain.add(d.line(run));
+        }
+        return new Failure.LockOrderCycle(held.lockClass().name(), acquiring.lockClass().name(), newChain,
+                existingChain, acquiring.site());
+    }
+
+    private static Failure recursion(HeldLock held, HeldLock acquiring) {
+        List<String> newChain = List.of(acquiring.lockClass() + " -> " + acquiring.lockClass() + " at "
+                + acquiring.site() + ": possible recursive locking of " + acquiring.describe()
+                + (acquiring.mode() == LockMode.SHARED ? " for read" : ""));
+        List<String> existingChain = List.of(held.describe() + (held.mode() == LockMode.SHARED ? " for read" : "")
+                + " already held, taken at " + held.site());
+        return new Failure.LockOrderCycle(held.lockClass().name(), acquiring.lockClass().name(), newChain,
+                existingChain, acquiring.site());
+    }
+
+    /** Reports, at the end of a run, every finished task that still holds a lock. */
+    private void checkNoLocksHeldAtExit() {
+        List<Task> tasks;
+        synchronized (seen) {
+            tasks = List.copyOf(seen);
+        }
+        for (Task t : tasks) {
+            List<HeldLock> held = heldLocks(t);
+            if (t.state() == Task.State.DONE && !held.isEmpty()) {
+                kernel.report(new Failure.InvariantViolation("lock held when task exited",
+                        t.name() + " exited holding " + held, held.get(held.size() - 1).site()));
+            }
+        }
+    }
+
+    // ---- helpers ----
+
+    /** A lock map taken for read nests with itself ({@code lock_map_acquire_read}). */
+    private static boolean recursiveRead(HeldLock h) {
+        return h.mode() == LockMode.SHARED && h.lock() instanceof LockMap;
+    }
+
+    private List<HeldLock> stack(Task task) {
+        List<HeldLock> held = task.get(heldKey);
+        if (held == null) {
+            held = new ArrayList<>(4);
+            task.set(heldKey, held);
+            synchronized (seen) {
+                seen.add(task);
+            }
+        }
+        return held;
+    }
+
+    private void checkKernel(Task task) {
+        if (task.kernel() != kernel) {
+            throw new IllegalStateException("lockdep of kernel seed " + kernel.seed() + " called for task "
+                    + task.name() + " of another kernel; attach one Lockdep per kernel");
+        }
+    }
+
+    /** For reports: the lock's name, with its class when the two differ. */
+    static String describe(LockInstance lock) {
+        String cls = lock.lockClass().name();
+        return lock.name().equals(cls) ? cls : lock.name() + " (class " + cls + ")";
+    }
+}

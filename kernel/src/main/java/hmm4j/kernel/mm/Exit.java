@@ -1,0 +1,110 @@
+package hmm4j.kernel.mm;
+
+import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
+import hmm4j.kernel.mm.notifier.MmuNotifierRange;
+import hmm4j.kernel.mm.notifier.MmuNotifierSubscriptions;
+import hmm4j.sim.Kernel;
+import hmm4j.sim.Task;
+import hmm4j.sim.failure.Failure;
+
+/**
+ * Address-space teardown: {@code __mmput}, {@code exit_mmap}, {@code __mmdrop} and
+ * {@code exit_mm} (kernel/fork.c, mm/mmap.c, kernel/exit.c), in the order of
+ * kernel-spec §1.3–1.5.
+ *
+ * <p>{@code exit_mmap}: (1) {@code mmu_notifier_release}, before any lock and before
+ * anything is unmapped; (2–4) under the mmap read lock, one UNMAP invalidation over
+ * [0, ULONG_MAX) around unmapping every VMA; (6–7) under the mmap write lock, free the page
+ * tables below the pgd, then the VMAs. The task running it is the only one allowed to touch
+ * the address space without a pin.
+ */
+public final class Exit {
+    private Exit() {
+    }
+
+    /** {@code __mmput}: the last {@code mm_users} reference is gone. */
+    static void mmputLast(MmStruct mm) {
+        Task self = mm.kernel().current();
+        mm.setExitingTask(self);
+        mm.setState(MmState.EXITING);
+        try {
+            exitMmap(mm);
+        } finally {
+            mm.setExitingTask(null);
+        }
+        mm.setState(MmState.DEAD);
+        mm.mmdropAs("mm_users");
+    }
+
+    /** {@code exit_mmap}. */
+    static void exitMmap(MmStruct mm) {
+        Kernel k = mm.kernel();
+        mm.setExitPhase(ExitPhase.RELEASING_NOTIFIERS);
+        k.point("exit_mmap(" + mm.name() + "): mmu_notifier_release");
+        MmuNotifierSubscriptions.mmuNotifierRelease(mm);
+
+        mm.setExitPhase(ExitPhase.UNMAPPING);
+        mm.mmapReadLock();
+        try {
+            VmaTree vmas = mm.vmasForTeardown();
+            if (vmas.count() > 0) {
+                MmuNotifierRange range = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_UNMAP, 0, mm, 0,
+                        MmuNotifierRange.ULONG_MAX);
+                range.invalidateRangeStart();
+                mm.pageTableLock().lock();
+                try {
+                    PageTable pgd = mm.pgdForTeardown();
+                    PhysMem phys = PhysMem.of(k);
+                    for (Vma vma : vmas) {
+                        Zap.zapRange(phys, pgd, vma.vmStart(), vma.vmEnd());
+                    }
+                } finally {
+                    mm.pageTableLock().unlock();
+                }
+                range.invalidateRangeEnd();
+            }
+        } finally {
+            mm.mmapReadUnlock();
+        }
+
+        mm.setExitPhase(ExitPhase.FREEING_PGTABLES);
+        mm.mmapWriteLock();
+        try {
+            mm.pageTableLock().lock();
+            try {
+                mm.pgdForTeardown().freeTables(0, Pte.TASK_SIZE);
+            } finally {
+                mm.pageTableLock().unlock();
+            }
+            mm.vmasForTeardown().removeAll();
+            mm.setExitPhase(ExitPhase.VMAS_GONE);
+        } finally {
+            mm.mmapWriteUnlock();
+        }
+    }
+
+    /** {@code __mmdrop}: the last {@code mm_count} reference is gone; frees and poisons the mm. */
+    static void mmdropLast(MmStruct mm) {
+        Kernel k = mm.kernel();
+        if (mm.mmState() != MmState.DEAD) {
+            k.report(new Failure.InvariantViolation("mm_users > 0 => mm_count >= 1 (I-2)",
+                    mm.name() + " lost its last mm_count reference in state " + mm.describeState(), k.site()));
+        }
+        MmuNotifierSubscriptions.destroy(mm);
+        mm.setState(MmState.FREED);
+        mm.kfree();
+    }
+
+    /**
+     * {@code exit_mm}: a user task gives up its address space ({@code tsk->mm = NULL},
+     * then {@code mmput}). Called when a process task exits.
+     */
+    public static void exitMm(Task task) {
+        MmStruct mm = MmStruct.of(task);
+        if (mm == null) {
+            return;
+        }
+        task.set(MmStruct.TASK_MM, null);
+        mm.mmput();
+    }
+}

@@ -1,0 +1,15 @@
+package hmm4j.kernel.mm;
+
+/** Where {@code exit_mmap} is (kernel-spec §1.4), while an mm is {@link MmState#EXITING}. */
+public enum ExitPhase {
+    /** Not exiting. */
+    NONE,
+    /** Step 1: {@code mmu_notifier_release}, before anything is unmapped. */
+    RELEASING_NOTIFIERS,
+    /** Steps 2–4: unmapping every VMA under one UNMAP invalidation. */
+    UNMAPPING,
+    /** Steps 6–7: freeing the page tables below the pgd, then the VMAs. */
+    FREEING_PGTABLES,
+    /** Step 8 done: no VMAs, no page tables. */
+    VMAS_GONE
+}

@@ -1,0 +1,179 @@
+package hmm4j.kernel.mm;
+
+import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
+import hmm4j.kernel.mm.notifier.MmuNotifierRange;
+import hmm4j.sim.sync.SpinLock;
+
+/**
+ * The page-fault handler, {@code handle_mm_fault} (mm/memory.c), for base pages:
+ * anonymous read faults map the shared zero page, anonymous write faults allocate a page,
+ * shared and file mappings go through the page cache, write faults on read-only entries
+ * copy on write (or reuse an exclusive anonymous page), and swap entries are swapped in.
+ *
+ * <p>Locking: the caller holds the mmap lock (read is enough; asserted) and an
+ * {@code mm_users} pin (checked by the pin rule when the page table is reached). The
+ * page-table lock is taken here; it is dropped around the copy of a COW, which is
+ * bracketed by an {@code MMU_NOTIFY_CLEAR} invalidation of that page (notifier callbacks
+ * may sleep, so never under the spinlock) and re-validated under the lock afterwards.
+ *
+ * <p>Differences from the kernel: no THP, no fault-around, no userfaultfd; device-private,
+ * device-exclusive and migration entries are handled by the migration layer (a fault on
+ * one here returns {@link #VM_FAULT_SIGBUS}).
+ */
+public final class Fault {
+    /** {@code FAULT_FLAG_WRITE}. */
+    public static final int FAULT_FLAG_WRITE = 0x01;
+    /** {@code FAULT_FLAG_REMOTE}: the fault is on behalf of another mm user (hmm, gup). */
+    public static final int FAULT_FLAG_REMOTE = 0x80;
+    /** {@code VM_FAULT_OOM}. */
+    public static final int VM_FAULT_OOM = 0x000001;
+    /** {@code VM_FAULT_SIGBUS}. */
+    public static final int VM_FAULT_SIGBUS = 0x000002;
+    /** {@code VM_FAULT_SIGSEGV}. */
+    public static final int VM_FAULT_SIGSEGV = 0x000040;
+    /** {@code VM_FAULT_ERROR}: any of the error bits. */
+    public static final int VM_FAULT_ERROR = VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV;
+
+    private Fault() {
+    }
+
+    /**
+     * {@code handle_mm_fault}: resolves a fault at {@code addr} in {@code vma}.
+     *
+     * @return 0 (the caller retries the access) or a {@code VM_FAULT_*} error
+     */
+    public static int handleMmFault(MmStruct mm, Vma vma, long addr, int flags) {
+        mm.mmapAssertLocked();
+        boolean write = (flags & FAULT_FLAG_WRITE) != 0;
+        if (!vma.contains(addr) || !vma.hasAny(write ? VmFlags.VM_WRITE : VmFlags.VM_READ)) {
+            return VM_FAULT_SIGSEGV;
+        }
+        long page = addr & Pte.PAGE_MASK;
+        PageTable pt = mm.pgd("handle_mm_fault");
+        SpinLock ptl = mm.pageTableLock();
+        PhysMem phys = PhysMem.of(mm.kernel());
+        ptl.lock();
+        long pte = pt.get(page);
+        if (Pte.isNone(pte)) {
+            int ret = doNoPage(phys, pt, vma, page, write);
+            ptl.unlock();
+            return ret;
+        }
+        if (Pte.isSwap(pte)) {
+            int ret = doSwapPage(phys, pt, page, pte, write);
+            ptl.unlock();
+            return ret;
+        }
+        if (!Pte.isPresent(pte)) {
+            ptl.unlock();
+            return VM_FAULT_SIGBUS;
+        }
+        if (!write || Pte.isWrite(pte)) {
+            pt.set(page, write ? Pte.mkDirty(Pte.mkYoung(pte)) : Pte.mkYoung(pte));
+            ptl.unlock();
+            return 0;
+        }
+        if (vma.isShared()) {
+            pt.set(page, Pte.mkDirty(Pte.mkYoung(Pte.mkWrite(pte))));
+            ptl.unlock();
+            return 0;
+        }
+        if (!Pte.isZero(pte)) {
+            Page old = phys.pfnToPage(Pte.pfn(pte));
+            if (old.isAnon() && old.mapcount() == 1 && old.refcount() == 1) {
+                pt.set(page, Pte.mkDirty(Pte.mkYoung(Pte.mkWrite(pte))));
+                ptl.unlock();
+                return 0;
+            }
+        }
+        ptl.unlock();
+        return wpPageCopy(mm, phys, pt, ptl, page, pte);
+    }
+
+    private static int doNoPage(PhysMem phys, PageTable pt, Vma vma, long page, boolean write) {
+        if (vma.isAnonymous()) {
+            if (!write) {
+                pt.set(page, Pte.mkZero());
+                return 0;
+            }
+            Page p = phys.allocPage();
+            if (p == null) {
+                return VM_FAULT_OOM;
+            }
+            p.setFlag(Page.PG_ANON);
+            p.incMapcount();
+            pt.set(page, Pte.mkDirty(Pte.mkYoung(Pte.mkPresent(p.pfn(), true))));
+            return 0;
+        }
+        Page cached = PageCache.of(phys.kernel()).findOrCreatePage(vma.file(), vma.linearPageIndex(page));
+        if (cached == null) {
+            return VM_FAULT_SIGBUS;
+        }
+        if (!vma.isShared() && write) {
+            Page copy = phys.allocPage();
+            if (copy == null) {
+                cached.put();
+                return VM_FAULT_OOM;
+            }
+            copy.copyFrom(cached);
+            cached.put();
+            copy.setFlag(Page.PG_ANON);
+            copy.incMapcount();
+            pt.set(page, Pte.mkDirty(Pte.mkYoung(Pte.mkPresent(copy.pfn(), true))));
+            return 0;
+        }
+        cached.incMapcount();
+        boolean writable = vma.isShared() && vma.hasAny(VmFlags.VM_WRITE);
+        long entry = Pte.mkYoung(Pte.mkPresent(cached.pfn(), writable));
+        pt.set(page, write ? Pte.mkDirty(entry) : entry);
+        return 0;
+    }
+
+    private static int doSwapPage(PhysMem phys, PageTable pt, long page, long pte, boolean write) {
+        Page p = phys.allocPage();
+        if (p == null) {
+            return VM_FAULT_OOM;
+        }
+        SwapSpace swap = SwapSpace.of(phys.kernel());
+        swap.read(Pte.swapOffset(pte), p);
+        swap.free(Pte.swapOffset(pte));
+        p.setFlag(Page.PG_ANON);
+        p.setFlag(Page.PG_SWAPBACKED);
+        p.incMapcount();
+        long entry = Pte.mkYoung(Pte.mkPresent(p.pfn(), write));
+        pt.set(page, write ? Pte.mkDirty(entry) : entry);
+        return 0;
+    }
+
+    /** {@code wp_page_copy}: copy on write of a read-only private entry, page-table lock not held. */
+    private static int wpPageCopy(MmStruct mm, PhysMem phys, PageTable pt, SpinLock ptl, long page, long oldPte) {
+        Page copy = phys.allocPage();
+        if (copy == null) {
+            return VM_FAULT_OOM;
+        }
+        if (!Pte.isZero(oldPte)) {
+            copy.copyFrom(phys.pfnToPage(Pte.pfn(oldPte)));
+        }
+        copy.setFlag(Page.PG_ANON);
+        MmuNotifierRange range = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_CLEAR, 0, mm, page,
+                page + Pte.PAGE_SIZE);
+        range.invalidateRangeStart();
+        ptl.lock();
+        if (pt.get(page) != oldPte) {
+            ptl.unlock();
+            range.invalidateRangeEnd();
+            copy.put();
+            return 0;
+        }
+        copy.incMapcount();
+        pt.set(page, Pte.mkDirty(Pte.mkYoung(Pte.mkPresent(copy.pfn(), true))));
+        if (!Pte.isZero(oldPte)) {
+            Page old = phys.pfnToPage(Pte.pfn(oldPte));
+            old.decMapcount();
+            old.put();
+        }
+        ptl.unlock();
+        range.invalidateRangeEnd();
+        return 0;
+    }
+}

@@ -1,0 +1,397 @@
+package hmm4j.kernel.mm;
+
+import hmm4j.check.lifetime.KObject;
+import hmm4j.check.lifetime.RefLedger;
+import hmm4j.kernel.mm.notifier.MmuNotifier;
+import hmm4j.kernel.mm.notifier.MmuNotifierSubscriptions;
+import hmm4j.sim.Kernel;
+import hmm4j.sim.Task;
+import hmm4j.sim.TaskKey;
+import hmm4j.sim.failure.Failure;
+import hmm4j.sim.sync.AtomicT;
+import hmm4j.sim.sync.RwSemaphore;
+import hmm4j.sim.sync.SpinLock;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * {@code struct mm_struct}: one process address space and its two reference counts.
+ *
+ * <p>Overview: {@code mm_users} counts users of the <em>address space</em> (tasks whose
+ * {@code mm} it is, plus {@code mmget} holders); {@code mm_count} counts references to the
+ * <em>structure</em> ({@code mmgrab} holders, notifier subscriptions, plus one for all users
+ * together). When {@code mm_users} reaches 0, {@code __mmput} tears the address space down
+ * ({@link Exit#exitMmap}: notifier release first, then unmap, then free page tables and
+ * VMAs) and drops the users' {@code mm_count}; when {@code mm_count} reaches 0 the
+ * structure is freed and poisoned, so any later access is a use-after-free. The
+ * {@link MmState} and {@link ExitPhase} make the lifecycle explicit (kernel-spec §1.8).
+ *
+ * <p>The pin rule (spec I-3): {@link #assertAddressSpacePinned} is called by every VMA
+ * lookup, page-table walk and fault. It reports "address space used without mmget" unless
+ * the acting task holds an {@code mm_users} reference (its own tasks hold theirs until
+ * {@code exit_mm}), is the task running {@code __mmput}, or is fenced by a classic
+ * notifier's {@code ->release} that has not yet returned ({@link #declareReleaseFence}).
+ * The rule holds whether or not the mm happens to be alive, so "mmgrab is not enough" is
+ * found on schedules where the race does not bite.
+ *
+ * <p>Locking: {@code mmap_lock} (a {@link RwSemaphore}) guards the VMA tree;
+ * {@code page_table_lock} (a {@link SpinLock}) guards the page table. The counters are
+ * {@link AtomicT}s; every counter operation is a scheduling point. The references are
+ * recorded per holder (the acting task's name) in {@link RefLedger}s, so leaks and stray
+ * puts are reported with names and sites.
+ *
+ * <p>Lifetime: allocated by {@link #mmAlloc} (users = 1, count = 1), freed by the
+ * {@code mmdrop} that drops {@code mm_count} to 0.
+ *
+ * <p>Differences from the kernel: no lazy-TLB {@code active_mm} references, no AIO, KSM or
+ * uprobes; {@code mmput} runs {@code __mmput} synchronously in the caller as the kernel
+ * does.
+ */
+public final class MmStruct extends KObject {
+
+    /** {@code tsk->mm}: the mm a task uses (user tasks, and kernel threads inside kthread_use_mm). */
+    public static final TaskKey<MmStruct> TASK_MM = new TaskKey<>("tsk->mm");
+
+    private final int id;
+    private final AtomicT mmUsers;
+    private final AtomicT mmCount;
+    private final RefLedger users;
+    private final RefLedger count;
+    private final RwSemaphore mmapLock;
+    private final SpinLock pageTableLock;
+    private final VmaTree vmas = new VmaTree();
+    private final PageTable pgd = new PageTable();
+    private final List<ReleaseFence> fences = new CopyOnWriteArrayList<>();
+    private volatile MmState state = MmState.LIVE;
+    private volatile ExitPhase exitPhase = ExitPhase.NONE;
+    private volatile Task exitingTask;
+    private volatile MmuNotifierSubscriptions notifierSubscriptions;
+
+    /** A kernel thread or worker whose unpinned accesses are fenced by a release notifier. */
+    private record ReleaseFence(String worker, MmuNotifier subscription) {
+    }
+
+    /** Per-kernel numbering of mms (mm#1, mm#2, ...). */
+    private static final class Ids {
+        final AtomicInteger next = new AtomicInteger();
+    }
+
+    private MmStruct(Kernel kernel, int id, String owner) {
+        super(kernel, "mm#" + id);
+        this.id = id;
+        this.mmUsers = new AtomicT(kernel, name() + "->mm_users", 1);
+        this.mmCount = new AtomicT(kernel, name() + "->mm_count", 1);
+        this.users = new RefLedger(kernel, name() + " mm_users");
+        this.count = new RefLedger(kernel, name() + " mm_count");
+        this.mmapLock = new RwSemaphore(kernel, "mm->mmap_lock", name() + "->mmap_lock");
+        this.pageTableLock = new SpinLock(kernel, "mm->page_table_lock", name() + "->page_table_lock");
+        users.get(owner, allocSite());
+        count.get("mm_users", allocSite());
+        users.checkBalancedAtQuiescence();
+        count.checkBalancedAtQuiescence();
+    }
+
+    /**
+     * {@code mm_alloc}: a new, empty address space with {@code mm_users == 1} held by
+     * {@code owner} (the task that will use it) and {@code mm_count == 1} held for the users.
+     */
+    public static MmStruct mmAlloc(Kernel kernel, String owner) {
+        int id = kernel.component(Ids.class, Ids::new).next.incrementAndGet();
+        return new MmStruct(kernel, id, owner);
+    }
+
+    /** The mm of {@code task} ({@code tsk->mm}), or null. */
+    public static MmStruct of(Task task) {
+        return task == null ? null : task.get(TASK_MM);
+    }
+
+    /** The holder name of the calling context for the reference ledgers. */
+    static String holder(Kernel kernel) {
+        Task t = kernel.current();
+        return t == null ? "<main>" : t.name();
+    }
+
+    public int id() {
+        return id;
+    }
+
+    // ---- mm_users ----
+
+    /** {@code mmget}: the caller must know {@code mm_users > 0} (it holds one, or it is current->mm). */
+    public void mmget() {
+        checkAccess("mmget");
+        if (mmUsers.incReturn() == 1) {
+            kernel().report(new Failure.RefcountError(name() + " mm_users", Failure.RefcountProblem.ADDITION_ON_ZERO,
+                    "mmget on an mm whose address space is gone (mm_users was 0; use mmget_not_zero)",
+                    kernel().site()));
+        }
+        users.get(holder(kernel()), kernel().site());
+    }
+
+    /**
+     * {@code mmget_not_zero}: takes an {@code mm_users} reference unless the address space
+     * is dead. Legal whenever the struct is pinned. Returns false forever once it failed.
+     */
+    public boolean mmgetNotZero() {
+        checkAccess("mmget_not_zero");
+        if (!mmUsers.incNotZero()) {
+            return false;
+        }
+        users.get(holder(kernel()), kernel().site());
+        return true;
+    }
+
+    /** {@code mmput}: drops an {@code mm_users} reference; the last one runs {@code __mmput}. May sleep. */
+    public void mmput() {
+        checkAccess("mmput");
+        kernel().syncObserver().mightSleep(kernel().current(), "mmput(" + name() + ")");
+        users.put(holder(kernel()), kernel().site());
+        if (mmUsers.decAndTest()) {
+            Exit.mmputLast(this);
+        }
+    }
+
+    // ---- mm_count ----
+
+    /** {@code mmgrab}: pins the structure (not the address space). The caller must already pin it. */
+    public void mmgrab() {
+        checkAccess("mmgrab");
+        if (mmCount.incReturn() == 1) {
+            kernel().report(new Failure.RefcountError(name() + " mm_count", Failure.RefcountProblem.ADDITION_ON_ZERO,
+                    "mmgrab on an mm whose mm_count was 0", kernel().site()));
+        }
+        count.get(holder(kernel()), kernel().site());
+    }
+
+    /** {@code mmdrop}: drops a structure reference; the last one frees the mm ({@code __mmdrop}). */
+    public void mmdrop() {
+        mmdropAs(holder(kernel()));
+    }
+
+    /** {@code mmdrop} on behalf of a named holder (the users' reference, a subscription). */
+    public void mmdropAs(String holder) {
+        checkAccess("mmdrop");
+        count.put(holder, kernel().site());
+        if (mmCount.decAndTest()) {
+            Exit.mmdropLast(this);
+        }
+    }
+
+    /** {@code mmgrab} on behalf of a named holder (a notifier subscription). */
+    public void mmgrabAs(String holder) {
+        checkAccess("mmgrab");
+        mmCount.inc();
+        count.get(holder, kernel().site());
+    }
+
+    /** {@code get_task_mm}: NULL for kernel threads; else {@code mmget} of the task's mm for the caller. */
+    public static MmStruct getTaskMm(Task task) {
+        if (task.isKthread()) {
+            return null;
+        }
+        MmStruct mm = of(task);
+        if (mm != null) {
+            mm.mmget();
+        }
+        return mm;
+    }
+
+    /** {@code mm_users} without a scheduling point (checkers, reports). */
+    public int mmUsersPeek() {
+        return mmUsers.peek();
+    }
+
+    /** {@code mm_count} without a scheduling point (checkers, reports). */
+    public int mmCountPeek() {
+        return mmCount.peek();
+    }
+
+    /** Who holds {@code mm_users} references, for reports. */
+    public RefLedger usersLedger() {
+        return users;
+    }
+
+    /** Who holds {@code mm_count} references, for reports. */
+    public RefLedger countLedger() {
+        return count;
+    }
+
+    // ---- state ----
+
+    public MmState mmState() {
+        return state;
+    }
+
+    public ExitPhase exitPhase() {
+        return exitPhase;
+    }
+
+    void setState(MmState next) {
+        if (!state.canBecome(next)) {
+            throw new IllegalStateException(name() + ": illegal transition " + state + " -> " + next);
+        }
+        state = next;
+    }
+
+    void setExitPhase(ExitPhase phase) {
+        this.exitPhase = phase;
+    }
+
+    void setExitingTask(Task t) {
+        this.exitingTask = t;
+    }
+
+    /** "LIVE", "EXITING(UNMAPPING)", ... for reports. */
+    public String describeState() {
+        String s = state == MmState.EXITING ? "EXITING(" + exitPhase + ")" : state.name();
+        return s + ", mm_users=" + mmUsers.peek() + ", mm_count=" + mmCount.peek();
+    }
+
+    // ---- locks and structures ----
+
+    /** {@code mm->mmap_lock}. */
+    public RwSemaphore mmapLock() {
+        checkAccess("mm->mmap_lock");
+        return mmapLock;
+    }
+
+    /** {@code mm->page_table_lock}. */
+    public SpinLock pageTableLock() {
+        checkAccess("mm->page_table_lock");
+        return pageTableLock;
+    }
+
+    /** {@code mmap_assert_locked}: the mmap lock is held (read or write) by the caller. */
+    public void mmapAssertLocked() {
+        mmapLock().assertHeld("mmap_assert_locked(" + name() + ")");
+    }
+
+    /** {@code mmap_assert_write_locked}. */
+    public void mmapAssertWriteLocked() {
+        mmapLock().assertHeldWrite("mmap_assert_write_locked(" + name() + ")");
+    }
+
+    /** {@code mmap_read_lock}. */
+    public void mmapReadLock() {
+        mmapLock().downRead();
+    }
+
+    /** {@code mmap_read_unlock}. */
+    public void mmapReadUnlock() {
+        mmapLock().upRead();
+    }
+
+    /** {@code mmap_write_lock}. */
+    public void mmapWriteLock() {
+        mmapLock().downWrite();
+    }
+
+    /** {@code mmap_write_unlock}. */
+    public void mmapWriteUnlock() {
+        mmapLock().upWrite();
+    }
+
+    /**
+     * The VMA tree, for a caller that holds the mmap lock and a pin. {@code op} names the
+     * access for the pin rule ("find_vma", "mmap", ...).
+     */
+    public VmaTree vmas(String op) {
+        assertAddressSpacePinned(op);
+        return vmas;
+    }
+
+    /** The page table, for a caller holding the page-table lock and a pin. */
+    public PageTable pgd(String op) {
+        assertAddressSpacePinned(op);
+        return pgd;
+    }
+
+    /** Teardown access to the VMA tree and page table (only {@code exit_mmap}). */
+    VmaTree vmasForTeardown() {
+        checkAccess("exit_mmap");
+        return vmas;
+    }
+
+    PageTable pgdForTeardown() {
+        checkAccess("exit_mmap");
+        return pgd;
+    }
+
+    /**
+     * {@code find_vma}: the first VMA ending above {@code addr}. The caller holds the mmap
+     * lock (asserted) and an {@code mm_users} pin (the pin rule).
+     */
+    public Vma findVma(long addr) {
+        mmapAssertLocked();
+        return vmas("find_vma").findVma(addr);
+    }
+
+    /** {@code vma_lookup}: the VMA containing {@code addr}, or null. Same context as {@link #findVma}. */
+    public Vma vmaLookup(long addr) {
+        mmapAssertLocked();
+        return vmas("vma_lookup").vmaLookup(addr);
+    }
+
+    // ---- notifiers ----
+
+    /** {@code mm->notifier_subscriptions}, or null (then {@code mm_has_notifiers} is false). */
+    public MmuNotifierSubscriptions notifierSubscriptions() {
+        checkAccess("mm->notifier_subscriptions");
+        return notifierSubscriptions;
+    }
+
+    /** Publishes the subscriptions object (registration, under the mmap write lock). */
+    public void setNotifierSubscriptions(MmuNotifierSubscriptions subscriptions) {
+        checkAccess("mm->notifier_subscriptions");
+        this.notifierSubscriptions = subscriptions;
+    }
+
+    /** {@code mm_has_notifiers}. */
+    public boolean hasNotifiers() {
+        return notifierSubscriptions() != null;
+    }
+
+    // ---- the pin rule ----
+
+    /**
+     * Declares that {@code worker}'s accesses to this address space are fenced by
+     * {@code subscription}'s {@code ->release}: the driver promises that release stops the
+     * worker before it returns (the amdkfd pattern, the one exception spec §1.7 allows).
+     * The fence holds while the subscription is registered and its release has not
+     * returned; an access by the worker after that is reported like any unpinned access.
+     */
+    public void declareReleaseFence(Task worker, MmuNotifier subscription) {
+        checkAccess("declare release fence");
+        fences.add(new ReleaseFence(worker.name(), subscription));
+    }
+
+    /**
+     * Spec I-3: reports "address space used without mmget" unless the calling task holds an
+     * {@code mm_users} reference, is the task running {@code __mmput}, or is fenced by a
+     * release notifier that has not returned. Set-up code outside any task is exempt.
+     */
+    public void assertAddressSpacePinned(String op) {
+        checkAccess(op);
+        Task t = kernel().current();
+        if (t == null || t == exitingTask) {
+            return;
+        }
+        String who = t.name();
+        if (users.holds(who)) {
+            return;
+        }
+        for (ReleaseFence f : fences) {
+            if (f.worker().equals(who) && f.subscription().fenceActive(this)) {
+                return;
+            }
+        }
+        kernel().report(new Failure.UnpinnedAddressSpaceUse(name(), op, describeState(),
+                users.count() == 0 ? "nobody" : String.join(", ", users.outstanding().keySet()), kernel().site()));
+    }
+
+    @Override
+    public String toString() {
+        return name() + " [" + describeState() + "]";
+    }
+}

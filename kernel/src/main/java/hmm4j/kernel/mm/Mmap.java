@@ -1,0 +1,133 @@
+package hmm4j.kernel.mm;
+
+import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
+import hmm4j.kernel.mm.notifier.MmuNotifierRange;
+
+/**
+ * Creating and removing mappings: {@code mmap} and {@code munmap} (mm/mmap.c, mm/vma.c).
+ *
+ * <p>Every path that removes PTEs brackets the removal with
+ * {@code mmu_notifier_invalidate_range_start/end} of event {@code MMU_NOTIFY_UNMAP} over
+ * exactly the unmapped range. Both take the mmap lock for write; the caller is a task of
+ * the mm or holds an {@code mm_users} pin (the pin rule is checked at the VMA tree).
+ */
+public final class Mmap {
+    public static final int PROT_NONE = 0;
+    public static final int PROT_READ = 1;
+    public static final int PROT_WRITE = 2;
+    public static final int PROT_EXEC = 4;
+    public static final int MAP_SHARED = 0x01;
+    public static final int MAP_PRIVATE = 0x02;
+    public static final int MAP_FIXED = 0x10;
+    public static final int MAP_ANONYMOUS = 0x20;
+
+    private Mmap() {
+    }
+
+    /** VM_* flags for a protection and mapping type, with the MAY bits the kernel adds. */
+    static long vmFlags(int prot, int flags) {
+        long vm = 0;
+        if ((prot & PROT_READ) != 0) vm |= VmFlags.VM_READ;
+        if ((prot & PROT_WRITE) != 0) vm |= VmFlags.VM_WRITE;
+        if ((prot & PROT_EXEC) != 0) vm |= VmFlags.VM_EXEC;
+        vm |= VmFlags.VM_MAYREAD | VmFlags.VM_MAYWRITE | VmFlags.VM_MAYEXEC;
+        if ((flags & MAP_SHARED) != 0) vm |= VmFlags.VM_SHARED | VmFlags.VM_MAYSHARE;
+        return vm;
+    }
+
+    /**
+     * {@code mmap}: maps {@code len} bytes (rounded up to pages) at {@code addr} (a hint, or
+     * exact with {@link #MAP_FIXED}, which first unmaps what was there). Anonymous mappings
+     * pass {@code file == null}; a shared anonymous mapping gets a fresh tmpfs-like file, as
+     * the kernel does. Takes the mmap lock for write.
+     *
+     * @return the address, or {@code -EINVAL} (bad length, flags or alignment) or
+     *         {@code -ENOMEM} (no room)
+     */
+    public static long mmap(MmStruct mm, long addr, long len, int prot, int flags, ShmemFile file, long pgoff) {
+        if (len <= 0 || ((flags & MAP_SHARED) != 0) == ((flags & MAP_PRIVATE) != 0)
+                || ((flags & MAP_ANONYMOUS) != 0) != (file == null)) {
+            return -Errno.EINVAL;
+        }
+        long size = Pte.pageAlign(len);
+        if ((flags & MAP_FIXED) != 0 && (!Pte.isPageAligned(addr) || addr < VmaTree.MMAP_MIN_ADDR
+                || Long.compareUnsigned(addr + size, Pte.TASK_SIZE) > 0)) {
+            return (!Pte.isPageAligned(addr)) ? -Errno.EINVAL : -Errno.ENOMEM;
+        }
+        mm.mmapWriteLock();
+        try {
+            VmaTree vmas = mm.vmas("mmap");
+            long start;
+            if ((flags & MAP_FIXED) != 0) {
+                unmapLocked(mm, addr, size);
+                start = addr;
+            } else {
+                start = vmas.findFreeRange(size, Pte.isPageAligned(addr) ? addr : 0);
+                if (start < 0) {
+                    return -Errno.ENOMEM;
+                }
+            }
+            ShmemFile backing = file;
+            if (backing == null && (flags & MAP_SHARED) != 0) {
+                backing = PageCache.of(mm.kernel()).createFile("dev/zero(" + mm.name() + ")", size);
+                pgoff = 0;
+            }
+            Vma vma = new Vma(start, start + size, vmFlags(prot, flags), backing, pgoff);
+            vmas.insert(vma);
+            vmas.mergeAround(vma);
+            return start;
+        } finally {
+            mm.mmapWriteUnlock();
+        }
+    }
+
+    /** {@code mmap} of private anonymous memory at a kernel-chosen address. */
+    public static long mmapAnonymous(MmStruct mm, long len, int prot) {
+        return mmap(mm, 0, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, null, 0);
+    }
+
+    /**
+     * {@code munmap}: removes every mapping in [addr, addr + len), splitting VMAs at the
+     * edges. Takes the mmap lock for write.
+     *
+     * @return 0, or {@code -EINVAL} for an unaligned address or a bad length
+     */
+    public static int munmap(MmStruct mm, long addr, long len) {
+        if (!Pte.isPageAligned(addr) || len <= 0 || Long.compareUnsigned(addr + Pte.pageAlign(len), Pte.TASK_SIZE) > 0) {
+            return -Errno.EINVAL;
+        }
+        mm.mmapWriteLock();
+        try {
+            unmapLocked(mm, addr, Pte.pageAlign(len));
+            return 0;
+        } finally {
+            mm.mmapWriteUnlock();
+        }
+    }
+
+    /** {@code do_vmi_munmap} with the mmap write lock held. */
+    static void unmapLocked(MmStruct mm, long start, long size) {
+        mm.mmapAssertWriteLocked();
+        VmaTree vmas = mm.vmas("munmap");
+        long end = start + size;
+        if (vmas.intersecting(start, end).isEmpty()) {
+            return;
+        }
+        MmuNotifierRange range = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_UNMAP, 0, mm, start, end);
+        range.invalidateRangeStart();
+        mm.pageTableLock().lock();
+        try {
+            Zap.zapRange(PhysMem.of(mm.kernel()), mm.pgd("munmap"), start, end);
+        } finally {
+            mm.pageTableLock().unlock();
+        }
+        range.invalidateRangeEnd();
+        vmas.removeRange(start, end);
+        mm.pageTableLock().lock();
+        try {
+            mm.pgd("free_pgtables").freeTables(start, end);
+        } finally {
+            mm.pageTableLock().unlock();
+        }
+    }
+}

@@ -1,0 +1,444 @@
+package hmm4j.kernel.mm;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * One physical page ({@code struct page}, or an order-0 {@code struct folio}): its pfn,
+ * reference count, map count, flags, page-cache identity and contents.
+ *
+ * <p>Overview. A {@code Page} object exists for every pfn {@link PhysMem} has ever handed out
+ * and is reused for the life of the machine, as {@code struct page} is. Its {@link State} says
+ * whether the pfn is in use: {@code FREE} (in the allocator), {@code IN_USE} (refcount &gt; 0)
+ * or {@code DEVICE_IDLE} (a device-private page whose last reference was dropped; it belongs
+ * to its driver until the driver re-initialises or releases it). The last {@link #put} frees
+ * the page; a put on a page with no reference is a bug and raises. Contents are a 4096-byte
+ * array allocated on the first write; a page never written reads as zeros.
+ *
+ * <p>Locking. Refcount, map count and flags are atomics, as in the kernel; callers need no
+ * lock for them. Contents are plain memory: concurrent writers race as CPUs would, but the
+ * lazy allocation itself is atomic. {@link #state()} changes under the {@link PhysMem} lock.
+ * None of these operations is a scheduling point; the interleavings that matter come from the
+ * page-table and mmap locks callers hold around them.
+ *
+ * <p>Differences from the kernel (include/linux/mm.h, include/linux/page-flags.h,
+ * mm/swap.c): no compound pages; {@code _mapcount} counts from 0; {@code PG_anon} is a flag
+ * instead of a tag in {@code mapping}; the page lock is {@link #trylock}/{@link #unlock} only
+ * (a sleeping {@code lock_page} belongs to a layer with wait queues); a freed device-private
+ * page calls its owner's {@code page_free} hook instead of a {@code dev_pagemap_ops} table.
+ */
+public final class Page {
+
+    /** Where the page is in its life. Transitions: FREE → IN_USE → FREE, IN_USE ⇄ DEVICE_IDLE. */
+    public enum State { FREE, IN_USE, DEVICE_IDLE }
+
+    /** {@code PG_locked}. */
+    public static final int PG_LOCKED = 1;
+    /** {@code PG_dirty}: contents newer than the backing store. */
+    public static final int PG_DIRTY = 1 << 1;
+    /** An anonymous page ({@code PageAnon}). */
+    public static final int PG_ANON = 1 << 2;
+    /** {@code PG_swapbacked}: anonymous or shmem, backed by swap. */
+    public static final int PG_SWAPBACKED = 1 << 3;
+    /** {@code PG_reserved}: never freed (the zero page). */
+    public static final int PG_RESERVED = 1 << 4;
+    /** A {@code MEMORY_DEVICE_PRIVATE} page: its contents live on a device. */
+    public static final int PG_DEVICE_PRIVATE = 1 << 5;
+
+    private static final VarHandle REFCOUNT;
+    private static final VarHandle MAPCOUNT;
+    private static final VarHandle FLAGS;
+    private static final VarHandle DATA;
+    private static final VarHandle INTS = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            REFCOUNT = l.findVarHandle(Page.class, "refcount", int.class);
+            MAPCOUNT = l.findVarHandle(Page.class, "mapcount", int.class);
+            FLAGS = l.findVarHandle(Page.class, "flags", int.class);
+            DATA = l.findVarHandle(Page.class, "data", byte[].class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private static final int SIZE = (int) Pte.PAGE_SIZE;
+
+    private final PhysMem physMem;
+    private final long pfn;
+    private volatile int refcount;
+    private volatile int mapcount;
+    private volatile int flags;
+    private volatile byte[] data;
+    private volatile State state = State.FREE;
+    private volatile int generation;
+    private Object devicePrivateOwner;
+    private Consumer<Page> pageFree;
+    private volatile ShmemFile mapping;
+    private volatile long index;
+
+    Page(PhysMem physMem, long pfn) {
+        this.physMem = physMem;
+        this.pfn = pfn;
+    }
+
+    /** {@code page_to_pfn}. */
+    public long pfn() {
+        return pfn;
+    }
+
+    /** The allocator this page belongs to. */
+    public PhysMem physMem() {
+        return physMem;
+    }
+
+    /** Where the page is in its life. */
+    public State state() {
+        return state;
+    }
+
+    /** How many times this pfn has been allocated; tells a stale holder from the current one. */
+    public int generation() {
+        return generation;
+    }
+
+    // ---- reference count (get_page / put_page) ----
+
+    /** {@code page_ref_count}. */
+    public int refcount() {
+        return refcount;
+    }
+
+    /** {@code get_page}: the caller must already hold a reference (directly or via a mapping under its lock). */
+    public void get() {
+        int old = (int) REFCOUNT.getAndAdd(this, 1);
+        if (old <= 0) {
+            REFCOUNT.getAndAdd(this, -1);
+            throw new IllegalStateException("get_page on a page with refcount " + old + ": " + this);
+        }
+    }
+
+    /** {@code get_page_unless_zero}: takes a reference unless the page is being freed. */
+    public boolean tryGet() {
+        int v;
+        do {
+            v = refcount;
+            if (v <= 0) {
+                return false;
+            }
+        } while (!REFCOUNT.compareAndSet(this, v, v + 1));
+        return true;
+    }
+
+    /**
+     * {@code put_page}: drops one reference; the last one frees the page (a device-private
+     * page goes to its owner's {@code page_free} hook). Raises if the page had no reference,
+     * or if the last reference goes while the page is still mapped.
+     */
+    public void put() {
+        int old = (int) REFCOUNT.getAndAdd(this, -1);
+        if (old <= 0) {
+            REFCOUNT.getAndAdd(this, 1);
+            throw new IllegalStateException("put_page on a page with refcount " + old + " (already free): " + this);
+        }
+        if (old == 1) {
+            if ((flags & PG_RESERVED) != 0) {
+                REFCOUNT.getAndAdd(this, 1);
+                throw new IllegalStateException("put_page dropped the reserved reference of " + this);
+            }
+            if (mapcount != 0) {
+                REFCOUNT.getAndAdd(this, 1);
+                throw new IllegalStateException("last reference dropped while still mapped: " + this);
+            }
+            physMem.release(this);
+        }
+    }
+
+    // ---- map count ----
+
+    /** {@code page_mapcount}: the number of page-table entries mapping this page. */
+    public int mapcount() {
+        return mapcount;
+    }
+
+    /** Counts one more mapping ({@code page_add_*_rmap}). */
+    public void incMapcount() {
+        MAPCOUNT.getAndAdd(this, 1);
+    }
+
+    /** Counts one mapping less ({@code page_remove_rmap}); true when it was the last. Raises on underflow. */
+    public boolean decMapcount() {
+        int old = (int) MAPCOUNT.getAndAdd(this, -1);
+        if (old <= 0) {
+            MAPCOUNT.getAndAdd(this, 1);
+            throw new IllegalStateException("mapcount underflow: " + this);
+        }
+        return old == 1;
+    }
+
+    // ---- flags ----
+
+    /** {@code PageXxx}. */
+    public boolean testFlag(int flag) {
+        return (flags & flag) != 0;
+    }
+
+    /** {@code SetPageXxx}. */
+    public void setFlag(int flag) {
+        FLAGS.getAndBitwiseOr(this, flag);
+    }
+
+    /** {@code ClearPageXxx}. */
+    public void clearFlag(int flag) {
+        FLAGS.getAndBitwiseAnd(this, ~flag);
+    }
+
+    /** {@code TestSetPageXxx}: sets the flag and returns whether it was already set. */
+    public boolean testAndSetFlag(int flag) {
+        return ((int) FLAGS.getAndBitwiseOr(this, flag) & flag) != 0;
+    }
+
+    /** {@code trylock_page}: true if this call took the page lock. */
+    public boolean trylock() {
+        return !testAndSetFlag(PG_LOCKED);
+    }
+
+    /** {@code unlock_page}. Raises if the page was not locked. */
+    public void unlock() {
+        if (((int) FLAGS.getAndBitwiseAnd(this, ~PG_LOCKED) & PG_LOCKED) == 0) {
+            throw new IllegalStateException("unlock_page of an unlocked page: " + this);
+        }
+    }
+
+    public boolean isLocked() {
+        return testFlag(PG_LOCKED);
+    }
+
+    public boolean isDirty() {
+        return testFlag(PG_DIRTY);
+    }
+
+    public boolean isAnon() {
+        return testFlag(PG_ANON);
+    }
+
+    public boolean isSwapBacked() {
+        return testFlag(PG_SWAPBACKED);
+    }
+
+    /** {@code is_device_private_page}. */
+    public boolean isDevicePrivate() {
+        return testFlag(PG_DEVICE_PRIVATE);
+    }
+
+    /** The {@code pgmap->owner} of a device-private page, else null. */
+    public Object devicePrivateOwner() {
+        return devicePrivateOwner;
+    }
+
+    /** True for the shared zero page. */
+    public boolean isZeroPage() {
+        return pfn == PhysMem.ZERO_PFN;
+    }
+
+    // ---- page-cache identity ----
+
+    /** {@code page->mapping} of a page-cache page; null for anonymous or truncated pages. */
+    public ShmemFile mapping() {
+        return mapping;
+    }
+
+    /** {@code page->index}: the page's offset in its file, in pages. */
+    public long index() {
+        return index;
+    }
+
+    void setMapping(ShmemFile file, long index) {
+        this.index = index;
+        this.mapping = file;
+    }
+
+    // ---- contents ----
+
+    /** True once the page has been written (its contents array exists). */
+    public boolean hasContents() {
+        return data != null;
+    }
+
+    /** Reads one byte. */
+    public byte readByte(int offset) {
+        Objects.checkIndex(offset, SIZE);
+        byte[] d = readable();
+        return d == null ? 0 : d[offset];
+    }
+
+    /** Writes one byte. */
+    public void writeByte(int offset, byte value) {
+        Objects.checkIndex(offset, SIZE);
+        writable()[offset] = value;
+    }
+
+    /** Reads a little-endian int at {@code offset}. */
+    public int readInt(int offset) {
+        Objects.checkFromIndexSize(offset, Integer.BYTES, SIZE);
+        byte[] d = readable();
+        return d == null ? 0 : (int) INTS.get(d, offset);
+    }
+
+    /** Writes a little-endian int at {@code offset}. */
+    public void writeInt(int offset, int value) {
+        Objects.checkFromIndexSize(offset, Integer.BYTES, SIZE);
+        INTS.set(writable(), offset, value);
+    }
+
+    /** Reads a little-endian long at {@code offset}. */
+    public long readLong(int offset) {
+        Objects.checkFromIndexSize(offset, Long.BYTES, SIZE);
+        byte[] d = readable();
+        return d == null ? 0 : (long) LONGS.get(d, offset);
+    }
+
+    /** Writes a little-endian long at {@code offset}. */
+    public void writeLong(int offset, long value) {
+        Objects.checkFromIndexSize(offset, Long.BYTES, SIZE);
+        LONGS.set(writable(), offset, value);
+    }
+
+    /** Copies {@code len} bytes from page offset {@code offset} into {@code dst[dstOff..]}. */
+    public void readBytes(int offset, byte[] dst, int dstOff, int len) {
+        Objects.checkFromIndexSize(offset, len, SIZE);
+        Objects.checkFromIndexSize(dstOff, len, dst.length);
+        byte[] d = readable();
+        if (d == null) {
+            Arrays.fill(dst, dstOff, dstOff + len, (byte) 0);
+        } else {
+            System.arraycopy(d, offset, dst, dstOff, len);
+        }
+    }
+
+    /** Copies {@code len} bytes from {@code src[srcOff..]} to page offset {@code offset}. */
+    public void writeBytes(int offset, byte[] src, int srcOff, int len) {
+        Objects.checkFromIndexSize(offset, len, SIZE);
+        Objects.checkFromIndexSize(srcOff, len, src.length);
+        System.arraycopy(src, srcOff, writable(), offset, len);
+    }
+
+    /** {@code copy_highpage}: makes this page's contents equal to {@code src}'s. */
+    public void copyFrom(Page src) {
+        byte[] s = src.readable();
+        checkWritable();
+        data = s == null ? null : s.clone();
+    }
+
+    /** {@code clear_highpage}: zeroes the contents (and drops the array). */
+    public void clear() {
+        checkWritable();
+        data = null;
+    }
+
+    /** A copy of the contents, or null if the page reads as zeros. */
+    byte[] contentsCopy() {
+        byte[] d = readable();
+        return d == null ? null : d.clone();
+    }
+
+    /** Installs contents (taken over, not copied); null means zeros. */
+    void setContents(byte[] contents) {
+        checkWritable();
+        data = contents;
+    }
+
+    private byte[] readable() {
+        if (state == State.FREE) {
+            throw new IllegalStateException("access to the contents of a free page: " + this);
+        }
+        return data;
+    }
+
+    private byte[] writable() {
+        checkWritable();
+        byte[] d = data;
+        if (d == null) {
+            byte[] fresh = new byte[SIZE];
+            d = (byte[]) DATA.compareAndExchange(this, (byte[]) null, fresh);
+            if (d == null) {
+                d = fresh;
+            }
+        }
+        return d;
+    }
+
+    private void checkWritable() {
+        if (state == State.FREE) {
+            throw new IllegalStateException("write to a free page: " + this);
+        }
+        if ((flags & PG_RESERVED) != 0) {
+            throw new IllegalStateException("write to a reserved page: " + this);
+        }
+    }
+
+    // ---- allocator hooks (PhysMem, under its lock) ----
+
+    void onAllocate(int initialFlags, Object owner, Consumer<Page> hook) {
+        generation++;
+        flags = initialFlags;
+        devicePrivateOwner = owner;
+        pageFree = hook;
+        mapcount = 0;
+        mapping = null;
+        index = 0;
+        data = null;
+        refcount = 1;
+        state = State.IN_USE;
+    }
+
+    void onFree() {
+        state = State.FREE;
+        flags = 0;
+        devicePrivateOwner = null;
+        pageFree = null;
+        mapping = null;
+        data = null;
+    }
+
+    /** Device-private page back to its driver: contents and identity go, ownership stays. */
+    void onDeviceIdle() {
+        state = State.DEVICE_IDLE;
+        FLAGS.getAndBitwiseAnd(this, PG_DEVICE_PRIVATE);
+        mapping = null;
+        data = null;
+    }
+
+    /** {@code zone_device_page_init}: an idle device-private page gets its first reference again. */
+    void onDeviceReuse() {
+        generation++;
+        refcount = 1;
+        state = State.IN_USE;
+    }
+
+    Consumer<Page> pageFreeHook() {
+        return pageFree;
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("page pfn=0x").append(Long.toHexString(pfn))
+                .append(' ').append(state).append(" ref=").append(refcount).append(" map=").append(mapcount);
+        int f = flags;
+        if ((f & PG_LOCKED) != 0) sb.append(" locked");
+        if ((f & PG_DIRTY) != 0) sb.append(" dirty");
+        if ((f & PG_ANON) != 0) sb.append(" anon");
+        if ((f & PG_SWAPBACKED) != 0) sb.append(" swapbacked");
+        if ((f & PG_RESERVED) != 0) sb.append(" reserved");
+        if ((f & PG_DEVICE_PRIVATE) != 0) sb.append(" device-private");
+        ShmemFile m = mapping;
+        if (m != null) sb.append(" file=").append(m.name()).append('@').append(index);
+        return sb.toString();
+    }
+}

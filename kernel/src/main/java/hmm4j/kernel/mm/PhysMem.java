@@ -1,0 +1,250 @@
+package hmm4j.kernel.mm;
+
+import hmm4j.sim.Kernel;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * The physical memory of one simulated machine: a page allocator over pfns and the
+ * pfn-to-{@link Page} map. A per-{@link Kernel} component: {@link #of(Kernel)}.
+ *
+ * <p>Overview. Pfn 0 is never used, so an entry or an array slot of 0 never names a page;
+ * pfn {@link #ZERO_PFN} is the shared zero page, reserved and never written. Other pfns are
+ * handed out from a last-in-first-out free list, then from a high-water mark, so a freed pfn
+ * is the next one reused: a stale pfn left in a device's tables soon names someone else's
+ * page, as on a real machine, and runs stay deterministic. Ordinary pages count against
+ * {@link #totalPages()}; device-private pages take pfns from the same space but not from that
+ * budget (they stand for device memory). Page objects are created once per pfn and kept, so
+ * {@link #pfnToPage} is an array lookup.
+ *
+ * <p>Locking. The allocator state is guarded by {@code lock} (the zone lock), a plain monitor:
+ * safe under real threads, and in the controlled runtime not a scheduling point, because which
+ * task gets which pfn first is not an interleaving the model explores. Callers may hold any
+ * model lock, spinlocks included. {@link #pfnToPage} takes no lock: the pages below the
+ * published high-water mark are visible to every thread.
+ *
+ * <p>Differences from the kernel (mm/page_alloc.c, mm/memremap.c): order-0 pages only, one
+ * zone, no watermarks or reclaim (allocation just fails with null when the budget is spent);
+ * new pages read as zeros; device-private pages come from {@link #allocDevicePrivatePage}
+ * rather than a {@code memremap_pages} range.
+ */
+public final class PhysMem {
+
+    /** The shared zero page's pfn. Pfn 0 is reserved. */
+    public static final long ZERO_PFN = 1;
+    /** The first pfn the allocator hands out. */
+    public static final long FIRST_PFN = 2;
+    /** Default budget of ordinary pages: 16 GiB worth. */
+    public static final long DEFAULT_TOTAL_PAGES = 1L << 22;
+
+    private static final int CHUNK_SHIFT = 12;
+    private static final int CHUNK_SIZE = 1 << CHUNK_SHIFT;
+
+    final Object lock = new Object();
+    private final Kernel kernel;
+    private final long totalPages;
+    private final Page zeroPage;
+    private volatile Page[][] chunks = new Page[16][];
+    /** One past the highest pfn ever created; written under the lock after the Page exists. */
+    private volatile long highPfn;
+    private long[] freePfns = new long[64];
+    private int freeCount;
+    private long usedPages;
+    private long devicePages;
+
+    /** Physical memory with the default budget. Use {@link #of} to get the kernel's instance. */
+    public PhysMem(Kernel kernel) {
+        this(kernel, DEFAULT_TOTAL_PAGES);
+    }
+
+    /**
+     * Physical memory of {@code totalPages} ordinary pages. To give a kernel a small memory,
+     * register it before anything else asks: {@code kernel.component(PhysMem.class, () -> new
+     * PhysMem(kernel, 256))}.
+     */
+    public PhysMem(Kernel kernel, long totalPages) {
+        if (totalPages <= 0) {
+            throw new IllegalArgumentException("totalPages must be positive");
+        }
+        this.kernel = Objects.requireNonNull(kernel);
+        this.totalPages = totalPages;
+        synchronized (lock) {
+            zeroPage = create(ZERO_PFN);
+            zeroPage.onAllocate(Page.PG_RESERVED, null, null);
+            highPfn = FIRST_PFN;
+        }
+    }
+
+    /** The kernel's physical memory, created with the default budget on first use. */
+    public static PhysMem of(Kernel kernel) {
+        return kernel.component(PhysMem.class, () -> new PhysMem(kernel));
+    }
+
+    public Kernel kernel() {
+        return kernel;
+    }
+
+    /** {@code my_zero_pfn}. */
+    public long zeroPfn() {
+        return ZERO_PFN;
+    }
+
+    /** The shared zero page: reserved, read-only, never freed. */
+    public Page zeroPage() {
+        return zeroPage;
+    }
+
+    /**
+     * {@code alloc_page}: a zeroed ordinary page with one reference, or null when the budget
+     * is spent. Does not sleep; the caller may hold spinlocks. Pairs with the {@link Page#put}
+     * that drops the last reference.
+     */
+    public Page allocPage() {
+        synchronized (lock) {
+            if (usedPages >= totalPages) {
+                return null;
+            }
+            Page p = takePfn();
+            usedPages++;
+            p.onAllocate(0, null, null);
+            return p;
+        }
+    }
+
+    /**
+     * A device-private page owned by {@code owner} (the {@code pgmap->owner} compared by
+     * {@code hmm_range_fault}), with one reference. When its last reference is dropped the
+     * page becomes {@link Page.State#DEVICE_IDLE} and {@code pageFree} is called with it
+     * (the {@code page_free} callback), outside the allocator lock; the owner then
+     * {@link #reuseDevicePrivatePage reuses} or {@link #releaseDevicePrivatePage releases} it.
+     * With a null {@code pageFree} the page is released at once.
+     */
+    public Page allocDevicePrivatePage(Object owner, Consumer<Page> pageFree) {
+        Objects.requireNonNull(owner, "owner");
+        synchronized (lock) {
+            Page p = takePfn();
+            devicePages++;
+            p.onAllocate(Page.PG_DEVICE_PRIVATE, owner, pageFree);
+            return p;
+        }
+    }
+
+    /** {@code zone_device_page_init}: gives an idle device-private page its first reference again. */
+    public void reuseDevicePrivatePage(Page page) {
+        synchronized (lock) {
+            if (page.state() != Page.State.DEVICE_IDLE) {
+                throw new IllegalStateException("reuse of a device page that is not idle: " + page);
+            }
+            page.onDeviceReuse();
+        }
+    }
+
+    /** Returns an idle device-private page's pfn to the allocator ({@code memunmap_pages}). */
+    public void releaseDevicePrivatePage(Page page) {
+        synchronized (lock) {
+            if (page.state() != Page.State.DEVICE_IDLE) {
+                throw new IllegalStateException("release of a device page that is not idle: " + page);
+            }
+            devicePages--;
+            freePfn(page);
+        }
+    }
+
+    /**
+     * {@code pfn_to_page}: the page of {@code pfn}, whatever its state, or null when no page
+     * with that pfn was ever created. Takes no lock and allocates nothing.
+     */
+    public Page pfnToPage(long pfn) {
+        if (pfn <= 0 || pfn >= highPfn) {
+            return null;
+        }
+        Page[] chunk = chunks[(int) (pfn >>> CHUNK_SHIFT)];
+        return chunk[(int) (pfn & (CHUNK_SIZE - 1))];
+    }
+
+    /** The budget of ordinary pages. */
+    public long totalPages() {
+        return totalPages;
+    }
+
+    /** Ordinary pages in use (the zero page is not counted). */
+    public long usedPages() {
+        synchronized (lock) {
+            return usedPages;
+        }
+    }
+
+    /** Ordinary pages still available. */
+    public long freePages() {
+        synchronized (lock) {
+            return totalPages - usedPages;
+        }
+    }
+
+    /** Device-private pages allocated and not released (in use or idle). */
+    public long devicePrivatePages() {
+        synchronized (lock) {
+            return devicePages;
+        }
+    }
+
+    // ---- called by Page ----
+
+    /** The last reference of {@code page} is gone. */
+    void release(Page page) {
+        Consumer<Page> hook = null;
+        synchronized (lock) {
+            if (page.isDevicePrivate()) {
+                hook = page.pageFreeHook();
+                page.onDeviceIdle();
+                if (hook == null) {
+                    devicePages--;
+                    freePfn(page);
+                }
+            } else {
+                usedPages--;
+                freePfn(page);
+            }
+        }
+        if (hook != null) {
+            hook.accept(page);
+        }
+    }
+
+    // ---- internals (under lock) ----
+
+    private Page takePfn() {
+        if (freeCount > 0) {
+            long pfn = freePfns[--freeCount];
+            return pfnToPage(pfn);
+        }
+        long pfn = highPfn;
+        Page p = create(pfn);
+        highPfn = pfn + 1;
+        return p;
+    }
+
+    private void freePfn(Page page) {
+        page.onFree();
+        if (freeCount == freePfns.length) {
+            freePfns = Arrays.copyOf(freePfns, freeCount * 2);
+        }
+        freePfns[freeCount++] = page.pfn();
+    }
+
+    private Page create(long pfn) {
+        int c = (int) (pfn >>> CHUNK_SHIFT);
+        Page[][] cs = chunks;
+        if (c >= cs.length) {
+            cs = Arrays.copyOf(cs, Math.max(cs.length * 2, c + 1));
+        }
+        if (cs[c] == null) {
+            cs[c] = new Page[CHUNK_SIZE];
+        }
+        chunks = cs;
+        Page p = new Page(this, pfn);
+        cs[c][(int) (pfn & (CHUNK_SIZE - 1))] = p;
+        return p;
+    }
+}

@@ -1,0 +1,96 @@
+package hmm4j.kernel.mm;
+
+import hmm4j.sim.Kernel;
+import hmm4j.sim.sync.SpinLock;
+
+/**
+ * CPU accesses to user memory by the current task: {@code copy_from_user} and
+ * {@code copy_to_user} through {@code current->mm} (a process's own mm, or the mm a kernel
+ * thread adopted with {@code kthread_use_mm}). Each page is looked up in the page table; a
+ * missing or read-only entry goes through the fault handler under the mmap read lock, and
+ * an access the VMA does not permit fails like a SIGSEGV, with {@code -EFAULT}.
+ *
+ * <p>Every access walks the page table and is therefore subject to the pin rule: a kernel
+ * thread that adopted an mm with only {@code mmgrab} is reported at its first access.
+ */
+public final class UserAccess {
+    private static final int MAX_FAULT_RETRIES = 8;
+
+    private UserAccess() {
+    }
+
+    /** {@code copy_from_user}: 0, or {@code -EFAULT} if any byte could not be read. */
+    public static int copyFromUser(Kernel kernel, byte[] dst, long addr) {
+        return access(kernel, addr, dst, false);
+    }
+
+    /** {@code copy_to_user}: 0, or {@code -EFAULT} if any byte could not be written. */
+    public static int copyToUser(Kernel kernel, long addr, byte[] src) {
+        return access(kernel, addr, src, true);
+    }
+
+    private static int access(Kernel kernel, long addr, byte[] buf, boolean write) {
+        MmStruct mm = MmStruct.of(kernel.current());
+        if (mm == null || addr < 0 || Long.compareUnsigned(addr + buf.length, Pte.TASK_SIZE) > 0) {
+            return -Errno.EFAULT;
+        }
+        kernel.point((write ? "copy_to_user(" : "copy_from_user(") + mm.name() + ", 0x" + Long.toHexString(addr) + ")");
+        PhysMem phys = PhysMem.of(kernel);
+        int done = 0;
+        int retries = 0;
+        while (done < buf.length) {
+            long a = addr + done;
+            int offset = (int) (a & ~Pte.PAGE_MASK);
+            int chunk = Math.min(buf.length - done, (int) Pte.PAGE_SIZE - offset);
+            if (copyPage(mm, phys, a, buf, done, chunk, write)) {
+                done += chunk;
+                retries = 0;
+                continue;
+            }
+            if (++retries > MAX_FAULT_RETRIES || !fault(mm, a, write)) {
+                return -Errno.EFAULT;
+            }
+        }
+        return 0;
+    }
+
+    /** Copies within one page if its entry allows the access; false if a fault is needed. */
+    private static boolean copyPage(MmStruct mm, PhysMem phys, long a, byte[] buf, int off, int len, boolean write) {
+        PageTable pt = mm.pgd(write ? "copy_to_user" : "copy_from_user");
+        SpinLock ptl = mm.pageTableLock();
+        ptl.lock();
+        try {
+            long pte = pt.get(a & Pte.PAGE_MASK);
+            if (!Pte.isPresent(pte) || Pte.isProtNone(pte) || (write && !Pte.isWrite(pte))) {
+                return false;
+            }
+            Page page = phys.pfnToPage(Pte.pfn(pte));
+            int inPage = (int) (a & ~Pte.PAGE_MASK);
+            if (write) {
+                page.writeBytes(inPage, buf, off, len);
+                pt.set(a & Pte.PAGE_MASK, Pte.mkDirty(Pte.mkYoung(pte)));
+            } else {
+                page.readBytes(inPage, buf, off, len);
+                pt.set(a & Pte.PAGE_MASK, Pte.mkYoung(pte));
+            }
+            return true;
+        } finally {
+            ptl.unlock();
+        }
+    }
+
+    /** The arch fault path: VMA and permission check, then {@code handle_mm_fault}. */
+    private static boolean fault(MmStruct mm, long a, boolean write) {
+        mm.mmapReadLock();
+        try {
+            Vma vma = mm.vmaLookup(a);
+            if (vma == null || !vma.hasAny(write ? VmFlags.VM_WRITE : VmFlags.VM_READ)) {
+                return false;
+            }
+            int ret = Fault.handleMmFault(mm, vma, a, write ? Fault.FAULT_FLAG_WRITE : 0);
+            return (ret & Fault.VM_FAULT_ERROR) == 0;
+        } finally {
+            mm.mmapReadUnlock();
+        }
+    }
+}

@@ -1,0 +1,15 @@
+/**
+ * The address-space model: page-table entries and radix page tables, physical pages and
+ * their allocator, swap space, the tmpfs page cache, and VMAs with the tree surgery of
+ * mmap, munmap and mprotect. Follows {@code mm/memory.c}, {@code mm/mmap.c}, {@code mm/vma.c},
+ * {@code include/linux/pgtable.h}, {@code mm/swap_state.c} and {@code mm/filemap.c}
+ * (behaviour of Linux 6.x, x86-64 with 4-level page tables and 4 KiB pages).
+ *
+ * <p>The data structures here are passive: they take no model locks and have no scheduling
+ * points. Each class says in its overview which lock its callers hold (the mm's mmap lock,
+ * its page-table lock) or, for the per-machine components ({@link hmm4j.kernel.mm.PhysMem},
+ * {@link hmm4j.kernel.mm.SwapSpace}, {@link hmm4j.kernel.mm.PageCache}), which plain monitor
+ * keeps them consistent under real threads. Hot paths (entry lookup, table walks, pfn to
+ * page) allocate nothing.
+ */
+package hmm4j.kernel.mm;

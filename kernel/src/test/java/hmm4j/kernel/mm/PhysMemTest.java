@@ -1,0 +1,271 @@
+package hmm4j.kernel.mm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import hmm4j.sim.Kernel;
+import hmm4j.sim.RunResult;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class PhysMemTest {
+
+    private final Kernel kernel = Kernel.controlled(1);
+    private final PhysMem mem = PhysMem.of(kernel);
+
+    @Test
+    void of_isOnePerKernel() {
+        assertSame(mem, PhysMem.of(kernel));
+        assertNotEquals(mem, PhysMem.of(Kernel.controlled(1)));
+        assertSame(kernel, mem.kernel());
+    }
+
+    @Test
+    void pfnZero_isReservedAndZeroPageIsFixed() {
+        assertNull(mem.pfnToPage(0));
+        assertEquals(PhysMem.ZERO_PFN, mem.zeroPfn());
+        Page zero = mem.zeroPage();
+        assertSame(zero, mem.pfnToPage(PhysMem.ZERO_PFN));
+        assertTrue(zero.isZeroPage());
+        assertTrue(zero.testFlag(Page.PG_RESERVED));
+        assertEquals(0, zero.readLong(4088));
+        assertThrows(IllegalStateException.class, () -> zero.writeInt(0, 1));
+        assertThrows(IllegalStateException.class, zero::put, "the reserved reference cannot go");
+        assertEquals(1, zero.refcount());
+        zero.get();
+        zero.put();
+        assertEquals(Page.State.IN_USE, zero.state());
+    }
+
+    @Test
+    void allocPage_givesAFreshReferencedPage() {
+        long used = mem.usedPages();
+        Page p = mem.allocPage();
+        assertTrue(p.pfn() >= PhysMem.FIRST_PFN);
+        assertEquals(1, p.refcount());
+        assertEquals(0, p.mapcount());
+        assertEquals(Page.State.IN_USE, p.state());
+        assertFalse(p.hasContents());
+        assertNull(p.mapping());
+        assertSame(p, mem.pfnToPage(p.pfn()));
+        assertEquals(used + 1, mem.usedPages());
+        assertEquals(mem.totalPages() - used - 1, mem.freePages());
+        assertNull(mem.pfnToPage(p.pfn() + 1000), "never created");
+    }
+
+    @Test
+    void lastPut_freesThePage_andAPutOnAFreePageIsABug() {
+        Page p = mem.allocPage();
+        p.get();
+        p.put();
+        assertEquals(Page.State.IN_USE, p.state());
+        p.put();
+        assertEquals(Page.State.FREE, p.state());
+        assertEquals(0, p.refcount());
+        assertEquals(0, mem.usedPages());
+        IllegalStateException e = assertThrows(IllegalStateException.class, p::put);
+        assertTrue(e.getMessage().contains("put_page") && e.getMessage().contains("already free"), e.getMessage());
+        assertEquals(0, p.refcount(), "a failed put leaves the count alone");
+        assertThrows(IllegalStateException.class, p::get);
+        assertFalse(p.tryGet());
+        assertThrows(IllegalStateException.class, () -> p.readInt(0));
+        assertThrows(IllegalStateException.class, () -> p.writeInt(0, 1));
+    }
+
+    @Test
+    void freedPfn_isReusedFirst_withANewGeneration() {
+        Page a = mem.allocPage();
+        Page b = mem.allocPage();
+        int gen = a.generation();
+        a.writeInt(0, 42);
+        a.setFlag(Page.PG_DIRTY);
+        a.put();
+        Page c = mem.allocPage();
+        assertSame(a, c, "same pfn, same struct page");
+        assertEquals(gen + 1, c.generation());
+        assertEquals(0, c.readInt(0), "reallocated page reads as zeros");
+        assertFalse(c.isDirty(), "flags reset");
+        assertNotEquals(b.pfn(), c.pfn());
+    }
+
+    @Test
+    void budget_exhaustion_returnsNull() {
+        Kernel k = Kernel.controlled(2);
+        PhysMem small = k.component(PhysMem.class, () -> new PhysMem(k, 3));
+        List<Page> pages = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            pages.add(small.allocPage());
+        }
+        assertNull(small.allocPage());
+        assertEquals(0, small.freePages());
+        pages.get(1).put();
+        assertSame(pages.get(1), small.allocPage());
+    }
+
+    @Test
+    void lastPut_whileMapped_isABug() {
+        Page p = mem.allocPage();
+        p.incMapcount();
+        assertThrows(IllegalStateException.class, p::put);
+        assertEquals(1, p.refcount(), "the reference is kept rather than freeing a mapped page");
+        assertTrue(p.decMapcount());
+        p.put();
+        assertEquals(Page.State.FREE, p.state());
+    }
+
+    @Test
+    void mapcount_countsAndRefusesUnderflow() {
+        Page p = mem.allocPage();
+        p.incMapcount();
+        p.incMapcount();
+        assertEquals(2, p.mapcount());
+        assertFalse(p.decMapcount());
+        assertTrue(p.decMapcount());
+        assertThrows(IllegalStateException.class, p::decMapcount);
+        assertEquals(0, p.mapcount());
+    }
+
+    @Test
+    void contents_areAllocatedOnFirstWrite() {
+        Page p = mem.allocPage();
+        byte[] buf = new byte[16];
+        p.readBytes(100, buf, 0, 16);
+        assertEquals(0, p.readInt(4092));
+        assertFalse(p.hasContents(), "reads do not allocate");
+        p.writeInt(8, 0x01020304);
+        assertTrue(p.hasContents());
+        assertEquals(0x01020304, p.readInt(8));
+        assertEquals(4, p.readByte(8), "little endian");
+        p.writeLong(4088, -2);
+        assertEquals(-2, p.readLong(4088));
+        p.writeBytes(200, new byte[] {9, 8, 7}, 1, 2);
+        p.readBytes(199, buf, 0, 4);
+        assertEquals(0, buf[0]);
+        assertEquals(8, buf[1]);
+        assertEquals(7, buf[2]);
+        assertEquals(0, buf[3]);
+        assertThrows(IndexOutOfBoundsException.class, () -> p.readInt(4093));
+        assertThrows(IndexOutOfBoundsException.class, () -> p.writeByte(4096, (byte) 1));
+        p.clear();
+        assertFalse(p.hasContents());
+        assertEquals(0, p.readInt(8));
+    }
+
+    @Test
+    void copyFrom_copiesContentsAndLaziness() {
+        Page src = mem.allocPage();
+        Page dst = mem.allocPage();
+        src.writeInt(64, 7);
+        dst.copyFrom(src);
+        assertEquals(7, dst.readInt(64));
+        src.writeInt(64, 8);
+        assertEquals(7, dst.readInt(64), "a copy, not shared");
+        Page empty = mem.allocPage();
+        dst.copyFrom(empty);
+        assertFalse(dst.hasContents());
+        dst.copyFrom(mem.zeroPage());
+        assertEquals(0, dst.readInt(64));
+    }
+
+    @Test
+    void pageLockAndFlags_areAtomicBits() {
+        Page p = mem.allocPage();
+        assertTrue(p.trylock());
+        assertTrue(p.isLocked());
+        assertFalse(p.trylock());
+        p.unlock();
+        assertFalse(p.isLocked());
+        assertThrows(IllegalStateException.class, p::unlock);
+        assertFalse(p.testAndSetFlag(Page.PG_ANON));
+        assertTrue(p.testAndSetFlag(Page.PG_ANON));
+        p.setFlag(Page.PG_SWAPBACKED);
+        assertTrue(p.isAnon() && p.isSwapBacked());
+        p.clearFlag(Page.PG_ANON);
+        assertFalse(p.isAnon());
+        assertTrue(p.toString().contains("swapbacked"), p.toString());
+    }
+
+    @Test
+    void devicePrivatePage_goesIdleToItsOwnerAndCanBeReused() {
+        Object owner = new Object();
+        List<Page> freed = new ArrayList<>();
+        long used = mem.usedPages();
+        Page d = mem.allocDevicePrivatePage(owner, freed::add);
+        assertTrue(d.isDevicePrivate());
+        assertSame(owner, d.devicePrivateOwner());
+        assertEquals(used, mem.usedPages(), "device memory is not system RAM");
+        assertEquals(1, mem.devicePrivatePages());
+        d.writeInt(0, 5);
+        d.put();
+        assertEquals(List.of(d), freed);
+        assertEquals(Page.State.DEVICE_IDLE, d.state());
+        assertTrue(d.isDevicePrivate());
+        assertSame(owner, d.devicePrivateOwner());
+        assertEquals(0, d.readInt(0), "contents dropped");
+        assertThrows(IllegalStateException.class, d::put);
+
+        mem.reuseDevicePrivatePage(d);
+        assertEquals(1, d.refcount());
+        assertEquals(Page.State.IN_USE, d.state());
+        assertThrows(IllegalStateException.class, () -> mem.reuseDevicePrivatePage(d));
+        assertThrows(IllegalStateException.class, () -> mem.releaseDevicePrivatePage(d));
+        d.put();
+        mem.releaseDevicePrivatePage(d);
+        assertEquals(Page.State.FREE, d.state());
+        assertEquals(0, mem.devicePrivatePages());
+        assertSame(d, mem.allocPage(), "the pfn went back to the allocator");
+        assertFalse(d.isDevicePrivate());
+    }
+
+    @Test
+    void devicePrivatePage_withoutHook_isReleasedAtOnce() {
+        Page d = mem.allocDevicePrivatePage("owner", null);
+        d.put();
+        assertEquals(Page.State.FREE, d.state());
+        assertEquals(0, mem.devicePrivatePages());
+    }
+
+    @Test
+    void allocator_isSafeUnderTheNativeRuntime() {
+        Kernel k = Kernel.nativeRuntime();
+        PhysMem shared = PhysMem.of(k);
+        ConcurrentHashMap<Long, Integer> owners = new ConcurrentHashMap<>();
+        AtomicInteger clashes = new AtomicInteger();
+        int tasks = 4;
+        for (int t = 0; t < tasks; t++) {
+            int id = t;
+            k.spawnKthread("alloc" + t, self -> {
+                for (int round = 0; round < 200; round++) {
+                    List<Page> held = new ArrayList<>();
+                    for (int i = 0; i < 50; i++) {
+                        Page p = shared.allocPage();
+                        if (owners.putIfAbsent(p.pfn(), id) != null) {
+                            clashes.incrementAndGet();
+                        }
+                        p.writeInt(0, id);
+                        held.add(p);
+                    }
+                    for (Page p : held) {
+                        if (p.readInt(0) != id) {
+                            clashes.incrementAndGet();
+                        }
+                        owners.remove(p.pfn());
+                        p.put();
+                    }
+                }
+            });
+        }
+        RunResult r = k.run();
+        assertTrue(r.clean(), r.failures().toString());
+        assertEquals(0, clashes.get(), "a pfn was handed to two holders at once");
+        assertEquals(0, shared.usedPages());
+    }
+}

@@ -1,0 +1,23 @@
+package hmm4j.scenarios;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** Every scenario {@code hmm4j check} runs, in catalogue order. */
+public final class Catalogue {
+    private Catalogue() {
+    }
+
+    /** All scenarios. */
+    public static List<Scenario> all() {
+        List<Scenario> all = new ArrayList<>();
+        all.addAll(UseMmScenario.all());
+        return List.copyOf(all);
+    }
+
+    /** The scenario with this id. */
+    public static Optional<Scenario> byId(String id) {
+        return all().stream().filter(s -> s.id().equals(id)).findFirst();
+    }
+}
