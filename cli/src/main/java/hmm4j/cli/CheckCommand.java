@@ -1,0 +1,165 @@
+package hmm4j.cli;
+
+import hmm4j.scenarios.Budget;
+import hmm4j.scenarios.Catalogue;
+import hmm4j.scenarios.Scenario;
+import hmm4j.scenarios.ScenarioOutcome;
+import hmm4j.scenarios.ScenarioRunner;
+import hmm4j.sim.RunResult;
+import hmm4j.sim.report.TextReport;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.function.BiFunction;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code hmm4j check}: explores every scenario of the catalogue within a budget and prints
+ * one row per scenario (expected verdict, actual verdict, runs, time to first failure,
+ * {@code ok} or {@code MISMATCH}), then a summary line. Exit code 0 iff every verdict is the
+ * expected one.
+ */
+@Command(name = "check",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        description = {
+            "Run the scenario catalogue and compare every verdict with its expectation.",
+            "Each known-good and known-bad design is explored over consecutive seeds;",
+            "the exit code is 0 iff every verdict is the expected one, else 1.",
+            ""
+        })
+final class CheckCommand implements Callable<Integer> {
+    private static final List<String> HEADERS =
+            List.of("scenario", "expected", "actual", "runs", "time to first failure", "");
+    private static final List<Table.Align> ALIGNS = List.of(Table.Align.LEFT, Table.Align.LEFT,
+            Table.Align.LEFT, Table.Align.RIGHT, Table.Align.RIGHT, Table.Align.LEFT);
+
+    private final Supplier<List<Scenario>> catalogue;
+    private final BiFunction<Scenario, Budget, ScenarioOutcome> runner;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--runs", paramLabel = "N",
+            description = "Seeds to run per scenario; a known-bad design stops at its first failure "
+                    + "(default: ${DEFAULT-VALUE}).")
+    private int runs = Budget.DEFAULT.runs();
+
+    @Option(names = "--seed", paramLabel = "S", description = "First seed (default: ${DEFAULT-VALUE}).")
+    private long seed = Budget.DEFAULT.firstSeed();
+
+    @Option(names = "--max-steps", paramLabel = "N",
+            description = "Scheduling decisions allowed per run (default: ${DEFAULT-VALUE}).")
+    private long maxSteps = Budget.DEFAULT.maxSteps();
+
+    @Option(names = "--only", split = ",", paramLabel = "ID",
+            description = "Run only these scenarios (comma-separated ids).")
+    private List<String> only;
+
+    @Option(names = "--report", description = "After the table, print the text report of every failing run.")
+    private boolean report;
+
+    /** The command over {@link Catalogue#all()} and {@link ScenarioRunner#run}. */
+    CheckCommand() {
+        this(Catalogue::all, ScenarioRunner::run);
+    }
+
+    /** The command over another catalogue and runner (for tests). */
+    CheckCommand(Supplier<List<Scenario>> catalogue, BiFunction<Scenario, Budget, ScenarioOutcome> runner) {
+        this.catalogue = Objects.requireNonNull(catalogue);
+        this.runner = Objects.requireNonNull(runner);
+    }
+
+    /** Runs the selected scenarios, prints the table; 0 iff all as expected, else 1. */
+    @Override
+    public Integer call() {
+        Budget budget;
+        try {
+            budget = new Budget(runs, seed, maxSteps);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "Invalid budget: " + e.getMessage(), e);
+        }
+        List<Scenario> selected = select(catalogue.get());
+        List<ScenarioOutcome> outcomes = new ArrayList<>(selected.size());
+        for (Scenario s : selected) {
+            outcomes.add(runner.apply(s, budget));
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        out.print(table(outcomes).render());
+        if (report) {
+            printReports(out, outcomes);
+        }
+        long asExpected = outcomes.stream().filter(ScenarioOutcome::asExpected).count();
+        long pending = outcomes.stream().filter(o -> o.scenario().expectation().isPending()).count();
+        out.println();
+        out.println(outcomes.size() + (outcomes.size() == 1 ? " scenario, " : " scenarios, ") + asExpected
+                + " as expected"
+                + (pending > 0 ? " (" + pending + " pending)" : ""));
+        if (!report && outcomes.stream().anyMatch(o -> !o.asExpected() && o.firstFailure().isPresent())) {
+            out.println("see the failing runs with: hmm4j check --report --only " + outcomes.stream()
+                    .filter(o -> !o.asExpected() && o.firstFailure().isPresent())
+                    .map(o -> o.scenario().id()).collect(Collectors.joining(",")));
+        }
+        out.flush();
+        return asExpected == outcomes.size() ? 0 : 1;
+    }
+
+    /** The table of outcomes, one row each, in the given order. */
+    static Table table(List<ScenarioOutcome> outcomes) {
+        Table t = new Table(HEADERS, ALIGNS);
+        for (ScenarioOutcome o : outcomes) {
+            var e = o.scenario().expectation();
+            t.addRow(o.scenario().id(),
+                    e.label(),
+                    e.isPending() ? "pending (" + e.pending() + ")" : o.actual(),
+                    e.isPending() ? "-" : String.valueOf(o.runs()),
+                    o.nanosToFirstFailure() < 0 ? "-" : millis(o.nanosToFirstFailure()),
+                    o.asExpected() ? "ok" : "MISMATCH");
+        }
+        return t;
+    }
+
+    /** Nanoseconds as milliseconds with one decimal, e.g. {@code 12.3 ms}. */
+    static String millis(long nanos) {
+        return String.format(Locale.ROOT, "%.1f ms", nanos / 1_000_000.0);
+    }
+
+    /** The catalogue in its order, restricted to {@code --only} when given. */
+    private List<Scenario> select(List<Scenario> all) {
+        if (only == null || only.isEmpty()) {
+            return all;
+        }
+        Set<String> wanted = new LinkedHashSet<>(only);
+        Set<String> known = all.stream().map(Scenario::id).collect(Collectors.toCollection(LinkedHashSet::new));
+        List<String> unknown = wanted.stream().filter(id -> !known.contains(id)).toList();
+        if (!unknown.isEmpty()) {
+            throw new ParameterException(spec.commandLine(), "Unknown scenario"
+                    + (unknown.size() > 1 ? "s" : "") + ": '" + String.join("', '", unknown)
+                    + "' (known: " + String.join(", ", known) + ")");
+        }
+        return all.stream().filter(s -> wanted.contains(s.id())).toList();
+    }
+
+    private static void printReports(PrintWriter out, List<ScenarioOutcome> outcomes) {
+        for (ScenarioOutcome o : outcomes) {
+            if (o.firstFailure().isEmpty()) {
+                continue;
+            }
+            RunResult r = o.firstFailure().get();
+            out.println();
+            out.println("== " + o.scenario().id() + ": " + o.scenario().title());
+            out.print(TextReport.render(r));
+        }
+    }
+}

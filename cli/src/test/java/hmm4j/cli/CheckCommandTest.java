@@ -1,0 +1,149 @@
+package hmm4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import hmm4j.scenarios.Budget;
+import hmm4j.scenarios.Expectation;
+import hmm4j.scenarios.Scenario;
+import hmm4j.scenarios.ScenarioOutcome;
+import hmm4j.sim.Kernel;
+import hmm4j.sim.RunResult;
+import hmm4j.sim.failure.Failure;
+import hmm4j.sim.failure.FailureKind;
+import hmm4j.sim.failure.Site;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class CheckCommandTest {
+
+    /** A scenario that is never set up: the fake runner decides its outcome. */
+    record FakeScenario(String id, Expectation expectation, boolean fails) implements Scenario {
+        @Override
+        public String title() {
+            return "fake " + id;
+        }
+
+        @Override
+        public void setUp(Kernel kernel) {
+            throw new AssertionError("the fake runner never sets up a scenario");
+        }
+    }
+
+    private final List<Budget> budgets = new ArrayList<>();
+
+    /** Fails on the third run after 1.25 ms when the scenario says so, else runs the whole budget. */
+    private ScenarioOutcome fakeRun(Scenario s, Budget b) {
+        budgets.add(b);
+        FakeScenario f = (FakeScenario) s;
+        if (f.expectation().isPending()) {
+            return new ScenarioOutcome(s, 0, Optional.empty(), -1, 0);
+        }
+        if (!f.fails()) {
+            return new ScenarioOutcome(s, b.runs(), Optional.empty(), -1, 5_000_000);
+        }
+        Site site = new Site("worker", 7, List.of("Fake.run(Fake.java:1)"));
+        RunResult r = new RunResult(b.firstSeed() + 2, "random-walk(seed=" + (b.firstSeed() + 2) + ")",
+                List.of(new Failure.Deadlock(List.of("worker blocked on mutex_lock(a)"), site)), 7, 0,
+                List.of(), List.of(), Optional.empty(), List.of("worker"));
+        return new ScenarioOutcome(s, 3, Optional.of(r), 1_250_000, 1_250_000);
+    }
+
+    private Console console(List<Scenario> catalogue) {
+        return Console.with(Map.of(), new CheckCommand(() -> catalogue, this::fakeRun));
+    }
+
+    private static final Scenario GOOD = new FakeScenario("S1-good", Expectation.clean(), false);
+    private static final Scenario BAD = new FakeScenario("S2-bad", Expectation.finds(FailureKind.DEADLOCK), true);
+    private static final Scenario PENDING = new FakeScenario("S3-later",
+            Expectation.clean().pendingBecause("needs notifiers"), false);
+    private static final Scenario WRONG = new FakeScenario("S4-wrong", Expectation.clean(), true);
+
+    @Test
+    void runsZero_isRejectedInOneLineWithExit2() {
+        Console c = Console.real().run("check", "--runs", "0");
+        assertEquals(2, c.exitCode());
+        assertEquals(List.of("hmm4j: Invalid budget: runs must be positive: 0 (see 'hmm4j check --help')"),
+                c.errLines());
+        assertEquals("", c.out());
+    }
+
+    @Test
+    void maxStepsNegative_isRejectedWithExit2() {
+        Console c = console(List.of(GOOD)).run("check", "--max-steps", "-5");
+        assertEquals(2, c.exitCode());
+        assertEquals(1, c.errLines().size(), c.err());
+        assertTrue(budgets.isEmpty(), "nothing may run with a bad budget");
+    }
+
+    @Test
+    void unknownScenario_isRejectedInOneLineWithExit2() {
+        Console c = Console.real().run("check", "--only", "NOPE");
+        assertEquals(2, c.exitCode());
+        assertEquals(1, c.errLines().size(), c.err());
+        assertTrue(c.err().startsWith("hmm4j: Unknown scenario: 'NOPE' (known: "), c.err());
+        assertEquals("", c.out());
+    }
+
+    @Test
+    void allAsExpected_printsTableAndSummaryAndExits0() {
+        Console c = console(List.of(GOOD, BAD, PENDING)).run("check", "--runs", "40", "--seed", "9");
+        assertEquals(0, c.exitCode(), c.err());
+        assertEquals("""
+                scenario  expected  actual                     runs  time to first failure
+                --------  --------  -------------------------  ----  ---------------------  --
+                S1-good   clean     clean                        40                      -  ok
+                S2-bad    deadlock  deadlock                      3                 1.3 ms  ok
+                S3-later  clean     pending (needs notifiers)     -                      -  ok
+
+                3 scenarios, 3 as expected (1 pending)
+                """, c.out());
+        assertEquals("", c.err());
+        assertEquals(new Budget(40, 9, Budget.DEFAULT.maxSteps()), budgets.get(0));
+    }
+
+    @Test
+    void mismatch_isMarkedAndExits1() {
+        Console c = console(List.of(GOOD, WRONG)).run("check");
+        assertEquals(1, c.exitCode());
+        List<String> lines = c.out().lines().toList();
+        assertTrue(lines.get(3).startsWith("S4-wrong  clean     deadlock"), c.out());
+        assertTrue(lines.get(3).endsWith("MISMATCH"), c.out());
+        assertTrue(c.out().contains("2 scenarios, 1 as expected\n"), c.out());
+        assertTrue(c.out().contains("hmm4j check --report --only S4-wrong"), c.out());
+        assertEquals(Budget.DEFAULT, budgets.get(0));
+    }
+
+    @Test
+    void only_runsTheNamedScenariosInCatalogueOrder() {
+        Console c = console(List.of(GOOD, BAD, WRONG)).run("check", "--only", "S4-wrong,S1-good");
+        assertEquals(1, c.exitCode());
+        assertEquals(2, budgets.size());
+        List<String> rows = c.out().lines().skip(2).limit(2).toList();
+        assertTrue(rows.get(0).startsWith("S1-good"), c.out());
+        assertTrue(rows.get(1).startsWith("S4-wrong"), c.out());
+        assertFalse(c.out().contains("S2-bad"), c.out());
+    }
+
+    @Test
+    void report_printsTheTextReportOfEveryFailingRun() {
+        Console c = console(List.of(GOOD, BAD)).run("check", "--report");
+        assertEquals(0, c.exitCode());
+        assertTrue(c.out().contains("== S2-bad: fake S2-bad\nFAIL deadlock: no task can run, 1 blocked\n"), c.out());
+        assertTrue(c.out().contains("seed 3 · random-walk(seed=3)"), c.out());
+        assertTrue(c.out().contains("worker blocked on mutex_lock(a)"), c.out());
+        assertFalse(c.out().contains("== S1-good"), c.out());
+        assertTrue(c.out().endsWith("2 scenarios, 2 as expected\n"), c.out());
+    }
+
+    @Test
+    void millis_hasOneDecimal() {
+        assertEquals("0.0 ms", CheckCommand.millis(0));
+        assertEquals("1.3 ms", CheckCommand.millis(1_250_001));
+        assertEquals("1234.5 ms", CheckCommand.millis(1_234_500_000));
+    }
+}
