@@ -49,24 +49,12 @@ public final class Page {
     /** A {@code MEMORY_DEVICE_PRIVATE} page: its contents live on a device. */
     public static final int PG_DEVICE_PRIVATE = 1 << 5;
 
-    private static final VarHandle REFCOUNT;
-    private static final VarHandle MAPCOUNT;
-    private static final VarHandle FLAGS;
-    private static final VarHandle DATA;
+    private static final VarHandle REFCOUNT = field("refcount", int.class);
+    private static final VarHandle MAPCOUNT = field("mapcount", int.class);
+    private static final VarHandle FLAGS = field("flags", int.class);
+    private static final VarHandle DATA = field("data", byte[].class);
     private static final VarHandle INTS = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-
-    static {
-        try {
-            MethodHandles.Lookup l = MethodHandles.lookup();
-            REFCOUNT = l.findVarHandle(Page.class, "refcount", int.class);
-            MAPCOUNT = l.findVarHandle(Page.class, "mapcount", int.class);
-            FLAGS = l.findVarHandle(Page.class, "flags", int.class);
-            DATA = l.findVarHandle(Page.class, "data", byte[].class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 
     private static final int SIZE = (int) Pte.PAGE_SIZE;
 
@@ -89,31 +77,21 @@ public final class Page {
     }
 
     /** {@code page_to_pfn}. */
-    public long pfn() {
-        return pfn;
-    }
+    public long pfn() { return pfn; }
 
     /** The allocator this page belongs to. */
-    public PhysMem physMem() {
-        return physMem;
-    }
+    public PhysMem physMem() { return physMem; }
 
     /** Where the page is in its life. */
-    public State state() {
-        return state;
-    }
+    public State state() { return state; }
 
     /** How many times this pfn has been allocated; tells a stale holder from the current one. */
-    public int generation() {
-        return generation;
-    }
+    public int generation() { return generation; }
 
     // ---- reference count (get_page / put_page) ----
 
     /** {@code page_ref_count}. */
-    public int refcount() {
-        return refcount;
-    }
+    public int refcount() { return refcount; }
 
     /** {@code get_page}: the caller must already hold a reference (directly or via a mapping under its lock). */
     public void get() {
@@ -163,9 +141,7 @@ public final class Page {
     // ---- map count ----
 
     /** {@code page_mapcount}: the number of page-table entries mapping this page. */
-    public int mapcount() {
-        return mapcount;
-    }
+    public int mapcount() { return mapcount; }
 
     /** Counts one more mapping ({@code page_add_*_rmap}). */
     public void incMapcount() {
@@ -205,9 +181,7 @@ public final class Page {
     }
 
     /** {@code trylock_page}: true if this call took the page lock. */
-    public boolean trylock() {
-        return !testAndSetFlag(PG_LOCKED);
-    }
+    public boolean trylock() { return !testAndSetFlag(PG_LOCKED); }
 
     /** {@code unlock_page}. Raises if the page was not locked. */
     public void unlock() {
@@ -216,48 +190,30 @@ public final class Page {
         }
     }
 
-    public boolean isLocked() {
-        return testFlag(PG_LOCKED);
-    }
+    public boolean isLocked() { return testFlag(PG_LOCKED); }
 
-    public boolean isDirty() {
-        return testFlag(PG_DIRTY);
-    }
+    public boolean isDirty() { return testFlag(PG_DIRTY); }
 
-    public boolean isAnon() {
-        return testFlag(PG_ANON);
-    }
+    public boolean isAnon() { return testFlag(PG_ANON); }
 
-    public boolean isSwapBacked() {
-        return testFlag(PG_SWAPBACKED);
-    }
+    public boolean isSwapBacked() { return testFlag(PG_SWAPBACKED); }
 
     /** {@code is_device_private_page}. */
-    public boolean isDevicePrivate() {
-        return testFlag(PG_DEVICE_PRIVATE);
-    }
+    public boolean isDevicePrivate() { return testFlag(PG_DEVICE_PRIVATE); }
 
     /** The {@code pgmap->owner} of a device-private page, else null. */
-    public Object devicePrivateOwner() {
-        return devicePrivateOwner;
-    }
+    public Object devicePrivateOwner() { return devicePrivateOwner; }
 
     /** True for the shared zero page. */
-    public boolean isZeroPage() {
-        return pfn == PhysMem.ZERO_PFN;
-    }
+    public boolean isZeroPage() { return pfn == PhysMem.ZERO_PFN; }
 
     // ---- page-cache identity ----
 
     /** {@code page->mapping} of a page-cache page; null for anonymous or truncated pages. */
-    public ShmemFile mapping() {
-        return mapping;
-    }
+    public ShmemFile mapping() { return mapping; }
 
     /** {@code page->index}: the page's offset in its file, in pages. */
-    public long index() {
-        return index;
-    }
+    public long index() { return index; }
 
     void setMapping(ShmemFile file, long index) {
         this.index = index;
@@ -267,9 +223,7 @@ public final class Page {
     // ---- contents ----
 
     /** True once the page has been written (its contents array exists). */
-    public boolean hasContents() {
-        return data != null;
-    }
+    public boolean hasContents() { return data != null; }
 
     /** Reads one byte. */
     public byte readByte(int offset) {
@@ -422,8 +376,14 @@ public final class Page {
         state = State.IN_USE;
     }
 
-    Consumer<Page> pageFreeHook() {
-        return pageFree;
+    Consumer<Page> pageFreeHook() { return pageFree; }
+
+    private static VarHandle field(String name, Class<?> type) {
+        try {
+            return MethodHandles.lookup().findVarHandle(Page.class, name, type);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
     }
 
     @Override
