@@ -35,7 +35,7 @@ public final class SrcuStruct {
     private int lastTicket;
     private long queued;
     private long invoked;
-    private Task callbackThread;
+    private boolean callbackThreadStarted;
 
     private record Pending(int ticket, long serial, Runnable callback) {
     }
@@ -94,10 +94,12 @@ public final class SrcuStruct {
         boolean startThread;
         synchronized (this) {
             callbacks.add(new Pending(lastTicket, ++queued, callback));
-            startThread = callbackThread == null;
-            if (startThread) {
-                callbackThread = kernel.spawnDaemon("srcu_cb(" + name + ")", self -> callbackLoop(self));
-            }
+            startThread = !callbackThreadStarted;
+            callbackThreadStarted = true;
+        }
+        // Spawning is a scheduling point: never under the monitor.
+        if (startThread) {
+            kernel.spawnDaemon("srcu_cb(" + name + ")", this::callbackLoop);
         }
         channel.wakeAll();
     }
