@@ -186,16 +186,25 @@ public final class Lockdep implements SyncObserver {
         checkKernel(task);
         List<HeldLock> held = stack(task);
         synchronized (held) {
-            for (int i = held.size() - 1; i >= 0; i--) {
-                if (held.get(i).lock() == lock) {
-                    held.remove(i);
-                    return;
-                }
+            int i = indexOfHeld(held, lock);
+            if (i >= 0) {
+                held.remove(i);
+                return;
             }
         }
         kernel.report(new Failure.InvariantViolation("lock release not held",
                 task.name() + " releases " + describe(lock) + " which it does not hold; held: " + heldLocks(task),
                 kernel.site()));
+    }
+
+    /** The most recent entry for {@code lock} in a held stack (caller holds its monitor), or -1. */
+    private static int indexOfHeld(List<HeldLock> held, LockInstance lock) {
+        for (int i = held.size() - 1; i >= 0; i--) {
+            if (held.get(i).lock() == lock) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     @Override
@@ -206,11 +215,10 @@ public final class Lockdep implements SyncObserver {
         checkKernel(task);
         List<HeldLock> held = stack(task);
         synchronized (held) {
-            for (int i = held.size() - 1; i >= 0; i--) {
-                if (held.get(i).lock() == lock) {
-                    held.set(i, held.get(i).withMode(mode));
-                    return;
-                }
+            int i = indexOfHeld(held, lock);
+            if (i >= 0) {
+                held.set(i, held.get(i).withMode(mode));
+                return;
             }
         }
         kernel.report(new Failure.InvariantViolation("lock mode change of a lock not held",

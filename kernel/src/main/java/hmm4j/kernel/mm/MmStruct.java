@@ -156,12 +156,7 @@ public final class MmStruct extends KObject {
 
     /** {@code mmgrab}: pins the structure (not the address space). The caller must already pin it. */
     public void mmgrab() {
-        checkAccess("mmgrab");
-        if (mmCount.incReturn() == 1) {
-            kernel().report(new Failure.RefcountError(name() + " mm_count", Failure.RefcountProblem.ADDITION_ON_ZERO,
-                    "mmgrab on an mm whose mm_count was 0", kernel().site()));
-        }
-        count.get(holder(kernel()), kernel().site());
+        mmgrabAs(holder(kernel()));
     }
 
     /** {@code mmdrop}: drops a structure reference; the last one frees the mm ({@code __mmdrop}). */
@@ -178,10 +173,13 @@ public final class MmStruct extends KObject {
         }
     }
 
-    /** {@code mmgrab} on behalf of a named holder (a notifier subscription). */
+    /** {@code mmgrab} on behalf of a named holder (a device, a notifier subscription). */
     public void mmgrabAs(String holder) {
         checkAccess("mmgrab");
-        mmCount.inc();
+        if (mmCount.incReturn() == 1) {
+            kernel().report(new Failure.RefcountError(name() + " mm_count", Failure.RefcountProblem.ADDITION_ON_ZERO,
+                    "mmgrab on an mm whose mm_count was 0", kernel().site()));
+        }
         count.get(holder, kernel().site());
     }
 

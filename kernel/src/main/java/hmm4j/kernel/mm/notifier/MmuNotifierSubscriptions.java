@@ -102,34 +102,28 @@ public final class MmuNotifierSubscriptions {
     }
 
     void invalidateRangeStart(MmuNotifierRange range) {
-        if (list.isEmpty()) {
-            return;
-        }
-        SrcuStruct srcu = srcu(mm.kernel());
-        int idx = srcu.readLock();
-        try {
-            for (MmuNotifier sub : list) {
-                int ret = sub.ops().invalidateRangeStart(sub, range);
-                if (ret != 0 && range.blockable()) {
-                    mm.kernel().report(new Failure.InvariantViolation("blockable invalidate_range_start failed",
-                            sub.name() + " returned " + ret + " for " + range, mm.kernel().site()));
-                }
+        forEachUnderSrcu(sub -> {
+            int ret = sub.ops().invalidateRangeStart(sub, range);
+            if (ret != 0 && range.blockable()) {
+                mm.kernel().report(new Failure.InvariantViolation("blockable invalidate_range_start failed",
+                        sub.name() + " returned " + ret + " for " + range, mm.kernel().site()));
             }
-        } finally {
-            srcu.readUnlock(idx);
-        }
+        });
     }
 
     void invalidateRangeEnd(MmuNotifierRange range) {
+        forEachUnderSrcu(sub -> sub.ops().invalidateRangeEnd(sub, range));
+    }
+
+    /** Calls {@code op} on every subscription inside one read section of the notifier SRCU domain. */
+    private void forEachUnderSrcu(java.util.function.Consumer<MmuNotifier> op) {
         if (list.isEmpty()) {
             return;
         }
         SrcuStruct srcu = srcu(mm.kernel());
         int idx = srcu.readLock();
         try {
-            for (MmuNotifier sub : list) {
-                sub.ops().invalidateRangeEnd(sub, range);
-            }
+            list.forEach(op);
         } finally {
             srcu.readUnlock(idx);
         }
