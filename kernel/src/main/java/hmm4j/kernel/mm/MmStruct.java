@@ -130,6 +130,18 @@ public final class MmStruct extends KObject {
     }
 
     /**
+     * Hands an {@code mm_users} reference held by the calling context over to
+     * {@code newHolder} (a task name), as the kernel does implicitly when a reference taken
+     * by one thread is released by another (a work item queued with a pinned mm, a new
+     * thread started by {@code clone(CLONE_VM)}). The pin rule and the leak check follow
+     * the reference: afterwards {@code newHolder} holds it and must {@code mmput} it.
+     */
+    public void transferUsersRef(String newHolder) {
+        checkAccess("mm_users transfer");
+        users.transfer(holder(kernel()), newHolder);
+    }
+
+    /**
      * {@code mmget_not_zero}: takes an {@code mm_users} reference unless the address space
      * is dead. Legal whenever the struct is pinned. Returns false forever once it failed.
      */

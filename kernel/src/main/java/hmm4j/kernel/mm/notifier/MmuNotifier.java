@@ -1,35 +1,62 @@
 package hmm4j.kernel.mm.notifier;
 
+import hmm4j.check.lifetime.KObject;
+import hmm4j.kernel.mm.ErrPtr;
+import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.MmStruct;
+import hmm4j.kernel.mm.notifier.MmuNotifierOps.Op;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.failure.Failure;
 import java.util.Objects;
 
 /**
- * {@code struct mmu_notifier}: one classic subscription. Drivers embed it in their own
- * object (which has its own lifetime) and pass their {@link MmuNotifierOps}.
+ * {@code struct mmu_notifier}: one classic subscription (kernel-spec §2).
  *
- * <p>Overview: {@link #register} links it at the head of the mm's list and pins the mm
- * structure ({@code mmgrab}, recorded under this subscription's name); {@link #unregister}
- * runs {@code ->release} if exit has not, unlinks it, waits for an SRCU grace period (so no
- * callback can still be running) and drops the pin. {@code exit_mmap} calls
- * {@code ->release} and unlinks every subscription first thing.
+ * <p>Overview: drivers embed it in their own object — pass that object as the
+ * {@code container} and every callback first touches it, so a callback that runs after the
+ * driver freed its object is reported as a use-after-free with the three sites. Two ways to
+ * manage it:
+ * <ul>
+ *   <li>{@link #register}/{@link #registerLocked} link it at the head of the mm's list and
+ *       pin the mm structure ({@code mmgrab}, recorded under this subscription's name);
+ *       {@link #unregister} runs {@code ->release} if exit has not, unlinks it, waits for an
+ *       SRCU grace period and drops the pin. After it returns the container may be freed.</li>
+ *   <li>{@link #mmuNotifierGet}/{@link #mmuNotifierPut}: one refcounted subscription per ops
+ *       table and mm, allocated by {@code ->alloc_notifier}; the last put unlinks it and
+ *       queues {@code ->free_notifier} and the {@code mmdrop} after a grace period;
+ *       {@link #mmuNotifierSynchronize} waits for those frees.</li>
+ * </ul>
+ * {@code exit_mmap} calls {@code ->release} and unlinks every subscription first thing.
  *
- * <p>Lifetime: the subscription does not free itself; after {@link #unregister} returns
- * the embedding object may be freed. Freeing it without a grace period is the S3a bug.
+ * <p>Locking: {@code linked} and {@code users} change under the mm's
+ * {@code subscriptions->lock}; callbacks run inside the global notifier SRCU read section.
  */
 public final class MmuNotifier {
     private final String name;
-    private final MmuNotifierOps ops;
+    private final KObject container;
+    private volatile MmuNotifierOps ops;
     private volatile MmStruct mm;
     private volatile boolean linked;
     private volatile boolean releaseReturned;
+    private int users;
+    private boolean freeQueued;
 
     /**
+     * A subscription not embedded in any tracked object.
+     *
      * @param name the subscription's name in reports and reference ledgers
      * @param ops  its callbacks
      */
     public MmuNotifier(String name, MmuNotifierOps ops) {
+        this(null, name, ops);
+    }
+
+    /**
+     * A subscription embedded in {@code container} (the driver object that holds it); every
+     * callback checks that the container is still allocated.
+     */
+    public MmuNotifier(KObject container, String name, MmuNotifierOps ops) {
+        this.container = container;
         this.name = Objects.requireNonNull(name);
         this.ops = Objects.requireNonNull(ops);
     }
@@ -37,6 +64,9 @@ public final class MmuNotifier {
     public String name() { return name; }
 
     public MmuNotifierOps ops() { return ops; }
+
+    /** The driver object this subscription is embedded in, or null. */
+    public KObject container() { return container; }
 
     /** {@code subscription->mm}: set by registration, valid (mm_count pinned) while registered. */
     public MmStruct mm() { return mm; }
@@ -46,6 +76,9 @@ public final class MmuNotifier {
 
     /** True once this subscription's {@code ->release} has returned. */
     public boolean releaseReturned() { return releaseReturned; }
+
+    /** {@code subscription->users} (get/put only). */
+    public int users() { return users; }
 
     /**
      * True while a release fence declared on {@code mm} with this subscription holds:
@@ -57,17 +90,93 @@ public final class MmuNotifier {
 
     void setLinked(boolean linked) { this.linked = linked; }
 
-    void setMm(MmStruct mm) { this.mm = mm; }
+    void attach(MmStruct on) {
+        this.mm = on;
+        this.users = 1;
+        this.releaseReturned = false;
+    }
+
+    // ---- callbacks (each touches the container first, as container_of would) ----
+
+    private Kernel kernel() {
+        return mm.kernel();
+    }
+
+    private void touch(String op) {
+        if (container != null) {
+            container.checkAccess(op + " of " + name);
+        }
+    }
 
     void callRelease(MmStruct on) {
-        ops.release(this, on);
+        if (MmuNotifierOps.has(ops, Op.RELEASE)) {
+            touch("->release");
+            String prev = NotifierContext.enter(on.kernel(), name + "->release", false);
+            try {
+                ops.release(this, on);
+            } finally {
+                NotifierContext.exit(on.kernel(), prev, false);
+            }
+        }
         releaseReturned = true;
     }
+
+    int callInvalidateRangeStart(MmuNotifierRange range) {
+        touch("->invalidate_range_start");
+        boolean nonBlock = !range.blockable();
+        String prev = NotifierContext.enter(kernel(), name + "->invalidate_range_start", nonBlock);
+        try {
+            return ops.invalidateRangeStart(this, range);
+        } finally {
+            NotifierContext.exit(kernel(), prev, nonBlock);
+        }
+    }
+
+    void callInvalidateRangeEnd(MmuNotifierRange range) {
+        touch("->invalidate_range_end");
+        boolean nonBlock = !range.blockable();
+        String prev = NotifierContext.enter(kernel(), name + "->invalidate_range_end", nonBlock);
+        try {
+            ops.invalidateRangeEnd(this, range);
+        } finally {
+            NotifierContext.exit(kernel(), prev, nonBlock);
+        }
+    }
+
+    int callYoung(Op which, MmStruct on, long start, long end) {
+        touch("->" + which.name().toLowerCase(java.util.Locale.ROOT));
+        String prev = NotifierContext.enter(on.kernel(), name + " " + which, true);
+        try {
+            return switch (which) {
+                case CLEAR_FLUSH_YOUNG -> ops.clearFlushYoung(this, on, start, end);
+                case CLEAR_YOUNG -> ops.clearYoung(this, on, start, end);
+                case TEST_YOUNG -> ops.testYoung(this, on, start);
+                default -> throw new IllegalArgumentException(which.name());
+            };
+        } finally {
+            NotifierContext.exit(on.kernel(), prev, true);
+        }
+    }
+
+    void callArchInvalidateSecondaryTlbs(MmStruct on, long start, long end) {
+        touch("->arch_invalidate_secondary_tlbs");
+        String prev = NotifierContext.enter(on.kernel(), name + "->arch_invalidate_secondary_tlbs", true);
+        try {
+            ops.archInvalidateSecondaryTlbs(this, on, start, end);
+        } finally {
+            NotifierContext.exit(on.kernel(), prev, true);
+        }
+    }
+
+    // ---- register / unregister ----
 
     /**
      * {@code mmu_notifier_register}: takes the mmap lock for write and registers. The caller
      * must hold no mmap lock and must guarantee {@code mm_users > 0} for the whole call.
-     * May sleep. Returns 0.
+     * May sleep.
+     *
+     * @return 0, or {@code -EINVAL} for ops with both {@code arch_invalidate_secondary_tlbs}
+     *         and start/end
      */
     public int register(MmStruct on) {
         Kernel k = on.kernel();
@@ -83,44 +192,29 @@ public final class MmuNotifier {
     /**
      * {@code __mmu_notifier_register}: the caller holds the mmap lock for write (asserted).
      * Allocates the subscriptions object on first use, takes all VM locks
-     * ({@code mm_take_all_locks}), links this subscription at the head and pins the mm.
+     * ({@code mm_take_all_locks}), pins the mm and links this subscription at the head.
      * {@code mm_users <= 0} is a BUG, reported as an invariant violation.
+     *
+     * @return 0 or {@code -EINVAL} (see {@link #register})
      */
     public int registerLocked(MmStruct on) {
-        Kernel k = on.kernel();
-        on.mmapAssertWriteLocked();
-        if (on.mmUsersPeek() <= 0) {
-            k.report(new Failure.InvariantViolation("BUG_ON(mm_users <= 0) in __mmu_notifier_register",
-                    "registering " + name + " on " + on.name() + " whose address space is gone (" + on.describeState()
-                            + ")", k.site()));
-        }
-        MmuNotifierSubscriptions subs = on.notifierSubscriptions();
-        if (subs == null) {
-            subs = new MmuNotifierSubscriptions(on);
-        }
-        MmuNotifierSubscriptions.mmTakeAllLocks(on);
-        try {
-            if (on.notifierSubscriptions() == null) {
-                on.setNotifierSubscriptions(subs);
-            }
-            on.mmgrabAs(name);
-            this.mm = on;
-            this.releaseReturned = false;
-            subs.link(this);
-        } finally {
-            MmuNotifierSubscriptions.mmDropAllLocks(on);
-        }
-        return 0;
+        return MmuNotifierSubscriptions.register(this, on);
     }
 
     /**
      * {@code mmu_notifier_unregister}: calls {@code ->release} if exit has not, unlinks,
      * waits for an SRCU grace period, then drops the mm pin. May sleep; must not be called
-     * from a callback. After it returns no callback of this subscription is running.
+     * from a callback (reported). After it returns no callback of this subscription is
+     * running and none will start.
      */
     public void unregister(MmStruct on) {
         Kernel k = on.kernel();
         k.syncObserver().mightSleep(k.current(), "mmu_notifier_unregister");
+        NotifierContext.assertNotInCallback(k, "mmu_notifier_unregister(" + name + ")");
+        if (on.mmCountPeek() <= 0) {
+            k.report(new Failure.InvariantViolation("BUG_ON(mm_count <= 0) in mmu_notifier_unregister",
+                    name + " unregistered from " + on.describeState(), k.site()));
+        }
         MmuNotifierSubscriptions subs = on.notifierSubscriptions();
         var srcu = MmuNotifierSubscriptions.srcu(k);
         if (linked && subs != null) {
@@ -134,6 +228,101 @@ public final class MmuNotifier {
         }
         srcu.synchronizeSrcu();
         on.mmdropAs(name);
+    }
+
+    // ---- get / put ----
+
+    /** {@code mmu_notifier_get}: takes the mmap lock for write around {@link #mmuNotifierGetLocked}. */
+    public static ErrPtr<MmuNotifier> mmuNotifierGet(MmuNotifierOps ops, MmStruct mm) {
+        Kernel k = mm.kernel();
+        k.syncObserver().mightSleep(k.current(), "mmu_notifier_get");
+        mm.mmapWriteLock();
+        try {
+            return mmuNotifierGetLocked(ops, mm);
+        } finally {
+            mm.mmapWriteUnlock();
+        }
+    }
+
+    /**
+     * {@code mmu_notifier_get_locked}: the mmap lock is held for write (asserted). Returns
+     * the subscription of {@code ops} on {@code mm} with one more user, or a new one from
+     * {@code ops->alloc_notifier}, registered; {@code ERR_PTR(-EOVERFLOW)} if the users
+     * count would wrap; the allocation's or the registration's error otherwise (then
+     * {@code ->free_notifier} has been called).
+     */
+    public static ErrPtr<MmuNotifier> mmuNotifierGetLocked(MmuNotifierOps ops, MmStruct mm) {
+        mm.mmapAssertWriteLocked();
+        MmuNotifierSubscriptions subs = mm.notifierSubscriptions();
+        if (subs != null) {
+            subs.lock().lock();
+            try {
+                MmuNotifier found = subs.findByOps(ops);
+                if (found != null) {
+                    if (found.users == -1) {
+                        return ErrPtr.err(-Errno.EOVERFLOW);
+                    }
+                    found.users++;
+                    return ErrPtr.of(found);
+                }
+            } finally {
+                subs.lock().unlock();
+            }
+        }
+        ErrPtr<MmuNotifier> allocated = ops.allocNotifier(mm);
+        if (allocated.isErr()) {
+            return allocated;
+        }
+        MmuNotifier sub = allocated.get();
+        sub.ops = ops;
+        int ret = MmuNotifierSubscriptions.register(sub, mm);
+        if (ret != 0) {
+            ops.freeNotifier(sub);
+            return ErrPtr.err(ret);
+        }
+        return ErrPtr.of(sub);
+    }
+
+    /**
+     * {@code mmu_notifier_put}: drops a user of a get/put subscription. The last put unlinks
+     * it and queues, after an SRCU grace period, {@code ->free_notifier} and the
+     * {@code mmdrop} of its mm; {@code ->release} is not called. Does not sleep; may be
+     * called from {@code ->release}. A put with no users is a WARN, reported.
+     */
+    public void mmuNotifierPut() {
+        MmStruct on = mm;
+        Kernel k = on.kernel();
+        MmuNotifierSubscriptions subs = on.notifierSubscriptions();
+        subs.lock().lock();
+        try {
+            if (users == 0 || freeQueued) {
+                k.report(new Failure.RefcountError(name + " users", Failure.RefcountProblem.UNDERFLOW,
+                        "mmu_notifier_put with no users left", k.site()));
+                return;
+            }
+            if (--users != 0) {
+                return;
+            }
+            freeQueued = true;
+            subs.unlinkLocked(this);
+        } finally {
+            subs.lock().unlock();
+        }
+        MmuNotifierSubscriptions.srcu(k).callSrcu(() -> {
+            ops.freeNotifier(this);
+            on.mmdropAs(name);
+        });
+    }
+
+    /**
+     * {@code mmu_notifier_synchronize}: waits until every free queued by
+     * {@link #mmuNotifierPut} before the call has completed (the documented contract, spec
+     * §10.2: a callback barrier of the notifier SRCU domain). Must not be called from a
+     * callback.
+     */
+    public static void mmuNotifierSynchronize(Kernel k) {
+        NotifierContext.assertNotInCallback(k, "mmu_notifier_synchronize");
+        MmuNotifierSubscriptions.srcu(k).srcuBarrier();
     }
 
     @Override

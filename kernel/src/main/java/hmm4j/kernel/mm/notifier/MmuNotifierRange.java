@@ -1,6 +1,9 @@
 package hmm4j.kernel.mm.notifier;
 
 import hmm4j.kernel.mm.MmStruct;
+import hmm4j.sim.Kernel;
+import hmm4j.sim.failure.Failure;
+import hmm4j.sim.sync.LockMap;
 import java.util.Objects;
 
 /**
@@ -8,6 +11,18 @@ import java.util.Objects;
  * why ({@link MmuNotifierEvent}), the flags ({@link #MMU_NOTIFIER_RANGE_BLOCKABLE}) and an
  * opaque owner. Addresses are unsigned; {@link #ULONG_MAX} as the end means "the whole
  * address space" (exit_mmap).
+ *
+ * <p>Overview: the wrappers of {@code include/linux/mmu_notifier.h} live here:
+ * {@link #invalidateRangeStart} (may sleep, forces BLOCKABLE, cannot fail),
+ * {@link #invalidateRangeStartNonblock} (clears BLOCKABLE, may return {@code -EAGAIN}) and
+ * {@link #invalidateRangeEnd}; each is bracketed by the lockdep map
+ * {@code mmu_notifier_invalidate_range_start} so that a lock taken inside a callback is
+ * ordered against every lock held around an invalidation. The core algorithm is in
+ * {@link MmuNotifierSubscriptions}.
+ *
+ * <p>The pairing rule (spec §2.5, I-8) is checked on the range object: an end without a
+ * successful start, an end after a start that failed with {@code -EAGAIN}, or a second start
+ * before the end is reported as an invariant violation at the call.
  */
 public final class MmuNotifierRange {
     /** {@code MMU_NOTIFIER_RANGE_BLOCKABLE}. */
@@ -15,12 +30,16 @@ public final class MmuNotifierRange {
     /** {@code ULONG_MAX}, as an unsigned 64-bit address. */
     public static final long ULONG_MAX = -1L;
 
+    /** Where the range object is in its start/end pairing. */
+    private enum Pairing { IDLE, STARTED, FAILED }
+
     private final MmStruct mm;
     private final long start;
     private final long end;
     private final MmuNotifierEvent event;
     private final Object owner;
-    private int flags;
+    private volatile int flags;
+    private volatile Pairing pairing = Pairing.IDLE;
 
     /** {@code mmu_notifier_range_init}. */
     public MmuNotifierRange(MmuNotifierEvent event, int flags, MmStruct mm, long start, long end) {
@@ -46,6 +65,7 @@ public final class MmuNotifierRange {
 
     public MmuNotifierEvent event() { return event; }
 
+    /** The owner ({@code range->owner}): the driver that caused a MIGRATE or EXCLUSIVE event. */
     public Object owner() { return owner; }
 
     public int flags() { return flags; }
@@ -65,35 +85,93 @@ public final class MmuNotifierRange {
     }
 
     /**
-     * {@code mmu_notifier_invalidate_range_start}: may sleep; sets BLOCKABLE and calls every
-     * subscription's start inside the SRCU read section, bracketed by the lockdep map
-     * {@code mmu_notifier_invalidate_range_start}. Pairs with {@link #invalidateRangeEnd}.
+     * {@code mmu_notifier_invalidate_range_start}: may sleep; sets BLOCKABLE and runs the
+     * core start (interval subscriptions first, then the classic list inside the SRCU read
+     * section), bracketed by the lockdep map. Pairs with {@link #invalidateRangeEnd}.
      */
     public void invalidateRangeStart() {
-        MmuNotifierSubscriptions subs = mm.notifierSubscriptions();
-        MmuNotifierSubscriptions.lockMap(mm.kernel()).acquire();
+        Kernel k = mm.kernel();
+        k.syncObserver().mightSleep(k.current(), "mmu_notifier_invalidate_range_start");
+        beginPairing();
+        LockMap map = MmuNotifierSubscriptions.lockMap(k);
+        map.acquire();
         try {
+            MmuNotifierSubscriptions subs = mm.notifierSubscriptions();
             if (subs != null) {
                 setBlockable(true);
                 subs.invalidateRangeStart(this);
             }
         } finally {
-            MmuNotifierSubscriptions.lockMap(mm.kernel()).release();
+            map.release();
         }
+    }
+
+    /**
+     * {@code mmu_notifier_invalidate_range_start_nonblock} (the OOM reaper's variant):
+     * clears BLOCKABLE and runs the core start, in which callbacks must not sleep.
+     *
+     * @return 0, or {@code -EAGAIN}: then the caller must not change the PTEs of the range
+     *         and must not call {@link #invalidateRangeEnd}
+     */
+    public int invalidateRangeStartNonblock() {
+        Kernel k = mm.kernel();
+        beginPairing();
+        int ret = 0;
+        LockMap map = MmuNotifierSubscriptions.lockMap(k);
+        map.acquire();
+        try {
+            MmuNotifierSubscriptions subs = mm.notifierSubscriptions();
+            if (subs != null) {
+                setBlockable(false);
+                ret = subs.invalidateRangeStart(this);
+            }
+        } finally {
+            map.release();
+        }
+        if (ret != 0) {
+            pairing = Pairing.FAILED;
+            MmuNotifierSubscriptions.sectionDelta(mm, -1);
+        }
+        return ret;
     }
 
     /** {@code mmu_notifier_invalidate_range_end}: after a successful start with this range. */
     public void invalidateRangeEnd() {
+        Kernel k = mm.kernel();
+        Pairing was = pairing;
+        if (was != Pairing.STARTED) {
+            k.report(new Failure.InvariantViolation("every end pairs with one successful start (I-8)",
+                    "invalidate_range_end on " + this + (was == Pairing.FAILED
+                            ? " whose non-blocking start failed with -EAGAIN" : " that was not started"), k.site()));
+        }
+        if (was == Pairing.STARTED) {
+            MmuNotifierSubscriptions.sectionDelta(mm, -1);
+        }
+        pairing = Pairing.IDLE;
+        if (blockable()) {
+            k.syncObserver().mightSleep(k.current(), "mmu_notifier_invalidate_range_end");
+        }
         MmuNotifierSubscriptions subs = mm.notifierSubscriptions();
         if (subs == null) {
             return;
         }
-        MmuNotifierSubscriptions.lockMap(mm.kernel()).acquire();
+        LockMap map = MmuNotifierSubscriptions.lockMap(k);
+        map.acquire();
         try {
             subs.invalidateRangeEnd(this);
         } finally {
-            MmuNotifierSubscriptions.lockMap(mm.kernel()).release();
+            map.release();
         }
+    }
+
+    private void beginPairing() {
+        if (pairing == Pairing.STARTED) {
+            Kernel k = mm.kernel();
+            k.report(new Failure.InvariantViolation("every end pairs with one successful start (I-8)",
+                    "invalidate_range_start on " + this + " which is already started and not ended", k.site()));
+        }
+        pairing = Pairing.STARTED;
+        MmuNotifierSubscriptions.sectionDelta(mm, +1);
     }
 
     @Override

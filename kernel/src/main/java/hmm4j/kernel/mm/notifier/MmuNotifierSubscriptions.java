@@ -1,23 +1,36 @@
 package hmm4j.kernel.mm.notifier;
 
+import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.MmStruct;
+import hmm4j.kernel.mm.notifier.MmuNotifierOps.Op;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.failure.Failure;
 import hmm4j.sim.sync.LockMap;
 import hmm4j.sim.sync.Mutex;
 import hmm4j.sim.sync.SpinLock;
 import hmm4j.sim.sync.SrcuStruct;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * {@code struct mmu_notifier_subscriptions}: one per mm, allocated on first registration,
- * freed only by {@code __mmdrop}. Holds the classic subscription list (walked under the
- * global SRCU domain, edited under {@code lock}).
+ * freed only by {@code __mmdrop} (kernel-spec §2.1).
  *
- * <p>Locking: list edits under {@link #lock} (a spinlock); readers walk a snapshot inside an
- * SRCU read section of the kernel-wide domain ({@link #srcu}); registration serialises with
- * every start/end section through the mmap write lock plus {@code mm_take_all_locks}.
+ * <p>Overview: holds the classic subscription list (walked under the global SRCU domain,
+ * edited under {@link #lock}), the {@code has_itree} flag and the interval-notifier state
+ * ({@link MnItree}). The core of {@code __mmu_notifier_register},
+ * {@code __mmu_notifier_invalidate_range_start/end} and {@code __mmu_notifier_release} is
+ * here, in the order of spec §2.5, §2.7 and §2.9: interval subscriptions are invalidated
+ * before the classic list and their bookkeeping is ended before the classic ends.
+ *
+ * <p>Locking: list edits, {@code users} counts and all interval state under {@link #lock}
+ * (a spinlock); readers walk the list inside an SRCU read section of the kernel-wide
+ * domain ({@link #srcu}); registration serialises with every start/end section through
+ * the mmap write lock plus {@code mm_take_all_locks}, and reports a registration that
+ * finds a section in flight on its mm (I-10).
  *
  * <p>Differences from the kernel: the RCU hlist is a copy-on-write list, which gives
  * readers the same "whole list as of some moment" view.
@@ -26,12 +39,15 @@ public final class MmuNotifierSubscriptions {
     private final MmStruct mm;
     private final SpinLock lock;
     private final List<MmuNotifier> list = new CopyOnWriteArrayList<>();
+    private final MnItree itree;
+    private volatile boolean hasItree;
 
     /** Kernel-wide notifier state: the SRCU domain, the all-locks mutex, the lockdep map. */
     private static final class Globals {
         final SrcuStruct srcu;
         final Mutex allLocks;
         final LockMap startMap;
+        final Map<MmStruct, int[]> sectionsInFlight = new IdentityHashMap<>();
 
         Globals(Kernel k) {
             srcu = new SrcuStruct(k, "mmu_notifier_srcu");
@@ -43,6 +59,7 @@ public final class MmuNotifierSubscriptions {
     MmuNotifierSubscriptions(MmStruct mm) {
         this.mm = mm;
         this.lock = new SpinLock(mm.kernel(), "subscriptions->lock", mm.name() + "->notifier_subscriptions->lock");
+        this.itree = new MnItree(mm, lock);
     }
 
     private static Globals globals(Kernel k) {
@@ -59,11 +76,41 @@ public final class MmuNotifierSubscriptions {
         return globals(k).startMap;
     }
 
+    /** {@code subscriptions->lock}. */
+    SpinLock lock() {
+        return lock;
+    }
+
+    /** The interval-notifier state of this mm. */
+    MnItree itree() {
+        return itree;
+    }
+
+    /** {@code subscriptions->has_itree}: interval mode has been enabled (never cleared). */
+    public boolean hasItree() {
+        return hasItree;
+    }
+
+    /** The global {@code invalidate_seq} of the interval state (for tests and reports). */
+    public long invalidateSeq() {
+        return itree.seqPeek();
+    }
+
+    /** {@code active_invalidate_ranges} (for tests and reports). */
+    public long activeInvalidateRanges() {
+        return itree.activePeek();
+    }
+
+    /** The classic subscriptions, in call order (most recent registration first). */
+    public List<MmuNotifier> subscriptions() {
+        return List.copyOf(list);
+    }
+
+    // ---- registration ----
+
     /**
      * {@code mm_take_all_locks}: with the mmap write lock held (asserted), takes the global
-     * all-locks mutex and walks every VMA (so the caller must hold an address-space pin). No
-     * fault, rmap walker or invalidate section can be in flight on this mm until
-     * {@link #mmDropAllLocks}.
+     * all-locks mutex and walks every VMA (so the caller must hold an address-space pin).
      */
     static void mmTakeAllLocks(MmStruct mm) {
         mm.mmapAssertWriteLocked();
@@ -76,9 +123,51 @@ public final class MmuNotifierSubscriptions {
         globals(mm.kernel()).allLocks.unlock();
     }
 
-    /** The classic subscriptions, in call order (most recent registration first). */
-    public List<MmuNotifier> subscriptions() {
-        return List.copyOf(list);
+    /**
+     * {@code __mmu_notifier_register}: the caller holds the mmap lock for write (asserted).
+     * {@code sub == null} enables interval mode ({@code has_itree}). Returns 0 or
+     * {@code -EINVAL} (a subscription with both {@code arch_invalidate_secondary_tlbs} and
+     * start/end).
+     */
+    static int register(MmuNotifier sub, MmStruct mm) {
+        Kernel k = mm.kernel();
+        mm.mmapAssertWriteLocked();
+        if (mm.mmUsersPeek() <= 0) {
+            k.report(new Failure.InvariantViolation("BUG_ON(mm_users <= 0) in __mmu_notifier_register",
+                    "registering " + (sub == null ? "interval mode" : sub.name()) + " on " + mm.name()
+                            + " whose address space is gone (" + mm.describeState() + ")", k.site()));
+        }
+        if (sub != null && MmuNotifierOps.has(sub.ops(), Op.ARCH_INVALIDATE_SECONDARY_TLBS)
+                && (MmuNotifierOps.has(sub.ops(), Op.INVALIDATE_RANGE_START)
+                        || MmuNotifierOps.has(sub.ops(), Op.INVALIDATE_RANGE_END))) {
+            return -Errno.EINVAL;
+        }
+        MmuNotifierSubscriptions subs = mm.notifierSubscriptions();
+        if (subs == null) {
+            subs = new MmuNotifierSubscriptions(mm);
+        }
+        mmTakeAllLocks(mm);
+        try {
+            int inFlight = sectionsInFlight(mm);
+            if (inFlight != 0) {
+                k.report(new Failure.InvariantViolation("no registration while a start/end section is in flight (I-10)",
+                        inFlight + " invalidate_range_start/end section(s) in flight on " + mm.name()
+                                + " while registering " + (sub == null ? "interval mode" : sub.name()), k.site()));
+            }
+            if (mm.notifierSubscriptions() == null) {
+                mm.setNotifierSubscriptions(subs);
+            }
+            if (sub != null) {
+                mm.mmgrabAs(sub.name());
+                sub.attach(mm);
+                subs.link(sub);
+            } else {
+                subs.hasItree = true;
+            }
+        } finally {
+            mmDropAllLocks(mm);
+        }
+        return 0;
     }
 
     void link(MmuNotifier sub) {
@@ -94,55 +183,206 @@ public final class MmuNotifierSubscriptions {
     void unlink(MmuNotifier sub) {
         lock.lock();
         try {
-            list.remove(sub);
-            sub.setLinked(false);
+            unlinkLocked(sub);
         } finally {
             lock.unlock();
         }
     }
 
-    void invalidateRangeStart(MmuNotifierRange range) {
-        forEachUnderSrcu(sub -> {
-            int ret = sub.ops().invalidateRangeStart(sub, range);
-            if (ret != 0 && range.blockable()) {
-                mm.kernel().report(new Failure.InvariantViolation("blockable invalidate_range_start failed",
-                        sub.name() + " returned " + ret + " for " + range, mm.kernel().site()));
+    /** {@code hlist_del_init_rcu} under the lock: tolerant of an already unlinked subscription. */
+    void unlinkLocked(MmuNotifier sub) {
+        list.remove(sub);
+        sub.setLinked(false);
+    }
+
+    /** The linked subscription whose ops are {@code ops} (identity), under the lock; or null. */
+    MmuNotifier findByOps(MmuNotifierOps ops) {
+        for (MmuNotifier sub : list) {
+            if (sub.ops() == ops) {
+                return sub;
+            }
+        }
+        return null;
+    }
+
+    // ---- invalidation ----
+
+    private static int sectionsInFlight(MmStruct mm) {
+        Globals g = globals(mm.kernel());
+        synchronized (g.sectionsInFlight) {
+            int[] n = g.sectionsInFlight.get(mm);
+            return n == null ? 0 : n[0];
+        }
+    }
+
+    /** Counts the start/end sections in flight on {@code mm}, for the I-10 check. */
+    static void sectionDelta(MmStruct mm, int delta) {
+        Globals g = globals(mm.kernel());
+        synchronized (g.sectionsInFlight) {
+            int[] n = g.sectionsInFlight.computeIfAbsent(mm, x -> new int[1]);
+            n[0] += delta;
+            if (n[0] == 0) {
+                g.sectionsInFlight.remove(mm);
+            }
+        }
+    }
+
+    /**
+     * {@code __mmu_notifier_invalidate_range_start}: interval subscriptions first (an
+     * {@code -EAGAIN} from them is returned at once, the interval side having undone
+     * itself), then every classic start, all of them even after a failure; if one failed,
+     * every classic end is called before returning (spec §2.5; the interval side is then
+     * not unwound, as in the kernel — spec §10.1).
+     */
+    int invalidateRangeStart(MmuNotifierRange range) {
+        if (hasItree) {
+            int ret = itree.invalidate(range);
+            if (ret != 0) {
+                return ret;
+            }
+        }
+        if (list.isEmpty()) {
+            return 0;
+        }
+        Kernel k = mm.kernel();
+        int[] err = {0};
+        underSrcu(() -> {
+            for (MmuNotifier sub : list) {
+                if (!MmuNotifierOps.has(sub.ops(), Op.INVALIDATE_RANGE_START)) {
+                    continue;
+                }
+                int ret = sub.callInvalidateRangeStart(range);
+                if (ret != 0) {
+                    if (range.blockable() || ret != -Errno.EAGAIN) {
+                        k.report(new Failure.InvariantViolation("only a non-blockable start may fail, with -EAGAIN (I-9)",
+                                sub.name() + " returned " + ret + " for " + range, k.site()));
+                    }
+                    if (MmuNotifierOps.has(sub.ops(), Op.INVALIDATE_RANGE_END)) {
+                        k.report(new Failure.InvariantViolation("a fallible start has no end op (I-8)",
+                                sub.name() + " failed invalidate_range_start but implements invalidate_range_end",
+                                k.site()));
+                    }
+                    err[0] = ret;
+                }
+            }
+            if (err[0] != 0) {
+                for (MmuNotifier sub : list) {
+                    if (MmuNotifierOps.has(sub.ops(), Op.INVALIDATE_RANGE_END)) {
+                        sub.callInvalidateRangeEnd(range);
+                    }
+                }
+            }
+        });
+        return err[0];
+    }
+
+    /** {@code __mmu_notifier_invalidate_range_end}: interval bookkeeping, then the classic ends. */
+    void invalidateRangeEnd(MmuNotifierRange range) {
+        if (hasItree) {
+            itree.invEnd();
+        }
+        forEachUnderSrcu(Op.INVALIDATE_RANGE_END, sub -> sub.callInvalidateRangeEnd(range));
+    }
+
+    /** Calls {@code op} on every subscription implementing {@code which}, inside one SRCU read section. */
+    void forEachUnderSrcu(Op which, Consumer<MmuNotifier> op) {
+        if (list.isEmpty()) {
+            return;
+        }
+        underSrcu(() -> {
+            for (MmuNotifier sub : list) {
+                if (MmuNotifierOps.has(sub.ops(), which)) {
+                    op.accept(sub);
+                }
             }
         });
     }
 
-    void invalidateRangeEnd(MmuNotifierRange range) {
-        forEachUnderSrcu(sub -> sub.ops().invalidateRangeEnd(sub, range));
-    }
-
-    /** Calls {@code op} on every subscription inside one read section of the notifier SRCU domain. */
-    private void forEachUnderSrcu(java.util.function.Consumer<MmuNotifier> op) {
-        if (list.isEmpty()) {
-            return;
-        }
+    private void underSrcu(Runnable body) {
         SrcuStruct srcu = srcu(mm.kernel());
         int idx = srcu.readLock();
         try {
-            list.forEach(op);
+            body.run();
         } finally {
             srcu.readUnlock(idx);
         }
     }
 
+    // ---- accessed-bit and secondary-TLB entry points (spec §2.11) ----
+
+    /** {@code mmu_notifier_clear_flush_young}: the OR of every subscriber's result; 0 without notifiers. */
+    public static int clearFlushYoung(MmStruct mm, long start, long end) {
+        return orOfYoung(mm, Op.CLEAR_FLUSH_YOUNG, sub -> sub.callYoung(Op.CLEAR_FLUSH_YOUNG, mm, start, end));
+    }
+
+    /** {@code mmu_notifier_clear_young}: the OR of every subscriber's result; 0 without notifiers. */
+    public static int clearYoung(MmStruct mm, long start, long end) {
+        return orOfYoung(mm, Op.CLEAR_YOUNG, sub -> sub.callYoung(Op.CLEAR_YOUNG, mm, start, end));
+    }
+
+    /** {@code mmu_notifier_test_young}: the first non-zero result, or 0. */
+    public static int testYoung(MmStruct mm, long address) {
+        MmuNotifierSubscriptions subs = mm.notifierSubscriptions();
+        if (subs == null || subs.list.isEmpty()) {
+            return 0;
+        }
+        int[] young = {0};
+        subs.underSrcu(() -> {
+            for (MmuNotifier sub : subs.list) {
+                if (MmuNotifierOps.has(sub.ops(), Op.TEST_YOUNG)) {
+                    young[0] = sub.callYoung(Op.TEST_YOUNG, mm, address, address);
+                    if (young[0] != 0) {
+                        return;
+                    }
+                }
+            }
+        });
+        return young[0];
+    }
+
     /**
-     * {@code mmu_notifier_release} (exit_mmap step 1): calls every subscription's
-     * {@code ->release} inside the SRCU read section, unlinks them all, then waits for a
-     * grace period so that a release run concurrently by {@code unregister} has finished
-     * before anything is unmapped. Does nothing if the mm has no subscriptions.
+     * {@code mmu_notifier_arch_invalidate_secondary_tlbs}: called by TLB-flush code under the
+     * page-table lock; the callbacks run in a non-block section.
+     */
+    public static void archInvalidateSecondaryTlbs(MmStruct mm, long start, long end) {
+        MmuNotifierSubscriptions subs = mm.notifierSubscriptions();
+        if (subs != null) {
+            subs.forEachUnderSrcu(Op.ARCH_INVALIDATE_SECONDARY_TLBS,
+                    sub -> sub.callArchInvalidateSecondaryTlbs(mm, start, end));
+        }
+    }
+
+    private static int orOfYoung(MmStruct mm, Op op, java.util.function.ToIntFunction<MmuNotifier> call) {
+        MmuNotifierSubscriptions subs = mm.notifierSubscriptions();
+        if (subs == null) {
+            return 0;
+        }
+        int[] young = {0};
+        subs.forEachUnderSrcu(op, sub -> young[0] |= call.applyAsInt(sub));
+        return young[0];
+    }
+
+    // ---- release and destroy ----
+
+    /**
+     * {@code mmu_notifier_release} (exit_mmap step 1): the interval release (a RELEASE
+     * invalidation of the whole space; the subscriptions stay in the tree), then every
+     * classic {@code ->release} inside the SRCU read section, every classic subscription
+     * unlinked, and a grace period so that a release run concurrently by {@code unregister}
+     * has finished before anything is unmapped. Nothing if the mm has no subscriptions.
      */
     public static void mmuNotifierRelease(MmStruct mm) {
         MmuNotifierSubscriptions subs = mm.notifierSubscriptions();
         if (subs == null) {
             return;
         }
-        SrcuStruct srcu = srcu(mm.kernel());
-        int idx = srcu.readLock();
-        try {
+        if (subs.hasItree) {
+            subs.itree.release();
+        }
+        if (subs.list.isEmpty()) {
+            return;
+        }
+        subs.underSrcu(() -> {
             for (MmuNotifier sub : subs.list) {
                 sub.callRelease(mm);
             }
@@ -155,10 +395,8 @@ public final class MmuNotifierSubscriptions {
             } finally {
                 subs.lock.unlock();
             }
-        } finally {
-            srcu.readUnlock(idx);
-        }
-        srcu.synchronizeSrcu();
+        });
+        srcu(mm.kernel()).synchronizeSrcu();
     }
 
     /**

@@ -1,0 +1,245 @@
+package hmm4j.kernel.mm.notifier;
+
+import hmm4j.check.lifetime.KObject;
+import hmm4j.kernel.lib.IntervalTree;
+import hmm4j.kernel.mm.Errno;
+import hmm4j.kernel.mm.MmStruct;
+import hmm4j.sim.Kernel;
+import hmm4j.sim.failure.Failure;
+import java.util.Objects;
+
+/**
+ * {@code struct mmu_interval_notifier}: a subscription to invalidations of one address
+ * range of one mm (kernel-spec §3), with the collision-retry read side a mirroring driver
+ * uses to build device mappings that are never stale.
+ *
+ * <p>Overview: {@link #mmuIntervalNotifierInsert} subscribes [start, start + length − 1];
+ * from then on every overlapping invalidation calls the ops' {@code invalidate} with an odd
+ * {@code cur_seq}, which the driver stores with {@link #mmuIntervalSetSeq} under its own
+ * lock. The driver's fault path brackets its work with {@link #mmuIntervalReadBegin} and
+ * {@link #mmuIntervalReadRetry} (under that same lock); a changed sequence means an
+ * invalidation collided and the work is redone. The loop, as in Documentation/mm/hmm.rst:
+ *
+ * <pre>{@code
+ * if (!mm.mmgetNotZero()) return -EFAULT;
+ * for (;;) {
+ *     range.setNotifierSeq(sub.mmuIntervalReadBegin());
+ *     mm.mmapReadLock();
+ *     int ret = Hmm.hmmRangeFault(range);
+ *     mm.mmapReadUnlock();
+ *     if (ret == -EBUSY) continue;
+ *     if (ret != 0) break;
+ *     driverLock.lock();
+ *     if (sub.mmuIntervalReadRetry(range.notifierSeq())) { driverLock.unlock(); continue; }
+ *     // program the device page table from range.hmmPfns()
+ *     driverLock.unlock();
+ *     break;
+ * }
+ * mm.mmput();
+ * }</pre>
+ *
+ * <p>Lifetime: insert pins the mm structure ({@code mmgrab}, recorded under the
+ * subscription's name); {@link #mmuIntervalNotifierRemove} waits until no invalidation
+ * can still call it, then drops the pin — after it returns the embedding object may be
+ * freed. Pass that object as the {@code container}: every callback touches it first, so a
+ * callback into a freed driver object is a reported use-after-free.
+ *
+ * <p>Locking: tree membership, the deferred flag and the sequence are written under the
+ * mm's {@code subscriptions->lock} or (for {@code set_seq}) under the driver's lock;
+ * {@link #mmuIntervalCheckRetry} reads the sequence locklessly ({@code READ_ONCE}).
+ */
+public final class MmuIntervalNotifier extends IntervalTree.Node {
+    private final String name;
+    private final KObject container;
+    private volatile MmuIntervalNotifierOps ops;
+    private volatile MmStruct mm;
+    private volatile long invalidateSeq;
+    private boolean deferred;
+
+    /** A subscription not embedded in any tracked object. */
+    public MmuIntervalNotifier(String name) {
+        this(null, name);
+    }
+
+    /** A subscription embedded in {@code container}; every callback checks the container is alive. */
+    public MmuIntervalNotifier(KObject container, String name) {
+        this.container = container;
+        this.name = Objects.requireNonNull(name);
+    }
+
+    public String name() { return name; }
+
+    /** {@code interval_sub->mm}: set by insert, structure pinned until remove. */
+    public MmStruct mm() { return mm; }
+
+    public MmuIntervalNotifierOps ops() { return ops; }
+
+    /** The driver object this subscription is embedded in, or null. */
+    public KObject container() { return container; }
+
+    /** The subscription's sequence, without a scheduling point (tests and reports). */
+    public long seqPeek() { return invalidateSeq; }
+
+    boolean isDeferred() { return deferred; }
+
+    void setDeferred(boolean deferred) { this.deferred = deferred; }
+
+    void setSeqLocked(long seq) { this.invalidateSeq = seq; }
+
+    boolean callInvalidate(MmuNotifierRange range, long curSeq) {
+        Kernel k = mm.kernel();
+        if (container != null) {
+            container.checkAccess("->invalidate of " + name);
+        }
+        boolean nonBlock = !range.blockable();
+        String prev = NotifierContext.enter(k, name + "->invalidate", nonBlock);
+        try {
+            return ops.invalidate(this, range, curSeq);
+        } finally {
+            NotifierContext.exit(k, prev, nonBlock);
+        }
+    }
+
+    // ---- insert / remove ----
+
+    /**
+     * {@code mmu_interval_notifier_insert}: subscribes [start, start + length − 1] of
+     * {@code mm}. Enables interval mode on first use (taking the mmap lock for write), so
+     * the caller must not hold the mmap lock; it must hold an {@code mm_users} pin (the pin
+     * rule is checked). After return the ops are called for every overlapping invalidation,
+     * but the subscription may not be in the tree yet: use {@link #mmuIntervalReadBegin}.
+     *
+     * @return 0, {@code -EOVERFLOW} (empty or wrapping range), {@code -EINVAL} (the address
+     *         space is gone; a WARN, reported)
+     */
+    public int mmuIntervalNotifierInsert(MmStruct on, long start, long length, MmuIntervalNotifierOps ops) {
+        Kernel k = on.kernel();
+        k.syncObserver().mightSleep(k.current(), "mmu_interval_notifier_insert");
+        MmuNotifierSubscriptions subs = on.notifierSubscriptions();
+        if (subs == null || !subs.hasItree()) {
+            on.mmapWriteLock();
+            try {
+                int ret = MmuNotifierSubscriptions.register(null, on);
+                if (ret != 0) {
+                    return ret;
+                }
+            } finally {
+                on.mmapWriteUnlock();
+            }
+        }
+        return insertCommon(on, start, length, ops);
+    }
+
+    /**
+     * {@code mmu_interval_notifier_insert_locked}: as {@link #mmuIntervalNotifierInsert} with
+     * the mmap lock held for write by the caller (asserted).
+     */
+    public int mmuIntervalNotifierInsertLocked(MmStruct on, long start, long length, MmuIntervalNotifierOps ops) {
+        on.mmapAssertWriteLocked();
+        MmuNotifierSubscriptions subs = on.notifierSubscriptions();
+        if (subs == null || !subs.hasItree()) {
+            int ret = MmuNotifierSubscriptions.register(null, on);
+            if (ret != 0) {
+                return ret;
+            }
+        }
+        return insertCommon(on, start, length, ops);
+    }
+
+    /** {@code __mmu_interval_notifier_insert}. */
+    private int insertCommon(MmStruct on, long start, long length, MmuIntervalNotifierOps newOps) {
+        Kernel k = on.kernel();
+        if (isInTree() || deferred) {
+            throw new IllegalStateException(name + " is already inserted");
+        }
+        this.mm = on;
+        this.ops = Objects.requireNonNull(newOps, "ops");
+        long last = start + length - 1;
+        if (length == 0 || Long.compareUnsigned(last, start) < 0) {
+            return -Errno.EOVERFLOW;
+        }
+        setInterval(start, last);
+        on.assertAddressSpacePinned("mmu_interval_notifier_insert");
+        if (on.mmUsersPeek() <= 0) {
+            k.report(new Failure.InvariantViolation("WARN_ON(mm_users <= 0) in mmu_interval_notifier_insert",
+                    name + " inserted on " + on.describeState(), k.site()));
+            return -Errno.EINVAL;
+        }
+        on.mmgrabAs(name);
+        on.notifierSubscriptions().itree().insertLocked(this);
+        return 0;
+    }
+
+    /**
+     * {@code mmu_interval_notifier_remove}: after it returns no {@code invalidate} for this
+     * subscription is running or will start, it is in neither the tree nor the deferred
+     * list, and the mm pin taken by insert is dropped. May sleep (while an invalidation
+     * that froze the tree is in flight); must not be called from a callback or under a lock
+     * a callback takes (reported: the lockdep map and I-12).
+     */
+    public void mmuIntervalNotifierRemove() {
+        MmStruct on = mm;
+        if (on == null) {
+            throw new IllegalStateException(name + " was never inserted");
+        }
+        Kernel k = on.kernel();
+        k.syncObserver().mightSleep(k.current(), "mmu_interval_notifier_remove");
+        NotifierContext.assertNotInCallback(k, "mmu_interval_notifier_remove(" + name + ")");
+        MnItree itree = on.notifierSubscriptions().itree();
+        long waitSeq = itree.removeLocked(this);
+        if (waitSeq < 0) {
+            k.report(new Failure.InvariantViolation("remove pairs with one insert",
+                    "mmu_interval_notifier_remove(" + name + ") of a subscription that is not inserted", k.site()));
+            return;
+        }
+        MnItree.lockdepPretendStart(k);
+        if (waitSeq != 0) {
+            itree.waitUntilSeqChanges(waitSeq);
+        }
+        on.mmdropAs(name);
+    }
+
+    // ---- the read side ----
+
+    /**
+     * {@code mmu_interval_read_begin}: opens a collision-retry section and returns the
+     * sequence to pass to {@link #mmuIntervalReadRetry}. Sleeps while an invalidation that
+     * covers this subscription is in flight; the returned value may already be stale (the
+     * function does not loop). Must not be called under a lock a callback takes (lockdep).
+     */
+    public long mmuIntervalReadBegin() {
+        return mm.notifierSubscriptions().itree().readBegin(this);
+    }
+
+    /**
+     * {@code mmu_interval_read_retry}: true if an invalidation collided with the section
+     * opened by the {@link #mmuIntervalReadBegin} that returned {@code seq}. Must be called
+     * under the driver lock that {@code invalidate} holds around {@link #mmuIntervalSetSeq}.
+     */
+    public boolean mmuIntervalReadRetry(long seq) {
+        return invalidateSeq != seq;
+    }
+
+    /**
+     * {@code mmu_interval_check_retry}: a lockless hint; true is reliable (a later
+     * {@link #mmuIntervalReadRetry} will be true as well), false may be stale.
+     */
+    public boolean mmuIntervalCheckRetry(long seq) {
+        mm.kernel().point("READ_ONCE(" + name + "->invalidate_seq)");
+        return invalidateSeq != seq;
+    }
+
+    /**
+     * {@code mmu_interval_set_seq}: called from {@code invalidate}, under the driver lock,
+     * with the {@code cur_seq} it received.
+     */
+    public void mmuIntervalSetSeq(long curSeq) {
+        mm.kernel().point("WRITE_ONCE(" + name + "->invalidate_seq)");
+        invalidateSeq = curSeq;
+    }
+
+    @Override
+    public String toString() {
+        return name + super.toString();
+    }
+}

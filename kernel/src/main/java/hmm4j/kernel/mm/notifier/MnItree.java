@@ -1,0 +1,263 @@
+package hmm4j.kernel.mm.notifier;
+
+import hmm4j.kernel.lib.IntervalTree;
+import hmm4j.kernel.mm.MmStruct;
+import hmm4j.sim.Kernel;
+import hmm4j.sim.failure.Failure;
+import hmm4j.sim.sync.SpinLock;
+import hmm4j.sim.sync.WaitQueueHead;
+import java.util.ArrayDeque;
+import java.util.Deque;
+
+/**
+ * The interval-notifier half of one mm's {@code mmu_notifier_subscriptions}
+ * (kernel-spec §3.1–3.4): the interval tree, the global {@code invalidate_seq},
+ * {@code active_invalidate_ranges}, the deferred list and the wait queue, with the
+ * algorithms {@code mn_itree_inv_start_range} (A), {@code mn_itree_invalidate} (B),
+ * {@code mn_itree_inv_end} (C), {@code mn_itree_release} (J) and the locked halves of
+ * insert (H) and remove (I).
+ *
+ * <p>Overview of the sequence protocol (spec §3.2): the sequence is even while no
+ * invalidation that hit a subscription is in flight; the first such invalidation makes it
+ * odd ({@code seq |= 1}) and freezes the tree (inserts and removes go to the deferred list);
+ * the last end makes it even again ({@code seq + 1}), drains the deferred list and wakes
+ * every waiter. Subscriptions hold odd values, so an idle subscription never equals the
+ * global sequence.
+ *
+ * <p>Locking: every field is guarded by {@code subscriptions->lock}; the tree is walked
+ * without the lock while the sequence is odd (nothing can change it then). The sequence is
+ * volatile because waiters and {@code read_begin}'s sleep condition read it locklessly.
+ */
+final class MnItree {
+    private final MmStruct mm;
+    private final SpinLock lock;
+    private final IntervalTree<MmuIntervalNotifier> tree = new IntervalTree<>();
+    private final Deque<MmuIntervalNotifier> deferredList = new ArrayDeque<>();
+    private final WaitQueueHead wq;
+    private volatile long invalidateSeq = 2;
+    private long activeInvalidateRanges;
+
+    /** The first overlapping subscription and the sequence value of an invalidation (A's result). */
+    private record Walk(MmuIntervalNotifier first, long curSeq) {
+    }
+
+    MnItree(MmStruct mm, SpinLock lock) {
+        this.mm = mm;
+        this.lock = lock;
+        this.wq = new WaitQueueHead(mm.kernel(), mm.name() + "->notifier_subscriptions->wq");
+    }
+
+    long seqPeek() {
+        return invalidateSeq;
+    }
+
+    long activePeek() {
+        return activeInvalidateRanges;
+    }
+
+    int deferredPeek() {
+        return deferredList.size();
+    }
+
+    IntervalTree<MmuIntervalNotifier> treePeek() {
+        return tree;
+    }
+
+    boolean isInvalidating() {
+        return (invalidateSeq & 1) != 0;
+    }
+
+    // ---- A, B, C: the writer side ----
+
+    /** A: counts the invalidation in; if it hits a subscription, enters the fully-excluded state. */
+    private Walk invStartRange(MmuNotifierRange range) {
+        lock.lock();
+        try {
+            activeInvalidateRanges++;
+            MmuIntervalNotifier first = tree.iterFirst(range.start(), range.end() - 1);
+            if (first != null) {
+                invalidateSeq |= 1;
+            }
+            return new Walk(first, invalidateSeq);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * B: calls {@code ->invalidate} on every subscription overlapping the range, in ascending
+     * start order, with no lock held. A false from a blockable range is reported (I-18) and
+     * the walk goes on; from a non-blockable one the walk stops, C runs at once and
+     * {@code -EAGAIN} is returned.
+     */
+    int invalidate(MmuNotifierRange range) {
+        Walk walk = invStartRange(range);
+        long last = range.end() - 1;
+        for (MmuIntervalNotifier sub = walk.first(); sub != null; sub = tree.iterNext(sub, range.start(), last)) {
+            if (sub.callInvalidate(range, walk.curSeq())) {
+                continue;
+            }
+            if (range.blockable()) {
+                reportFalseOnBlockable(sub, range);
+                continue;
+            }
+            invEnd();
+            return -hmm4j.kernel.mm.Errno.EAGAIN;
+        }
+        return 0;
+    }
+
+    /**
+     * C: counts an invalidation out; the last one of a fully-excluded period makes the
+     * sequence even, applies the deferred inserts and removes, and wakes every waiter.
+     */
+    void invEnd() {
+        lock.lock();
+        try {
+            activeInvalidateRanges--;
+            if (activeInvalidateRanges != 0 || (invalidateSeq & 1) == 0) {
+                return;
+            }
+            invalidateSeq++;
+            for (MmuIntervalNotifier sub; (sub = deferredList.pollFirst()) != null; ) {
+                sub.setDeferred(false);
+                if (sub.isInTree()) {
+                    tree.remove(sub);
+                } else {
+                    tree.insert(sub);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        wq.wakeUpAll();
+    }
+
+    /**
+     * J ({@code mn_itree_release}, exit_mmap step 1): a blockable RELEASE invalidation of the
+     * whole space; every overlapping subscription is called (a false is reported) and stays
+     * in the tree.
+     */
+    void release() {
+        MmuNotifierRange range = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_RELEASE,
+                MmuNotifierRange.MMU_NOTIFIER_RANGE_BLOCKABLE, mm, 0, MmuNotifierRange.ULONG_MAX);
+        Walk walk = invStartRange(range);
+        long last = range.end() - 1;
+        for (MmuIntervalNotifier sub = walk.first(); sub != null; sub = tree.iterNext(sub, range.start(), last)) {
+            if (!sub.callInvalidate(range, walk.curSeq())) {
+                reportFalseOnBlockable(sub, range);
+            }
+        }
+        invEnd();
+    }
+
+    private void reportFalseOnBlockable(MmuIntervalNotifier sub, MmuNotifierRange range) {
+        Kernel k = mm.kernel();
+        k.report(new Failure.InvariantViolation("invalidate returns false only for non-blockable ranges (I-18)",
+                sub.name() + "->invalidate returned false for " + range, k.site()));
+    }
+
+    // ---- D: read_begin ----
+
+    /**
+     * D ({@code mmu_interval_read_begin}): the subscription's sequence, read under the lock
+     * together with the global one; if they are equal an invalidation that covers the
+     * subscription is in flight and the caller sleeps until its period ends.
+     */
+    long readBegin(MmuIntervalNotifier sub) {
+        long seq;
+        boolean busy;
+        lock.lock();
+        try {
+            seq = sub.seqPeek();
+            busy = seq == invalidateSeq;
+        } finally {
+            lock.unlock();
+        }
+        lockdepPretendStart(mm.kernel());
+        if (busy) {
+            waitUntilSeqChanges(seq);
+        }
+        return seq;
+    }
+
+    /** The lockdep map pretend-acquired by read_begin and remove: no lock a callback takes may be held. */
+    static void lockdepPretendStart(Kernel k) {
+        MmuNotifierSubscriptions.lockMap(k).acquire();
+        MmuNotifierSubscriptions.lockMap(k).release();
+    }
+
+    /** Sleeps on the wait queue until the global sequence differs from {@code seq}. */
+    void waitUntilSeqChanges(long seq) {
+        wq.waitEvent(() -> invalidateSeq != seq);
+    }
+
+    // ---- H, I: insert and remove under the lock ----
+
+    /**
+     * H, steps 5–8: puts the subscription in the tree now, or on the deferred list while the
+     * tree is frozen, and sets its sequence so that a {@code read_begin} on it waits for the
+     * invalidations in flight (whose ranges are unknown) to end.
+     */
+    void insertLocked(MmuIntervalNotifier sub) {
+        lock.lock();
+        try {
+            if (activeInvalidateRanges != 0) {
+                if ((invalidateSeq & 1) != 0) {
+                    deferredList.addFirst(sub);
+                    sub.setDeferred(true);
+                } else {
+                    invalidateSeq |= 1;
+                    tree.insert(sub);
+                }
+                sub.setSeqLocked(invalidateSeq);
+            } else {
+                if ((invalidateSeq & 1) != 0) {
+                    Kernel k = mm.kernel();
+                    k.report(new Failure.InvariantViolation("active_invalidate_ranges == 0 => invalidate_seq even (I-13)",
+                            "invalidate_seq " + invalidateSeq + " is odd with no invalidation in flight on " + mm.name(),
+                            k.site()));
+                }
+                sub.setSeqLocked(invalidateSeq - 1);
+                tree.insert(sub);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * I, steps 2–5: takes the subscription out of the tree now, or — while the tree is
+     * frozen — cancels its pending insert or queues its removal.
+     *
+     * @return the sequence value to wait past (0: no wait needed), or -1 if the
+     *         subscription is neither in the tree nor pending (misuse)
+     */
+    long removeLocked(MmuIntervalNotifier sub) {
+        lock.lock();
+        try {
+            if ((invalidateSeq & 1) != 0) {
+                if (!sub.isInTree()) {
+                    if (!sub.isDeferred()) {
+                        return -1;
+                    }
+                    deferredList.remove(sub);
+                    sub.setDeferred(false);
+                    return 0;
+                }
+                if (!sub.isDeferred()) {
+                    deferredList.addFirst(sub);
+                    sub.setDeferred(true);
+                }
+                return invalidateSeq;
+            }
+            if (!sub.isInTree()) {
+                return -1;
+            }
+            tree.remove(sub);
+            return 0;
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package hmm4j.kernel.mm.notifier;
+
+import hmm4j.sim.Kernel;
+import hmm4j.sim.Task;
+import hmm4j.sim.TaskKey;
+import hmm4j.sim.failure.Failure;
+
+/**
+ * Which notifier callback the current task is inside, so that the calls the kernel forbids
+ * from a callback ({@code mmu_notifier_unregister}, {@code mmu_notifier_synchronize},
+ * {@code mmu_interval_notifier_remove}: each would wait for the very callback it runs in) are
+ * reported at the call (spec I-12) instead of surfacing later as a deadlock, and so that a
+ * non-blockable callback runs in a non-block section where sleeping is reported (I-9).
+ */
+final class NotifierContext {
+    private static final TaskKey<String> IN_CALLBACK = new TaskKey<>("in mmu notifier callback");
+
+    private NotifierContext() {
+    }
+
+    /** Marks the current task as inside {@code callback}; returns what to restore. */
+    static String enter(Kernel k, String callback, boolean nonBlocking) {
+        Task t = k.current();
+        if (t == null) {
+            return null;
+        }
+        String previous = t.get(IN_CALLBACK);
+        t.set(IN_CALLBACK, callback);
+        if (nonBlocking) {
+            t.nonBlockStart();
+        }
+        return previous;
+    }
+
+    /** Leaves the callback entered by {@link #enter}. */
+    static void exit(Kernel k, String previous, boolean nonBlocking) {
+        Task t = k.current();
+        if (t == null) {
+            return;
+        }
+        if (nonBlocking) {
+            t.nonBlockEnd();
+        }
+        t.set(IN_CALLBACK, previous);
+    }
+
+    /** Reports {@code op} if the current task is inside a notifier callback. */
+    static void assertNotInCallback(Kernel k, String op) {
+        Task t = k.current();
+        String callback = t == null ? null : t.get(IN_CALLBACK);
+        if (callback != null) {
+            k.report(new Failure.InvariantViolation(op + " called from a notifier callback (I-12)",
+                    t.name() + " called " + op + " inside " + callback
+                            + "; it waits for callbacks to finish, including the one it runs in", k.site()));
+        }
+    }
+}
