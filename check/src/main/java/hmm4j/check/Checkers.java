@@ -3,12 +3,14 @@ package hmm4j.check;
 import hmm4j.check.lifetime.Sanitizer;
 import hmm4j.check.lockdep.LockGraph;
 import hmm4j.check.lockdep.Lockdep;
+import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 
 /**
  * Installs the checkers on a {@link Kernel}: lockdep as the kernel's sync observer and the
  * lifetime {@link Sanitizer} as a component, each with its end-of-run checks.
  */
+@HiddenFromSites
 public final class Checkers {
 
     private Checkers() {

@@ -31,6 +31,7 @@ import java.util.function.BooleanSupplier;
  * <p>Stopping: a failure sets {@link #aborted}, unparks every task and releases the main
  * thread; each task then unwinds with {@link RunAborted} at its next runtime call.
  */
+@HiddenFromSites
 final class ControlledRuntime implements Runtime {
     private final Kernel kernel;
     private final Strategy strategy;
@@ -113,6 +114,8 @@ final class ControlledRuntime implements Runtime {
             if (aborted) {
                 return;
             }
+            String type = e.getClass().getSimpleName();
+            record(t, "threw " + (type.isEmpty() ? e.getClass().getName() : type));
             recordFailure(kernel.unexpected(t, e));
             return;
         }
@@ -175,10 +178,15 @@ final class ControlledRuntime implements Runtime {
 
     private void record(Task t, String op) {
         Trace trace = kernel.trace();
-        if (trace.enabled()) {
-            List<String> frames = kernel.sitesEnabled() ? SiteCapture.frames(1) : List.of();
-            trace.add(new TraceEvent(step, t.id(), t.name(), op, frames.isEmpty() ? "" : frames.get(0)));
+        if (!trace.enabled()) {
+            return;
         }
+        if (!kernel.sitesEnabled()) {
+            trace.add(new TraceEvent(step, t.id(), t.name(), op, ""));
+            return;
+        }
+        StackWalker.StackFrame f = SiteCapture.innermost();
+        trace.add(new TraceEvent(step, t.id(), t.name(), op, () -> SiteCapture.format(f)));
     }
 
     /**
@@ -263,13 +271,23 @@ final class ControlledRuntime implements Runtime {
     }
 
     private Site site(Task t) {
-        return SiteCapture.site(t, step, 1);
+        return SiteCapture.site(t, step);
     }
 
     /** Hands the machine from {@code from} to {@code to}; returns when {@code from} is chosen again. */
     private void transfer(Task from, Task to) {
         if (to == from) {
             return;
+        }
+        if (to == null) {
+            // Every non-daemon task is done while a daemon blocks: the run ends here and the
+            // daemon stays parked until the runtime stops it.
+            current = null;
+            finished.countDown();
+            while (!aborted) {
+                LockSupport.park(this);
+            }
+            throw new RunAborted();
         }
         current = to;
         LockSupport.unpark(to.thread);
@@ -414,7 +432,7 @@ final class ControlledRuntime implements Runtime {
             Task stuck = current;
             recordFailure(new Failure.StepBoundExceeded("wall-clock time", wallTimeoutMillis,
                     (stuck == null ? "no task" : stuck.name()) + " ran " + wallTimeoutMillis
-                            + " ms without reaching a scheduling point", SiteCapture.site(stuck, step, 1)));
+                            + " ms without reaching a scheduling point", SiteCapture.site(stuck, step)));
             if (stuck != null) {
                 stuck.thread.interrupt();
             }

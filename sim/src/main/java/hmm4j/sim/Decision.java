@@ -8,6 +8,7 @@ import java.util.List;
  * {@code op} is the operation at which the choice was made. A run's decision list is
  * what replay re-executes and verifies.
  */
+@HiddenFromSites
 public record Decision(long step, int chosen, List<Integer> enabled, String op) {
     public Decision {
         enabled = List.copyOf(enabled);

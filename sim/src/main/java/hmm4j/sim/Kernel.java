@@ -26,6 +26,7 @@ import java.util.function.Supplier;
  * <p>Failures go through {@link #report}: in the controlled runtime the first one stops
  * the run; in the native runtime they are collected.
  */
+@HiddenFromSites
 public final class Kernel {
 
     /** Default bound on scheduling decisions per controlled run. */
@@ -130,7 +131,12 @@ public final class Kernel {
             return this;
         }
 
-        /** Whether trace events carry code sites (default true; costs a stack walk per step). */
+        /**
+         * Whether trace events carry code sites ({@link TraceEvent#where()}; default true). A
+         * site costs one stack walk per step, formatted only if read; without sites the
+         * trace events have an empty {@code where}. Sites of failures and of the checkers'
+         * records ({@link Kernel#site()}) are captured either way.
+         */
         public Builder sites(boolean sites) {
             this.sites = sites;
             return this;
@@ -295,20 +301,29 @@ public final class Kernel {
         runtime.fail(failure);
     }
 
-    /** The current site: acting task, step, and the innermost model/driver frames. */
+    /**
+     * The current site: acting task, step, and the innermost model, driver or test frames
+     * (up to six). The stack is recorded now; the frames are resolved and formatted when
+     * first read.
+     */
     public Site site() {
         return site(6);
     }
 
-    /** The current site with up to {@code depth} frames. */
+    /** The current site with up to {@code depth} frames; see {@link #site()}. */
     public Site site(int depth) {
         Task t = current();
         if (t == null && quiescent) {
             return new Site("<end of run>", runtime.step(), List.of());
         }
-        return new Site(t == null ? "<main>" : t.name(), runtime.step(), SiteCapture.frames(depth));
+        return SiteCapture.site(t == null ? "<main>" : t.name(), runtime.step(), depth);
     }
 
+    /**
+     * The failure for {@code e} thrown by the body of {@code t}: its stack, and each cause's,
+     * down to the task's body (the runtime's frames below it are the same for every task and
+     * are left out), and a site made of its innermost visible frames.
+     */
     Failure unexpected(Task t, Throwable e) {
         List<String> stack = new ArrayList<>();
         Throwable c = e;
@@ -316,13 +331,24 @@ public final class Kernel {
             if (c != e) {
                 stack.add("caused by " + c);
             }
-            Arrays.stream(c.getStackTrace()).limit(20).map(f -> "  at " + f).forEach(stack::add);
+            taskFrames(c).stream().limit(20).map(f -> "  at " + f).forEach(stack::add);
             c = c.getCause() == c ? null : c.getCause();
         }
-        List<String> frames = Arrays.stream(e.getStackTrace())
-                .filter(f -> !SiteCapture.infrastructure(f.getClassName()))
-                .limit(6).map(StackTraceElement::toString).toList();
+        List<String> frames = SiteCapture.visibleFrames(taskFrames(e), 6, t.body.getClass().getClassLoader());
         return new Failure.UnexpectedException(e.getClass().getName(), e.getMessage(), stack,
                 new Site(t.name(), runtime.step(), frames));
+    }
+
+    /** The frames of {@code e} above the runtime's task entry (all of them if it is not there). */
+    private static List<StackTraceElement> taskFrames(Throwable e) {
+        List<StackTraceElement> all = Arrays.asList(e.getStackTrace());
+        for (int i = 0; i < all.size(); i++) {
+            StackTraceElement f = all.get(i);
+            if (f.getMethodName().equals("taskMain") && (f.getClassName().equals(ControlledRuntime.class.getName())
+                    || f.getClassName().equals(NativeRuntime.class.getName()))) {
+                return all.subList(0, i);
+            }
+        }
+        return all;
     }
 }

@@ -5,6 +5,7 @@ package hmm4j.sim;
  * dependency graph, as kernel locks initialised at one site share a {@code lock_class_key}
  * (e.g. every mm's {@code mm->mmap_lock}).
  */
+@HiddenFromSites
 public record LockClass(String name) {
     @Override
     public String toString() {

@@ -1,6 +1,7 @@
 package hmm4j.sim;
 
 /** A lock (or lockdep map) as the checkers see it. */
+@HiddenFromSites
 public interface LockInstance {
 
     /** The lockdep class this instance belongs to. */

@@ -20,6 +20,7 @@ import java.util.function.BooleanSupplier;
  * bound is reported as a deadlock (every unfinished task blocked on a channel) or as an
  * exceeded bound, and its threads are left behind as daemons rather than hanging the tool.
  */
+@HiddenFromSites
 final class NativeRuntime implements Runtime {
     private final Kernel kernel;
     private final long wallTimeoutMillis;

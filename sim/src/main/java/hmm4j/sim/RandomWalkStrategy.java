@@ -3,6 +3,7 @@ package hmm4j.sim;
 import java.util.SplittableRandom;
 
 /** Picks uniformly among the enabled tasks at every point, from a seeded generator. */
+@HiddenFromSites
 public final class RandomWalkStrategy implements Strategy {
     private final long seed;
     private final SplittableRandom random;

@@ -7,6 +7,7 @@ import java.util.List;
  * and the operation are the ones recorded. On a mismatch it stops the run with
  * "diverged at step N" and what differed, rather than drifting.
  */
+@HiddenFromSites
 public final class ReplayStrategy implements Strategy {
     private final List<Decision> decisions;
 

@@ -6,6 +6,7 @@ package hmm4j.sim;
  * runtime swallows it. It is an {@link Error} so that driver code catching
  * {@code Exception} does not stop the unwinding by accident.
  */
+@HiddenFromSites
 public final class RunAborted extends Error {
     private static final long serialVersionUID = 1L;
 

@@ -17,6 +17,7 @@ import java.util.Optional;
  * @param divergence   set when a replay no longer matched its recorded schedule
  * @param taskNames    task names by id (index 0 is id 1)
  */
+@HiddenFromSites
 public record RunResult(long seed, String strategy, List<Failure> failures, long steps, long virtualNanos,
                         List<Decision> decisions, List<TraceEvent> trace, Optional<String> divergence,
                         List<String> taskNames) {

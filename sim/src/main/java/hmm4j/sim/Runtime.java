@@ -8,6 +8,7 @@ import hmm4j.sim.failure.Failure;
  * scheduling point, virtual time) and {@link NativeRuntime} (real JVM threads,
  * {@code java.util.concurrent}, real time). Primitives are written once against this.
  */
+@HiddenFromSites
 public sealed interface Runtime permits ControlledRuntime, NativeRuntime {
 
     /** True for the controlled (deterministic) runtime. */

@@ -11,6 +11,7 @@ import java.util.List;
  * @param enabled  the tasks that can run, in ascending id order (never empty)
  * @param op       the operation at the point, e.g. {@code "mutex_lock(dmirror->mutex)"}
  */
+@HiddenFromSites
 public record SchedulingPoint(long step, Task current, List<Task> enabled, String op) {
 
     /** Index of {@code current} in {@code enabled}, or -1 when it cannot continue. */

@@ -5,6 +5,7 @@ package hmm4j.sim;
  * must be deterministic functions of their construction parameters (seed) and the points
  * they have seen, so that the same seed gives the same run, decision for decision.
  */
+@HiddenFromSites
 public interface Strategy {
 
     /** Returns the index into {@code point.enabled()} of the task to run next. */

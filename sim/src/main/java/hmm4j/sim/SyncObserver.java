@@ -8,6 +8,7 @@ package hmm4j.sim;
  * not yet changed for {@code acquire} (lockdep validates before the task blocks, as the
  * kernel's {@code lock_acquire} does) and already changed for {@code release}.
  */
+@HiddenFromSites
 public interface SyncObserver {
 
     /** The no-op observer. */
@@ -16,6 +17,8 @@ public interface SyncObserver {
     /**
      * {@code task} is about to take {@code lock} (may block), or has just succeeded in a
      * trylock ({@code trylock == true}; a trylock cannot deadlock and adds no dependency).
+     * {@code mode} is how it will hold it: exclusively, as a non-recursive reader
+     * ({@code down_read}) or as a recursive reader ({@code lock_map_acquire_read}).
      */
     default void acquire(Task task, LockInstance lock, LockMode mode, boolean trylock) { }
 

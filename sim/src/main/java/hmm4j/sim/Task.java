@@ -13,6 +13,7 @@ import java.util.Map;
  * call is legal: spinlocks held, RCU read-side depth and {@code non_block_start} sections.
  * Only the task itself changes them.
  */
+@HiddenFromSites
 public final class Task {
 
     /** What kind of task this is ({@code PF_KTHREAD} or not). */

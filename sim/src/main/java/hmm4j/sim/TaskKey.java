@@ -7,6 +7,7 @@ package hmm4j.sim;
  *
  * @param <T> the type of the value stored under this key
  */
+@HiddenFromSites
 public final class TaskKey<T> {
     private final String name;
 

@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.List;
 
 /** The ordered record of what each task did in a run: operations, blocks, wake-ups, exits. */
+@HiddenFromSites
 public final class Trace {
     private final List<TraceEvent> events = Collections.synchronizedList(new ArrayList<>());
     private final boolean enabled;

@@ -12,6 +12,7 @@ import java.util.function.BooleanSupplier;
  * channel lock that {@code wakeAll} takes; the controlled runtime runs one task at a time.
  * {@code ready} is evaluated atomically (no scheduling point inside it) and must not block.
  */
+@HiddenFromSites
 public interface WaitChannel {
 
     /** No timeout. */

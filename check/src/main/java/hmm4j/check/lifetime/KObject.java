@@ -1,5 +1,6 @@
 package hmm4j.check.lifetime;
 
+import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.failure.Failure;
 import hmm4j.sim.failure.Site;
@@ -29,6 +30,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * caught (KASAN catches it only while the object sits in quarantine); the check is per
  * accessor call, not per byte.
  */
+@HiddenFromSites
 public abstract class KObject {
 
     /** The lifecycle of an allocation. */

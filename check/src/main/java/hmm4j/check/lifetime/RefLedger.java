@@ -1,5 +1,6 @@
 package hmm4j.check.lifetime;
 
+import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.failure.Failure;
 import hmm4j.sim.failure.Failure.RefcountProblem;
@@ -35,6 +36,7 @@ import java.util.Objects;
  * reference; here the holder's name is the handle, so two references of one holder are
  * interchangeable.
  */
+@HiddenFromSites
 public final class RefLedger {
 
     private final Kernel kernel;

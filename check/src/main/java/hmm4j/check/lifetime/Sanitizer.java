@@ -1,5 +1,6 @@
 package hmm4j.check.lifetime;
 
+import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.failure.Failure;
 import hmm4j.sim.failure.Failure.RefcountProblem;
@@ -31,6 +32,7 @@ import java.util.TreeMap;
  * <p>Differences from the kernel: kmemleak scans memory for pointers to decide what is
  * unreferenced; here the model states which objects must be gone at the end of a run.
  */
+@HiddenFromSites
 public final class Sanitizer {
 
     private static final class Entry {

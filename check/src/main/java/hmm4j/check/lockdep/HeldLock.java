@@ -1,5 +1,6 @@
 package hmm4j.check.lockdep;
 
+import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.LockClass;
 import hmm4j.sim.LockInstance;
 import hmm4j.sim.LockMode;
@@ -15,6 +16,7 @@ import java.util.Objects;
  * @param trylock   true if it was taken by a successful trylock
  * @param site      where it was acquired (the acquiring task is {@code site.task()})
  */
+@HiddenFromSites
 public record HeldLock(LockInstance lock, LockClass lockClass, LockMode mode, boolean trylock, Site site) {
 
     public HeldLock {
@@ -34,9 +36,18 @@ public record HeldLock(LockInstance lock, LockClass lockClass, LockMode mode, bo
         return Lockdep.describe(lock);
     }
 
+    /** {@code ""} for an exclusive hold, else {@code read} or {@code recursiveRead}. */
+    static String describeMode(LockMode mode, String read, String recursiveRead) {
+        return switch (mode) {
+            case EXCLUSIVE -> "";
+            case SHARED -> read;
+            case RECURSIVE_READ -> recursiveRead;
+        };
+    }
+
     @Override
     public String toString() {
-        return describe() + (mode == LockMode.SHARED ? " [read]" : "") + (trylock ? " [trylock]" : "")
+        return describe() + describeMode(mode, " [read]", " [recursive read]") + (trylock ? " [trylock]" : "")
                 + " taken at " + site;
     }
 }

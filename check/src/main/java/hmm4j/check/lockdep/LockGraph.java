@@ -1,5 +1,6 @@
 package hmm4j.check.lockdep;
 
+import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.LockClass;
 import hmm4j.sim.failure.Site;
 import java.util.ArrayDeque;
@@ -15,53 +16,68 @@ import java.util.Set;
 
 /**
  * The lock-class dependency graph: an edge {@code A -> B} means some task took a lock of
- * class {@code B} while holding one of class {@code A}. The graph outlives a single run:
- * the {@link Lockdep} of every {@code Kernel} of an exploration may share one, so that an
- * order {@code A -> B} seen in one run and {@code B -> A} seen in another are reported as a
- * cycle, as the kernel's lockdep accumulates dependencies over a whole boot.
+ * class {@code B} while holding one of class {@code A}, and its {@link DependencyKind} says
+ * how the two were held. The graph outlives a single run: the {@link Lockdep} of every
+ * {@code Kernel} of an exploration may share one, so that an order {@code A -> B} seen in
+ * one run and {@code B -> A} seen in another are reported as a cycle, as the kernel's
+ * lockdep accumulates dependencies over a whole boot.
  *
- * <p>Overview: adjacency lists keyed by class in insertion order, so that the path found by
- * the breadth-first search (the shortest one, ties broken by first insertion) and hence
- * every report is deterministic for a deterministic sequence of runs. Each edge keeps the
- * first acquisition that created it. Cycles already reported are remembered by a canonical
- * key (the rotation of the cycle's class names that starts at the smallest name), so one
- * cycle is reported once per graph however many runs close it again.
+ * <p>Overview: adjacency lists keyed by class in insertion order; each edge keeps, per
+ * kind, the first acquisition that recorded it. A new dependency closes a cycle when the
+ * graph already has a <em>strong</em> path back (no lock on it entered by a recursive read
+ * and left as a reader, {@link DependencyKind}), searched breadth-first over (class, entered
+ * by a recursive read) states, so the path found (the shortest, ties broken by first
+ * insertion and then by kind) and hence every report is deterministic for a deterministic
+ * sequence of runs. Cycles already reported are remembered by a canonical key (the
+ * rotation of the cycle's class names that starts at the smallest name), so one cycle is
+ * reported once per graph however many runs close it again.
  *
  * <p>Locking: every method synchronizes on the graph; several kernels running in parallel
  * may share one. No method calls out while holding the monitor.
  *
- * <p>Differences from the kernel: no separate read/write dependency kinds (a shared
- * acquisition depends like an exclusive one, as for {@code down_read}); no irq-state
- * classes; the graph is unbounded (the kernel has fixed-size tables).
+ * <p>Differences from the kernel: no irq-state classes; a dependency is recorded from every
+ * held lock, not only from the nearest one ({@code check_prevs_add} stops at the first
+ * non-trylock entry and relies on transitivity); the graph is unbounded (the kernel has
+ * fixed-size tables).
  */
+@HiddenFromSites
 public final class LockGraph {
 
     /**
-     * One dependency {@code from -> to}: {@code to} was first taken while {@code from} was
-     * held at {@code site}, in run number {@code run} of this graph (kernel seed {@code seed}).
+     * One dependency {@code from -(kind)-> to}: {@code to} was first taken this way while
+     * {@code from} was held at {@code site}, in run number {@code run} of this graph (kernel
+     * seed {@code seed}).
      */
-    public record Dependency(LockClass from, LockClass to, Site site, int run, long seed) {
+    public record Dependency(LockClass from, LockClass to, DependencyKind kind, Site site, int run, long seed) {
 
         public Dependency {
             Objects.requireNonNull(from, "from");
             Objects.requireNonNull(to, "to");
+            Objects.requireNonNull(kind, "kind");
             Objects.requireNonNull(site, "site");
         }
 
         /**
-         * One report line, {@code "A -> B at task @ step N at Frame"}, tagged with the run and
-         * seed it was recorded in when that is not {@code currentRun}.
+         * One report line, {@code "A -> B at task @ step N at Frame"} (with how the ends were
+         * held unless both were exclusive), tagged with the run and seed it was recorded in
+         * when that is not {@code currentRun}.
          */
         public String line(int currentRun) {
-            String s = from + " -> " + to + " at " + site;
+            String s = from + " -> " + to + kind.describe(from.name(), to.name()) + " at " + site;
             return run == currentRun ? s : s + " (earlier run " + run + ", seed " + seed + ")";
         }
     }
 
-    private final Map<LockClass, Map<LockClass, Dependency>> edges = new LinkedHashMap<>();
+    /** A search state: a class, and whether the path entered it by a recursive read. */
+    private record State(LockClass lockClass, boolean enteredByRecursiveRead) {
+    }
+
+    private static final DependencyKind[] KINDS = DependencyKind.values();
+
+    private final Map<LockClass, Map<LockClass, Dependency[]>> edges = new LinkedHashMap<>();
     private final Set<String> reported = new HashSet<>();
     private int runs;
-    private int edgeCount;
+    private int dependencyCount;
 
     /** An empty graph. */
     public LockGraph() {
@@ -78,21 +94,25 @@ public final class LockGraph {
     }
 
     /**
-     * Records {@code from -> to} unless present, first searching for a path
-     * {@code to -> ... -> from} that the new edge would close into a cycle.
+     * Records {@code from -(kind)-> to} unless present, first searching for a strong path
+     * {@code to -> ... -> from} that the new dependency would close into a strong cycle.
      *
      * @return the existing path (first edge leaves {@code to}, last enters {@code from}) when
-     *         the new edge closes a cycle not reported before, otherwise null. The edge is
-     *         recorded in both cases, so the same cycle is never returned twice.
+     *         the new dependency closes a cycle not reported before, otherwise null. The
+     *         dependency is recorded in both cases, so the same cycle is never returned twice.
      */
-    synchronized List<Dependency> add(LockClass from, LockClass to, Site site, int run, long seed) {
-        Map<LockClass, Dependency> out = edges.computeIfAbsent(from, k -> new LinkedHashMap<>());
-        if (out.containsKey(to)) {
+    synchronized List<Dependency> add(LockClass from, LockClass to, DependencyKind kind, Site site, int run,
+                                      long seed) {
+        Dependency[] byKind = edges.computeIfAbsent(from, k -> new LinkedHashMap<>())
+                .computeIfAbsent(to, k -> new Dependency[KINDS.length]);
+        if (byKind[kind.ordinal()] != null) {
             return null;
         }
-        List<Dependency> existing = findPath(to, from);
-        out.put(to, new Dependency(from, to, site, run, seed));
-        edgeCount++;
+        // The new edge enters `to` by a recursive read if kind is ?R, and the cycle leaves
+        // `from` as a reader if kind is S?: those two ends meet the path's ends.
+        List<Dependency> existing = findStrongPath(to, kind.toRecursiveReader(), from, kind.fromReader());
+        byKind[kind.ordinal()] = new Dependency(from, to, kind, site, run, seed);
+        dependencyCount++;
         if (existing == null) {
             return null;
         }
@@ -113,59 +133,91 @@ public final class LockGraph {
         return reported.add("recursive " + lockClass.name());
     }
 
-    /** True if {@code to} has been taken while {@code from} was held. */
+    /** True if {@code to} has been taken while {@code from} was held, in any kind. */
     public synchronized boolean hasDependency(LockClass from, LockClass to) {
-        Map<LockClass, Dependency> out = edges.get(from);
+        Map<LockClass, Dependency[]> out = edges.get(from);
         return out != null && out.containsKey(to);
     }
 
-    /** The shortest recorded path {@code from -> ... -> to}, empty when there is none. */
+    /** True if {@code to} has been taken while {@code from} was held, in this kind. */
+    public synchronized boolean hasDependency(LockClass from, LockClass to, DependencyKind kind) {
+        Map<LockClass, Dependency[]> out = edges.get(from);
+        Dependency[] byKind = out == null ? null : out.get(to);
+        return byKind != null && byKind[kind.ordinal()] != null;
+    }
+
+    /** The shortest recorded strong path {@code from -> ... -> to}, empty when there is none. */
     public synchronized List<Dependency> path(LockClass from, LockClass to) {
-        List<Dependency> p = findPath(from, to);
+        List<Dependency> p = findStrongPath(from, false, to, false);
         return p == null ? List.of() : List.copyOf(p);
     }
 
-    /** Every dependency, in the order recorded (grouped by source class). */
+    /** Every dependency, in the order recorded (grouped by source class, then target, then kind). */
     public synchronized List<Dependency> dependencies() {
-        List<Dependency> all = new ArrayList<>(edgeCount);
-        edges.values().forEach(out -> all.addAll(out.values()));
+        List<Dependency> all = new ArrayList<>(dependencyCount);
+        for (Map<LockClass, Dependency[]> out : edges.values()) {
+            for (Dependency[] byKind : out.values()) {
+                for (Dependency d : byKind) {
+                    if (d != null) {
+                        all.add(d);
+                    }
+                }
+            }
+        }
         return Collections.unmodifiableList(all);
     }
 
-    /** The number of dependencies recorded. */
+    /** The number of dependencies recorded (an edge taken in two kinds counts twice). */
     public synchronized int dependencyCount() {
-        return edgeCount;
+        return dependencyCount;
     }
 
-    /** Breadth-first search; null when {@code to} is unreachable from {@code from}. */
-    private List<Dependency> findPath(LockClass from, LockClass to) {
+    /**
+     * Breadth-first search for a strong path from {@code from} (entered by a recursive read
+     * if {@code enteredByRecursiveRead}) to {@code to}, to be left as a reader if
+     * {@code leftAsReader}; null when there is none.
+     */
+    private List<Dependency> findStrongPath(LockClass from, boolean enteredByRecursiveRead, LockClass to,
+                                            boolean leftAsReader) {
         if (from.equals(to)) {
             return null;
         }
-        Map<LockClass, Dependency> reachedBy = new HashMap<>();
-        ArrayDeque<LockClass> queue = new ArrayDeque<>();
-        queue.add(from);
-        reachedBy.put(from, null);
+        State start = new State(from, enteredByRecursiveRead);
+        Map<State, Dependency> reachedBy = new HashMap<>();
+        Map<State, State> previous = new HashMap<>();
+        ArrayDeque<State> queue = new ArrayDeque<>();
+        queue.add(start);
+        reachedBy.put(start, null);
         while (!queue.isEmpty()) {
-            LockClass c = queue.poll();
-            Map<LockClass, Dependency> out = edges.get(c);
+            State s = queue.poll();
+            Map<LockClass, Dependency[]> out = edges.get(s.lockClass());
             if (out == null) {
                 continue;
             }
-            for (Dependency d : out.values()) {
-                if (reachedBy.containsKey(d.to())) {
-                    continue;
-                }
-                reachedBy.put(d.to(), d);
-                if (d.to().equals(to)) {
-                    List<Dependency> path = new ArrayList<>();
-                    for (Dependency e = d; e != null; e = reachedBy.get(e.from())) {
-                        path.add(e);
+            for (Dependency[] byKind : out.values()) {
+                for (Dependency d : byKind) {
+                    if (d == null || s.enteredByRecursiveRead() && d.kind().fromReader()) {
+                        continue; // absent, or entered by a recursive read and left as a reader
                     }
-                    Collections.reverse(path);
-                    return path;
+                    State next = new State(d.to(), d.kind().toRecursiveReader());
+                    // Entering by a non-recursive acquisition allows every way out, so it
+                    // subsumes entering the same class by a recursive read.
+                    if (reachedBy.containsKey(next)
+                            || next.enteredByRecursiveRead() && reachedBy.containsKey(new State(d.to(), false))) {
+                        continue;
+                    }
+                    reachedBy.put(next, d);
+                    previous.put(next, s);
+                    if (d.to().equals(to) && !(next.enteredByRecursiveRead() && leftAsReader)) {
+                        List<Dependency> path = new ArrayList<>();
+                        for (State e = next; reachedBy.get(e) != null; e = previous.get(e)) {
+                            path.add(reachedBy.get(e));
+                        }
+                        Collections.reverse(path);
+                        return path;
+                    }
+                    queue.add(next);
                 }
-                queue.add(d.to());
             }
         }
         return null;

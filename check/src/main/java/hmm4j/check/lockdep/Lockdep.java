@@ -1,5 +1,6 @@
 package hmm4j.check.lockdep;
 
+import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.LockClass;
 import hmm4j.sim.LockInstance;
@@ -9,7 +10,6 @@ import hmm4j.sim.Task;
 import hmm4j.sim.TaskKey;
 import hmm4j.sim.failure.Failure;
 import hmm4j.sim.failure.Site;
-import hmm4j.sim.sync.LockMap;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -26,13 +26,18 @@ import java.util.Set;
  * <p>Overview: each task carries its held-lock stack in a {@link TaskKey} slot. On a
  * blocking acquisition of a lock of class {@code N}, for every held lock of class
  * {@code H != N}, from the top of the stack down, the dependency {@code H -> N} is added to
- * the {@link LockGraph}; if the graph already had a path {@code N -> ... -> H} the new edge
- * closes a cycle and a {@link Failure.LockOrderCycle} names the new dependency and the
+ * the {@link LockGraph} with its {@link DependencyKind} (how {@code H} is held, how
+ * {@code N} is taken); if the graph already had a strong path {@code N -> ... -> H} the new
+ * edge closes a cycle and a {@link Failure.LockOrderCycle} names the new dependency and the
  * existing chain, each with its site. Taking a class the task already holds is reported the
- * same way with {@code held == acquiring} (possible recursive locking), except nested
- * recursive reads of a lockdep map. A trylock cannot wait, so it is pushed on the stack but
- * adds no dependency; locks taken later while it is held do depend on it. Shared (read)
- * acquisitions depend like exclusive ones, as for {@code down_read}.
+ * same way with {@code held == acquiring} (possible recursive locking), except a recursive
+ * read ({@link LockMode#RECURSIVE_READ}) of a class held for read, as the kernel's
+ * {@code check_deadlock} allows. A trylock cannot wait, so it is pushed on the stack but
+ * adds no dependency; locks taken later while it is held do depend on it. A non-recursive
+ * read ({@code down_read}) depends like an exclusive acquisition; a recursive read records
+ * its dependencies too ({@code A -> map} when the map is read under {@code A}), and the
+ * graph leaves out of cycles the paths where a lock is entered by a recursive read and
+ * left as a reader.
  *
  * <p>The graph may be shared by the Lockdeps of several kernels ({@link #attach(Kernel,
  * LockGraph)}, {@link #attachTo(Kernel)}), so a cycle whose two halves happen in different
@@ -50,6 +55,7 @@ import java.util.Set;
  * taken. Set-up code outside any task is not validated. A task that exits holding a lock is
  * reported at quiescence (the kernel checks at {@code do_exit}).
  */
+@HiddenFromSites
 public final class Lockdep implements SyncObserver {
 
     private final Kernel kernel;
@@ -163,12 +169,13 @@ public final class Lockdep implements SyncObserver {
         for (int i = before.size() - 1; i >= 0; i--) {
             HeldLock h = before.get(i);
             if (h.lockClass().equals(acquiring)) {
-                if (!(recursiveRead(h) && recursiveRead(entry)) && graph.markRecursionReported(acquiring)) {
+                if (!readRecursion(h, entry) && graph.markRecursionReported(acquiring)) {
                     found.add(recursion(h, entry));
                 }
                 continue;
             }
-            List<LockGraph.Dependency> existing = graph.add(h.lockClass(), acquiring, site, run, kernel.seed());
+            List<LockGraph.Dependency> existing = graph.add(h.lockClass(), acquiring,
+                    DependencyKind.of(h.mode(), entry.mode()), site, run, kernel.seed());
             if (existing != null) {
                 found.add(cycle(h, entry, existing));
             }
@@ -238,8 +245,11 @@ public final class Lockdep implements SyncObserver {
     // ---- reports ----
 
     private Failure cycle(HeldLock held, HeldLock acquiring, List<LockGraph.Dependency> existing) {
+        String from = held.lockClass().name();
+        String to = acquiring.lockClass().name();
         List<String> newChain = List.of(
-                held.lockClass() + " -> " + acquiring.lockClass() + " at " + acquiring.site(),
+                from + " -> " + to + DependencyKind.of(held.mode(), acquiring.mode()).describe(from, to)
+                        + " at " + acquiring.site(),
                 "(holding " + held.describe() + " taken at " + held.site() + ", taking " + acquiring.describe() + ")");
         List<String> existingChain = new ArrayList<>(existing.size());
         for (LockGraph.Dependency d : existing) {
@@ -252,8 +262,9 @@ public final class Lockdep implements SyncObserver {
     private static Failure recursion(HeldLock held, HeldLock acquiring) {
         List<String> newChain = List.of(acquiring.lockClass() + " -> " + acquiring.lockClass() + " at "
                 + acquiring.site() + ": possible recursive locking of " + acquiring.describe()
-                + (acquiring.mode() == LockMode.SHARED ? " for read" : ""));
-        List<String> existingChain = List.of(held.describe() + (held.mode() == LockMode.SHARED ? " for read" : "")
+                + HeldLock.describeMode(acquiring.mode(), " for read", " for recursive read"));
+        List<String> existingChain = List.of(held.describe()
+                + HeldLock.describeMode(held.mode(), " for read", " for recursive read")
                 + " already held, taken at " + held.site());
         return new Failure.LockOrderCycle(held.lockClass().name(), acquiring.lockClass().name(), newChain,
                 existingChain, acquiring.site());
@@ -276,9 +287,13 @@ public final class Lockdep implements SyncObserver {
 
     // ---- helpers ----
 
-    /** A lock map taken for read nests with itself ({@code lock_map_acquire_read}). */
-    private static boolean recursiveRead(HeldLock h) {
-        return h.mode() == LockMode.SHARED && h.lock() instanceof LockMap;
+    /**
+     * True if taking {@code acquiring} while holding {@code held} of the same class is a
+     * legal read recursion: a recursive read under any read ({@code check_deadlock}'s
+     * "read-after-read recursion").
+     */
+    private static boolean readRecursion(HeldLock held, HeldLock acquiring) {
+        return acquiring.mode() == LockMode.RECURSIVE_READ && held.mode().isRead();
     }
 
     private List<HeldLock> stack(Task task) {

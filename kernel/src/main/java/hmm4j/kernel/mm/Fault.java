@@ -16,6 +16,11 @@ import hmm4j.sim.sync.SpinLock;
  * bracketed by an {@code MMU_NOTIFY_CLEAR} invalidation of that page (notifier callbacks
  * may sleep, so never under the spinlock) and re-validated under the lock afterwards.
  *
+ * <p>A write fault on a read-only special entry (VM_PFNMAP/VM_MIXEDMAP memory without a
+ * {@link Page}) of a private mapping copies into a zero-filled page: the model keeps no
+ * contents for memory without a page. A PROT_NONE (NUMA hinting) entry in an accessible VMA
+ * gets its protection back, as {@code do_numa_page} does.
+ *
  * <p>Differences from the kernel: no THP, no fault-around, no userfaultfd; device-private,
  * device-exclusive and migration entries are handled by the migration layer (a fault on
  * one here returns {@link #VM_FAULT_SIGBUS}).
@@ -68,6 +73,13 @@ public final class Fault {
             ptl.unlock();
             return VM_FAULT_SIGBUS;
         }
+        if (Pte.isProtNone(pte)) {
+            // do_numa_page: a PROT_NONE hinting entry in an accessible VMA gets its
+            // protection back (not writable: a write faults again and takes the write path).
+            pt.set(page, Pte.mkYoung(Pte.clearProtNone(pte)));
+            ptl.unlock();
+            return 0;
+        }
         if (!write || Pte.isWrite(pte)) {
             pt.set(page, write ? Pte.mkDirty(Pte.mkYoung(pte)) : Pte.mkYoung(pte));
             ptl.unlock();
@@ -78,7 +90,7 @@ public final class Fault {
             ptl.unlock();
             return 0;
         }
-        if (!Pte.isZero(pte)) {
+        if (!Pte.isZero(pte) && !Pte.isSpecial(pte)) {
             Page old = phys.pfnToPage(Pte.pfn(pte));
             if (old.isAnon() && old.mapcount() == 1 && old.refcount() == 1) {
                 pt.set(page, Pte.mkDirty(Pte.mkYoung(Pte.mkWrite(pte))));
@@ -151,7 +163,7 @@ public final class Fault {
         if (copy == null) {
             return VM_FAULT_OOM;
         }
-        if (!Pte.isZero(oldPte)) {
+        if (!Pte.isZero(oldPte) && !Pte.isSpecial(oldPte)) {
             copy.copyFrom(phys.pfnToPage(Pte.pfn(oldPte)));
         }
         copy.setFlag(Page.PG_ANON);
@@ -167,7 +179,7 @@ public final class Fault {
         }
         copy.incMapcount();
         pt.set(page, Pte.mkDirty(Pte.mkYoung(Pte.mkPresent(copy.pfn(), true))));
-        if (!Pte.isZero(oldPte)) {
+        if (!Pte.isZero(oldPte) && !Pte.isSpecial(oldPte)) {
             Page old = phys.pfnToPage(Pte.pfn(oldPte));
             old.decMapcount();
             old.put();

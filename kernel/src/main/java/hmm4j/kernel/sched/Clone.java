@@ -1,9 +1,7 @@
 package hmm4j.kernel.sched;
 
-import hmm4j.kernel.mm.Exit;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.sim.Kernel;
-import hmm4j.sim.RunAborted;
 import hmm4j.sim.Task;
 import hmm4j.sim.TaskBody;
 
@@ -31,16 +29,6 @@ public final class Clone {
         }
         mm.mmget();
         mm.transferUsersRef(name);
-        return kernel.spawnUser(name, self -> {
-            try {
-                body.run(self);
-            } catch (RunAborted stopped) {
-                throw stopped;
-            } catch (Exception e) {
-                Exit.exitMm(self);
-                throw e;
-            }
-            Exit.exitMm(self);
-        }, t -> t.set(MmStruct.TASK_MM, mm));
+        return kernel.spawnUser(name, Process.exitingMm(body), t -> t.set(MmStruct.TASK_MM, mm));
     }
 }

@@ -1,6 +1,7 @@
 package hmm4j.kernel.sched;
 
 import hmm4j.kernel.mm.Exit;
+import hmm4j.kernel.mm.Fork;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.RunAborted;
@@ -8,9 +9,11 @@ import hmm4j.sim.Task;
 import hmm4j.sim.TaskBody;
 
 /**
- * A user process: a user task with its own new address space ({@code mm_users == 1}, held
- * by the task). When the body returns the task exits: {@code exit_mm} drops its address
- * space reference, which tears the address space down if it was the last one.
+ * A user process: a user task with its own address space ({@code mm_users == 1}, held by
+ * the task), either new ({@link #spawn}) or duplicated from the forking task's
+ * ({@link #fork}, kernel/fork.c {@code copy_mm} without {@code CLONE_VM}). When the body
+ * returns the task exits: {@code exit_mm} drops its address space reference, which tears
+ * the address space down if it was the last one.
  */
 public final class Process {
     private Process() {
@@ -25,7 +28,39 @@ public final class Process {
      */
     public static Task spawn(Kernel kernel, String name, TaskBody body) {
         MmStruct mm = MmStruct.mmAlloc(kernel, name);
-        return kernel.spawnUser(name, self -> {
+        return kernel.spawnUser(name, exitingMm(body), t -> t.set(MmStruct.TASK_MM, mm));
+    }
+
+    /**
+     * {@code fork}: the calling process task {@code parent} creates a child task named
+     * {@code childName} running {@code body}, whose mm is a copy-on-write duplicate of the
+     * parent's ({@link Fork#dupMm}, run here in the parent's context with the parent's mmap
+     * lock held for write). The child exits its mm when its body returns, as a spawned
+     * process does. May sleep.
+     *
+     * @return the child task
+     * @throws IllegalStateException if {@code parent} is not the calling task or has no mm
+     */
+    public static Task fork(Task parent, String childName, TaskBody body) {
+        Kernel kernel = parent.kernel();
+        if (kernel.current() != parent) {
+            throw new IllegalStateException("fork must be called by the forking task, not by "
+                    + (kernel.current() == null ? "<main>" : kernel.current().name()));
+        }
+        MmStruct oldmm = MmStruct.of(parent);
+        if (parent.isKthread() || oldmm == null) {
+            throw new IllegalStateException(parent.name() + " has no address space to duplicate");
+        }
+        if (childName.equals(parent.name())) {
+            throw new IllegalArgumentException("the child needs a name of its own: " + childName);
+        }
+        MmStruct mm = Fork.dupMm(oldmm, childName);
+        return kernel.spawnUser(childName, exitingMm(body), t -> t.set(MmStruct.TASK_MM, mm));
+    }
+
+    /** {@code body}, followed by {@code exit_mm} whether it returns or throws (also for threads of a process). */
+    static TaskBody exitingMm(TaskBody body) {
+        return self -> {
             try {
                 body.run(self);
             } catch (RunAborted stopped) {
@@ -35,6 +70,6 @@ public final class Process {
                 throw e;
             }
             Exit.exitMm(self);
-        }, t -> t.set(MmStruct.TASK_MM, mm));
+        };
     }
 }

@@ -1,5 +1,6 @@
 package hmm4j.sim.failure;
 
+import hmm4j.sim.HiddenFromSites;
 import java.util.List;
 
 /**
@@ -7,6 +8,7 @@ import java.util.List;
  * of these records, and renderers switch over them exhaustively. A failure is data;
  * rendering lives in {@link hmm4j.sim.report.TextReport}.
  */
+@HiddenFromSites
 public sealed interface Failure {
 
     /** The verdict class of this failure. */

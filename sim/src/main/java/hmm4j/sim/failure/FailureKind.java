@@ -1,6 +1,9 @@
 package hmm4j.sim.failure;
 
+import hmm4j.sim.HiddenFromSites;
+
 /** The closed set of verdicts a run can end with, one per {@link Failure} type. */
+@HiddenFromSites
 public enum FailureKind {
     USE_AFTER_FREE("use-after-free"),
     UNPINNED_ADDRESS_SPACE("address space used without mmget"),

@@ -1,5 +1,6 @@
 package hmm4j.sim.report;
 
+import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.RunResult;
 import hmm4j.sim.TraceEvent;
 import hmm4j.sim.failure.Failure;
@@ -10,6 +11,7 @@ import java.util.List;
  * failure's details (sites, chains, blocked tasks), then one column per task showing the
  * last steps of the interleaving, oldest first, so the race can be read top to bottom.
  */
+@HiddenFromSites
 public final class TextReport {
     /** Steps shown in the swimlanes by default. */
     public static final int DEFAULT_STEPS = 60;

@@ -1,5 +1,6 @@
 package hmm4j.sim.sync;
 
+import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.LockClass;
 import hmm4j.sim.LockInstance;
@@ -9,6 +10,7 @@ import hmm4j.sim.WaitChannel;
 import hmm4j.sim.failure.Failure;
 
 /** What every lock shares: its kernel, lockdep class, name, wait channel and misuse reports. */
+@HiddenFromSites
 abstract class AbstractLock implements LockInstance {
     final Kernel kernel;
     private final LockClass lockClass;

@@ -1,9 +1,11 @@
 package hmm4j.sim.sync;
 
+import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** {@code atomic_t}: every operation is one atomic step and one scheduling point. */
+@HiddenFromSites
 public final class AtomicT {
     private final Kernel kernel;
     private final String name;

@@ -1,5 +1,6 @@
 package hmm4j.sim.sync;
 
+import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 
 /**
@@ -8,6 +9,7 @@ import hmm4j.sim.Kernel;
  *
  * @param <T> the value type
  */
+@HiddenFromSites
 public final class Cell<T> {
     private final Kernel kernel;
     private final String name;

@@ -1,5 +1,6 @@
 package hmm4j.sim.sync;
 
+import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.WaitChannel;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -8,6 +9,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code struct completion}: {@code complete} releases one waiter (or one future wait),
  * {@code complete_all} releases every waiter until {@link #reinit}.
  */
+@HiddenFromSites
 public final class Completion {
     private static final int ALL = Integer.MAX_VALUE;
 

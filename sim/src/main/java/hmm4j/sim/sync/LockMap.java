@@ -1,5 +1,6 @@
 package hmm4j.sim.sync;
 
+import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.LockMode;
 
@@ -8,7 +9,12 @@ import hmm4j.sim.LockMode;
  * state and never blocks, but lockdep records the dependencies, so that locks taken inside
  * a section it brackets (for instance the {@code invalidate_range_start} callbacks) are
  * checked against locks held around it. Not a scheduling point.
+ *
+ * <p>{@link #acquire()} is an exclusive acquisition and {@link #acquireRead()} a recursive
+ * read ({@link LockMode#RECURSIVE_READ}), as {@code lock_map_acquire} and
+ * {@code lock_map_acquire_read} pass {@code read} 0 and 2 to {@code lock_acquire}.
  */
+@HiddenFromSites
 public final class LockMap extends AbstractLock {
 
     public LockMap(Kernel kernel, String name) {
@@ -25,9 +31,9 @@ public final class LockMap extends AbstractLock {
         observer().acquire(task(), this, LockMode.EXCLUSIVE, false);
     }
 
-    /** {@code lock_map_acquire_read}. */
+    /** {@code lock_map_acquire_read}: a recursive read, which nests with any read of this map. */
     public void acquireRead() {
-        observer().acquire(task(), this, LockMode.SHARED, false);
+        observer().acquire(task(), this, LockMode.RECURSIVE_READ, false);
     }
 
     /** {@code lock_map_release}. */

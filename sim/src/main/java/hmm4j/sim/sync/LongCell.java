@@ -1,8 +1,10 @@
 package hmm4j.sim.sync;
 
+import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 
 /** A {@code long} shared variable with {@code READ_ONCE}/{@code WRITE_ONCE} accesses (see {@link Cell}). */
+@HiddenFromSites
 public final class LongCell {
     private final Kernel kernel;
     private final String name;

@@ -1,5 +1,6 @@
 package hmm4j.sim.sync;
 
+import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.LockMode;
 import hmm4j.sim.Task;
@@ -7,6 +8,7 @@ import hmm4j.sim.WaitChannel;
 import java.util.concurrent.atomic.AtomicReference;
 
 /** {@code struct mutex}: a sleeping lock with an owner. Taking it may sleep. */
+@HiddenFromSites
 public final class Mutex extends AbstractLock {
     private final AtomicReference<Object> owner = new AtomicReference<>();
 

@@ -1,5 +1,6 @@
 package hmm4j.sim.sync;
 
+import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.Task;
 
@@ -8,6 +9,7 @@ import hmm4j.sim.Task;
  * is illegal, which the checkers enforce. (Grace periods of classic RCU are not modelled;
  * SRCU covers the notifier lists.)
  */
+@HiddenFromSites
 public final class Rcu {
     private Rcu() {
     }

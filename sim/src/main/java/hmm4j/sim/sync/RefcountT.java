@@ -1,5 +1,6 @@
 package hmm4j.sim.sync;
 
+import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.failure.Failure;
 import hmm4j.sim.failure.Failure.RefcountProblem;
@@ -10,6 +11,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * underflow is reported as a refcount error (the kernel WARNs) and the counter saturates at
  * {@link #SATURATED}, where it stays: the object then leaks instead of being freed twice.
  */
+@HiddenFromSites
 public final class RefcountT {
     /** {@code REFCOUNT_SATURATED}: {@code INT_MIN / 2}. */
     public static final int SATURATED = Integer.MIN_VALUE / 2;

@@ -1,5 +1,6 @@
 package hmm4j.sim.sync;
 
+import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.LockMode;
 import hmm4j.sim.Task;
@@ -19,6 +20,7 @@ import java.util.Map;
  * <p>Locking: the state below is guarded by {@code this}; the monitor is only held for a
  * few field updates, never across a block.
  */
+@HiddenFromSites
 public final class RwSemaphore extends AbstractLock {
     private Object writer;
     private int writersWaiting;

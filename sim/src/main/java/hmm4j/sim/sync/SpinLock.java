@@ -1,5 +1,6 @@
 package hmm4j.sim.sync;
 
+import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.LockMode;
 import hmm4j.sim.Task;
@@ -11,6 +12,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * reported by the checkers. Waiters block on the lock's channel instead of burning CPU; that
  * is invisible to the model.
  */
+@HiddenFromSites
 public final class SpinLock extends AbstractLock {
     private final AtomicReference<Object> owner = new AtomicReference<>();
 

@@ -1,5 +1,6 @@
 package hmm4j.sim.sync;
 
+import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.Task;
 import hmm4j.sim.WaitChannel;
@@ -26,6 +27,7 @@ import java.util.TreeMap;
  *
  * <p>Locking: the fields are guarded by {@code this}, held only for updates.
  */
+@HiddenFromSites
 public final class SrcuStruct {
     private final Kernel kernel;
     private final String name;

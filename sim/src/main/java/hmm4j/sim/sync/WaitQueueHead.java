@@ -1,5 +1,6 @@
 package hmm4j.sim.sync;
 
+import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.WaitChannel;
 import java.util.function.BooleanSupplier;
@@ -9,6 +10,7 @@ import java.util.function.BooleanSupplier;
  * {@code wake_up_all}. The condition is evaluated by the waiter, atomically (no scheduling
  * point inside it), and must only read state (use {@code peek()} on cells).
  */
+@HiddenFromSites
 public final class WaitQueueHead {
     private final Kernel kernel;
     private final String name;

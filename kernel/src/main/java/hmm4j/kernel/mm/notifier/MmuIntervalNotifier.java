@@ -55,6 +55,7 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
     private volatile MmStruct mm;
     private volatile long invalidateSeq;
     private boolean deferred;
+    private volatile Runnable deferredRelease;
 
     /** A subscription not embedded in any tracked object. */
     public MmuIntervalNotifier(String name) {
@@ -86,11 +87,21 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
 
     void setSeqLocked(long seq) { this.invalidateSeq = seq; }
 
+    /** The release callback of a removal queued by the 2020 proposal's put, or null. */
+    Runnable deferredRelease() { return deferredRelease; }
+
+    void setDeferredRelease(Runnable release) { this.deferredRelease = release; }
+
+    /** Touches the embedding object, as every dereference of the subscription would. */
+    private void touch(String op) {
+        if (container != null) {
+            container.checkAccess(op + "(" + name + ")");
+        }
+    }
+
     boolean callInvalidate(MmuNotifierRange range, long curSeq) {
         Kernel k = mm.kernel();
-        if (container != null) {
-            container.checkAccess("->invalidate of " + name);
-        }
+        touch("->invalidate");
         boolean nonBlock = !range.blockable();
         String prev = NotifierContext.enter(k, name + "->invalidate", nonBlock);
         try {
@@ -178,6 +189,7 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
      * a callback takes (reported: the lockdep map and I-12).
      */
     public void mmuIntervalNotifierRemove() {
+        touch("mmu_interval_notifier_remove");
         MmStruct on = mm;
         if (on == null) {
             throw new IllegalStateException(name + " was never inserted");
@@ -208,6 +220,7 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
      * function does not loop). Must not be called under a lock a callback takes (lockdep).
      */
     public long mmuIntervalReadBegin() {
+        touch("mmu_interval_read_begin");
         return mm.notifierSubscriptions().itree().readBegin(this);
     }
 
@@ -217,6 +230,7 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
      * under the driver lock that {@code invalidate} holds around {@link #mmuIntervalSetSeq}.
      */
     public boolean mmuIntervalReadRetry(long seq) {
+        touch("mmu_interval_read_retry");
         return invalidateSeq != seq;
     }
 
@@ -225,6 +239,7 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
      * {@link #mmuIntervalReadRetry} will be true as well), false may be stale.
      */
     public boolean mmuIntervalCheckRetry(long seq) {
+        touch("mmu_interval_check_retry");
         mm.kernel().point("READ_ONCE(" + name + "->invalidate_seq)");
         return invalidateSeq != seq;
     }
@@ -234,6 +249,7 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
      * with the {@code cur_seq} it received.
      */
     public void mmuIntervalSetSeq(long curSeq) {
+        touch("mmu_interval_set_seq");
         mm.kernel().point("WRITE_ONCE(" + name + "->invalidate_seq)");
         invalidateSeq = curSeq;
     }

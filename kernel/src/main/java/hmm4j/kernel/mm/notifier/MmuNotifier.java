@@ -230,6 +230,22 @@ public final class MmuNotifier {
         on.mmdropAs(name);
     }
 
+    /**
+     * {@code mmu_notifier_unregister_no_release} (v3.x–v5.3, removed in v5.4 together with
+     * {@code mmu_notifier_call_srcu}): unlinks the subscription and drops the mm pin
+     * <em>without</em> calling {@code ->release} and without waiting for a grace period. A
+     * callback that found the subscription on the list just before the unlink may still be
+     * running or about to run; the caller had to defer the free itself. Kept because the 2019
+     * hmm and amdkfd bugs (scenarios S3a, S3b) were built on it.
+     */
+    public void unregisterNoRelease(MmStruct on) {
+        MmuNotifierSubscriptions subs = on.notifierSubscriptions();
+        if (subs != null) {
+            subs.unlink(this);
+        }
+        on.mmdropAs(name);
+    }
+
     // ---- get / put ----
 
     /** {@code mmu_notifier_get}: takes the mmap lock for write around {@link #mmuNotifierGetLocked}. */

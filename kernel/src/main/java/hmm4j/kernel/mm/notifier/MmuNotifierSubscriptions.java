@@ -36,6 +36,12 @@ import java.util.function.Consumer;
  * readers the same "whole list as of some moment" view.
  */
 public final class MmuNotifierSubscriptions {
+    /**
+     * The scheduling point between finding a subscription on the RCU list and calling it:
+     * the window in which an unlink-and-free without a grace period bites (S3a).
+     */
+    private static final String LIST_WALK = "mmu notifier list walk";
+
     private final MmStruct mm;
     private final SpinLock lock;
     private final List<MmuNotifier> list = new CopyOnWriteArrayList<>();
@@ -132,6 +138,8 @@ public final class MmuNotifierSubscriptions {
     static int register(MmuNotifier sub, MmStruct mm) {
         Kernel k = mm.kernel();
         mm.mmapAssertWriteLocked();
+        mm.assertAddressSpacePinned(sub == null ? "mmu_notifier_register(interval mode)"
+                : "mmu_notifier_register(" + sub.name() + ")");
         if (mm.mmUsersPeek() <= 0) {
             k.report(new Failure.InvariantViolation("BUG_ON(mm_users <= 0) in __mmu_notifier_register",
                     "registering " + (sub == null ? "interval mode" : sub.name()) + " on " + mm.name()
@@ -251,6 +259,7 @@ public final class MmuNotifierSubscriptions {
                 if (!MmuNotifierOps.has(sub.ops(), Op.INVALIDATE_RANGE_START)) {
                     continue;
                 }
+                k.point(LIST_WALK);
                 int ret = sub.callInvalidateRangeStart(range);
                 if (ret != 0) {
                     if (range.blockable() || ret != -Errno.EAGAIN) {
@@ -292,6 +301,7 @@ public final class MmuNotifierSubscriptions {
         underSrcu(() -> {
             for (MmuNotifier sub : list) {
                 if (MmuNotifierOps.has(sub.ops(), which)) {
+                    mm.kernel().point(LIST_WALK);
                     op.accept(sub);
                 }
             }
@@ -384,6 +394,7 @@ public final class MmuNotifierSubscriptions {
         }
         subs.underSrcu(() -> {
             for (MmuNotifier sub : subs.list) {
+                mm.kernel().point(LIST_WALK);
                 sub.callRelease(mm);
             }
             subs.lock.lock();

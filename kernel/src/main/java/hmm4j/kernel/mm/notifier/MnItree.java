@@ -7,7 +7,9 @@ import hmm4j.sim.failure.Failure;
 import hmm4j.sim.sync.SpinLock;
 import hmm4j.sim.sync.WaitQueueHead;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.List;
 
 /**
  * The interval-notifier half of one mm's {@code mmu_notifier_subscriptions}
@@ -29,6 +31,9 @@ import java.util.Deque;
  * volatile because waiters and {@code read_begin}'s sleep condition read it locklessly.
  */
 final class MnItree {
+    /** The scheduling point between finding a subscription in the frozen tree and calling it. */
+    private static final String TREE_WALK = "interval tree walk";
+
     private final MmStruct mm;
     private final SpinLock lock;
     private final IntervalTree<MmuIntervalNotifier> tree = new IntervalTree<>();
@@ -94,6 +99,7 @@ final class MnItree {
         Walk walk = invStartRange(range);
         long last = range.end() - 1;
         for (MmuIntervalNotifier sub = walk.first(); sub != null; sub = tree.iterNext(sub, range.start(), last)) {
+            mm.kernel().point(TREE_WALK);
             if (sub.callInvalidate(range, walk.curSeq())) {
                 continue;
             }
@@ -112,6 +118,7 @@ final class MnItree {
      * sequence even, applies the deferred inserts and removes, and wakes every waiter.
      */
     void invEnd() {
+        List<MmuIntervalNotifier> released = null;
         lock.lock();
         try {
             activeInvalidateRanges--;
@@ -123,6 +130,10 @@ final class MnItree {
                 sub.setDeferred(false);
                 if (sub.isInTree()) {
                     tree.remove(sub);
+                    if (sub.deferredRelease() != null) {
+                        released = released == null ? new ArrayList<>() : released;
+                        released.add(sub);
+                    }
                 } else {
                     tree.insert(sub);
                 }
@@ -131,6 +142,43 @@ final class MnItree {
             lock.unlock();
         }
         wq.wakeUpAll();
+        if (released != null) {
+            released.forEach(MmuIntervalNotifierProposed2020::runRelease);
+        }
+    }
+
+    /** Removes {@code sub} now if the tree is not frozen (true), else queues its removal (false). */
+    boolean removeOrDefer(MmuIntervalNotifier sub) {
+        lock.lock();
+        try {
+            if ((invalidateSeq & 1) == 0) {
+                tree.remove(sub);
+                return true;
+            }
+            if (!sub.isDeferred()) {
+                deferredList.addFirst(sub);
+                sub.setDeferred(true);
+            }
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The first subscription overlapping [start, last] with {@code ops}, looked up under the lock. */
+    MmuIntervalNotifier findLocked(MmuIntervalNotifierOps ops, long start, long last) {
+        lock.lock();
+        try {
+            for (MmuIntervalNotifier sub = tree.iterFirst(start, last); sub != null;
+                    sub = tree.iterNext(sub, start, last)) {
+                if (sub.ops() == ops) {
+                    return sub;
+                }
+            }
+            return null;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**

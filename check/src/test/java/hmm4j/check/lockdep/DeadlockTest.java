@@ -1,4 +1,4 @@
-package hmm4j.checktest.lockdep;
+package hmm4j.check.lockdep;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;

@@ -1,4 +1,4 @@
-package hmm4j.checktest.lockdep;
+package hmm4j.check.lockdep;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import hmm4j.check.Checkers;
-import hmm4j.check.lockdep.LockGraph;
-import hmm4j.check.lockdep.Lockdep;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.LockClass;
 import hmm4j.sim.RunResult;

@@ -1,4 +1,4 @@
-package hmm4j.checktest.lifetime;
+package hmm4j.check.lifetime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import hmm4j.check.Checkers;
-import hmm4j.check.lifetime.RefLedger;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.RunResult;
 import hmm4j.sim.failure.Failure;

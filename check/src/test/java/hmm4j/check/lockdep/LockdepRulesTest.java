@@ -1,12 +1,10 @@
-package hmm4j.checktest.lockdep;
+package hmm4j.check.lockdep;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import hmm4j.check.Checkers;
-import hmm4j.check.lockdep.HeldLock;
-import hmm4j.check.lockdep.Lockdep;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.LockMode;
 import hmm4j.sim.RunResult;

@@ -1,4 +1,4 @@
-package hmm4j.checktest.lifetime;
+package hmm4j.check.lifetime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import hmm4j.check.Checkers;
-import hmm4j.check.lifetime.KObject;
-import hmm4j.check.lifetime.Sanitizer;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.RunResult;
 import hmm4j.sim.Task;
@@ -48,6 +46,8 @@ class KObjectTest {
         assertEquals("freer", f.freed().task());
         assertEquals("user", f.site().task());
         assertTrue(f.allocated().where().startsWith("Buffer.<init>(Buffer.java:"), f.allocated().toString());
+        assertTrue(f.allocated().frames().stream().noneMatch(s -> s.startsWith("KObject.") || s.startsWith("Sanitizer.")),
+                "the sanitizer's own frames are hidden: " + f.allocated());
         assertTrue(f.allocated().frames().get(1).startsWith("KObjectTest.lambda$"), f.allocated().frames().toString());
         assertTrue(f.freed().where().startsWith("KObjectTest.lambda$"), f.freed().toString());
         assertTrue(f.site().where().startsWith("Buffer.value(Buffer.java:"), f.site().toString());

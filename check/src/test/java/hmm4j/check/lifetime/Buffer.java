@@ -1,6 +1,5 @@
-package hmm4j.checktest.lifetime;
+package hmm4j.check.lifetime;
 
-import hmm4j.check.lifetime.KObject;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.sync.Cell;
 

@@ -1,0 +1,10 @@
+/**
+ * Notifier users from the 2019–2020 threads (dmirror-and-selftests.md §3 S3, S4), each in
+ * the design that had the bug and in the design that fixed it: the 2019 {@code struct hmm}
+ * mirror and the amdkfd process (freeing without a grace period), the ODP umem
+ * (non-blocking start that fails holding a lock), the ODP implicit child (registration from
+ * a work item without {@code mmget}) and the 2020 {@code mmu_interval_notifier_find} mirror.
+ * They follow drivers/gpu/drm/amd/amdkfd/kfd_process.c, drivers/infiniband/core/umem_odp.c,
+ * mm/hmm.c (v5.2) and lib/test_hmm.c in spirit; none of their code is copied.
+ */
+package hmm4j.drivers.notifier;

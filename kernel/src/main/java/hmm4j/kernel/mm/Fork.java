@@ -1,0 +1,199 @@
+package hmm4j.kernel.mm;
+
+import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
+import hmm4j.kernel.mm.notifier.MmuNotifierRange;
+import hmm4j.sim.Kernel;
+import hmm4j.sim.sync.SpinLock;
+
+/**
+ * The address-space half of fork: {@code dup_mm} and {@code dup_mmap} (kernel/fork.c), with
+ * {@code copy_page_range} and {@code copy_{present,nonpresent}_pte} (mm/memory.c).
+ *
+ * <p>Overview. The new mm gets a copy of every VMA except {@code VM_DONTCOPY} ones (the copy
+ * loses {@code VM_LOCKED}, as in the kernel), and the page-table entries of the VMAs that need
+ * them:
+ * <ul>
+ *   <li>A COW mapping ({@code is_cow_mapping}: private and {@code VM_MAYWRITE}, whether or not
+ *       currently writable): every present page is shared, with one more reference and one more
+ *       mapping, and a writable entry is write-protected in <em>both</em> mms, so the next write
+ *       in either copies the page ({@link Fault}); when one side has copied, the page is mapped
+ *       once again and the other side reuses it in place. The zero page is copied as is. A swap
+ *       entry is copied and its slot gets one more user ({@link SwapSpace#duplicate}). A writable
+ *       migration entry becomes a read-only one in both mms (it holds no reference of its
+ *       own).</li>
+ *   <li>A shared mapping gets no entries: the child's faults find the same page-cache pages,
+ *       as the kernel's {@code vma_needs_copy} decides for mappings that are neither
+ *       {@code VM_PFNMAP}/{@code VM_MIXEDMAP} nor hold anonymous pages. {@code VM_PFNMAP} and
+ *       {@code VM_MIXEDMAP} mappings are copied entry for entry.</li>
+ * </ul>
+ * The child's entries are marked old, and for shared mappings clean.
+ *
+ * <p>Notifiers. In the parent, each COW mapping's copy is bracketed by one
+ * {@code MMU_NOTIFY_PROTECTION_PAGE} invalidation over the whole VMA
+ * [{@code vm_start}, {@code vm_end}), started before and ended after the page-table locks,
+ * with the parent's mmap lock held for write. The child has no subscriptions yet.
+ *
+ * <p>Locking: the parent's mmap lock for write, then the child's for write; per VMA the
+ * notifier start, the parent's page-table lock, the child's page-table lock. The kernel nests
+ * the child's mmap lock and the parent's page-table lock with lockdep subclasses; the model's
+ * lockdep has none, so the child's locks are taken with trylocks, which cannot fail because
+ * nobody else can reach the new mm yet, and add no dependency. For the same reason the
+ * page-table locks are taken parent first, where the kernel takes the child's first.
+ *
+ * <p>Lifetime: the new mm is allocated with its one {@code mm_users} reference held by the
+ * calling task, which pins it for the pin rule while the copy runs; on return that reference
+ * is handed to the new owner (the child task).
+ *
+ * <p>Differences from the kernel: no {@code anon_vma}: every private VMA counts as holding
+ * anonymous pages, so its entries are copied (and it gets its invalidation) even where the
+ * kernel would skip a private file mapping never written to. No {@code VM_WIPEONFORK}, no
+ * accounting, no pinned-page ({@code FOLL_PIN}) early copy, no failure (the model's page
+ * tables cannot run out of memory). Device-private and device-exclusive entries are refused
+ * with {@link IllegalStateException}: what such an entry holds (a reference, a mapping) is
+ * defined by the device-memory layer, which does not exist yet, and the copy has to match
+ * its zap and restore.
+ */
+public final class Fork {
+
+    private Fork() {
+    }
+
+    /**
+     * {@code dup_mm}: a new mm duplicating {@code oldmm}, the calling task's own mm (or one it
+     * holds an {@code mm_users} pin on). Takes {@code oldmm}'s mmap lock for write; may sleep.
+     *
+     * @param newOwner the holder of the new mm's single {@code mm_users} reference on return
+     *                 (the child task's name); it drops it with {@code exit_mm}
+     * @return the new mm, {@code mm_users == 1}, {@code mm_count == 1}
+     */
+    public static MmStruct dupMm(MmStruct oldmm, String newOwner) {
+        Kernel k = oldmm.kernel();
+        String self = MmStruct.holder(k);
+        MmStruct mm = MmStruct.mmAlloc(k, self);
+        dupMmap(mm, oldmm);
+        if (!self.equals(newOwner)) {
+            mm.transferUsersRef(newOwner);
+        }
+        return mm;
+    }
+
+    /** {@code dup_mmap}: copies the VMAs and their entries into the new, empty {@code mm}. */
+    private static void dupMmap(MmStruct mm, MmStruct oldmm) {
+        oldmm.mmapWriteLock();
+        try {
+            if (!mm.mmapLock().downWriteTrylock()) {
+                throw new IllegalStateException("dup_mmap: the new " + mm.name() + " is already locked");
+            }
+            try {
+                VmaTree dst = mm.vmas("dup_mmap");
+                for (Vma vma : oldmm.vmas("dup_mmap")) {
+                    if (vma.hasAny(VmFlags.VM_DONTCOPY)) {
+                        continue;
+                    }
+                    Vma copy = new Vma(vma.vmStart(), vma.vmEnd(), vma.flags() & ~VmFlags.VM_LOCKED, vma.file(),
+                            vma.pgoff());
+                    dst.insert(copy);
+                    copyPageRange(mm, oldmm, vma);
+                }
+            } finally {
+                mm.mmapWriteUnlock();
+            }
+        } finally {
+            oldmm.mmapWriteUnlock();
+        }
+    }
+
+    /** {@code is_cow_mapping}: private and may become writable. */
+    public static boolean isCowMapping(long flags) {
+        return (flags & (VmFlags.VM_SHARED | VmFlags.VM_MAYWRITE)) == VmFlags.VM_MAYWRITE;
+    }
+
+    /** {@code vma_needs_copy}, with every private VMA counted as holding anonymous pages. */
+    private static boolean vmaNeedsCopy(Vma vma) {
+        return vma.hasAny(VmFlags.VM_PFNMAP | VmFlags.VM_MIXEDMAP) || !vma.isShared();
+    }
+
+    /** {@code copy_page_range} for one VMA; both mmap locks held for write. */
+    private static void copyPageRange(MmStruct dst, MmStruct src, Vma vma) {
+        src.mmapAssertWriteLocked();
+        if (!vmaNeedsCopy(vma)) {
+            return;
+        }
+        boolean cow = isCowMapping(vma.flags());
+        MmuNotifierRange range = null;
+        if (cow) {
+            range = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_PROTECTION_PAGE, 0, src, vma.vmStart(),
+                    vma.vmEnd());
+            range.invalidateRangeStart();
+        }
+        SpinLock srcPtl = src.pageTableLock();
+        srcPtl.lock();
+        try {
+            SpinLock dstPtl = dst.pageTableLock();
+            if (!dstPtl.trylock()) {
+                throw new IllegalStateException("copy_page_range: the new " + dst.name() + " is already locked");
+            }
+            try {
+                copyPteRange(dst.pgd("copy_page_range"), src.pgd("copy_page_range"), PhysMem.of(src.kernel()), vma,
+                        cow);
+            } finally {
+                dstPtl.unlock();
+            }
+        } finally {
+            srcPtl.unlock();
+        }
+        if (range != null) {
+            range.invalidateRangeEnd();
+        }
+    }
+
+    /** {@code copy_pte_range}: every non-none entry of the VMA; both page-table locks held. */
+    private static void copyPteRange(PageTable dst, PageTable src, PhysMem phys, Vma vma, boolean cow) {
+        PteList entries = PteList.collect(src, vma.vmStart(), vma.vmEnd());
+        for (int i = 0; i < entries.size(); i++) {
+            long addr = entries.addr(i);
+            long pte = entries.pte(i);
+            if (Pte.isDevicePrivate(pte) || Pte.isDeviceExclusive(pte)) {
+                throw new IllegalStateException("fork of a device entry is not modelled: " + Pte.toString(pte)
+                        + " at 0x" + Long.toHexString(addr));
+            }
+            long child;
+            if (Pte.isPresent(pte)) {
+                child = copyPresentPte(src, phys, vma, addr, pte, cow);
+            } else {
+                child = copyNonpresentPte(src, phys, addr, pte, cow);
+            }
+            dst.set(addr, child);
+        }
+    }
+
+    /** {@code copy_present_pte}: shares the page; write-protects both sides of a COW mapping. */
+    private static long copyPresentPte(PageTable src, PhysMem phys, Vma vma, long addr, long pte, boolean cow) {
+        if (!Pte.isSpecial(pte)) {
+            Page page = phys.pfnToPage(Pte.pfn(pte));
+            page.get();
+            page.incMapcount();
+        }
+        if (cow && Pte.isWrite(pte)) {
+            pte = Pte.wrprotect(pte);
+            src.set(addr, pte);
+        }
+        if (vma.isShared()) {
+            pte = Pte.mkClean(pte);
+        }
+        return Pte.mkOld(pte);
+    }
+
+    /** {@code copy_nonpresent_pte}: swap and migration entries. */
+    private static long copyNonpresentPte(PageTable src, PhysMem phys, long addr, long pte, boolean cow) {
+        if (Pte.isSwap(pte)) {
+            SwapSpace.of(phys.kernel()).duplicate(Pte.swapOffset(pte));
+            return pte;
+        }
+        if (cow && Pte.isWrite(pte)) {
+            pte = Pte.wrprotect(pte);
+            src.set(addr, pte);
+        }
+        return pte;
+    }
+}

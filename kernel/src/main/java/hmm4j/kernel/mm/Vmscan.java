@@ -1,0 +1,140 @@
+package hmm4j.kernel.mm;
+
+import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
+import hmm4j.kernel.mm.notifier.MmuNotifierRange;
+import hmm4j.sim.sync.SpinLock;
+
+/**
+ * Reclaim of anonymous memory to swap: the part of {@code shrink_folio_list}
+ * (mm/vmscan.c) that swaps an anonymous page out, with {@code try_to_unmap_one}
+ * (mm/rmap.c) doing the unmap, driven over one mm's range.
+ *
+ * <p>Overview. {@link #reclaimAnon} walks the private VMAs of a range and swaps out every
+ * eligible page: present, anonymous, mapped once and referenced only by that mapping (no
+ * other mm after fork, no device or {@code get_user_pages} holder), and not locked. For
+ * each page: an {@code MMU_NOTIFY_CLEAR} invalidation of exactly that page is started
+ * (outside the page-table spinlock: callbacks may sleep), then under the page-table lock the
+ * entry is checked again, the contents are written to a new swap slot
+ * ({@link SwapSpace#allocate}) and the entry becomes a swap entry for it; the invalidation
+ * ends, and the page's last reference is dropped, freeing it. A later access faults the
+ * contents back in from swap ({@link Fault}).
+ *
+ * <p>Locking: takes the mmap lock for read (for the VMA walk), then per page the notifier
+ * start, the page lock (trylock), the page-table lock, the notifier end. The caller holds
+ * an {@code mm_users} pin: a task of the mm, or a kernel thread (a "kswapd") that got one
+ * with {@code mmget_not_zero}; the pin rule is checked at the VMA tree and page table.
+ *
+ * <p>Differences from the kernel: there is no global LRU, no aging and no swap cache. The
+ * kernel finds victims on the LRU lists and reaches every mapping through the reverse map;
+ * the model scans one mm's page tables (as {@code MADV_PAGEOUT} does through
+ * {@code reclaim_pages}) and takes every eligible page regardless of its accessed bit. Pages
+ * mapped by more than one mm are skipped rather than unmapped from all of them. The swap
+ * slot is written while the entry is replaced, under the page-table lock, instead of by
+ * writeback after the unmap; a full swap device ends the pass, checked before the
+ * invalidation is started.
+ */
+public final class Vmscan {
+
+    private Vmscan() {
+    }
+
+    /**
+     * Swaps out the eligible anonymous pages of [{@code start}, {@code end}) of {@code mm}
+     * (see the class comment). Takes the mmap lock for read; may sleep.
+     *
+     * @return the number of pages swapped out; fewer than eligible if the swap device filled up
+     * @throws IllegalArgumentException if the bounds are not page aligned, ordered user addresses
+     */
+    public static int reclaimAnon(MmStruct mm, long start, long end) {
+        if (start < 0 || end > Pte.TASK_SIZE || start > end || !Pte.isPageAligned(start)
+                || !Pte.isPageAligned(end)) {
+            throw new IllegalArgumentException("bad range [0x" + Long.toHexString(start) + ", 0x"
+                    + Long.toHexString(end) + ")");
+        }
+        PhysMem phys = PhysMem.of(mm.kernel());
+        SwapSpace swap = SwapSpace.of(mm.kernel());
+        int reclaimed = 0;
+        mm.mmapReadLock();
+        try {
+            for (Vma vma : mm.vmas("reclaim").intersecting(start, end)) {
+                if (vma.isShared() || vma.hasAny(VmFlags.VM_LOCKED)) {
+                    continue;
+                }
+                long from = Math.max(start, vma.vmStart());
+                long to = Math.min(end, vma.vmEnd());
+                PteList entries;
+                SpinLock ptl = mm.pageTableLock();
+                ptl.lock();
+                try {
+                    entries = PteList.collect(mm.pgd("reclaim"), from, to);
+                } finally {
+                    ptl.unlock();
+                }
+                for (int i = 0; i < entries.size(); i++) {
+                    if (eligible(phys, entries.pte(i)) == null) {
+                        continue;
+                    }
+                    if (swap.usedSlots() >= swap.totalSlots()) {
+                        return reclaimed;
+                    }
+                    if (tryToUnmap(mm, phys, swap, entries.addr(i))) {
+                        reclaimed++;
+                    }
+                }
+            }
+            return reclaimed;
+        } finally {
+            mm.mmapReadUnlock();
+        }
+    }
+
+    /** The page behind {@code pte} if it may be swapped out, else null. */
+    private static Page eligible(PhysMem phys, long pte) {
+        if (!Pte.isPresent(pte) || Pte.isSpecial(pte)) {
+            return null;
+        }
+        Page page = phys.pfnToPage(Pte.pfn(pte));
+        if (page == null || !page.isAnon() || page.mapcount() != 1 || page.refcount() != 1) {
+            return null;
+        }
+        return page;
+    }
+
+    /**
+     * {@code try_to_unmap_one} plus the swap-out of one page at {@code addr}: one CLEAR
+     * invalidation of the page around re-checking and replacing its entry. True if the page
+     * went to swap.
+     */
+    private static boolean tryToUnmap(MmStruct mm, PhysMem phys, SwapSpace swap, long addr) {
+        MmuNotifierRange range = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_CLEAR, 0, mm, addr,
+                addr + Pte.PAGE_SIZE);
+        range.invalidateRangeStart();
+        Page freed = null;
+        SpinLock ptl = mm.pageTableLock();
+        ptl.lock();
+        try {
+            PageTable pt = mm.pgd("try_to_unmap");
+            Page page = eligible(phys, pt.get(addr));
+            if (page != null && page.trylock()) {
+                try {
+                    long slot = swap.allocate(page);
+                    if (slot != 0) {
+                        pt.set(addr, Pte.mkSwap(slot));
+                        page.decMapcount();
+                        freed = page;
+                    }
+                } finally {
+                    page.unlock();
+                }
+            }
+        } finally {
+            ptl.unlock();
+        }
+        range.invalidateRangeEnd();
+        if (freed == null) {
+            return false;
+        }
+        freed.put();
+        return true;
+    }
+}
