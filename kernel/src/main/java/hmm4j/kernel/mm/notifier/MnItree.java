@@ -33,6 +33,8 @@ import java.util.List;
 final class MnItree {
     /** The scheduling point between finding a subscription in the frozen tree and calling it. */
     private static final String TREE_WALK = "interval tree walk";
+    private static final String READ_SUB_SEQ = "READ_ONCE(interval_sub->invalidate_seq)";
+    private static final String READ_GLOBAL_SEQ = "READ_ONCE(subscriptions->invalidate_seq)";
 
     private final MmStruct mm;
     private final SpinLock lock;
@@ -208,21 +210,24 @@ final class MnItree {
     // ---- D: read_begin ----
 
     /**
-     * D ({@code mmu_interval_read_begin}): the subscription's sequence, read under the lock
-     * together with the global one; if they are equal an invalidation that covers the
-     * subscription is in flight and the caller sleeps until its period ends.
+     * D ({@code mmu_interval_read_begin}): the subscription's sequence, then the global one,
+     * each a {@code READ_ONCE} with no lock taken; if they are equal an invalidation that
+     * covers the subscription is in flight and the caller sleeps until its period ends.
+     *
+     * <p>Mainline reads the pair under {@code subscriptions->lock}. Under the model's
+     * sequential consistency at scheduling points the two ordered reads give the same
+     * outcomes: a read of the old subscription value racing with a callback returns the old
+     * value, which {@code read_retry} then finds changed (spec §3.5 case 3); a read of the
+     * callback's value sees the global value either still equal (wait) or already advanced
+     * by the end (no collision left to detect). See docs/kernel-mapping.md.
      */
     long readBegin(MmuIntervalNotifier sub) {
-        long seq;
-        boolean busy;
-        lock.lock();
-        try {
-            seq = sub.seqPeek();
-            busy = seq == invalidateSeq;
-        } finally {
-            lock.unlock();
-        }
-        lockdepPretendStart(mm.kernel());
+        Kernel k = mm.kernel();
+        k.point(READ_SUB_SEQ);
+        long seq = sub.seqPeek();
+        k.point(READ_GLOBAL_SEQ);
+        boolean busy = seq == invalidateSeq;
+        lockdepPretendStart(k);
         if (busy) {
             waitUntilSeqChanges(seq);
         }
