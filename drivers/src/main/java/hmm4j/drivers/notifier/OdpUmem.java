@@ -73,9 +73,7 @@ public final class OdpUmem {
         OdpUmem umem = new OdpUmem(kernel);
         umem.intervalSub = new MmuIntervalNotifier("odp-umem");
         umem.intervalSub.mmuIntervalNotifierInsert(mm, start, length, (s, range, curSeq) -> {
-            if (range.blockable()) {
-                umem.umemMutex.lock();
-            } else if (!umem.umemMutex.trylock()) {
+            if (!InvalidateLock.lockFor(umem.umemMutex, range)) {
                 return false;
             }
             s.mmuIntervalSetSeq(curSeq);

@@ -39,9 +39,7 @@ public final class WholeSpaceMirror {
         this.mm = mm;
         this.mutex = new Mutex(kernel, "mirror->mutex");
         this.ops = (sub, range, curSeq) -> {
-            if (range.blockable()) {
-                mutex.lock();
-            } else if (!mutex.trylock()) {
+            if (!InvalidateLock.lockFor(mutex, range)) {
                 return false;
             }
             sub.mmuIntervalSetSeq(curSeq);

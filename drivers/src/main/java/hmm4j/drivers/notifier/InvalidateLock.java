@@ -1,0 +1,23 @@
+package hmm4j.drivers.notifier;
+
+import hmm4j.kernel.mm.notifier.MmuNotifierRange;
+import hmm4j.sim.sync.Mutex;
+
+/**
+ * How a driver takes its own lock inside an invalidation callback: sleep for it when the
+ * range is blockable, only try when it is not (kernel-spec §2.6; the pattern of
+ * lib/test_hmm.c's invalidate and of every interval-notifier user).
+ */
+final class InvalidateLock {
+    private InvalidateLock() {
+    }
+
+    /** Takes {@code lock} for {@code range}; false means "would block" (non-blockable and busy). */
+    static boolean lockFor(Mutex lock, MmuNotifierRange range) {
+        if (range.blockable()) {
+            lock.lock();
+            return true;
+        }
+        return lock.trylock();
+    }
+}
