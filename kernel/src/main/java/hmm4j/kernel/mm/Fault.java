@@ -1,5 +1,7 @@
 package hmm4j.kernel.mm;
 
+import hmm4j.kernel.mm.migrate.DevPagemap;
+import hmm4j.kernel.mm.migrate.DevPagemapOps;
 import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
 import hmm4j.sim.sync.SpinLock;
@@ -21,9 +23,26 @@ import hmm4j.sim.sync.SpinLock;
  * contents for memory without a page. A PROT_NONE (NUMA hinting) entry in an accessible VMA
  * gets its protection back, as {@code do_numa_page} does.
  *
- * <p>Differences from the kernel: no THP, no fault-around, no userfaultfd; device-private,
- * device-exclusive and migration entries are handled by the migration layer (a fault on
- * one here returns {@link #VM_FAULT_SIGBUS}).
+ * <p>The non-present entries of device memory and migration ({@code do_swap_page}):
+ * <ul>
+ *   <li>a migration entry: wait until the migration has rewritten it
+ *       ({@link MigrationEntryWait}), then answer 0 so that the access is retried;</li>
+ *   <li>a device-private entry: lock and reference the device page, drop the page-table lock
+ *       and call its pgmap's {@link DevPagemapOps#migrateToRam migrate_to_ram} with a
+ *       {@link VmFault}, then unlock and release the page; the driver's answer is returned.
+ *       If the page lock is taken (the page is being migrated or faulted by someone else),
+ *       wait until it is released and answer 0;</li>
+ *   <li>a device-exclusive entry ({@code remove_device_exclusive_entry}): reference and lock
+ *       the page, then inside an {@code MMU_NOTIFY_EXCLUSIVE} invalidation without owner put
+ *       the present entry back (writable and dirty if the VMA is writable) if it is still
+ *       the same, so the device that had exclusive access is told it lost it.</li>
+ * </ul>
+ *
+ * <p>Differences from the kernel: no THP, no fault-around, no userfaultfd; when a
+ * device-private page is locked the kernel returns at once and the CPU faults again, where the
+ * model sleeps until the lock is released ({@code folio_wait_locked}, no reference held): a
+ * spinning fault is a livelock in the controlled runtime, and the model's bounded user-access
+ * retries would turn it into a spurious {@code -EFAULT}.
  */
 public final class Fault {
     /** {@code FAULT_FLAG_WRITE}. */
@@ -40,6 +59,15 @@ public final class Fault {
     public static final int VM_FAULT_ERROR = VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV;
 
     private Fault() {
+    }
+
+    /**
+     * {@code struct vm_fault}, as handed to {@link DevPagemapOps#migrateToRam}: the faulting
+     * mm and VMA, the page-aligned address, the {@code FAULT_FLAG_*} flags, the device page
+     * ({@code vmf->page}, locked and referenced by the fault handler) and the entry that
+     * faulted ({@code vmf->orig_pte}).
+     */
+    public record VmFault(MmStruct mm, Vma vma, long address, int flags, Page page, long origPte) {
     }
 
     /**
@@ -68,6 +96,18 @@ public final class Fault {
             int ret = doSwapPage(phys, pt, page, pte, write);
             ptl.unlock();
             return ret;
+        }
+        if (Pte.isMigration(pte)) {
+            ptl.unlock();
+            MigrationEntryWait.migrationEntryWait(mm, page);
+            return 0;
+        }
+        if (Pte.isDevicePrivate(pte)) {
+            return doDevicePrivate(mm, vma, phys, ptl, page, pte, flags);
+        }
+        if (Pte.isDeviceExclusive(pte)) {
+            ptl.unlock();
+            return removeDeviceExclusiveEntry(mm, vma, phys, pt, ptl, page, pte);
         }
         if (!Pte.isPresent(pte)) {
             ptl.unlock();
@@ -100,6 +140,66 @@ public final class Fault {
         }
         ptl.unlock();
         return wpPageCopy(mm, phys, pt, ptl, page, pte);
+    }
+
+    /**
+     * The device-private branch of {@code do_swap_page}, entered with the page-table lock
+     * held and {@code pte} read under it; drops the lock.
+     */
+    private static int doDevicePrivate(MmStruct mm, Vma vma, PhysMem phys, SpinLock ptl, long page, long pte,
+                                       int flags) {
+        Page device = phys.pfnToPage(Pte.pfn(pte));
+        if (!device.trylock()) {
+            ptl.unlock();
+            device.waitLocked();
+            return 0;
+        }
+        device.get();
+        ptl.unlock();
+        DevPagemap pgmap = device.pgmap();
+        int ret;
+        try {
+            ret = pgmap.ops().migrateToRam(new VmFault(mm, vma, page, flags, device, pte));
+        } finally {
+            device.unlock();
+            device.put();
+        }
+        return ret;
+    }
+
+    /** {@code remove_device_exclusive_entry}, entered without the page-table lock. */
+    private static int removeDeviceExclusiveEntry(MmStruct mm, Vma vma, PhysMem phys, PageTable pt, SpinLock ptl,
+                                                  long page, long origPte) {
+        Page p = phys.pfnToPage(Pte.pfn(origPte));
+        if (!p.tryGet()) {
+            return 0;
+        }
+        p.lock();
+        MmuNotifierRange range = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_EXCLUSIVE, 0, mm, page,
+                page + Pte.PAGE_SIZE, null);
+        range.invalidateRangeStart();
+        ptl.lock();
+        if (pt.get(page) == origPte) {
+            pt.set(page, restoreExclusivePte(vma, origPte));
+        }
+        ptl.unlock();
+        p.unlock();
+        p.put();
+        range.invalidateRangeEnd();
+        return 0;
+    }
+
+    /**
+     * {@code restore_exclusive_pte}: the present entry that a device-exclusive entry replaced,
+     * writable and dirty if the exclusive entry was writable and the VMA is; not young. The
+     * page keeps the mapping's reference and mapcount.
+     */
+    static long restoreExclusivePte(Vma vma, long exclusive) {
+        long pte = Pte.mkPresent(Pte.pfn(exclusive), false);
+        if (Pte.isWrite(exclusive) && vma.hasAny(VmFlags.VM_WRITE)) {
+            pte = Pte.mkDirty(Pte.mkWrite(pte));
+        }
+        return pte;
     }
 
     private static int doNoPage(PhysMem phys, PageTable pt, Vma vma, long page, boolean write) {

@@ -44,14 +44,22 @@ import hmm4j.sim.sync.SpinLock;
  * calling task, which pins it for the pin rule while the copy runs; on return that reference
  * is handed to the new owner (the child task).
  *
+ * <p>Device memory ({@code copy_nonpresent_pte}). A device-private entry is shared like a
+ * present page: the device page gets one more reference and mapping, the child's place joins
+ * the pgmap's device rmap, and in a COW mapping a writable entry becomes read-only in both
+ * mms, so that the first write on either side migrates the page back to system memory and
+ * then copies it. A migration entry of a device page also joins the rmap, so that the
+ * migration rewrites the child's copy too. A device-exclusive entry is first restored to the
+ * present entry it stands for, in the parent (the VMA's invalidation is in progress, so the
+ * device is told), and then copied as a present page.
+ *
  * <p>Differences from the kernel: no {@code anon_vma}: every private VMA counts as holding
  * anonymous pages, so its entries are copied (and it gets its invalidation) even where the
  * kernel would skip a private file mapping never written to. No {@code VM_WIPEONFORK}, no
  * accounting, no pinned-page ({@code FOLL_PIN}) early copy, no failure (the model's page
- * tables cannot run out of memory). Device-private and device-exclusive entries are refused
- * with {@link IllegalStateException}: what such an entry holds (a reference, a mapping) is
- * defined by the device-memory layer, which does not exist yet, and the copy has to match
- * its zap and restore.
+ * tables cannot run out of memory). The restore of a device-exclusive entry does not take the
+ * page lock (the kernel tries it and backs off when it is taken); the entry only changes
+ * under the parent's page-table lock, which the copy holds.
  */
 public final class Fork {
 
@@ -134,8 +142,8 @@ public final class Fork {
                 throw new IllegalStateException("copy_page_range: the new " + dst.name() + " is already locked");
             }
             try {
-                copyPteRange(dst.pgd("copy_page_range"), src.pgd("copy_page_range"), PhysMem.of(src.kernel()), vma,
-                        cow);
+                copyPteRange(dst, dst.pgd("copy_page_range"), src.pgd("copy_page_range"), PhysMem.of(src.kernel()),
+                        vma, cow);
             } finally {
                 dstPtl.unlock();
             }
@@ -148,14 +156,15 @@ public final class Fork {
     }
 
     /** {@code copy_pte_range}: every non-none entry of the VMA; both page-table locks held. */
-    private static void copyPteRange(PageTable dst, PageTable src, PhysMem phys, Vma vma, boolean cow) {
+    private static void copyPteRange(MmStruct dstMm, PageTable dst, PageTable src, PhysMem phys, Vma vma,
+                                     boolean cow) {
         PteList entries = PteList.collect(src, vma.vmStart(), vma.vmEnd());
         for (int i = 0; i < entries.size(); i++) {
             long addr = entries.addr(i);
             long pte = entries.pte(i);
-            if (Pte.isDevicePrivate(pte) || Pte.isDeviceExclusive(pte)) {
-                throw new IllegalStateException("fork of a device entry is not modelled: " + Pte.toString(pte)
-                        + " at 0x" + Long.toHexString(addr));
+            if (Pte.isDeviceExclusive(pte)) {
+                pte = Fault.restoreExclusivePte(vma, pte);
+                src.set(addr, pte);
             }
             long child;
             if (Pte.isPresent(pte)) {
@@ -164,6 +173,12 @@ public final class Fork {
                 child = copyNonpresentPte(src, phys, addr, pte, cow);
             }
             dst.set(addr, child);
+            if (Pte.isDevicePrivate(child) || Pte.isMigration(child)) {
+                Page page = phys.pfnToPage(Pte.pfn(child));
+                if (page != null && page.isDevicePrivate()) {
+                    page.pgmap().rmapAdd(page, dstMm, dst, addr);
+                }
+            }
         }
     }
 
@@ -184,11 +199,19 @@ public final class Fork {
         return Pte.mkOld(pte);
     }
 
-    /** {@code copy_nonpresent_pte}: swap and migration entries. */
+    /**
+     * {@code copy_nonpresent_pte}: swap, migration and device-private entries (the child's
+     * rmap place is added by the caller).
+     */
     private static long copyNonpresentPte(PageTable src, PhysMem phys, long addr, long pte, boolean cow) {
         if (Pte.isSwap(pte)) {
             SwapSpace.of(phys.kernel()).duplicate(Pte.swapOffset(pte));
             return pte;
+        }
+        if (Pte.isDevicePrivate(pte)) {
+            Page page = phys.pfnToPage(Pte.pfn(pte));
+            page.get();
+            page.incMapcount();
         }
         if (cow && Pte.isWrite(pte)) {
             pte = Pte.wrprotect(pte);

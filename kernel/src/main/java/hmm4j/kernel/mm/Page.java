@@ -1,11 +1,13 @@
 package hmm4j.kernel.mm;
 
+import hmm4j.kernel.mm.migrate.DevPagemap;
+import hmm4j.sim.Kernel;
+import hmm4j.sim.WaitChannel;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Objects;
-import java.util.function.Consumer;
 
 /**
  * One physical page ({@code struct page}, or an order-0 {@code struct folio}): its pfn,
@@ -14,22 +16,25 @@ import java.util.function.Consumer;
  * <p>Overview. A {@code Page} object exists for every pfn {@link PhysMem} has ever handed out
  * and is reused for the life of the machine, as {@code struct page} is. Its {@link State} says
  * whether the pfn is in use: {@code FREE} (in the allocator), {@code IN_USE} (refcount &gt; 0)
- * or {@code DEVICE_IDLE} (a device-private page whose last reference was dropped; it belongs
- * to its driver until the driver re-initialises or releases it). The last {@link #put} frees
- * the page; a put on a page with no reference is a bug and raises. Contents are a 4096-byte
- * array allocated on the first write; a page never written reads as zeros.
+ * or {@code DEVICE_IDLE} (a device-private page without references: created so by
+ * {@code memremap_pages}, or whose last reference was dropped; it belongs to its driver until
+ * the driver re-initialises it with {@code zone_device_page_init} or unmaps the range). The
+ * last {@link #put} frees the page; a put on a page with no reference is a bug and raises.
+ * Contents are a 4096-byte array allocated on the first write; a page never written reads as
+ * zeros. A device-private page keeps its simulated device contents here too.
  *
  * <p>Locking. Refcount, map count and flags are atomics, as in the kernel; callers need no
  * lock for them. Contents are plain memory: concurrent writers race as CPUs would, but the
  * lazy allocation itself is atomic. {@link #state()} changes under the {@link PhysMem} lock.
- * None of these operations is a scheduling point; the interleavings that matter come from the
- * page-table and mmap locks callers hold around them.
+ * None of these operations is a scheduling point except the sleeping page-lock calls
+ * {@link #lock} and {@link #waitLocked}; {@link #unlock} wakes their sleepers without one.
  *
  * <p>Differences from the kernel (include/linux/mm.h, include/linux/page-flags.h,
- * mm/swap.c): no compound pages; {@code _mapcount} counts from 0; {@code PG_anon} is a flag
- * instead of a tag in {@code mapping}; the page lock is {@link #trylock}/{@link #unlock} only
- * (a sleeping {@code lock_page} belongs to a layer with wait queues); a freed device-private
- * page calls its owner's {@code page_free} hook instead of a {@code dev_pagemap_ops} table.
+ * mm/swap.c, mm/filemap.c): no compound pages; {@code _mapcount} counts from 0;
+ * {@code PG_anon} is a flag instead of a tag in {@code mapping}; the page-lock sleepers of the
+ * whole machine share one wait channel (the kernel hashes folios onto a table of queues, and
+ * uses {@code PG_waiters} to skip the wake-up); a device-private page points to its
+ * {@link DevPagemap} ({@code page->pgmap}), whose ops get it when its last reference goes.
  */
 public final class Page {
 
@@ -66,8 +71,7 @@ public final class Page {
     private volatile byte[] data;
     private volatile State state = State.FREE;
     private volatile int generation;
-    private Object devicePrivateOwner;
-    private Consumer<Page> pageFree;
+    private volatile DevPagemap pgmap;
     private volatile ShmemFile mapping;
     private volatile long index;
 
@@ -183,11 +187,39 @@ public final class Page {
     /** {@code trylock_page}: true if this call took the page lock. */
     public boolean trylock() { return !testAndSetFlag(PG_LOCKED); }
 
-    /** {@code unlock_page}. Raises if the page was not locked. */
+    /**
+     * {@code lock_page}: takes the page lock, sleeping while someone else holds it. May sleep
+     * (a scheduling point); the caller holds no spinlock. Pairs with {@link #unlock}.
+     */
+    public void lock() {
+        Kernel k = physMem.kernel();
+        k.syncObserver().mightSleep(k.current(), "lock_page");
+        k.point("lock_page(pfn=0x" + Long.toHexString(pfn) + ")");
+        while (!trylock()) {
+            physMem.pageLockChannel().await(() -> !isLocked(), "lock_page(pfn=0x" + Long.toHexString(pfn) + ")",
+                    WaitChannel.FOREVER);
+        }
+    }
+
+    /**
+     * {@code folio_wait_locked}: sleeps until the page is not locked, without taking the lock.
+     * May sleep; the caller holds no spinlock and, as the kernel's callers, a reason to
+     * believe the page cannot be reused meanwhile (a reference, or a mapping it re-checks).
+     */
+    public void waitLocked() {
+        Kernel k = physMem.kernel();
+        k.syncObserver().mightSleep(k.current(), "folio_wait_locked");
+        k.point("folio_wait_locked(pfn=0x" + Long.toHexString(pfn) + ")");
+        physMem.pageLockChannel().await(() -> !isLocked(), "folio_wait_locked(pfn=0x" + Long.toHexString(pfn) + ")",
+                WaitChannel.FOREVER);
+    }
+
+    /** {@code unlock_page}: releases the page lock and wakes its sleepers. Raises if the page was not locked. */
     public void unlock() {
         if (((int) FLAGS.getAndBitwiseAnd(this, ~PG_LOCKED) & PG_LOCKED) == 0) {
             throw new IllegalStateException("unlock_page of an unlocked page: " + this);
         }
+        physMem.pageLockChannel().wakeAll();
     }
 
     public boolean isLocked() { return testFlag(PG_LOCKED); }
@@ -202,7 +234,13 @@ public final class Page {
     public boolean isDevicePrivate() { return testFlag(PG_DEVICE_PRIVATE); }
 
     /** The {@code pgmap->owner} of a device-private page, else null. */
-    public Object devicePrivateOwner() { return devicePrivateOwner; }
+    public Object devicePrivateOwner() {
+        DevPagemap p = pgmap;
+        return p == null ? null : p.owner();
+    }
+
+    /** {@code page_pgmap}: the device memory this page belongs to, or null for ordinary memory. */
+    public DevPagemap pgmap() { return pgmap; }
 
     /** True for the shared zero page. */
     public boolean isZeroPage() { return pfn == PhysMem.ZERO_PFN; }
@@ -339,11 +377,10 @@ public final class Page {
 
     // ---- allocator hooks (PhysMem, under its lock) ----
 
-    void onAllocate(int initialFlags, Object owner, Consumer<Page> hook) {
+    void onAllocate(int initialFlags) {
         generation++;
         flags = initialFlags;
-        devicePrivateOwner = owner;
-        pageFree = hook;
+        pgmap = null;
         mapcount = 0;
         mapping = null;
         index = 0;
@@ -355,28 +392,40 @@ public final class Page {
     void onFree() {
         state = State.FREE;
         flags = 0;
-        devicePrivateOwner = null;
-        pageFree = null;
+        pgmap = null;
         mapping = null;
         data = null;
     }
 
-    /** Device-private page back to its driver: contents and identity go, ownership stays. */
+    /** {@code memremap_pages}: a new device-private page of {@code owner}, idle (no reference yet). */
+    void onDeviceCreate(DevPagemap owner) {
+        generation++;
+        flags = PG_DEVICE_PRIVATE;
+        pgmap = owner;
+        mapcount = 0;
+        mapping = null;
+        index = 0;
+        data = null;
+        refcount = 0;
+        state = State.DEVICE_IDLE;
+    }
+
+    /** Device-private page back to its driver: contents, flags and identity go, the pgmap stays. */
     void onDeviceIdle() {
         state = State.DEVICE_IDLE;
         FLAGS.getAndBitwiseAnd(this, PG_DEVICE_PRIVATE);
         mapping = null;
+        index = 0;
         data = null;
     }
 
     /** {@code zone_device_page_init}: an idle device-private page gets its first reference again. */
     void onDeviceReuse() {
         generation++;
+        mapcount = 0;
         refcount = 1;
         state = State.IN_USE;
     }
-
-    Consumer<Page> pageFreeHook() { return pageFree; }
 
     private static VarHandle field(String name, Class<?> type) {
         try {

@@ -1,9 +1,10 @@
 package hmm4j.kernel.mm;
 
+import hmm4j.kernel.mm.migrate.DevPagemap;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.WaitChannel;
 import java.util.Arrays;
 import java.util.Objects;
-import java.util.function.Consumer;
 
 /**
  * The physical memory of one simulated machine: a page allocator over pfns and the
@@ -14,9 +15,10 @@ import java.util.function.Consumer;
  * handed out from a last-in-first-out free list, then from a high-water mark, so a freed pfn
  * is the next one reused: a stale pfn left in a device's tables soon names someone else's
  * page, as on a real machine, and runs stay deterministic. Ordinary pages count against
- * {@link #totalPages()}; device-private pages take pfns from the same space but not from that
- * budget (they stand for device memory). Page objects are created once per pfn and kept, so
- * {@link #pfnToPage} is an array lookup.
+ * {@link #totalPages()}; device-private pages take a contiguous range of pfns from the same
+ * space, above the high-water mark ({@link #addDevicePrivateRange}, the model's
+ * {@code request_free_mem_region}), but not from that budget (they stand for device memory).
+ * Page objects are created once per pfn and kept, so {@link #pfnToPage} is an array lookup.
  *
  * <p>Locking. The allocator state is guarded by {@code lock} (the zone lock), a plain monitor:
  * safe under real threads, and in the controlled runtime not a scheduling point, because which
@@ -24,10 +26,12 @@ import java.util.function.Consumer;
  * model lock, spinlocks included. {@link #pfnToPage} takes no lock: the pages below the
  * published high-water mark are visible to every thread.
  *
+ * <p>The page lock's sleepers ({@link Page#lock}, {@link Page#waitLocked}) wait on one wait
+ * channel of the machine, {@link #pageLockChannel}.
+ *
  * <p>Differences from the kernel (mm/page_alloc.c, mm/memremap.c): order-0 pages only, one
  * zone, no watermarks or reclaim (allocation just fails with null when the budget is spent);
- * new pages read as zeros; device-private pages come from {@link #allocDevicePrivatePage}
- * rather than a {@code memremap_pages} range.
+ * new pages read as zeros.
  */
 public final class PhysMem {
 
@@ -52,6 +56,7 @@ public final class PhysMem {
     private int freeCount;
     private long usedPages;
     private long devicePages;
+    private final WaitChannel pageLockChannel;
 
     /** Physical memory with the default budget. Use {@link #of} to get the kernel's instance. */
     public PhysMem(Kernel kernel) {
@@ -69,9 +74,10 @@ public final class PhysMem {
         }
         this.kernel = Objects.requireNonNull(kernel);
         this.totalPages = totalPages;
+        this.pageLockChannel = kernel.runtime().newChannel("page lock");
         synchronized (lock) {
             zeroPage = create(ZERO_PFN);
-            zeroPage.onAllocate(Page.PG_RESERVED, null, null);
+            zeroPage.onAllocate(Page.PG_RESERVED);
             highPfn = FIRST_PFN;
         }
     }
@@ -107,26 +113,37 @@ public final class PhysMem {
             }
             Page p = takePfn();
             usedPages++;
-            p.onAllocate(0, null, null);
+            p.onAllocate(0);
             return p;
         }
     }
 
     /**
-     * A device-private page owned by {@code owner} (the {@code pgmap->owner} compared by
-     * {@code hmm_range_fault}), with one reference. When its last reference is dropped the
-     * page becomes {@link Page.State#DEVICE_IDLE} and {@code pageFree} is called with it
-     * (the {@code page_free} callback), outside the allocator lock; the owner then
-     * {@link #reuseDevicePrivatePage reuses} or {@link #releaseDevicePrivatePage releases} it.
-     * With a null {@code pageFree} the page is released at once.
+     * The pages of a {@code memremap_pages} call: {@code nrPages} device-private pages of
+     * {@code pgmap} on a contiguous range of fresh pfns, all {@link Page.State#DEVICE_IDLE}
+     * (no reference) until {@link #reuseDevicePrivatePage}. When the last reference of one is
+     * dropped it goes idle again and its pgmap's {@code page_free} runs, outside the allocator
+     * lock. Called by {@link DevPagemap#memremapPages}.
+     *
+     * @return the first pfn of the range
      */
-    public Page allocDevicePrivatePage(Object owner, Consumer<Page> pageFree) {
-        Objects.requireNonNull(owner, "owner");
+    public long addDevicePrivateRange(DevPagemap pgmap, int nrPages) {
+        Objects.requireNonNull(pgmap, "pgmap");
+        if (nrPages <= 0) {
+            throw new IllegalArgumentException("nrPages must be positive: " + nrPages);
+        }
         synchronized (lock) {
-            Page p = takePfn();
-            devicePages++;
-            p.onAllocate(Page.PG_DEVICE_PRIVATE, owner, pageFree);
-            return p;
+            long first = highPfn;
+            if (first + nrPages - 1 > Pte.MAX_PFN) {
+                throw new IllegalStateException("no pfn range of " + nrPages + " pages left");
+            }
+            for (int i = 0; i < nrPages; i++) {
+                Page p = create(first + i);
+                p.onDeviceCreate(pgmap);
+                highPfn = first + i + 1;
+            }
+            devicePages += nrPages;
+            return first;
         }
     }
 
@@ -140,7 +157,7 @@ public final class PhysMem {
         }
     }
 
-    /** Returns an idle device-private page's pfn to the allocator ({@code memunmap_pages}). */
+    /** Returns an idle device-private page's pfn to the allocator (from {@code memunmap_pages}). */
     public void releaseDevicePrivatePage(Page page) {
         synchronized (lock) {
             if (page.state() != Page.State.DEVICE_IDLE) {
@@ -189,26 +206,31 @@ public final class PhysMem {
         }
     }
 
+    /** The wait channel of page-lock sleepers; {@link Page#unlock} wakes it. */
+    WaitChannel pageLockChannel() {
+        return pageLockChannel;
+    }
+
     // ---- called by Page ----
 
     /** The last reference of {@code page} is gone. */
     void release(Page page) {
-        Consumer<Page> hook = null;
+        DevPagemap pgmap = null;
+        boolean wasLocked = page.isLocked();
         synchronized (lock) {
             if (page.isDevicePrivate()) {
-                hook = page.pageFreeHook();
+                pgmap = page.pgmap();
                 page.onDeviceIdle();
-                if (hook == null) {
-                    devicePages--;
-                    freePfn(page);
-                }
             } else {
                 usedPages--;
                 freePfn(page);
             }
         }
-        if (hook != null) {
-            hook.accept(page);
+        if (wasLocked) {
+            pageLockChannel.wakeAll();
+        }
+        if (pgmap != null) {
+            pgmap.freeZoneDevicePage(page);
         }
     }
 

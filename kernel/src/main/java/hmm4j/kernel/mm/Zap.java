@@ -1,9 +1,20 @@
 package hmm4j.kernel.mm;
 
 /**
- * Removing mappings from a page table ({@code zap_pte_range} and friends in mm/memory.c):
- * every entry of the range is cleared and what it referenced is released — a mapped page
- * loses a mapping and a reference, a swap entry frees its slot.
+ * Removing mappings from a page table ({@code zap_pte_range}, {@code zap_nonpresent_ptes} and
+ * friends in mm/memory.c): every entry of the range is cleared and what it referenced is
+ * released:
+ * <ul>
+ *   <li>a present entry of a page: one mapping and one reference less;</li>
+ *   <li>a device-private entry: the same for the device page, and its place leaves the
+ *       pgmap's device rmap; the last reference sends the page back to its driver
+ *       ({@code page_free}), possibly from here, under the page-table lock;</li>
+ *   <li>a device-exclusive entry: the same as the present entry it stands for (the page stays
+ *       mapped while exclusive);</li>
+ *   <li>a migration entry: nothing of the page (the migration holds it), but a device page's
+ *       place leaves its rmap, so that the migration does not come back here;</li>
+ *   <li>a swap entry: its slot loses a user.</li>
+ * </ul>
  *
  * <p>Locking: the caller holds the mm's page-table lock (or is {@code exit_mmap}, which
  * owns the dying address space) and has already issued the matching
@@ -16,18 +27,28 @@ final class Zap {
     /** Clears [start, end) of {@code table} and releases what the entries referenced. */
     static void zapRange(PhysMem phys, PageTable table, long start, long end) {
         table.forEach(start, end, (addr, pte) -> {
-            release(phys, pte);
+            release(phys, table, addr, pte);
             return true;
         });
         table.clearRange(start, end);
     }
 
-    /** Releases what one entry references (the entry itself is cleared by the caller). */
-    static void release(PhysMem phys, long pte) {
-        if (Pte.isPresent(pte) && !Pte.isZero(pte) && !Pte.isSpecial(pte)) {
+    /** Releases what the entry of {@code table} for {@code addr} references; the caller clears it. */
+    private static void release(PhysMem phys, PageTable table, long addr, long pte) {
+        if (Pte.isPresent(pte) && !Pte.isZero(pte) && !Pte.isSpecial(pte) || Pte.isDeviceExclusive(pte)) {
             Page page = phys.pfnToPage(Pte.pfn(pte));
             page.decMapcount();
             page.put();
+        } else if (Pte.isDevicePrivate(pte)) {
+            Page page = phys.pfnToPage(Pte.pfn(pte));
+            page.pgmap().rmapRemove(page, table, addr);
+            page.decMapcount();
+            page.put();
+        } else if (Pte.isMigration(pte)) {
+            Page page = phys.pfnToPage(Pte.pfn(pte));
+            if (page != null && page.isDevicePrivate()) {
+                page.pgmap().rmapRemove(page, table, addr);
+            }
         } else if (Pte.isSwap(pte)) {
             SwapSpace.of(phys.kernel()).free(Pte.swapOffset(pte));
         }

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import hmm4j.kernel.mm.migrate.DevPagemap;
+import hmm4j.kernel.mm.migrate.DevPagemapOps;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.RunResult;
 import java.util.ArrayList;
@@ -194,42 +196,68 @@ class PhysMemTest {
     }
 
     @Test
-    void devicePrivatePage_goesIdleToItsOwnerAndCanBeReused() {
+    void devicePrivatePages_comeIdleOnAContiguousRange_goIdleToTheirDriverAndCanBeReused() {
         Object owner = new Object();
         List<Page> freed = new ArrayList<>();
         long used = mem.usedPages();
-        Page d = mem.allocDevicePrivatePage(owner, freed::add);
-        assertTrue(d.isDevicePrivate());
-        assertSame(owner, d.devicePrivateOwner());
+        DevPagemap pgmap = new DevPagemap(kernel, "dev", owner, new DevPagemapOps() {
+            @Override
+            public int migrateToRam(Fault.VmFault vmf) {
+                return Fault.VM_FAULT_SIGBUS;
+            }
+
+            @Override
+            public void pageFree(Page page) {
+                freed.add(page);
+            }
+        });
+        assertEquals(0, pgmap.memremapPages(3));
+        assertEquals(-Errno.EINVAL, pgmap.memremapPages(3), "once only");
+        assertEquals(3, mem.devicePrivatePages());
         assertEquals(used, mem.usedPages(), "device memory is not system RAM");
-        assertEquals(1, mem.devicePrivatePages());
+        for (int i = 0; i < 3; i++) {
+            Page p = pgmap.page(i);
+            assertEquals(pgmap.startPfn() + i, p.pfn(), "contiguous");
+            assertEquals(Page.State.DEVICE_IDLE, p.state());
+            assertEquals(0, p.refcount());
+            assertTrue(p.isDevicePrivate());
+            assertSame(owner, p.devicePrivateOwner());
+            assertSame(pgmap, p.pgmap());
+        }
+        Page d = pgmap.page(1);
+        assertFalse(d.tryGet(), "an idle page cannot be referenced");
+        DevPagemap.zoneDevicePageInit(d);
+        assertEquals(1, d.refcount());
+        assertTrue(d.isLocked(), "handed out locked");
+        assertEquals(Page.State.IN_USE, d.state());
+        assertEquals(1, pgmap.pagesInUse());
+        assertThrows(IllegalStateException.class, () -> DevPagemap.zoneDevicePageInit(d));
         d.writeInt(0, 5);
+        d.unlock();
         d.put();
         assertEquals(List.of(d), freed);
         assertEquals(Page.State.DEVICE_IDLE, d.state());
-        assertTrue(d.isDevicePrivate());
         assertSame(owner, d.devicePrivateOwner());
         assertEquals(0, d.readInt(0), "contents dropped");
+        assertEquals(0, pgmap.pagesInUse());
         assertThrows(IllegalStateException.class, d::put);
 
-        mem.reuseDevicePrivatePage(d);
-        assertEquals(1, d.refcount());
-        assertEquals(Page.State.IN_USE, d.state());
-        assertThrows(IllegalStateException.class, () -> mem.reuseDevicePrivatePage(d));
-        assertThrows(IllegalStateException.class, () -> mem.releaseDevicePrivatePage(d));
+        DevPagemap.zoneDevicePageInit(d);
+        d.unlock();
         d.put();
-        mem.releaseDevicePrivatePage(d);
+        pgmap.memunmapPages();
+        assertEquals(DevPagemap.State.DEAD, pgmap.state());
         assertEquals(Page.State.FREE, d.state());
         assertEquals(0, mem.devicePrivatePages());
-        assertSame(d, mem.allocPage(), "the pfn went back to the allocator");
         assertFalse(d.isDevicePrivate());
+        assertEquals(null, d.pgmap());
+        assertThrows(IllegalStateException.class, () -> DevPagemap.zoneDevicePageInit(d));
     }
 
     @Test
-    void devicePrivatePage_withoutHook_isReleasedAtOnce() {
-        Page d = mem.allocDevicePrivatePage("owner", null);
-        d.put();
-        assertEquals(Page.State.FREE, d.state());
+    void memremapPages_refusesAPgmapWithoutOwnerOrOps() {
+        assertEquals(-Errno.EINVAL, new DevPagemap(kernel, "no-owner", null, null).memremapPages(1));
+        assertEquals(-Errno.EINVAL, new DevPagemap(kernel, "no-ops", "owner", null).memremapPages(1));
         assertEquals(0, mem.devicePrivatePages());
     }
 

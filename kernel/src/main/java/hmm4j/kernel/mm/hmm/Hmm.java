@@ -27,10 +27,10 @@ import hmm4j.kernel.mm.notifier.MmuIntervalNotifier;
  * (faults, migration waits).
  *
  * <p>Differences from the kernel: see {@link HmmVmaWalk} (no huge pages, page-table lock
- * around each PTE-table scan, absent upper levels handled one PMD span at a time). The
- * model's fault handler does not yet migrate device-private pages back or restore
- * device-exclusive entries, so a fault requested on one of those ends in {@code -EFAULT}
- * where the kernel would succeed.
+ * around each PTE-table scan, absent upper levels handled one PMD span at a time). A
+ * requested page behind another owner's device-private entry or a device-exclusive entry is
+ * faulted: the pgmap's {@code migrate_to_ram} moves it back, or the exclusive entry is
+ * restored, each under an invalidation, so the caller usually sees {@code -EBUSY} once.
  */
 public final class Hmm {
     private Hmm() {

@@ -39,6 +39,13 @@ import hmm4j.sim.sync.SpinLock;
  * the caller restarts it at {@code last}. Entries below {@code last} therefore hold outputs
  * and entries at or above it still hold their inputs whenever the walk restarts.
  *
+ * <p>Device memory. A device-private entry whose pgmap owner is the range's
+ * {@code dev_private_owner} is reported as it is and never faulted. A requested page behind
+ * another owner's device-private entry, or behind a device-exclusive entry, is faulted like a
+ * missing one: the fault handler calls that pgmap's {@code migrate_to_ram}, or restores the
+ * exclusive entry, each under an invalidation (MIGRATE owned by the other device; EXCLUSIVE
+ * without owner), so the caller usually sees {@code -EBUSY} once and then the system page.
+ *
  * <p>Cost. Nothing is allocated per page or per table: entries are read from the table array
  * by index, requests and outputs are plain {@code long} arithmetic on the caller's array, and
  * the per-entry decision returns an {@code int} code. The only scheduling points are the

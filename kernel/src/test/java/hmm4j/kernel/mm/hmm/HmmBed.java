@@ -13,6 +13,7 @@ import hmm4j.kernel.mm.Pte;
 import hmm4j.kernel.mm.SwapSpace;
 import hmm4j.kernel.mm.VmFlags;
 import hmm4j.kernel.mm.Vma;
+import hmm4j.kernel.mm.migrate.TestDevice;
 import hmm4j.kernel.mm.notifier.MmuIntervalNotifier;
 import hmm4j.kernel.mm.notifier.MmuIntervalNotifierOps;
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
@@ -21,6 +22,8 @@ import hmm4j.sim.Kernel;
 import hmm4j.sim.RunResult;
 import hmm4j.sim.sync.Mutex;
 import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -55,6 +58,7 @@ final class HmmBed implements MmuIntervalNotifierOps {
     final MmuIntervalNotifier sub = new MmuIntervalNotifier("hmm-test-sub");
     final Mutex driverLock;
     private int invalidations;
+    private final Map<Object, TestDevice> devices = new IdentityHashMap<>();
 
     private HmmBed(Kernel k, MmStruct mm) {
         this.k = k;
@@ -170,9 +174,29 @@ final class HmmBed implements MmuIntervalNotifierOps {
         set(addr, Pte.mkSwap(offset));
     }
 
-    /** A device-private page of {@code owner} (its pgmap owner). */
-    Page devicePage(Object owner) {
-        return phys.allocDevicePrivatePage(owner, null);
+    /**
+     * Puts a device-private entry at {@code addr} the way a driver does: maps an anonymous
+     * page there (writable or not), writes {@code marker} into it, and migrates it to the
+     * device of {@code owner}. The entry is writable iff the page was. Returns the device
+     * page, or null if the VMA cannot migrate (then the anonymous page stays).
+     */
+    Page devicePrivate(long addr, Object owner, boolean write, byte marker) {
+        long pfn = anonPage(addr, write);
+        phys.pfnToPage(pfn).writeByte(0, marker);
+        if (device(owner).migrateToDevice(mm, addr, 1, null) != 1) {
+            return null;
+        }
+        return phys.pfnToPage(Pte.pfn(pte(addr)));
+    }
+
+    /** {@link #devicePrivate(long, Object, boolean, byte)} with marker 0. */
+    Page devicePrivate(long addr, Object owner, boolean write) {
+        return devicePrivate(addr, owner, write, (byte) 0);
+    }
+
+    /** The test device whose pgmap owner is {@code owner}, created on first use. */
+    TestDevice device(Object owner) {
+        return devices.computeIfAbsent(owner, o -> new TestDevice(k, o, "gpu" + devices.size(), 1024));
     }
 
     // ---- calling hmm_range_fault ----

@@ -125,8 +125,7 @@ class HmmReturnCodesTest {
             bed.vma(BASE, 6, RW);
             long present = Pte.mkPresent(bed.anonPage(BASE, true), true);
             bed.set(BASE + 2 * PAGE, Pte.mkSpecial(Pte.mkPresent(0x7_0000, true)));
-            long device = bed.devicePage(gpu).pfn();
-            bed.set(BASE + 3 * PAGE, Pte.mkDevicePrivate(device, false));
+            long device = bed.devicePrivate(BASE + 3 * PAGE, gpu, false).pfn();
             bed.swapEntry(BASE + 4 * PAGE, (byte) 1);
             long[] inputs = new long[8];
             for (int i = 0; i < inputs.length; i++) {

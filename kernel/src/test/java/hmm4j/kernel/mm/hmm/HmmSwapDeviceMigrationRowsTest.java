@@ -1,7 +1,7 @@
 package hmm4j.kernel.mm.hmm;
 
 import static hmm4j.kernel.mm.hmm.HmmBed.BASE;
-import static hmm4j.kernel.mm.hmm.HmmBed.EFAULT;
+import static hmm4j.kernel.mm.hmm.HmmBed.EBUSY;
 import static hmm4j.kernel.mm.hmm.HmmBed.PAGE;
 import static hmm4j.kernel.mm.hmm.HmmBed.REQ_FAULT;
 import static hmm4j.kernel.mm.hmm.HmmBed.REQ_WRITE;
@@ -30,7 +30,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * kernel-spec §4.4, the rows of non-present entries: swap, device-private (owned by the
  * caller or not), device-exclusive and migration entries — each without and with a fault
- * request.
+ * request. Device-private entries are put in place by migrating pages to test devices
+ * ({@link hmm4j.kernel.mm.migrate.TestDevice}), one per owner.
  */
 class HmmSwapDeviceMigrationRowsTest {
 
@@ -68,19 +69,21 @@ class HmmSwapDeviceMigrationRowsTest {
     void devicePrivateOwned_anyRequest_isReportedAsItIsAndNeverFaulted(long request) {
         runClean(42, bed -> {
             bed.vma(BASE, 2, RW);
-            Page readOnly = bed.devicePage(GPU);
-            Page writable = bed.devicePage(GPU);
-            long roPte = Pte.mkDevicePrivate(readOnly.pfn(), false);
-            long rwPte = Pte.mkDevicePrivate(writable.pfn(), true);
-            bed.set(BASE, roPte);
-            bed.set(BASE + PAGE, rwPte);
+            Page readOnly = bed.devicePrivate(BASE, GPU, false);
+            Page writable = bed.devicePrivate(BASE + PAGE, GPU, true);
+            long roPte = bed.pte(BASE);
+            long rwPte = bed.pte(BASE + PAGE);
+            assertEquals(Pte.mkDevicePrivate(readOnly.pfn(), false), roPte);
+            assertEquals(Pte.mkDevicePrivate(writable.pfn(), true), rwPte);
+            int invalidations = bed.invalidations();
             HmmRange r = bed.range(BASE, 2, request, 0, GPU, HMM_PFN_DMA_MAPPED, 0);
             assertEquals(0, bed.fault(r));
             assertEquals(HMM_PFN_DMA_MAPPED | readOnly.pfn() | VALID, r.hmmPfns()[0], "no WRITE, even if requested");
             assertEquals(writable.pfn() | VALID | WRITE, r.hmmPfns()[1]);
             assertEquals(roPte, bed.pte(BASE), "never migrated (I-24)");
             assertEquals(rwPte, bed.pte(BASE + PAGE));
-            assertEquals(0, bed.invalidations());
+            assertEquals(invalidations, bed.invalidations());
+            assertEquals(0, bed.device(GPU).faultsToRam());
         });
     }
 
@@ -88,8 +91,9 @@ class HmmSwapDeviceMigrationRowsTest {
     void devicePrivateOfAnotherOwner_noFaultRequested_isZero() {
         runClean(43, bed -> {
             bed.vma(BASE, 2, RW);
-            bed.set(BASE, Pte.mkDevicePrivate(bed.devicePage(OTHER_GPU).pfn(), true));
-            bed.set(BASE + PAGE, Pte.mkDevicePrivate(bed.devicePage(GPU).pfn(), true));
+            bed.devicePrivate(BASE, OTHER_GPU, true);
+            bed.devicePrivate(BASE + PAGE, GPU, true);
+            long other = bed.pte(BASE);
             HmmRange r = bed.range(BASE, 2, 0, 0, GPU);
             assertEquals(0, bed.fault(r));
             assertEquals(0, r.hmmPfns()[0]);
@@ -97,25 +101,31 @@ class HmmSwapDeviceMigrationRowsTest {
             HmmRange noOwner = bed.range(BASE, 2, 0, 0, null);
             assertEquals(0, bed.fault(noOwner));
             assertEquals(0, noOwner.hmmPfns()[1], "a range without owner owns nothing");
+            assertEquals(other, bed.pte(BASE), "not faulted");
         });
     }
 
     /**
-     * A request on another device's page goes to the fault handler, which in the kernel
-     * migrates it back to system memory. The model's fault handler has no
-     * {@code migrate_to_ram} yet and fails the fault, so the call ends in {@code -EFAULT}
-     * with the entry still holding its input.
+     * A request on another device's page goes to the fault handler, whose
+     * {@code migrate_to_ram} moves it back to system memory. That migration's MIGRATE
+     * invalidation (owned by the other device) collides with the caller's sequence, so the
+     * first call answers {@code -EBUSY}; the retry reports the new system page, with the data.
      */
     @Test
-    void devicePrivateOfAnotherOwner_faultRequested_goesToTheFaultHandler() {
+    void devicePrivateOfAnotherOwner_faultRequested_migratesItBackToSystemMemory() {
         runClean(44, bed -> {
             bed.vma(BASE, 1, RW);
-            long pte = Pte.mkDevicePrivate(bed.devicePage(OTHER_GPU).pfn(), true);
-            bed.set(BASE, pte);
+            Page device = bed.devicePrivate(BASE, OTHER_GPU, true, (byte) 0x3c);
             HmmRange r = bed.range(BASE, 1, REQ_FAULT, 0, GPU, HMM_PFN_DMA_MAPPED);
-            assertEquals(EFAULT, bed.fault(r));
-            assertEquals(HMM_PFN_DMA_MAPPED, r.hmmPfns()[0]);
-            assertEquals(pte, bed.pte(BASE));
+            assertEquals(EBUSY, bed.fault(r), "the migration invalidated the range");
+            assertEquals(1, bed.device(OTHER_GPU).faultsToRam());
+            long pte = bed.pte(BASE);
+            assertTrue(Pte.isPresent(pte) && Pte.isWrite(pte), Pte.toString(pte));
+            assertEquals(0, bed.faultUntilNotBusy(r, HMM_PFN_DMA_MAPPED));
+            assertEquals(HMM_PFN_DMA_MAPPED | output(pte), r.hmmPfns()[0]);
+            assertEquals((byte) 0x3c, HmmPfn.hmmPfnToPage(bed.phys, r.hmmPfns()[0]).readByte(0));
+            assertEquals(Page.State.DEVICE_IDLE, device.state(), "the device page went back to its driver");
+            assertEquals(1, bed.device(OTHER_GPU).pagesFreed());
         });
     }
 
@@ -131,18 +141,25 @@ class HmmSwapDeviceMigrationRowsTest {
     }
 
     /**
-     * The kernel's fault restores the normal mapping of a device-exclusive entry; the model's
-     * fault handler cannot yet, so the requested fault fails with {@code -EFAULT}.
+     * The fault restores the normal mapping of a device-exclusive entry under an
+     * {@code MMU_NOTIFY_EXCLUSIVE} invalidation, which collides with the caller's sequence:
+     * {@code -EBUSY} first, then the restored writable page.
      */
     @Test
-    void deviceExclusive_faultRequested_goesToTheFaultHandler() {
+    void deviceExclusive_faultRequested_restoresTheMapping() {
         runClean(46, bed -> {
             bed.vma(BASE, 1, RW);
-            long pte = Pte.mkDeviceExclusive(bed.anonPage(BASE, true), true);
-            bed.set(BASE, pte);
+            long pfn = bed.anonPage(BASE, true);
+            bed.set(BASE, Pte.mkDeviceExclusive(pfn, true));
+            int invalidations = bed.invalidations();
             HmmRange r = bed.range(BASE, 1, REQ_FAULT, 0, GPU);
-            assertEquals(EFAULT, bed.fault(r));
-            assertEquals(pte, bed.pte(BASE));
+            assertEquals(EBUSY, bed.fault(r));
+            assertEquals(invalidations + 1, bed.invalidations());
+            long pte = bed.pte(BASE);
+            assertEquals(pfn, Pte.pfn(pte));
+            assertTrue(Pte.isPresent(pte) && Pte.isWrite(pte), Pte.toString(pte));
+            assertEquals(0, bed.faultUntilNotBusy(r));
+            assertEquals(pfn | VALID | WRITE, r.hmmPfns()[0]);
         });
     }
 

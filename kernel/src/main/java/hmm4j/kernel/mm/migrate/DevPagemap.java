@@ -1,0 +1,318 @@
+package hmm4j.kernel.mm.migrate;
+
+import hmm4j.kernel.mm.Errno;
+import hmm4j.kernel.mm.MmStruct;
+import hmm4j.kernel.mm.Page;
+import hmm4j.kernel.mm.PageTable;
+import hmm4j.kernel.mm.PhysMem;
+import hmm4j.sim.Kernel;
+import hmm4j.sim.WaitChannel;
+import hmm4j.sim.sync.SpinLock;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * {@code struct dev_pagemap} of type {@code MEMORY_DEVICE_PRIVATE}: a range of device memory
+ * the CPU cannot address, given {@link Page}s so that it can sit in page tables behind
+ * device-private entries. A driver creates one per chunk of device memory.
+ *
+ * <p>Overview. The driver fills the structure ({@link #DevPagemap}: owner and ops) and calls
+ * {@link #memremapPages}, which reserves a contiguous pfn range and creates its pages idle (no
+ * reference), as {@code memremap_pages} does since pages of {@code ZONE_DEVICE} start at
+ * refcount 0. The driver keeps its own free list; to hand a page out it calls
+ * {@link #zoneDevicePageInit} (one reference, page locked), and when the last reference goes
+ * the core calls the ops' {@link DevPagemapOps#pageFree pageFree} and the page is idle again.
+ * A CPU access to a device-private entry calls the ops' {@link DevPagemapOps#migrateToRam
+ * migrateToRam} from the fault handler. {@link #memunmapPages} waits until every page is idle,
+ * then gives the pfns back.
+ *
+ * <p>The device rmap. The kernel finds every mapping of a page through its {@code anon_vma};
+ * the model has none, so the pgmap keeps, per page, the places (mm, page table, address) whose
+ * entry names the page: a device-private entry or a migration entry of it. Entries are added
+ * where the core maps a device page (migration finalize, fork) and removed where it unmaps one
+ * (zap, migration to another page). Migration uses the list as {@code try_to_migrate} and
+ * {@code remove_migration_ptes} use the rmap: to reach the mappings in other address spaces
+ * (after fork) without an {@code mm_users} pin, as the kernel's rmap walks do.
+ *
+ * <p>Locking. The per-page lists change under {@code pgmap->rmap_lock}, a spinlock taken
+ * inside page-table locks (zap and fork hold one), never around one: a walk copies the list
+ * and pins each mm structure ({@code mmgrab}) under the lock, then visits the places one at a
+ * time under their page-table locks. A place exists only while its mm has not zapped it, so
+ * its mm structure is alive whenever the lock finds it there. Each list is also a plain
+ * monitor (no scheduling point inside), so that checks may read it from any context.
+ *
+ * <p>Lifetime: {@link State#NEW} → {@link State#LIVE} ({@link #memremapPages}) →
+ * {@link State#DEAD} ({@link #memunmapPages}).
+ *
+ * <p>Differences from the kernel (include/linux/memremap.h, mm/memremap.c): only
+ * {@code MEMORY_DEVICE_PRIVATE}; no physical resource, no NUMA node, no {@code vmemmap}; the
+ * pgmap's percpu reference is a count of pages in use; pages have order 0.
+ */
+public final class DevPagemap {
+
+    /** Where the pgmap is in its life. */
+    public enum State { NEW, LIVE, DEAD }
+
+    /** One place whose entry names a device page: {@code pgd}'s entry for {@code addr} in {@code mm}. */
+    record RmapItem(MmStruct mm, PageTable pgd, long addr) {
+    }
+
+    /** The holder name under which rmap walks pin the mm structures they visit. */
+    static final String RMAP_WALK = "device rmap walk";
+
+    private final Kernel kernel;
+    private final String name;
+    private final Object owner;
+    private final DevPagemapOps ops;
+    private final SpinLock rmapLock;
+    private final AtomicInteger inUse = new AtomicInteger();
+    private final WaitChannel done;
+    private final Map<Page, List<RmapItem>> rmap = new IdentityHashMap<>();
+    private volatile State state = State.NEW;
+    private volatile Page[] pages = new Page[0];
+    private long startPfn;
+
+    /**
+     * A device-private pgmap named {@code name}, owned by {@code owner} (the
+     * {@code pgmap->owner} that {@code hmm_range_fault} and {@code migrate_vma} compare by
+     * identity), with callbacks {@code ops}. Its pages exist after {@link #memremapPages}.
+     */
+    public DevPagemap(Kernel kernel, String name, Object owner, DevPagemapOps ops) {
+        this.kernel = Objects.requireNonNull(kernel, "kernel");
+        this.name = Objects.requireNonNull(name, "name");
+        this.owner = owner;
+        this.ops = ops;
+        this.rmapLock = new SpinLock(kernel, "pgmap->rmap_lock", name + "->rmap_lock");
+        this.done = kernel.runtime().newChannel(name + "->done");
+    }
+
+    /**
+     * {@code memremap_pages}: creates {@code nrPages} device-private pages on a fresh,
+     * contiguous pfn range, all idle. Does not sleep.
+     *
+     * @return 0, or {@code -EINVAL}: no owner (the kernel WARNs), no ops, a non-positive
+     *         size, or a pgmap already remapped
+     */
+    public int memremapPages(int nrPages) {
+        if (owner == null || ops == null || nrPages <= 0 || state != State.NEW) {
+            return -Errno.EINVAL;
+        }
+        PhysMem phys = PhysMem.of(kernel);
+        long first = phys.addDevicePrivateRange(this, nrPages);
+        Page[] created = new Page[nrPages];
+        synchronized (rmap) {
+            for (int i = 0; i < nrPages; i++) {
+                created[i] = phys.pfnToPage(first + i);
+                rmap.put(created[i], new ArrayList<>(1));
+            }
+        }
+        startPfn = first;
+        pages = created;
+        state = State.LIVE;
+        return 0;
+    }
+
+    /**
+     * {@code memunmap_pages}: waits until no page of the range is in use, then returns the
+     * pfns to the allocator. May sleep. The driver must have migrated its data out first
+     * ({@link MigrateDevice#migrateDeviceRange}); a page that stays referenced keeps this call
+     * waiting, as in the kernel.
+     */
+    public void memunmapPages() {
+        if (state != State.LIVE) {
+            throw new IllegalStateException("memunmap_pages of " + name + " in state " + state);
+        }
+        if (kernel.current() != null) {
+            kernel.syncObserver().mightSleep(kernel.current(), "memunmap_pages");
+            kernel.point("memunmap_pages(" + name + ")");
+            done.await(() -> inUse.get() == 0, "memunmap_pages(" + name + ")", WaitChannel.FOREVER);
+        } else if (inUse.get() != 0) {
+            throw new IllegalStateException("memunmap_pages outside a task with " + inUse.get() + " pages in use");
+        }
+        state = State.DEAD;
+        PhysMem phys = PhysMem.of(kernel);
+        for (Page p : pages) {
+            phys.releaseDevicePrivatePage(p);
+        }
+        synchronized (rmap) {
+            rmap.clear();
+        }
+    }
+
+    /**
+     * {@code zone_device_page_init}: hands out an idle page of a live pgmap: one reference,
+     * page locked (as migration wants its destination pages). Does not sleep.
+     *
+     * @throws IllegalStateException if the page is not an idle device-private page of a live pgmap
+     */
+    public static void zoneDevicePageInit(Page page) {
+        DevPagemap pgmap = page.pgmap();
+        if (pgmap == null || pgmap.state != State.LIVE) {
+            throw new IllegalStateException("zone_device_page_init of a page outside a live pgmap: " + page);
+        }
+        PhysMem.of(pgmap.kernel).reuseDevicePrivatePage(page);
+        pgmap.inUse.incrementAndGet();
+        if (!page.trylock()) {
+            throw new IllegalStateException("a fresh device page is locked: " + page);
+        }
+    }
+
+    /**
+     * {@code free_zone_device_folio}: the core's call when the last reference of one of this
+     * pgmap's pages was dropped; the page is already idle. Runs the driver's
+     * {@code page_free}. Not for drivers.
+     */
+    public void freeZoneDevicePage(Page page) {
+        if (page.pgmap() != this || page.state() != Page.State.DEVICE_IDLE) {
+            throw new IllegalStateException("free_zone_device_folio of a page that is not idle in " + name + ": " + page);
+        }
+        List<String> left = rmapDescribe(page);
+        if (!left.isEmpty()) {
+            throw new IllegalStateException("device page freed while still named by " + left + ": " + page);
+        }
+        ops.pageFree(page);
+        inUse.decrementAndGet();
+        done.wakeAll();
+    }
+
+    public String name() { return name; }
+
+    /** {@code pgmap->owner}. */
+    public Object owner() { return owner; }
+
+    /** {@code pgmap->ops}. */
+    public DevPagemapOps ops() { return ops; }
+
+    public State state() { return state; }
+
+    public Kernel kernel() { return kernel; }
+
+    /** First pfn of the range (after {@link #memremapPages}). */
+    public long startPfn() { return startPfn; }
+
+    /** Number of pages of the range. */
+    public int nrPages() { return pages.length; }
+
+    /** The {@code i}-th page of the range. */
+    public Page page(int i) { return pages[i]; }
+
+    /** Every page of the range, in pfn order. */
+    public List<Page> pages() { return List.of(pages); }
+
+    /** Pages handed out by {@link #zoneDevicePageInit} and not freed since. */
+    public int pagesInUse() { return inUse.get(); }
+
+    // ---- the device rmap ----
+
+    /**
+     * Records that {@code pgd}'s entry for {@code addr} in {@code mm} now names {@code page}
+     * (a device-private entry or a migration entry of it). The caller holds {@code mm}'s
+     * page-table lock. For the mm core and migration; drivers do not call it.
+     */
+    public void rmapAdd(Page page, MmStruct mm, PageTable pgd, long addr) {
+        List<RmapItem> places = places(page);
+        rmapLock.lock();
+        try {
+            synchronized (places) {
+                places.add(new RmapItem(mm, pgd, addr));
+            }
+        } finally {
+            rmapLock.unlock();
+        }
+    }
+
+    /**
+     * Forgets that {@code pgd}'s entry for {@code addr} names {@code page} (the entry was
+     * zapped or now names another page). The caller holds the page-table lock of
+     * {@code pgd}'s mm. For the mm core and migration; drivers do not call it.
+     *
+     * @throws IllegalStateException if the place was not recorded (broken accounting)
+     */
+    public void rmapRemove(Page page, PageTable pgd, long addr) {
+        List<RmapItem> places = places(page);
+        boolean found = false;
+        rmapLock.lock();
+        try {
+            synchronized (places) {
+                for (int i = 0; i < places.size(); i++) {
+                    RmapItem it = places.get(i);
+                    if (it.pgd() == pgd && it.addr() == addr) {
+                        places.remove(i);
+                        found = true;
+                        break;
+                    }
+                }
+            }
+        } finally {
+            rmapLock.unlock();
+        }
+        if (!found) {
+            throw new IllegalStateException("no rmap entry for 0x" + Long.toHexString(addr) + " of " + page);
+        }
+    }
+
+    /**
+     * The places naming {@code page}, each mm structure pinned ({@code mmgrab} as
+     * {@link #RMAP_WALK}) so that the caller may visit them after the lock is dropped. Pairs
+     * with {@link #rmapRelease}.
+     */
+    List<RmapItem> rmapGrab(Page page) {
+        List<RmapItem> places = places(page);
+        List<RmapItem> copy;
+        rmapLock.lock();
+        try {
+            synchronized (places) {
+                copy = new ArrayList<>(places);
+            }
+            for (RmapItem it : copy) {
+                it.mm().mmgrabAs(RMAP_WALK);
+            }
+        } finally {
+            rmapLock.unlock();
+        }
+        return copy;
+    }
+
+    /** Drops the pins of {@link #rmapGrab}. May free an mm structure. */
+    void rmapRelease(List<RmapItem> grabbed) {
+        for (RmapItem it : grabbed) {
+            it.mm().mmdropAs(RMAP_WALK);
+        }
+    }
+
+    /** The places currently naming {@code page}, for checks and reports. */
+    public List<String> rmapDescribe(Page page) {
+        List<RmapItem> places;
+        synchronized (rmap) {
+            places = rmap.getOrDefault(page, Collections.emptyList());
+        }
+        List<String> out = new ArrayList<>();
+        synchronized (places) {
+            for (RmapItem it : places) {
+                out.add(it.mm().name() + "@0x" + Long.toHexString(it.addr()));
+            }
+        }
+        return out;
+    }
+
+    private List<RmapItem> places(Page page) {
+        List<RmapItem> places;
+        synchronized (rmap) {
+            places = rmap.get(page);
+        }
+        if (places == null || page.pgmap() != this) {
+            throw new IllegalStateException(page + " is not a page of " + name);
+        }
+        return places;
+    }
+
+    @Override
+    public String toString() {
+        return "dev_pagemap " + name + " [" + state + ", pfn 0x" + Long.toHexString(startPfn) + "+" + pages.length + "]";
+    }
+}

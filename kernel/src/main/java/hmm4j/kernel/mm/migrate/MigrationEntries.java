@@ -1,0 +1,228 @@
+package hmm4j.kernel.mm.migrate;
+
+import static hmm4j.kernel.mm.migrate.MigratePfn.MIGRATE_PFN_MIGRATE;
+
+import hmm4j.kernel.mm.MigrationEntryWait;
+import hmm4j.kernel.mm.MmStruct;
+import hmm4j.kernel.mm.Page;
+import hmm4j.kernel.mm.PageTable;
+import hmm4j.kernel.mm.PhysMem;
+import hmm4j.kernel.mm.Pte;
+import hmm4j.kernel.mm.Vma;
+import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
+import hmm4j.kernel.mm.notifier.MmuNotifierRange;
+import hmm4j.sim.Kernel;
+import hmm4j.sim.sync.SpinLock;
+import java.util.List;
+
+/**
+ * Installing and removing migration entries for pages that are being migrated: the unmap step
+ * shared by {@code migrate_vma} and {@code migrate_device_range} ({@code migrate_device_unmap},
+ * {@code try_to_migrate}, {@code migrate_vma_check_page}) and the restore step of finalize
+ * ({@code remove_migration_ptes}), from mm/migrate_device.c, mm/rmap.c and mm/migrate.c.
+ *
+ * <p>Overview. A page under migration is locked and held by one reference of the migration;
+ * its mappings are migration entries naming it, so that CPU faults wait
+ * ({@link MigrationEntryWait}). Where those entries are: a device-private page's places are in
+ * its pgmap's device rmap ({@link DevPagemap}), in any address space; an ordinary page has a
+ * single one, the place where {@code migrate_vma} collected it ({@link Places}), because a page
+ * still mapped anywhere else cannot be unmapped without an rmap and is not migrated.
+ *
+ * <p>Locking. Page-table locks are taken one at a time, never nested; invalidations are
+ * issued with none held (callbacks may sleep). The places of another address space are
+ * reached through the device rmap, whose walk pins each mm structure ({@code mmgrab}) and
+ * needs no {@code mm_users} pin, as the kernel's rmap walks do.
+ *
+ * <p>Differences from the kernel: no LRU isolation, no swap cache, no THP; an ordinary page is
+ * migrated only if the collecting mapping was its last one; restored entries are young-less
+ * and take PROT_NONE only where the place's VMA is known (the collecting VMA).
+ */
+final class MigrationEntries {
+
+    /**
+     * The one place of each collected ordinary page of a {@code migrate_vma}: entry
+     * {@code i} was collected at {@code start + i * PAGE_SIZE} of {@code pgd} in {@code mm},
+     * inside {@code vma}.
+     */
+    record Places(MmStruct mm, PageTable pgd, Vma vma, long start) {
+        long addr(int i) {
+            return start + ((long) i << Pte.PAGE_SHIFT);
+        }
+    }
+
+    private MigrationEntries() {
+    }
+
+    /**
+     * {@code migrate_device_unmap}: for every collected page, unmaps what is still mapped
+     * (device pages through the rmap), checks that nobody else holds it, and gives the pages
+     * that cannot migrate their entries back (their {@code src} entry becomes 0, lock and
+     * migration reference dropped). Holes marked MIGRATE count as unmapped.
+     *
+     * @param places the collection places, or null when every page is device-private
+     * @return the number of entries still to migrate ({@code cpages})
+     */
+    static int unmap(Kernel k, long[] src, int npages, Page faultPage, Places places) {
+        PhysMem phys = PhysMem.of(k);
+        int unmapped = 0;
+        int restore = 0;
+        for (int i = 0; i < npages; i++) {
+            Page page = MigratePfn.migratePfnToPage(phys, src[i]);
+            if (page == null) {
+                if ((src[i] & MIGRATE_PFN_MIGRATE) != 0) {
+                    unmapped++;
+                }
+                continue;
+            }
+            if (page.mapcount() > 0 && page.isDevicePrivate()) {
+                tryToMigrate(page);
+            }
+            if (page.mapcount() > 0 || !checkPage(page, faultPage)) {
+                src[i] &= ~MIGRATE_PFN_MIGRATE;
+                restore++;
+                continue;
+            }
+            unmapped++;
+        }
+        boolean restored = restore > 0;
+        for (int i = 0; i < npages && restore > 0; i++) {
+            Page page = MigratePfn.migratePfnToPage(phys, src[i]);
+            if (page == null || (src[i] & MIGRATE_PFN_MIGRATE) != 0) {
+                continue;
+            }
+            removeMigrationPtes(page, page, places, i);
+            src[i] = 0;
+            if (page != faultPage) {
+                page.unlock();
+            }
+            page.put();
+            restore--;
+        }
+        if (restored) {
+            MigrationEntryWait.wakeUpMigrationWaiters(k);
+        }
+        return unmapped;
+    }
+
+    /**
+     * {@code migrate_vma_check_page}: nobody but the migration (and the fault handler, for
+     * the fault page; and the page cache, for a file page) holds a reference beyond the
+     * page's mappings.
+     */
+    static boolean checkPage(Page page, Page faultPage) {
+        int extra = 1 + (page == faultPage ? 1 : 0) + (page.mapping() != null ? 1 : 0);
+        return page.refcount() - extra <= page.mapcount();
+    }
+
+    /**
+     * {@code try_to_migrate} for a device-private page: every device-private entry naming it,
+     * in any address space, becomes a migration entry of the same writability, with the
+     * mapping and its reference dropped (the caller's reference keeps the page). Each change
+     * is bracketed by an {@code MMU_NOTIFY_CLEAR} invalidation of that page in that mm.
+     */
+    static void tryToMigrate(Page page) {
+        DevPagemap pgmap = page.pgmap();
+        List<DevPagemap.RmapItem> places = pgmap.rmapGrab(page);
+        try {
+            for (DevPagemap.RmapItem it : places) {
+                long seen = read(it);
+                if (!Pte.isDevicePrivate(seen) || Pte.pfn(seen) != page.pfn()) {
+                    continue;
+                }
+                MmuNotifierRange range = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_CLEAR, 0, it.mm(), it.addr(),
+                        it.addr() + Pte.PAGE_SIZE);
+                range.invalidateRangeStart();
+                SpinLock ptl = it.mm().pageTableLock();
+                ptl.lock();
+                try {
+                    long pte = it.pgd().get(it.addr());
+                    if (Pte.isDevicePrivate(pte) && Pte.pfn(pte) == page.pfn()) {
+                        it.pgd().set(it.addr(), Pte.mkMigration(page.pfn(), Pte.isWrite(pte)));
+                        page.decMapcount();
+                        page.put();
+                    }
+                } finally {
+                    ptl.unlock();
+                }
+                range.invalidateRangeEnd();
+            }
+        } finally {
+            pgmap.rmapRelease(places);
+        }
+    }
+
+    /** The entry of one rmap place, read under its page-table lock. */
+    private static long read(DevPagemap.RmapItem it) {
+        SpinLock ptl = it.mm().pageTableLock();
+        ptl.lock();
+        try {
+            return it.pgd().get(it.addr());
+        } finally {
+            ptl.unlock();
+        }
+    }
+
+    /**
+     * {@code remove_migration_ptes(src, dst)}: every migration entry naming {@code src}
+     * becomes a mapping of {@code dst} ({@code dst == src} restores), writable if the
+     * migration entry was; {@code dst} gains a reference and a mapping per entry, and the
+     * device rmap follows. A device-private {@code src} is found through its rmap; an ordinary
+     * one at {@code places.addr(i)}. Needs no invalidation: the entries were not present.
+     */
+    static void removeMigrationPtes(Page src, Page dst, Places places, int i) {
+        if (src.isDevicePrivate()) {
+            DevPagemap pgmap = src.pgmap();
+            List<DevPagemap.RmapItem> items = pgmap.rmapGrab(src);
+            try {
+                for (DevPagemap.RmapItem it : items) {
+                    Vma vma = places != null && it.pgd() == places.pgd() && places.vma().contains(it.addr())
+                            ? places.vma() : null;
+                    restoreOne(src, dst, it.mm(), it.pgd(), it.addr(), vma);
+                }
+            } finally {
+                pgmap.rmapRelease(items);
+            }
+            return;
+        }
+        if (places == null) {
+            throw new IllegalStateException("an ordinary page under device-range migration: " + src);
+        }
+        restoreOne(src, dst, places.mm(), places.pgd(), places.addr(i), places.vma());
+    }
+
+    /** One place: if its entry is a migration entry of {@code src}, map {@code dst} there. */
+    private static void restoreOne(Page src, Page dst, MmStruct mm, PageTable pgd, long addr, Vma vma) {
+        SpinLock ptl = mm.pageTableLock();
+        ptl.lock();
+        try {
+            long pte = pgd.get(addr);
+            if (!Pte.isMigration(pte) || Pte.pfn(pte) != src.pfn()) {
+                return;
+            }
+            boolean write = Pte.isWrite(pte);
+            long entry;
+            if (dst.isDevicePrivate()) {
+                entry = Pte.mkDevicePrivate(dst.pfn(), write);
+            } else {
+                entry = Pte.mkPresent(dst.pfn(), write);
+                if (write && dst.isDirty()) {
+                    entry = Pte.mkDirty(entry);
+                }
+                if (vma != null && !vma.isAccessible()) {
+                    entry = Pte.mkProtNone(Pte.wrprotect(entry));
+                }
+            }
+            dst.get();
+            dst.incMapcount();
+            pgd.set(addr, entry);
+            if (dst != src && src.isDevicePrivate()) {
+                src.pgmap().rmapRemove(src, pgd, addr);
+            }
+            if (dst != src && dst.isDevicePrivate()) {
+                dst.pgmap().rmapAdd(dst, mm, pgd, addr);
+            }
+        } finally {
+            ptl.unlock();
+        }
+    }
+}
