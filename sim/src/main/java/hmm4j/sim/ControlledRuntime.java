@@ -4,7 +4,9 @@ import hmm4j.sim.failure.Failure;
 import hmm4j.sim.failure.Site;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +29,15 @@ import java.util.function.BooleanSupplier;
  * some non-daemon task has not finished, the run is a deadlock and is reported with each
  * blocked task's blocking point. Every run is bounded in steps, virtual time and
  * wall-clock time; exceeding a bound is reported, never a hang.
+ *
+ * <p>Trace: every event is recorded with its {@link TraceEvent.Kind}. An event at which a
+ * decision is taken (an operation, a block, a sleep, an exit) is recorded right after the
+ * decision, with its step and, when the machine goes to another task, the
+ * {@link TraceEvent.Switch} and its reason: preempted (the acting task was still enabled),
+ * blocked (the event's detail says on what, naming a lock's holders), sleeping or exited. A
+ * task resuming from a block records who woke it: each channel remembers, per waiter, the
+ * task that called {@link WaitChannel#wakeAll()}; a wake by the virtual clock is a timeout.
+ * Recording never changes a decision, so the same seed still gives the same run.
  *
  * <p>Stopping: a failure sets {@link #aborted}, unparks every task and releases the main
  * thread; each task then unwinds with {@link RunAborted} at its next runtime call.
@@ -115,7 +126,8 @@ final class ControlledRuntime implements Runtime {
                 return;
             }
             String type = e.getClass().getSimpleName();
-            record(t, "threw " + (type.isEmpty() ? e.getClass().getName() : type));
+            record(t, step, TraceEvent.Kind.THREW, "threw " + (type.isEmpty() ? e.getClass().getName() : type),
+                    "", null, null);
             recordFailure(kernel.unexpected(t, e));
             return;
         }
@@ -123,11 +135,10 @@ final class ControlledRuntime implements Runtime {
             return;
         }
         t.state = Task.State.DONE;
-        record(t, "exit");
         t.exitChannel.wakeAll();
         Task next;
         try {
-            next = choose(t, "exit " + t.name());
+            next = decide(t, TraceEvent.Kind.EXIT, "exit", "", TraceEvent.SwitchReason.EXITED, "exit " + t.name());
         } catch (RunAborted e) {
             return;
         }
@@ -143,7 +154,8 @@ final class ControlledRuntime implements Runtime {
     public void joinTask(Task task) {
         kernel.syncObserver().mightSleep(current(), "join(" + task.name() + ")");
         point("join " + task.name());
-        task.exitChannel.await(() -> task.state == Task.State.DONE, "join " + task.name(), WaitChannel.FOREVER);
+        task.exitChannel.await(() -> task.state == Task.State.DONE,
+                "join " + task.name() + " waiting for " + task.name() + " to exit", WaitChannel.FOREVER);
     }
 
     @Override
@@ -154,8 +166,11 @@ final class ControlledRuntime implements Runtime {
         t.timedOut = false;
         t.state = Task.State.BLOCKED;
         t.blockedOn = "msleep";
-        transfer(t, choose(t, "sleep " + t.name()));
+        String until = "msleep until " + t.deadline + " ns";
+        transfer(t, decide(t, TraceEvent.Kind.SLEEPING, until, until, TraceEvent.SwitchReason.SLEEPING,
+                "sleep " + t.name()));
         t.timedOut = false;
+        record(t, step, TraceEvent.Kind.WOKEN, "woken: " + until, until, null, null);
     }
 
     // ---- scheduling ----
@@ -172,21 +187,71 @@ final class ControlledRuntime implements Runtime {
         if (t.suppressPoints > 0) {
             return;
         }
-        record(t, op);
-        transfer(t, choose(t, op));
+        transfer(t, decide(t, TraceEvent.Kind.OPERATION, op, "", TraceEvent.SwitchReason.PREEMPTED, op));
     }
 
-    private void record(Task t, String op) {
+    /**
+     * Takes the decision at an event of {@code t} ({@link #choose}) and records the event
+     * with that decision's step and, when another task was chosen, the switch with
+     * {@code reason}. If no decision can be taken (deadlock, bound, divergence) the event is
+     * recorded without a switch first, then the run stops and the task unwinds. Recording
+     * after the decision never changes it: the strategy sees the same point either way.
+     */
+    private Task decide(Task t, TraceEvent.Kind kind, String op, String detail, TraceEvent.SwitchReason reason,
+                        String decisionOp) {
+        long before = step;
+        Task next;
+        try {
+            next = choose(t, decisionOp);
+        } catch (NoDecision e) {
+            // A deadlock is found before the step is counted: the event gets the number of
+            // the decision that could not be taken, as the deadlock's site does.
+            record(t, step == before ? step + 1 : step, kind, op, detail, null, null);
+            throw abort(e);
+        }
+        TraceEvent.Switch sw = next == null || next == t ? null : new TraceEvent.Switch(reason, next.id(), next.name());
+        // No decision when the last task exits: the event stays in the current step.
+        record(t, step, kind, op, detail, null, sw);
+        return next;
+    }
+
+    /** Why {@link #choose} could not pick a task: a failure to report or a replay divergence. */
+    private static final class NoDecision extends Exception {
+        private static final long serialVersionUID = 1L;
+        private final transient Failure failure;
+        private final String divergence;
+
+        NoDecision(Failure failure, String divergence) {
+            super(null, null, false, false);
+            this.failure = failure;
+            this.divergence = divergence;
+        }
+    }
+
+    /** Stops the run for {@code e}; the caller throws the result when it is a task. */
+    private RunAborted abort(NoDecision e) {
+        if (e.divergence != null) {
+            divergence = e.divergence;
+            stop();
+        } else {
+            recordFailure(e.failure);
+        }
+        return new RunAborted();
+    }
+
+    private void record(Task t, long at, TraceEvent.Kind kind, String op, String detail, Task waker,
+                        TraceEvent.Switch sw) {
         Trace trace = kernel.trace();
         if (!trace.enabled()) {
             return;
         }
+        String wokenBy = waker == null ? "" : waker.name();
         if (!kernel.sitesEnabled()) {
-            trace.add(new TraceEvent(step, t.id(), t.name(), op, ""));
+            trace.add(new TraceEvent(at, t.id(), t.name(), kind, op, detail, wokenBy, sw, ""));
             return;
         }
         StackWalker.StackFrame f = SiteCapture.innermost();
-        trace.add(new TraceEvent(step, t.id(), t.name(), op, () -> SiteCapture.format(f)));
+        trace.add(new TraceEvent(at, t.id(), t.name(), kind, op, detail, wokenBy, sw, () -> SiteCapture.format(f)));
     }
 
     /**
@@ -194,7 +259,7 @@ final class ControlledRuntime implements Runtime {
      * virtual time when only timed waiters remain; returns null when the run is complete;
      * reports a deadlock when nothing can ever run again.
      */
-    private Task choose(Task from, String op) {
+    private Task choose(Task from, String op) throws NoDecision {
         List<Task> enabled = enabledTasks();
         while (enabled.isEmpty()) {
             Task timed = earliestTimedWaiter();
@@ -202,11 +267,11 @@ final class ControlledRuntime implements Runtime {
                 if (allNonDaemonsDone()) {
                     return null;
                 }
-                fail(deadlock());
+                throw new NoDecision(deadlock(), null);
             }
             if (timed.deadline > maxVirtualNanos) {
-                fail(new Failure.StepBoundExceeded("virtual time", maxVirtualNanos,
-                        timed.name() + " waits until " + timed.deadline + " ns", site(timed)));
+                throw new NoDecision(new Failure.StepBoundExceeded("virtual time", maxVirtualNanos,
+                        timed.name() + " waits until " + timed.deadline + " ns", site(timed)), null);
             }
             now = Math.max(now, timed.deadline);
             timed.timedOut = true;
@@ -214,16 +279,14 @@ final class ControlledRuntime implements Runtime {
             enabled = enabledTasks();
         }
         if (++step > maxSteps) {
-            fail(new Failure.StepBoundExceeded("steps", maxSteps,
-                    "still running after " + maxSteps + " scheduling decisions (last: " + op + ")", site(from)));
+            throw new NoDecision(new Failure.StepBoundExceeded("steps", maxSteps,
+                    "still running after " + maxSteps + " scheduling decisions (last: " + op + ")", site(from)), null);
         }
         int index;
         try {
             index = strategy.pick(new SchedulingPoint(step, from, enabled, op));
         } catch (ReplayDivergence e) {
-            divergence = e.getMessage();
-            stop();
-            throw new RunAborted();
+            throw new NoDecision(null, e.getMessage());
         }
         Task next = enabled.get(index);
         decisions.add(new Decision(step, next.id(), enabled.stream().map(Task::id).toList(), op));
@@ -267,7 +330,8 @@ final class ControlledRuntime implements Runtime {
                 blocked.add(t.name() + " blocked on " + t.blockedOn);
             }
         }
-        return new Failure.Deadlock(blocked, site(current()));
+        // The decision that could not be taken: the step of the last task's blocked event.
+        return new Failure.Deadlock(blocked, SiteCapture.site(current(), step + 1));
     }
 
     private Site site(Task t) {
@@ -322,13 +386,16 @@ final class ControlledRuntime implements Runtime {
 
     private final class Channel implements WaitChannel {
         private final List<Task> waiters = new ArrayList<>(2);
+        /** Per woken waiter, the task that woke it (absent: woken from outside any task). */
+        private final Map<Task, Task> wakers = new IdentityHashMap<>(2);
 
         @Override
         public boolean await(BooleanSupplier ready, String reason, long timeoutNanos) {
             Task t = requireCurrent();
             long deadline = timeoutNanos < 0 ? Long.MAX_VALUE : now + timeoutNanos;
             t.timedOut = false;
-            boolean logged = false;
+            boolean resumed = false;
+            Task waker = null;
             while (true) {
                 if (aborted) {
                     throw new RunAborted();
@@ -340,32 +407,41 @@ final class ControlledRuntime implements Runtime {
                 } finally {
                     t.suppressPoints--;
                 }
+                boolean expired = t.timedOut || (timeoutNanos >= 0 && now >= deadline);
+                if (resumed && (ok || !expired)) {
+                    // Woken (or, with the condition true, resumed by the clock): say by whom,
+                    // then either go on or block again below.
+                    record(t, step, TraceEvent.Kind.WOKEN, "woken: " + reason, reason, waker, null);
+                }
                 if (ok) {
-                    if (logged) {
-                        record(t, "woken: " + reason);
-                    }
                     return true;
                 }
-                if (t.timedOut || (timeoutNanos >= 0 && now >= deadline)) {
+                if (expired) {
                     t.timedOut = false;
-                    record(t, "timed out: " + reason);
+                    record(t, step, TraceEvent.Kind.TIMED_OUT, "timed out: " + reason, reason, null, null);
                     return false;
                 }
                 t.state = Task.State.BLOCKED;
                 t.blockedOn = reason;
                 t.deadline = deadline;
                 waiters.add(t);
-                record(t, "blocked: " + reason);
-                logged = true;
-                transfer(t, choose(t, "block " + reason));
+                Task next = decide(t, TraceEvent.Kind.BLOCKED, "blocked: " + reason, reason,
+                        TraceEvent.SwitchReason.BLOCKED, "block " + reason);
+                transfer(t, next);
                 waiters.remove(t);
+                waker = wakers.remove(t);
+                resumed = true;
             }
         }
 
         @Override
         public void wakeAll() {
+            Task by = current();
             for (Task w : waiters) {
                 wake(w);
+                if (by != null) {
+                    wakers.put(w, by);
+                }
             }
             waiters.clear();
         }
@@ -412,7 +488,8 @@ final class ControlledRuntime implements Runtime {
         Task first = null;
         try {
             first = aborted ? null : choose(null, "start");
-        } catch (RunAborted e) {
+        } catch (NoDecision e) {
+            abort(e);
             first = null;
         }
         if (first == null) {

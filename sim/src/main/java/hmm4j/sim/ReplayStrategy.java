@@ -10,9 +10,20 @@ import java.util.List;
 @HiddenFromSites
 public final class ReplayStrategy implements Strategy {
     private final List<Decision> decisions;
+    private final String description;
 
     public ReplayStrategy(List<Decision> decisions) {
+        this(decisions, null);
+    }
+
+    /**
+     * A replay that describes itself as {@code description} (the strategy that recorded the
+     * schedule, so that the report of a replayed run names it), or as
+     * {@code replay(N decisions)} when {@code description} is null.
+     */
+    public ReplayStrategy(List<Decision> decisions, String description) {
         this.decisions = List.copyOf(decisions);
+        this.description = description;
     }
 
     @Override
@@ -37,6 +48,6 @@ public final class ReplayStrategy implements Strategy {
 
     @Override
     public String describe() {
-        return "replay(" + decisions.size() + " decisions)";
+        return description != null ? description : "replay(" + decisions.size() + " decisions)";
     }
 }

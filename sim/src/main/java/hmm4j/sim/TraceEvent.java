@@ -1,6 +1,7 @@
 package hmm4j.sim;
 
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -8,37 +9,156 @@ import java.util.function.Supplier;
  * {@code step}; {@link #where()} is the innermost model, driver or test frame, or empty
  * when the kernel records no sites.
  *
- * <p>A value, compared by all five fields. The substrate captures the frame of
- * {@link #where()} when the event happens but formats it only when it is first read.
+ * <p>Every event has a {@link Kind}: an operation at a scheduling point, a block with what
+ * the task waits for ({@link #detail()}, naming the holders of a lock), a wake-up with the
+ * task that woke it ({@link #wokenBy()}), a timeout, an exit or an exception. An event at
+ * which the machine went to another task carries that {@linkplain #switchTo() switch} and
+ * its {@linkplain SwitchReason reason}, so a report can annotate every context switch.
+ *
+ * <p>Steps: an event at a scheduling point (an operation, a block, a sleep, an exit) has
+ * the number of the decision taken there, the same number as its {@link Decision} and as
+ * the sites of what the task does right after it; an event inside a stretch of a task's run
+ * (woken, timed out, threw) has the number of the decision that let the task run. Two
+ * exceptions at the end of a run: the exit of the last task takes no decision and keeps the
+ * current number, and the block that leaves no task to run has the number of the decision
+ * that could not be taken (as the deadlock's site does). Steps therefore never decrease
+ * along a trace, and a site with step {@code N} belongs after the events of step {@code N}.
+ *
+ * <p>A value, compared by all fields. The substrate captures the frame of {@link #where()}
+ * when the event happens but formats it only when it is first read.
  */
 @HiddenFromSites
 public final class TraceEvent {
+
+    /** What kind of thing a task did. */
+    public enum Kind {
+        /** Reached a scheduling point before the operation {@link #op()}. */
+        OPERATION,
+        /** Could not go on: {@link #detail()} says on what ({@code mutex_lock(m) held by t}). */
+        BLOCKED,
+        /** Went to sleep on the virtual clock ({@code msleep}); {@link #detail()} says until when. */
+        SLEEPING,
+        /** Resumed after a block or a sleep; {@link #wokenBy()} names the waker when it is a task. */
+        WOKEN,
+        /** A wait with a timeout ended because the (virtual) time ran out. */
+        TIMED_OUT,
+        /** The task's body returned. */
+        EXIT,
+        /** The task's body threw; the run's failure has the stack. */
+        THREW
+    }
+
+    /** Why the machine went from the acting task to another one after an event. */
+    public enum SwitchReason {
+        /** The strategy chose another task although the acting one could go on. */
+        PREEMPTED("preempted"),
+        /** The acting task blocked (on a lock, a queue, a completion, SRCU, a join). */
+        BLOCKED("blocked"),
+        /** The acting task sleeps on the virtual clock. */
+        SLEEPING("sleeping"),
+        /** The acting task exited. */
+        EXITED("exited");
+
+        private final String label;
+
+        SwitchReason(String label) {
+            this.label = label;
+        }
+
+        /** The word reports use, e.g. {@code preempted}. */
+        public String label() {
+            return label;
+        }
+    }
+
+    /**
+     * A context switch after an event: the acting task stopped for {@code reason} and the
+     * task {@code toTaskId} ({@code toTask}) runs next.
+     */
+    public record Switch(SwitchReason reason, int toTaskId, String toTask) {
+        public Switch {
+            Objects.requireNonNull(reason, "reason");
+            Objects.requireNonNull(toTask, "toTask");
+        }
+
+        /** One phrase, e.g. {@code preempted; b runs}. */
+        public String describe() {
+            return reason.label() + "; " + toTask + " runs";
+        }
+    }
+
     private final long step;
     private final int taskId;
     private final String task;
+    private final Kind kind;
     private final String op;
+    private final String detail;
+    private final String wokenBy;
+    private final Switch switchTo;
     private volatile String where;
     private Supplier<String> pending; // guarded by this; null once resolved
 
-    /** An event with its code site already known ({@code ""} for none). */
+    /**
+     * An event with its code site already known ({@code ""} for none). The kind is read
+     * from {@code op} as the runtime writes it ({@code blocked: }, {@code woken: },
+     * {@code timed out: }, {@code exit}, {@code threw }; anything else is an operation); there
+     * is no switch and no waker.
+     */
     public TraceEvent(long step, int taskId, String task, String op, String where) {
-        this.step = step;
-        this.taskId = taskId;
-        this.task = task;
-        this.op = op;
+        this(step, taskId, task, kindOf(op), op, detailOf(op), "", null, where);
+    }
+
+    /**
+     * An event with every field given.
+     *
+     * @param kind     what the task did
+     * @param op       the operation or the event's one-line text ({@code blocked: ...})
+     * @param detail   for a block, sleep, wake-up or timeout: what the task waits or waited
+     *                 for; else {@code ""}
+     * @param wokenBy  for a wake-up: the name of the task that woke it, or {@code ""}
+     * @param switchTo the switch to another task after this event, or null
+     * @param where    the innermost code frame, or {@code ""}
+     */
+    public TraceEvent(long step, int taskId, String task, Kind kind, String op, String detail, String wokenBy,
+                      Switch switchTo, String where) {
+        this(step, taskId, task, kind, op, detail, wokenBy, switchTo);
         this.where = Objects.requireNonNull(where, "where");
     }
 
     /** An event whose code site is computed by {@code where} when first read, once. */
-    TraceEvent(long step, int taskId, String task, String op, Supplier<String> where) {
-        this.step = step;
-        this.taskId = taskId;
-        this.task = task;
-        this.op = op;
+    TraceEvent(long step, int taskId, String task, Kind kind, String op, String detail, String wokenBy,
+               Switch switchTo, Supplier<String> where) {
+        this(step, taskId, task, kind, op, detail, wokenBy, switchTo);
         this.pending = Objects.requireNonNull(where, "where");
     }
 
-    /** The scheduling step the event happened at. */
+    private TraceEvent(long step, int taskId, String task, Kind kind, String op, String detail, String wokenBy,
+                       Switch switchTo) {
+        this.step = step;
+        this.taskId = taskId;
+        this.task = Objects.requireNonNull(task, "task");
+        this.kind = Objects.requireNonNull(kind, "kind");
+        this.op = Objects.requireNonNull(op, "op");
+        this.detail = Objects.requireNonNull(detail, "detail");
+        this.wokenBy = Objects.requireNonNull(wokenBy, "wokenBy");
+        this.switchTo = switchTo;
+    }
+
+    private static Kind kindOf(String op) {
+        if (op.startsWith("blocked: ")) return Kind.BLOCKED;
+        if (op.startsWith("woken")) return Kind.WOKEN;
+        if (op.startsWith("timed out: ")) return Kind.TIMED_OUT;
+        if (op.equals("exit")) return Kind.EXIT;
+        if (op.startsWith("threw ")) return Kind.THREW;
+        return Kind.OPERATION;
+    }
+
+    private static String detailOf(String op) {
+        int colon = op.indexOf(": ");
+        return kindOf(op) == Kind.OPERATION || colon < 0 ? "" : op.substring(colon + 2);
+    }
+
+    /** The scheduling step the event belongs to (see the class comment). */
     public long step() {
         return step;
     }
@@ -53,9 +173,38 @@ public final class TraceEvent {
         return task;
     }
 
-    /** What the task did, e.g. {@code mutex_lock(m)} or {@code blocked: ...}. */
+    /** What kind of event this is. */
+    public Kind kind() {
+        return kind;
+    }
+
+    /**
+     * What the task did, e.g. {@code mutex_lock(m)}, or the event's one-line text for the
+     * other kinds: {@code blocked: <detail>}, {@code msleep until <t> ns},
+     * {@code woken: <detail>}, {@code timed out: <detail>}, {@code exit},
+     * {@code threw <Exception>}.
+     */
     public String op() {
         return op;
+    }
+
+    /**
+     * For a block, sleep, wake-up or timeout: what the task waits (or waited) for, e.g.
+     * {@code mutex_lock(m) held by writer} or {@code wait_event(wq) waiting on wq};
+     * otherwise {@code ""}.
+     */
+    public String detail() {
+        return detail;
+    }
+
+    /** For a wake-up by another task: that task's name. Empty for other events and for timers. */
+    public Optional<String> wokenBy() {
+        return wokenBy.isEmpty() ? Optional.empty() : Optional.of(wokenBy);
+    }
+
+    /** The context switch right after this event, if the machine went to another task. */
+    public Optional<Switch> switchTo() {
+        return Optional.ofNullable(switchTo);
     }
 
     /** The innermost code frame as {@code Class.method(File:line)}, or {@code ""}. */
@@ -76,18 +225,22 @@ public final class TraceEvent {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof TraceEvent e && step == e.step && taskId == e.taskId && Objects.equals(task, e.task)
-                && Objects.equals(op, e.op) && where().equals(e.where());
+        return o instanceof TraceEvent e && step == e.step && taskId == e.taskId && task.equals(e.task)
+                && kind == e.kind && op.equals(e.op) && detail.equals(e.detail) && wokenBy.equals(e.wokenBy)
+                && Objects.equals(switchTo, e.switchTo) && where().equals(e.where());
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(step, taskId, task, op, where());
+        return Objects.hash(step, taskId, task, kind, op, detail, wokenBy, switchTo, where());
     }
 
     @Override
     public String toString() {
-        return "TraceEvent[step=" + step + ", taskId=" + taskId + ", task=" + task + ", op=" + op
+        return "TraceEvent[step=" + step + ", taskId=" + taskId + ", task=" + task + ", kind=" + kind + ", op=" + op
+                + (detail.isEmpty() ? "" : ", detail=" + detail)
+                + (wokenBy.isEmpty() ? "" : ", wokenBy=" + wokenBy)
+                + (switchTo == null ? "" : ", switchTo=" + switchTo)
                 + ", where=" + where() + "]";
     }
 }

@@ -8,8 +8,13 @@ import hmm4j.sim.SyncObserver;
 import hmm4j.sim.Task;
 import hmm4j.sim.WaitChannel;
 import hmm4j.sim.failure.Failure;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
-/** What every lock shares: its kernel, lockdep class, name, wait channel and misuse reports. */
+/**
+ * What every lock shares: its kernel, lockdep class, name, wait channel, misuse reports, and
+ * the wait for the lock, whose reason names the tasks holding it.
+ */
 @HiddenFromSites
 abstract class AbstractLock implements LockInstance {
     final Kernel kernel;
@@ -53,6 +58,34 @@ abstract class AbstractLock implements LockInstance {
         if (holder == null) return "nobody";
         if (holder instanceof Task t) return t.name();
         return "<main>";
+    }
+
+    /**
+     * Waits on the lock's channel until {@code tryAcquire} takes the lock. The wait's reason
+     * (for traces and deadlock reports) is {@code op} followed by {@code holders}, e.g.
+     * {@code mutex_lock(m) held by writer}; when the holders change while the task waits
+     * (another task took the lock first) the wait ends and starts again with the new
+     * holders, so a report never names a task that no longer holds the lock.
+     *
+     * @param op         the operation, e.g. {@code mutex_lock(m)}
+     * @param tryAcquire takes the lock if it can; evaluated atomically, never blocks
+     * @param holders    describes who holds the lock now, e.g. {@code held by writer}
+     */
+    final void awaitAcquire(String op, BooleanSupplier tryAcquire, Supplier<String> holders) {
+        while (true) {
+            String shown = holders.get();
+            boolean[] holdersChanged = new boolean[1];
+            channel.await(() -> {
+                if (tryAcquire.getAsBoolean()) {
+                    return true;
+                }
+                holdersChanged[0] = !holders.get().equals(shown);
+                return holdersChanged[0];
+            }, op + " " + shown, WaitChannel.FOREVER);
+            if (!holdersChanged[0]) {
+                return;
+            }
+        }
     }
 
     final SyncObserver observer() {

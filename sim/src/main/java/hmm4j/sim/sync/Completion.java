@@ -52,7 +52,7 @@ public final class Completion {
     public void waitForCompletion() {
         kernel.syncObserver().mightSleep(kernel.current(), "wait_for_completion(" + name + ")");
         kernel.point("wait_for_completion(" + name + ")");
-        channel.await(this::consume, "wait_for_completion(" + name + ")", WaitChannel.FOREVER);
+        channel.await(this::consume, "wait_for_completion(" + name + ") waiting on " + name, WaitChannel.FOREVER);
     }
 
     /** {@code wait_for_completion_timeout}: 0 on timeout, else the remaining nanoseconds (≥ 1). */
@@ -60,7 +60,8 @@ public final class Completion {
         kernel.syncObserver().mightSleep(kernel.current(), "wait_for_completion_timeout(" + name + ")");
         kernel.point("wait_for_completion_timeout(" + name + ")");
         long start = kernel.runtime().nanoTime();
-        if (!channel.await(this::consume, "wait_for_completion_timeout(" + name + ")", Math.max(0, timeoutNanos))) {
+        if (!channel.await(this::consume, "wait_for_completion_timeout(" + name + ") waiting on " + name,
+                Math.max(0, timeoutNanos))) {
             return 0;
         }
         return Math.max(1, timeoutNanos - (kernel.runtime().nanoTime() - start));

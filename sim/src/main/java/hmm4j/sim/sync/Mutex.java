@@ -4,10 +4,12 @@ import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.LockMode;
 import hmm4j.sim.Task;
-import hmm4j.sim.WaitChannel;
 import java.util.concurrent.atomic.AtomicReference;
 
-/** {@code struct mutex}: a sleeping lock with an owner. Taking it may sleep. */
+/**
+ * {@code struct mutex}: a sleeping lock with an owner. Taking it may sleep; a task waiting
+ * for it is blocked on {@code mutex_lock(name) held by <owner>}.
+ */
 @HiddenFromSites
 public final class Mutex extends AbstractLock {
     private final AtomicReference<Object> owner = new AtomicReference<>();
@@ -33,8 +35,8 @@ public final class Mutex extends AbstractLock {
         kernel.point("mutex_lock(" + name() + ")");
         observer().acquire(t, this, LockMode.EXCLUSIVE, false);
         Object me = holder();
-        channel.await(() -> owner.compareAndSet(null, me),
-                "mutex_lock(" + name() + ") held by " + holderName(owner.get()), WaitChannel.FOREVER);
+        awaitAcquire("mutex_lock(" + name() + ")", () -> owner.compareAndSet(null, me),
+                () -> "held by " + holderName(owner.get()));
     }
 
     /** {@code mutex_trylock}: true if taken; never sleeps. */

@@ -4,7 +4,6 @@ import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.LockMode;
 import hmm4j.sim.Task;
-import hmm4j.sim.WaitChannel;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -61,12 +60,18 @@ public final class RwSemaphore extends AbstractLock {
     private synchronized String describeHolders() {
         if (writer != null) return "held for write by " + holderName(writer);
         if (readerCount > 0) {
-            StringBuilder b = new StringBuilder("held for read by ");
-            readers.keySet().stream().map(AbstractLock::holderName).sorted()
-                    .forEach(n -> b.append(n).append(' '));
-            return b.toString().trim();
+            return "held for read by " + String.join(", ",
+                    readers.keySet().stream().map(AbstractLock::holderName).sorted().toList());
         }
-        return writersWaiting > 0 ? "a writer is waiting" : "free";
+        return writersWaiting > 0 ? "queued behind a waiting writer" : "free";
+    }
+
+    /** Why a reader waits: a writer holds it, or readers hold it and a writer is queued first. */
+    private synchronized String describeForReader() {
+        if (writer == null && readerCount > 0 && writersWaiting > 0) {
+            return describeHolders() + ", queued behind a waiting writer";
+        }
+        return describeHolders();
     }
 
     /** {@code down_read}: may sleep. */
@@ -76,7 +81,7 @@ public final class RwSemaphore extends AbstractLock {
         kernel.point("down_read(" + name() + ")");
         observer().acquire(t, this, LockMode.SHARED, false);
         Object me = holder();
-        channel.await(() -> tryRead(me), "down_read(" + name() + ") " + describeHolders(), WaitChannel.FOREVER);
+        awaitAcquire("down_read(" + name() + ")", () -> tryRead(me), this::describeForReader);
     }
 
     /** {@code down_read_trylock}: true if taken. */
@@ -100,7 +105,7 @@ public final class RwSemaphore extends AbstractLock {
             writersWaiting++;
         }
         try {
-            channel.await(() -> {
+            awaitAcquire("down_write(" + name() + ")", () -> {
                 boolean ok = tryWrite(me);
                 if (ok) {
                     synchronized (this) {
@@ -108,7 +113,7 @@ public final class RwSemaphore extends AbstractLock {
                     }
                 }
                 return ok;
-            }, "down_write(" + name() + ") " + describeHolders(), WaitChannel.FOREVER);
+            }, this::describeHolders);
         } catch (RuntimeException | Error e) {
             synchronized (this) {
                 if (writer != me) {

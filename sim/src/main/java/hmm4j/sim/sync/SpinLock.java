@@ -4,7 +4,6 @@ import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.LockMode;
 import hmm4j.sim.Task;
-import hmm4j.sim.WaitChannel;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -42,8 +41,8 @@ public final class SpinLock extends AbstractLock {
         if (owner.get() == me) {
             violation("spinlock recursion", name() + " is already held by " + holderName(me));
         }
-        channel.await(() -> owner.compareAndSet(null, me),
-                "spin_lock(" + name() + ") held by " + holderName(owner.get()), WaitChannel.FOREVER);
+        awaitAcquire("spin_lock(" + name() + ")", () -> owner.compareAndSet(null, me),
+                () -> "held by " + holderName(owner.get()));
     }
 
     /** {@code spin_trylock}: true if taken. */

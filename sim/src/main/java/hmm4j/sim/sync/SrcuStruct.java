@@ -86,8 +86,26 @@ public final class SrcuStruct {
         synchronized (this) {
             target = lastTicket;
         }
-        channel.await(() -> gracePeriodOver(target), "synchronize_srcu(" + name + ") waiting for readers",
-                WaitChannel.FOREVER);
+        // The reason names the readers still in the way; it is renewed when one of them leaves.
+        while (true) {
+            String readers = readersBefore(target);
+            boolean[] readersChanged = new boolean[1];
+            channel.await(() -> {
+                if (gracePeriodOver(target)) {
+                    return true;
+                }
+                readersChanged[0] = !readersBefore(target).equals(readers);
+                return readersChanged[0];
+            }, "synchronize_srcu(" + name + ") waiting for readers " + readers, WaitChannel.FOREVER);
+            if (!readersChanged[0]) {
+                return;
+            }
+        }
+    }
+
+    /** The tasks with a read section open since ticket {@code ticket} or earlier, by ticket. */
+    private synchronized String readersBefore(int ticket) {
+        return String.join(", ", open.headMap(ticket, true).values());
     }
 
     /** {@code call_srcu}: runs {@code callback} after a grace period, from the callback thread. */
@@ -113,7 +131,8 @@ public final class SrcuStruct {
 
     private void callbackLoop(Task self) {
         while (true) {
-            channel.await(() -> readyCallback() != null, "srcu callbacks of " + name, WaitChannel.FOREVER);
+            channel.await(() -> readyCallback() != null, "srcu_cb(" + name + ") waiting for callbacks",
+                    WaitChannel.FOREVER);
             Pending p;
             synchronized (this) {
                 p = callbacks.pollFirst();
@@ -144,7 +163,7 @@ public final class SrcuStruct {
             synchronized (this) {
                 return invoked >= target;
             }
-        }, "srcu_barrier(" + name + ")", WaitChannel.FOREVER);
+        }, "srcu_barrier(" + name + ") waiting for queued callbacks of " + name, WaitChannel.FOREVER);
     }
 
     /** Open read sections (for checkers and tests). */

@@ -26,7 +26,7 @@ public final class WaitQueueHead {
     public void waitEvent(BooleanSupplier condition) {
         kernel.syncObserver().mightSleep(kernel.current(), "wait_event(" + name + ")");
         kernel.point("wait_event(" + name + ")");
-        channel.await(condition, "wait_event(" + name + ")", WaitChannel.FOREVER);
+        channel.await(condition, "wait_event(" + name + ") waiting on " + name, WaitChannel.FOREVER);
     }
 
     /**
@@ -37,7 +37,8 @@ public final class WaitQueueHead {
         kernel.syncObserver().mightSleep(kernel.current(), "wait_event_timeout(" + name + ")");
         kernel.point("wait_event_timeout(" + name + ")");
         long start = kernel.runtime().nanoTime();
-        boolean ok = channel.await(condition, "wait_event_timeout(" + name + ")", Math.max(0, timeoutNanos));
+        boolean ok = channel.await(condition, "wait_event_timeout(" + name + ") waiting on " + name,
+                Math.max(0, timeoutNanos));
         if (!ok) {
             return 0;
         }

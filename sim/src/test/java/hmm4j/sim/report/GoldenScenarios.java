@@ -3,7 +3,9 @@ package hmm4j.sim.report;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.RunResult;
 import hmm4j.sim.sync.Cell;
+import hmm4j.sim.sync.Completion;
 import hmm4j.sim.sync.Mutex;
+import hmm4j.sim.sync.WaitQueueHead;
 
 /**
  * The small controlled runs whose text reports are golden files, each on a fixed seed. The
@@ -15,6 +17,7 @@ final class GoldenScenarios {
     static final long DEADLOCK_SEED = 6;
     static final long CLEAN_SEED = 7;
     static final long EXCEPTION_SEED = 9;
+    static final long WAITS_SEED = 4;
 
     private GoldenScenarios() {
     }
@@ -82,5 +85,30 @@ final class GoldenScenarios {
         if (mode > 2) {
             throw new IllegalArgumentException("mode " + mode + " out of range 0..2");
         }
+    }
+
+    /**
+     * Every kind of wait: a consumer on a wait queue woken by a producer, a watchdog whose
+     * wait times out, a task waiting for a completion and a task sleeping on the clock.
+     */
+    static RunResult waits() {
+        Kernel k = Kernel.controlled(WAITS_SEED);
+        WaitQueueHead wq = new WaitQueueHead(k, "dev->wq");
+        Cell<Boolean> ready = new Cell<>(k, "dev->ready", false);
+        Completion done = new Completion(k, "dev->done");
+        k.spawnKthread("consumer", self -> {
+            wq.waitEvent(ready::peek);
+            done.complete();
+        });
+        k.spawnKthread("producer", self -> {
+            self.kernel().runtime().sleep(1_000);
+            ready.writeOnce(true);
+            wq.wakeUpAll();
+        });
+        k.spawnKthread("watchdog", self -> {
+            wq.waitEventTimeout(() -> false, 500);
+            done.waitForCompletion();
+        });
+        return k.run();
     }
 }

@@ -8,9 +8,12 @@ import hmm4j.sim.failure.FailureKind;
 import org.junit.jupiter.api.Test;
 
 /**
- * The whole text report of three small runs on fixed seeds, compared with golden files:
- * a clean run, an AB-BA deadlock and a task that throws. Each covers the verdict line, the
- * seed line, the failure's details and the per-task columns. The report has no wall-clock
+ * The whole text report of four small runs on fixed seeds, compared with golden files:
+ * a clean run, an AB-BA deadlock, a task that throws and a run with every kind of wait
+ * (wait queue, timeout, completion, sleep). Each covers the verdict line, the seed line,
+ * the failure's details and the per-task columns with their switch reasons. The reports of
+ * the checkers' failures (use-after-free, lock-order cycle) are golden-tested in the
+ * {@code check} module, which has the checkers. The report has no wall-clock
  * time, hash code or absolute path in it, so the text is compared as is. To regenerate the
  * files after an intended change, see {@link GoldenFile}.
  */
@@ -36,6 +39,16 @@ class TextReportGoldenTest {
         RunResult r = GoldenScenarios.exception();
         assertEquals(FailureKind.UNEXPECTED_EXCEPTION, r.firstFailure().orElseThrow().kind());
         GoldenFile.assertMatches("text-report-exception.txt", TextReport.render(r));
+    }
+
+    @Test
+    void everyKindOfWait_matchesGolden() {
+        RunResult r = GoldenScenarios.waits();
+        assertTrue(r.clean(), r.failures().toString());
+        String text = TextReport.render(r);
+        assertTrue(text.contains("woken by producer") && text.contains("timed out: wait_event_timeout(dev->wq)")
+                && text.contains("woken by the clock"), text);
+        GoldenFile.assertMatches("text-report-waits.txt", text);
     }
 
     @Test

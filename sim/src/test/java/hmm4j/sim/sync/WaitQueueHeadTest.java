@@ -83,6 +83,6 @@ class WaitQueueHeadTest {
         k.spawnKthread("sleeper", self -> wq.waitEvent(() -> false));
         k.spawnKthread("bystander", self -> self.kernel().point("nothing"));
         Failure.Deadlock d = onlyFailure(k.run(), Failure.Deadlock.class);
-        assertEquals(List.of("sleeper blocked on wait_event(wq)"), d.blocked());
+        assertEquals(List.of("sleeper blocked on wait_event(wq) waiting on wq"), d.blocked());
     }
 }
