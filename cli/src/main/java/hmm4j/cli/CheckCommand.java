@@ -1,11 +1,13 @@
 package hmm4j.cli;
 
+import hmm4j.explore.strategy.StrategySpec;
 import hmm4j.scenarios.Budget;
 import hmm4j.scenarios.Catalogue;
 import hmm4j.scenarios.Scenario;
 import hmm4j.scenarios.ScenarioOutcome;
 import hmm4j.scenarios.ScenarioRunner;
 import hmm4j.sim.RunResult;
+import hmm4j.explore.report.JsonSummary;
 import hmm4j.sim.report.TextReport;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -35,9 +37,18 @@ import picocli.CommandLine.Spec;
         versionProvider = VersionProvider.class,
         description = {
             "Run the scenario catalogue and compare every verdict with its expectation.",
-            "Each known-good and known-bad design is explored over consecutive seeds;",
+            "Each known-good and known-bad design is explored by the explorer (the",
+            "portfolio strategy unless --strategy says otherwise) over consecutive seeds;",
             "the exit code is 0 iff every verdict is the expected one, else 1.",
             ""
+        },
+        footer = {
+            "",
+            "Examples:",
+            "  hmm4j check",
+            "  hmm4j check --only S1-kvm-mmgrab,S1-vhost --report",
+            "  hmm4j check --strategy dfs:1 --runs 20000",
+            "  hmm4j explore S1-kvm-mmgrab    (one scenario: failure file, replay command)"
         })
 final class CheckCommand implements Callable<Integer> {
     private static final List<String> HEADERS =
@@ -63,12 +74,20 @@ final class CheckCommand implements Callable<Integer> {
             description = "Scheduling decisions allowed per run (default: ${DEFAULT-VALUE}).")
     private long maxSteps = Budget.DEFAULT.maxSteps();
 
+    @Option(names = "--strategy", paramLabel = "S", converter = StrategyConverter.class,
+            description = "Scheduling strategy: random, pct[:DEPTH], pos, dfs[:BOUND] or portfolio "
+                    + "(default: ${DEFAULT-VALUE}).")
+    private StrategySpec strategy = Budget.DEFAULT.strategy();
+
     @Option(names = "--only", split = ",", paramLabel = "ID",
             description = "Run only these scenarios (comma-separated ids).")
     private List<String> only;
 
     @Option(names = "--report", description = "After the table, print the text report of every failing run.")
     private boolean report;
+
+    @Option(names = "--json", description = "Print the outcome as JSON (for scripts and CI) instead of the table.")
+    private boolean json;
 
     /** The command over {@link Catalogue#all()} and {@link ScenarioRunner#run}. */
     CheckCommand() {
@@ -86,7 +105,7 @@ final class CheckCommand implements Callable<Integer> {
     public Integer call() {
         Budget budget;
         try {
-            budget = new Budget(runs, seed, maxSteps);
+            budget = new Budget(runs, seed, maxSteps, strategy);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), "Invalid budget: " + e.getMessage(), e);
         }
@@ -96,6 +115,12 @@ final class CheckCommand implements Callable<Integer> {
             outcomes.add(runner.apply(s, budget));
         }
         PrintWriter out = spec.commandLine().getOut();
+        long matching = outcomes.stream().filter(ScenarioOutcome::asExpected).count();
+        if (json) {
+            out.print(JsonSummary.render(outcomes.stream().map(CheckCommand::jsonEntry).toList()));
+            out.flush();
+            return matching == outcomes.size() ? 0 : 1;
+        }
         out.print(table(outcomes).render());
         if (report) {
             printReports(out, outcomes);
@@ -128,6 +153,15 @@ final class CheckCommand implements Callable<Integer> {
                     o.asExpected() ? "ok" : "MISMATCH");
         }
         return t;
+    }
+
+    /** One scenario of the {@code --json} output. */
+    static JsonSummary.Scenario jsonEntry(ScenarioOutcome o) {
+        var e = o.scenario().expectation();
+        long nanos = o.nanosToFirstFailure() >= 0 ? o.nanosToFirstFailure() : o.totalNanos();
+        return new JsonSummary.Scenario(o.scenario().id(), o.scenario().title(), e.label(),
+                e.isPending() ? "pending" : o.actual(), o.asExpected(), e.isPending() ? 0 : o.runs(),
+                nanos / 1_000_000.0, o.firstFailure().map(r -> JsonSummary.FailureEntry.of(r, null)).stream().toList());
     }
 
     /** Nanoseconds as milliseconds with one decimal, e.g. {@code 12.3 ms}. */

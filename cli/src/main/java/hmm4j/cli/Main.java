@@ -30,7 +30,8 @@ import picocli.CommandLine.Spec;
             ""
         },
         footer = {"", "Run 'hmm4j COMMAND --help' for the options of a command."},
-        subcommands = {CheckCommand.class, HelpCommand.class})
+        subcommands = {CheckCommand.class, ExploreCommand.class, ReplayCommand.class, MergeCommand.class,
+            BenchCommand.class, HelpCommand.class})
 public final class Main implements Callable<Integer> {
 
     /** The environment variable that turns on stack traces, like {@code --debug}. */

@@ -107,6 +107,22 @@ class CheckCommandTest {
     }
 
     @Test
+    void json_printsOneEntryPerScenario_withTheFailureAndTheVerdicts() throws Exception {
+        Console c = console(List.of(GOOD, BAD)).run("check", "--runs", "40", "--json");
+        assertEquals(0, c.exitCode(), c.err());
+        var root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(c.out());
+        var scenarios = root.get("scenarios");
+        assertEquals(2, scenarios.size());
+        assertEquals("S1-good", scenarios.get(0).get("id").asText());
+        assertEquals("clean", scenarios.get(0).get("actual").asText());
+        assertEquals(40, scenarios.get(0).get("runs").asLong());
+        assertEquals(0, scenarios.get(0).get("failures").size());
+        assertEquals("deadlock", scenarios.get(1).get("actual").asText());
+        assertTrue(scenarios.get(1).get("asExpected").asBoolean());
+        assertEquals("DEADLOCK", scenarios.get(1).get("failures").get(0).get("kind").asText());
+    }
+
+    @Test
     void mismatch_isMarkedAndExits1() {
         Console c = console(List.of(GOOD, WRONG)).run("check");
         assertEquals(1, c.exitCode());

@@ -52,6 +52,46 @@ final class MnItree {
         this.mm = mm;
         this.lock = lock;
         this.wq = new WaitQueueHead(mm.kernel(), mm.name() + "->notifier_subscriptions->wq");
+        mm.kernel().atQuiescence(this::validateAtQuiescence);
+    }
+
+    /**
+     * The whole-model check of the interval state once every task is done (I-13, I-14,
+     * I-15): no invalidation in flight, an even sequence, an empty deferred list, every
+     * subscription in the tree with an odd sequence different from the global one, and a
+     * well-formed tree.
+     */
+    private void validateAtQuiescence() {
+        if (mm.isFreed()) {
+            return;
+        }
+        List<String> problems = new ArrayList<>();
+        if (activeInvalidateRanges != 0) {
+            problems.add(activeInvalidateRanges + " invalidation(s) still active");
+        }
+        if ((invalidateSeq & 1) != 0) {
+            problems.add("invalidate_seq " + invalidateSeq + " is odd (I-13)");
+        }
+        if (!deferredList.isEmpty()) {
+            problems.add(deferredList.size() + " subscription(s) left on the deferred list (I-14)");
+        }
+        for (MmuIntervalNotifier sub : tree) {
+            long seq = sub.seqPeek();
+            if ((seq & 1) == 0 || seq == invalidateSeq) {
+                problems.add(sub.name() + " has invalidate_seq " + seq + " against the global " + invalidateSeq
+                        + " (I-15)");
+            }
+        }
+        try {
+            tree.validate();
+        } catch (IllegalStateException e) {
+            problems.add("interval tree malformed: " + e.getMessage());
+        }
+        if (!problems.isEmpty()) {
+            Kernel k = mm.kernel();
+            k.report(new Failure.InvariantViolation("interval notifier state at quiescence (I-13..I-15)",
+                    mm.name() + ": " + String.join("; ", problems), k.site()));
+        }
     }
 
     long seqPeek() {

@@ -142,6 +142,33 @@ class IntervalLifecycleTest {
     }
 
     /**
+     * On the native runtime every failure of a run is collected, so both end-of-run checks
+     * show: the subscription's leaked structure reference and the whole-model interval check.
+     */
+    @Test
+    void anInvalidationNeverEnded_isReportedAtQuiescenceByTheWholeModelCheck() {
+        Kernel k = Kernel.nativeRuntime();
+        hmm4j.check.Checkers.install(k);
+        Process.spawn(k, "proc", self -> {
+            MmStruct mm = MmStruct.of(self);
+            long base = Mmap.mmapAnonymous(mm, PAGE, Mmap.PROT_READ | Mmap.PROT_WRITE);
+            new MmuIntervalNotifier("A").mmuIntervalNotifierInsert(mm, base, PAGE, (s, r, q) -> {
+                s.mmuIntervalSetSeq(q);
+                return true;
+            });
+            mm.mmapReadLock();
+            new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_CLEAR, 0, mm, base, base + PAGE).invalidateRangeStart();
+            mm.mmapReadUnlock();
+        });
+        var run = k.run();
+        var iv = run.failures().stream().filter(f -> f instanceof Failure.InvariantViolation)
+                .map(Failure.InvariantViolation.class::cast)
+                .filter(f -> f.rule().contains("quiescence")).findFirst()
+                .orElseThrow(() -> new AssertionError("no quiescence report in " + run.failures()));
+        assertTrue(iv.detail().contains("still active") && iv.detail().contains("odd"), iv.detail());
+    }
+
+    /**
      * Several threads insert, remove and invalidate overlapping ranges concurrently; at every
      * step a checker task samples the state. After each remove the subscription is neither in
      * the tree nor deferred (I-19); whenever no invalidation is active the global seq is even

@@ -1,0 +1,182 @@
+package hmm4j.cli;
+
+import hmm4j.explore.ExplorationException;
+import hmm4j.explore.ExplorationResult;
+import hmm4j.explore.ExploreOptions;
+import hmm4j.explore.FoundFailure;
+import hmm4j.explore.ProgressBar;
+import hmm4j.explore.ReportHeader;
+import hmm4j.explore.Shard;
+import hmm4j.explore.shard.ShardMerge;
+import hmm4j.explore.shard.ShardResult;
+import hmm4j.explore.strategy.StrategySpec;
+import hmm4j.scenarios.Catalogue;
+import hmm4j.scenarios.Scenario;
+import hmm4j.scenarios.ScenarioRunner;
+import hmm4j.sim.report.TextReport;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code hmm4j explore SCENARIO}: explores one scenario of the catalogue with the explorer
+ * and prints the verdict; on a failure, the report header (who found it, the minimisation,
+ * the failure file and the replay command) and the text report of the failing run. With
+ * {@code --shard i/n} it also writes the shard's result for {@code hmm4j merge}.
+ */
+@Command(name = "explore",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        description = {
+            "Explore one scenario under controlled scheduling and report the first",
+            "failing interleaving. Every run gets a fresh simulated kernel with the",
+            "checkers installed and ends with the end-of-run checks. A failure is",
+            "replayed with its full trace, minimised, written to a failure file and",
+            "printed with the command that replays it.",
+            ""
+        },
+        footer = {
+            "",
+            "Strategies:",
+            "  portfolio   rotates pct:3, random, pos and pct:2 by run (the default)",
+            "  random      a uniform random walk",
+            "  pct[:D]     probabilistic concurrency testing with bug depth D (default 3)",
+            "  pos         partial order sampling",
+            "  dfs[:K]     every schedule with at most K preemptions (default 2), then",
+            "              'space exhausted at bound K'",
+            "",
+            "Examples:",
+            "  hmm4j explore S1-kvm-mmgrab",
+            "  hmm4j explore S1-kvm-mmgrab --strategy pct:3 --runs 5000 --seed 42",
+            "  hmm4j explore S1-vhost --strategy dfs:2 --runs 100000",
+            "  hmm4j explore S3a-get-put --time 30s --runs 1000000",
+            "  hmm4j explore S1-vhost --shard 0/4 --out shards    (one per machine, then:)",
+            "  hmm4j merge shards/S1-vhost-shard-*-of-4.json",
+            "  hmm4j replay hmm4j-failures/S1-kvm-mmgrab-run0-seed1.json",
+            "",
+            "Exit status: 0 no failure found, 1 a failure found, 2 wrong arguments."
+        })
+final class ExploreCommand implements Callable<Integer> {
+    private final Supplier<List<Scenario>> catalogue;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "SCENARIO", description = "The scenario id, e.g. S1-kvm-mmgrab ('hmm4j check' lists them).")
+    private String scenarioId;
+
+    @Option(names = "--strategy", paramLabel = "S", converter = StrategyConverter.class,
+            description = "Scheduling strategy (default: ${DEFAULT-VALUE}).")
+    private StrategySpec strategy = StrategySpec.PORTFOLIO;
+
+    @Option(names = "--runs", paramLabel = "N", description = "Runs to explore (default: ${DEFAULT-VALUE}).")
+    private int runs = ExploreOptions.DEFAULT_RUNS;
+
+    @Option(names = "--seed", paramLabel = "S", description = "Seed of run 0; run r has seed S + r (default: ${DEFAULT-VALUE}).")
+    private long seed = ExploreOptions.DEFAULT_FIRST_SEED;
+
+    @Option(names = "--time", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "Wall-clock budget, e.g. 30s, 5m, 500ms (default: none).")
+    private Duration time;
+
+    @Option(names = "--max-steps", paramLabel = "N",
+            description = "Scheduling decisions per run; a run that needs more is reported as a livelock "
+                    + "(default: ${DEFAULT-VALUE}).")
+    private long maxSteps = ExploreOptions.DEFAULT_MAX_STEPS;
+
+    @Option(names = "--workers", paramLabel = "N",
+            description = "Worker threads, one kernel each (default: one per processor). The result does not depend on it.")
+    private Integer workers;
+
+    @Option(names = "--lanes", paramLabel = "N",
+            description = "Sequences of runs that share the lockdep graph (default: ${DEFAULT-VALUE}). Part of the "
+                    + "exploration's identity, like the seed.")
+    private int lanes = ExploreOptions.DEFAULT_LANES;
+
+    @Option(names = "--shard", paramLabel = "I/N", converter = ShardConverter.class,
+            description = "Explore only the runs r with r mod N = I, and write the shard result for 'hmm4j merge'.")
+    private Shard shard = Shard.ALL;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Directory for failure files and shard results "
+            + "(default: ${DEFAULT-VALUE}).")
+    private Path out = Path.of("hmm4j-failures");
+
+    @Option(names = "--no-minimise", description = "Do not minimise the failing schedule.")
+    private boolean noMinimise;
+
+    /** The command over {@link Catalogue#all()}. */
+    ExploreCommand() {
+        this(Catalogue::all);
+    }
+
+    /** The command over another catalogue (for tests). */
+    ExploreCommand(Supplier<List<Scenario>> catalogue) {
+        this.catalogue = Objects.requireNonNull(catalogue);
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        Scenario scenario = find(catalogue.get(), scenarioId, spec);
+        ExploreOptions options;
+        try {
+            options = ExploreOptions.defaults().withStrategy(strategy).withRuns(runs).withFirstSeed(seed)
+                    .withTimeBudget(time).withMaxSteps(maxSteps).withLanes(lanes).withShard(shard).withOutDir(out)
+                    .withMinimise(!noMinimise).withProgress(ProgressBar.forTerminal(scenario.id()));
+            if (workers != null) {
+                options = options.withWorkers(workers);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "Invalid options: " + e.getMessage(), e);
+        }
+        ExplorationResult result;
+        try {
+            result = ScenarioRunner.explore(scenario, options);
+        } catch (ExplorationException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+        PrintWriter o = spec.commandLine().getOut();
+        o.print(ReportHeader.render(result, null));
+        o.println("  expected: " + scenario.expectation().label() + " (" + scenario.title() + ")");
+        if (shard.count() > 1) {
+            Path file = out.resolve(ShardResult.fileName(scenario.id(), shard));
+            ShardMerge.write(ShardResult.of(result), file);
+            o.println("  shard result: " + file + " (join the shards with: hmm4j merge "
+                    + out.resolve(ShardResult.filePattern(scenario.id(), shard.count())) + ")");
+        }
+        if (result.failure().isPresent()) {
+            FoundFailure found = result.failure().get();
+            if (found.file().isPresent()) {
+                Path[] files = RunFiles.companions(found.file().get());
+                String replay = ReportHeader.replayCommand(found.file().get());
+                RunFiles.writeHtml(found.run(), "hmm4j explore " + scenario.id(), replay,
+                        List.of(scenario.title(), "expected: " + scenario.expectation().label()), files[0]);
+                RunFiles.writePerfetto(found.run(), files[1]);
+                o.println("  timeline: " + files[0] + " (open in a browser)");
+                o.println("  trace: " + files[1] + " (open in https://ui.perfetto.dev or chrome://tracing)");
+            }
+            o.println();
+            o.print(TextReport.render(found.run()));
+        }
+        o.flush();
+        return result.clean() ? 0 : 1;
+    }
+
+    /** The scenario with {@code id}, or a wrong-argument error listing the known ids. */
+    static Scenario find(List<Scenario> all, String id, CommandSpec spec) {
+        return all.stream().filter(s -> s.id().equals(id)).findFirst().orElseThrow(() ->
+                new ParameterException(spec.commandLine(), "Unknown scenario: '" + id + "' (known: "
+                        + all.stream().map(Scenario::id).collect(Collectors.joining(", ")) + ")"));
+    }
+}

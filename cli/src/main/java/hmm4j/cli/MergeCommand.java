@@ -1,0 +1,75 @@
+package hmm4j.cli;
+
+import hmm4j.explore.shard.ShardMerge;
+import hmm4j.explore.shard.ShardResult;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code hmm4j merge FILES...}: joins the shard results of one exploration, written by
+ * {@code hmm4j explore --shard i/n}, and prints the combined verdict: the failure with the
+ * lowest run index, the runs of all shards, and the shards that are missing.
+ */
+@Command(name = "merge",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        description = {
+            "Join the shard results of one exploration ('hmm4j explore --shard I/N'). The",
+            "failure with the lowest run index wins; missing shards are named.",
+            ""
+        },
+        footer = {
+            "",
+            "Examples:",
+            "  hmm4j explore S1-vhost --shard 0/2 --out shards",
+            "  hmm4j explore S1-vhost --shard 1/2 --out shards",
+            "  hmm4j merge shards/S1-vhost-shard-*-of-2.json",
+            "",
+            "Exit status: 0 no shard found a failure, 1 a shard found one, 2 wrong",
+            "arguments (missing or unreadable file, shards of different explorations)."
+        })
+final class MergeCommand implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @Parameters(arity = "1..*", paramLabel = "FILE", description = "Shard results (JSON).")
+    private List<Path> files;
+
+    @Override
+    public Integer call() {
+        List<ShardResult> results = new ArrayList<>();
+        ShardMerge.Merged merged;
+        try {
+            for (Path f : files) {
+                results.add(ShardMerge.read(f));
+            }
+            merged = ShardMerge.merge(results);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+        PrintWriter o = spec.commandLine().getOut();
+        o.println("hmm4j merge " + merged.scenario() + ": " + merged.verdictLine());
+        o.println("  strategy " + merged.strategy() + ", " + merged.present() + " of " + merged.shards() + " shards");
+        merged.failure().ifPresent(f -> {
+            o.println("  found by " + f.strategy() + " in run " + f.runIndex() + " (seed " + f.seed() + ")");
+            if (f.file() != null) {
+                o.println("  failure file: " + f.file());
+                o.println("  replay: " + hmm4j.explore.ReportHeader.replayCommand(Path.of(f.file())));
+            }
+        });
+        if (!merged.missing().isEmpty()) {
+            o.println("  incomplete: no result for shard" + (merged.missing().size() > 1 ? "s " : " ")
+                    + merged.missing().stream().map(i -> i + "/" + merged.shards()).toList());
+        }
+        o.flush();
+        return merged.failure().isPresent() ? 1 : 0;
+    }
+}

@@ -1,0 +1,190 @@
+package hmm4j.explore;
+
+import hmm4j.explore.RunPlan.PlannedRun;
+import hmm4j.explore.minimise.Minimisation;
+import hmm4j.explore.minimise.Minimiser;
+import hmm4j.explore.replay.FailureFile;
+import hmm4j.explore.replay.FailureFiles;
+import hmm4j.explore.strategy.StrategySpec;
+import hmm4j.sim.Decision;
+import hmm4j.sim.HiddenFromSites;
+import hmm4j.sim.RandomWalkStrategy;
+import hmm4j.sim.ReplayStrategy;
+import hmm4j.sim.RunResult;
+import hmm4j.sim.Strategy;
+import hmm4j.sim.failure.Failure;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The one-call API of the explorer: {@link #explore} runs a target under a strategy within
+ * a budget and returns what it found; {@link #replay} re-runs a failure file and checks it
+ * step by step.
+ *
+ * <p>Overview of {@link #explore}:
+ * <ol>
+ *   <li>For PCT (alone or in the portfolio), estimate the run length once: the longest of
+ *       {@value #CALIBRATION_RUNS} random-walk runs from the first seed.</li>
+ *   <li>Run the {@link RunPlan} on the {@link Engine}'s workers, untraced for speed. Every run
+ *       ends with the kernel's quiescence checks (the whole-model validator and the
+ *       checkers' end-of-run verdict, registered by the target's set-up).</li>
+ *   <li>For the first failing run: replay its schedule with the full trace and code sites
+ *       (rebuilding its lane's shared objects first when it used them), minimise its
+ *       preemptions, and write its failure file.</li>
+ * </ol>
+ * A run that exceeds its step bound ends as a {@code StepBoundExceeded} failure (a livelock
+ * report); a set-up that throws ends the exploration with an {@link ExplorationException}.
+ */
+@HiddenFromSites
+public final class Explorer {
+    /** Random-walk runs that estimate the run length for PCT. */
+    static final int CALIBRATION_RUNS = 3;
+    /** Candidate runs the minimiser may try. */
+    static final int MAX_MINIMISATION_RUNS = 200;
+
+    private Explorer() {
+    }
+
+    /**
+     * Explores {@code target} with {@code options}.
+     *
+     * @throws ExplorationException when the target's set-up throws or a failure file cannot be written
+     */
+    public static ExplorationResult explore(ExploreTarget target, ExploreOptions options) {
+        long start = System.nanoTime();
+        long runLength = calibrate(target, options);
+        RunPlan plan = new RunPlan(options.strategy(), options.firstSeed(), options.runs(), options.shard(),
+                options.effectiveLanes(), runLength);
+        Engine.Result r = new Engine(target, options, plan, start).run();
+        List<FoundFailure> found = new ArrayList<>();
+        for (Runs.Outcome o : r.failures()) {
+            found.add(found.isEmpty() ? investigate(target, options, plan, o) : plain(options, o));
+        }
+        return new ExplorationResult(target.name(), options, r.runsDone(), found, r.nanosToFirstFailure(),
+                r.totalNanos(), System.nanoTime() - start, r.stoppedBy(), r.exhaustedAtBound(), r.pruned(), runLength);
+    }
+
+    /** The run length for PCT: the longest of a few random-walk runs (0 when no strategy needs it). */
+    static long calibrate(ExploreTarget target, ExploreOptions options) {
+        if (!options.strategy().needsRunLength()) {
+            return 0;
+        }
+        long longest = 1;
+        for (int i = 0; i < CALIBRATION_RUNS; i++) {
+            long seed = options.firstSeed() + i;
+            PlannedRun p = new PlannedRun(i, seed, new RandomWalkStrategy(seed), 0, 0);
+            longest = Math.max(longest, Runs.execute(target, p, new SharedStore(), options.maxSteps()).result().steps());
+        }
+        return longest;
+    }
+
+    private static FoundFailure plain(ExploreOptions options, Runs.Outcome o) {
+        PlannedRun p = o.run();
+        return new FoundFailure(p.runIndex(), p.seed(), o.result().strategy(),
+                options.strategy().member(p.runIndex()).text(), p.lane(), p.runsBeforeInLane(), o.usedShared(),
+                o.result(), Optional.empty(), Optional.empty());
+    }
+
+    /** Replays the first failure with its trace, minimises it and writes its file. */
+    private static FoundFailure investigate(ExploreTarget target, ExploreOptions options, RunPlan plan,
+                                            Runs.Outcome o) {
+        PlannedRun p = o.run();
+        RunResult found = o.result();
+        Optional<Failure> failure = found.firstFailure();
+        if (failure.isEmpty()) {
+            return plain(options, o); // a divergence of the search itself: nothing to replay
+        }
+        boolean history = o.usedShared() && p.runsBeforeInLane() > 0;
+        Function<Strategy, RunResult> rerun = s -> Runs.execute(target, p, s,
+                history ? Runs.rebuild(target, plan, p.lane(), p.runIndex(), options.maxSteps()) : new SharedStore(),
+                options.maxSteps(), false).result();
+        RunResult traced = Runs.execute(target, p, new ReplayStrategy(found.decisions(), found.strategy()),
+                history ? Runs.rebuild(target, plan, p.lane(), p.runIndex(), options.maxSteps()) : new SharedStore(),
+                options.maxSteps(), true).result();
+        RunResult report = Minimiser.sameFailure(traced, failure.get()) ? traced : found;
+        Optional<Minimisation> minimisation = Optional.empty();
+        if (options.minimise()) {
+            int budget = history ? Math.max(1, Math.min(MAX_MINIMISATION_RUNS, 4000 / (p.runsBeforeInLane() + 1)))
+                    : MAX_MINIMISATION_RUNS;
+            minimisation = Optional.of(new Minimiser(rerun, budget).minimise(found.decisions(), failure.get()));
+        }
+        FoundFailure f = new FoundFailure(p.runIndex(), p.seed(), found.strategy(),
+                options.strategy().member(p.runIndex()).text(), p.lane(), p.runsBeforeInLane(), o.usedShared(),
+                report, minimisation, Optional.empty());
+        if (options.outDir() == null) {
+            return f;
+        }
+        Path file = options.outDir().resolve(fileName(target.name(), p));
+        try {
+            FailureFiles.write(FailureFileBuilder.build(target.name(), options, plan.runLength(), f), file);
+        } catch (IOException e) {
+            throw new ExplorationException("cannot write the failure file " + file + ": " + e.getMessage(), e);
+        }
+        return new FoundFailure(f.runIndex(), f.seed(), f.strategy(), f.strategySpec(), f.lane(), f.runsBeforeInLane(),
+                f.usedShared(), f.run(), f.minimisation(), Optional.of(file));
+    }
+
+    /** {@code <target>-run<index>-seed<seed>.json}, the target's name made safe for a file name. */
+    static String fileName(String target, PlannedRun p) {
+        return target.replaceAll("[^A-Za-z0-9._-]+", "_") + "-run" + p.runIndex() + "-seed" + p.seed() + ".json";
+    }
+
+    /**
+     * Replays the failure file at {@code file} on {@code target} and verifies it at every step.
+     *
+     * @throws FailureFiles.BadFailureFileException when the file is missing or not a failure file
+     */
+    public static ReplayResult replay(Path file, ExploreTarget target) {
+        return replay(FailureFiles.read(file), target, false);
+    }
+
+    /**
+     * Replays {@code file} on {@code target}: rebuilds the shared objects of the run's lane when
+     * the run used them, re-executes the recorded decisions (or the minimised ones when
+     * {@code minimal}) with a verifying {@link ReplayStrategy}, and checks that the run
+     * neither diverges nor ends early and that its verdict is the recorded one.
+     *
+     * @throws IllegalArgumentException when {@code minimal} and the file has no minimised schedule
+     */
+    public static ReplayResult replay(FailureFile file, ExploreTarget target, boolean minimal) {
+        if (minimal && file.minimal() == null) {
+            throw new IllegalArgumentException("the failure file has no minimised schedule");
+        }
+        List<Decision> decisions = minimal ? file.minimal().decisions().stream().map(FailureFile.Step::toDecision).toList()
+                : file.schedule();
+        FailureFile.Exploration e = file.exploration();
+        long maxSteps = file.bounds().maxSteps();
+        SharedStore store = new SharedStore();
+        int lane = 0;
+        int before = 0;
+        if (e != null) {
+            lane = e.lane();
+            before = e.runsBeforeInLane();
+            if (e.sharedState() && e.runsBeforeInLane() > 0) {
+                RunPlan plan = new RunPlan(StrategySpec.parse(e.strategy()), e.firstSeed(), e.runs(),
+                        Shard.parse(e.shard()), e.lanes(), e.runLength());
+                store = Runs.rebuild(target, plan, e.lane(), file.runIndex(), maxSteps);
+            }
+        }
+        String description = file.strategy() == null ? null : file.strategy().description();
+        PlannedRun p = new PlannedRun(file.runIndex(), file.seed(), null, lane, before);
+        RunResult r = Runs.execute(target, p, new ReplayStrategy(decisions, description), store, maxSteps, true).result();
+        Optional<String> divergence = r.divergence();
+        if (divergence.isEmpty() && r.steps() < decisions.size()) {
+            divergence = Optional.of("diverged at step " + (r.steps() + 1) + ": the run ended after " + r.steps()
+                    + " steps but the recorded schedule has " + decisions.size() + " (recorded next: task "
+                    + decisions.get((int) r.steps()).chosen() + " at " + decisions.get((int) r.steps()).op() + ")");
+        }
+        String recorded = file.verdict() == null ? "?" : file.verdict().headline();
+        String actual = r.firstFailure().map(Failure::headline).orElse("no failure");
+        boolean sameKind = file.verdict() != null && r.firstFailure()
+                .map(f -> f.kind().name().equals(file.verdict().kind())).orElse(false);
+        boolean reproduced = divergence.isEmpty() && sameKind && actual.equals(recorded);
+        return new ReplayResult(file, r, divergence, reproduced, recorded, actual);
+    }
+}

@@ -1,0 +1,66 @@
+package hmm4j.explore;
+
+import hmm4j.explore.RunPlan.LaneSource;
+import hmm4j.explore.RunPlan.PlannedRun;
+import hmm4j.sim.HiddenFromSites;
+import hmm4j.sim.Kernel;
+import hmm4j.sim.RunResult;
+import hmm4j.sim.Strategy;
+
+/** Executes single runs of a target: a fresh kernel, the set-up, the run. */
+@HiddenFromSites
+final class Runs {
+    private Runs() {
+    }
+
+    /** A finished run and whether its set-up used shared objects. */
+    record Outcome(PlannedRun run, RunResult result, boolean usedShared) {
+    }
+
+    /**
+     * Runs {@code target} once with {@code strategy} on a kernel seeded {@code seed}.
+     *
+     * @param traced record the trace with code sites (for reports), or nothing (for speed)
+     * @throws ExplorationException when the set-up throws
+     */
+    static Outcome execute(ExploreTarget target, PlannedRun run, Strategy strategy, SharedStore store, long maxSteps,
+                           boolean traced) {
+        Kernel kernel = Kernel.builder().seed(run.seed()).strategy(strategy).maxSteps(maxSteps)
+                .trace(traced).sites(traced).build();
+        ExplorationContext context = new ExplorationContext(store, run.runIndex(), run.seed());
+        try {
+            target.setup().setUp(kernel, context);
+        } catch (Exception | AssertionError e) {
+            throw new ExplorationException("the set-up of " + target.name() + " failed in run " + run.runIndex()
+                    + " (seed " + run.seed() + "): " + e, e);
+        }
+        return new Outcome(run, kernel.run(), context.usedShared());
+    }
+
+    /** Runs {@code run} with its own strategy, untraced. */
+    static Outcome execute(ExploreTarget target, PlannedRun run, SharedStore store, long maxSteps) {
+        return execute(target, run, run.strategy(), store, maxSteps, false);
+    }
+
+    /**
+     * The shared objects lane {@code lane} of {@code plan} held just before run
+     * {@code runIndex}: a fresh store fed by re-running the lane's earlier runs in order.
+     */
+    static SharedStore rebuild(ExploreTarget target, RunPlan plan, int lane, int runIndex, long maxSteps) {
+        SharedStore store = new SharedStore();
+        LaneSource source = plan.lane(lane);
+        while (true) {
+            int next = source.peek();
+            if (next < 0 || next > runIndex) {
+                throw new ExplorationException("cannot rebuild run " + runIndex + ": lane " + lane
+                        + " of the exploration has no such run");
+            }
+            PlannedRun p = source.next();
+            if (next == runIndex) {
+                return store;
+            }
+            execute(target, p, store, maxSteps);
+            source.finished();
+        }
+    }
+}

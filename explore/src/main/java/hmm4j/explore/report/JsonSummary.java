@@ -1,0 +1,175 @@
+package hmm4j.explore.report;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import hmm4j.sim.HiddenFromSites;
+import hmm4j.sim.RunResult;
+import hmm4j.sim.failure.Failure;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The {@code --json} output of a check or an exploration, for scripts and CI: per scenario
+ * the expected and actual verdicts, whether they match, the runs, the time, and the failures
+ * found with their kind, headline and seed.
+ *
+ * <p>API: build one {@link Scenario} per scenario run (a failure from a {@link RunResult}
+ * with {@link FailureEntry#of(RunResult, String)}), then {@link #render(List)}:
+ *
+ * <pre>{@code
+ * var entry = new JsonSummary.Scenario(id, title, expected.label(), actual, asExpected, runs, millis,
+ *         outcome.firstFailure().map(r -> JsonSummary.FailureEntry.of(r, replayCommand)).stream().toList());
+ * out.print(JsonSummary.render(List.of(entry, ...)));
+ * }</pre>
+ *
+ * <p>Output (pretty-printed with two-space indentation, {@code \n} line ends, one trailing
+ * newline; fields in this order):
+ *
+ * <pre>{@code
+ * { "scenarios" : [
+ *     { "id" : "S3a-hmm-no-grace", "title" : "...", "expected" : "use-after-free",
+ *       "actual" : "use-after-free", "asExpected" : true, "runs" : 17, "timeMs" : 200.5,
+ *       "failures" : [
+ *         { "kind" : "USE_AFTER_FREE", "label" : "use-after-free", "headline" : "...",
+ *           "seed" : 17, "strategy" : "random-walk(seed=17)", "steps" : 58,
+ *           "task" : "unmapper", "step" : 58, "where" : "MmuNotifier.touch(...)",
+ *           "replay" : "hmm4j replay ..." } ] } ],
+ *   "summary" : { "scenarios" : 1, "asExpected" : 1, "mismatches" : 0 } }
+ * }</pre>
+ * {@code timeMs} is rounded to one decimal; {@code kind} is the stable
+ * {@link hmm4j.sim.failure.FailureKind} name, {@code label} its human form (as the table
+ * prints it); {@code replay} is present when the caller gave one; a run that diverged from
+ * its schedule has kind {@code DIVERGED}.
+ */
+@HiddenFromSites
+public final class JsonSummary {
+    private static final JsonFactory JSON = JsonFactory.builder().build();
+
+    private JsonSummary() {
+    }
+
+    /**
+     * A failing run.
+     *
+     * @param kind          the {@link hmm4j.sim.failure.FailureKind} name, or {@code DIVERGED}
+     * @param label         the kind's label, e.g. {@code use-after-free}
+     * @param headline      the failure's one-line headline
+     * @param seed          the run's seed
+     * @param strategy      the strategy description, e.g. {@code random-walk(seed=17)}
+     * @param steps         scheduling decisions of the run
+     * @param task          the task the failure happened in
+     * @param step          the step it happened at
+     * @param where         its innermost code frame, or {@code ?}
+     * @param replayCommand the command that replays the run, if the caller has one
+     */
+    public record FailureEntry(String kind, String label, String headline, long seed, String strategy, long steps,
+                               String task, long step, String where, Optional<String> replayCommand) {
+        public FailureEntry {
+            Objects.requireNonNull(kind, "kind");
+            Objects.requireNonNull(label, "label");
+            Objects.requireNonNull(headline, "headline");
+            Objects.requireNonNull(strategy, "strategy");
+            Objects.requireNonNull(task, "task");
+            Objects.requireNonNull(where, "where");
+            replayCommand = Objects.requireNonNull(replayCommand, "replayCommand").filter(c -> !c.isBlank());
+        }
+
+        /** The entry of a failing (or diverged) run; {@code replayCommand} may be null. */
+        public static FailureEntry of(RunResult run, String replayCommand) {
+            Optional<String> replay = Optional.ofNullable(replayCommand);
+            Optional<Failure> f = run.firstFailure();
+            if (f.isEmpty()) {
+                return new FailureEntry("DIVERGED", "diverged", run.divergence().orElse("no failure"), run.seed(),
+                        run.strategy(), run.steps(), "", run.steps(), "?", replay);
+            }
+            Failure x = f.get();
+            return new FailureEntry(x.kind().name(), x.kind().label(), x.headline(), run.seed(), run.strategy(),
+                    run.steps(), x.site().task(), x.site().step(), x.site().where(), replay);
+        }
+    }
+
+    /**
+     * One scenario's outcome.
+     *
+     * @param id         the scenario id, e.g. {@code S3a-hmm-no-grace}
+     * @param title      its title
+     * @param expected   the expected verdict label ({@code clean} or a failure label)
+     * @param actual     the actual verdict label ({@code clean}, a failure label, {@code pending}, ...)
+     * @param asExpected true when the actual verdict is the expected one
+     * @param runs       runs executed
+     * @param timeMs     wall time in milliseconds (to the first failure, or of all runs)
+     * @param failures   the failing runs reported, first first
+     */
+    public record Scenario(String id, String title, String expected, String actual, boolean asExpected, long runs,
+                           double timeMs, List<FailureEntry> failures) {
+        public Scenario {
+            Objects.requireNonNull(id, "id");
+            Objects.requireNonNull(title, "title");
+            Objects.requireNonNull(expected, "expected");
+            Objects.requireNonNull(actual, "actual");
+            failures = List.copyOf(failures);
+        }
+    }
+
+    /** The JSON document for {@code scenarios}, in their order. */
+    public static String render(List<Scenario> scenarios) {
+        StringWriter out = new StringWriter();
+        try (JsonGenerator g = JSON.createGenerator(out)) {
+            DefaultPrettyPrinter pretty = new DefaultPrettyPrinter().withArrayIndenter(DefaultIndenter.SYSTEM_LINEFEED_INSTANCE
+                    .withLinefeed("\n"));
+            g.setPrettyPrinter(pretty.withObjectIndenter(DefaultIndenter.SYSTEM_LINEFEED_INSTANCE.withLinefeed("\n")));
+            g.writeStartObject();
+            g.writeArrayFieldStart("scenarios");
+            for (Scenario s : scenarios) {
+                scenario(g, s);
+            }
+            g.writeEndArray();
+            long ok = scenarios.stream().filter(Scenario::asExpected).count();
+            g.writeObjectFieldStart("summary");
+            g.writeNumberField("scenarios", scenarios.size());
+            g.writeNumberField("asExpected", ok);
+            g.writeNumberField("mismatches", scenarios.size() - ok);
+            g.writeEndObject();
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out + "\n";
+    }
+
+    private static void scenario(JsonGenerator g, Scenario s) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("id", s.id());
+        g.writeStringField("title", s.title());
+        g.writeStringField("expected", s.expected());
+        g.writeStringField("actual", s.actual());
+        g.writeBooleanField("asExpected", s.asExpected());
+        g.writeNumberField("runs", s.runs());
+        g.writeNumberField("timeMs", Math.round(s.timeMs() * 10) / 10.0);
+        g.writeArrayFieldStart("failures");
+        for (FailureEntry f : s.failures()) {
+            g.writeStartObject();
+            g.writeStringField("kind", f.kind());
+            g.writeStringField("label", f.label());
+            g.writeStringField("headline", f.headline());
+            g.writeNumberField("seed", f.seed());
+            g.writeStringField("strategy", f.strategy());
+            g.writeNumberField("steps", f.steps());
+            g.writeStringField("task", f.task());
+            g.writeNumberField("step", f.step());
+            g.writeStringField("where", f.where());
+            if (f.replayCommand().isPresent()) {
+                g.writeStringField("replay", f.replayCommand().get());
+            }
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+    }
+}

@@ -1,0 +1,131 @@
+package hmm4j.explore.shard;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import hmm4j.explore.Shard;
+import hmm4j.explore.replay.FailureFiles;
+import hmm4j.sim.HiddenFromSites;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeSet;
+
+/**
+ * Joins the shard results of one exploration ({@code hmm4j merge}): checks that they are
+ * shards of the same exploration and not duplicated, sums the runs, names the missing
+ * shards, and keeps the failure with the lowest run index, which is the failure an unsharded
+ * exploration with one lane per shard position would have reported first.
+ */
+@HiddenFromSites
+public final class ShardMerge {
+    private ShardMerge() {
+    }
+
+    /**
+     * The merged result.
+     *
+     * @param scenario the target's name
+     * @param strategy the exploration's strategy
+     * @param shards   the number of shards of the exploration
+     * @param present  shards merged
+     * @param missing  shard indices with no result
+     * @param runsDone runs of all merged shards
+     * @param failure  the failure with the lowest run index, if any
+     */
+    public record Merged(String scenario, String strategy, int shards, int present, List<Integer> missing,
+                         long runsDone, Optional<ShardResult.ShardFailure> failure) {
+
+        /** One line: {@code FAIL ...} or {@code PASS ...}, with the shards and runs. */
+        public String verdictLine() {
+            String where = present + "/" + shards + " shards, " + runsDone + " runs";
+            String miss = missing.isEmpty() ? "" : "; missing shards " + missing;
+            return failure.map(f -> "FAIL " + f.headline() + " (run " + f.runIndex() + ", seed " + f.seed() + ", "
+                            + where + miss + ")")
+                    .orElse("PASS no failure (" + where + miss + ")");
+        }
+    }
+
+    /** Writes {@code result} to {@code path}, creating its directory. */
+    public static void write(ShardResult result, Path path) throws IOException {
+        Path dir = path.toAbsolutePath().getParent();
+        if (dir != null) {
+            Files.createDirectories(dir);
+        }
+        Files.writeString(path, FailureFiles.json().writeValueAsString(result) + "\n");
+    }
+
+    /**
+     * Reads a shard result.
+     *
+     * @throws IllegalArgumentException with a one-line message when the file is missing or not a shard result
+     */
+    public static ShardResult read(Path path) {
+        String text;
+        try {
+            text = Files.readString(path);
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException(path + ": no such file");
+        } catch (IOException e) {
+            throw new IllegalArgumentException(path + ": cannot read: " + e.getMessage());
+        }
+        ShardResult r;
+        try {
+            r = FailureFiles.json().readValue(text, ShardResult.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(path + ": not a valid shard result: " + FailureFiles.brief(e));
+        }
+        if (r == null || !ShardResult.FORMAT.equals(r.format()) || r.shard() == null) {
+            throw new IllegalArgumentException(path + ": not an hmm4j shard result (expected \"format\": \""
+                    + ShardResult.FORMAT + "\")");
+        }
+        return r;
+    }
+
+    /**
+     * Merges {@code results}.
+     *
+     * @throws IllegalArgumentException when they are not shards of one exploration, or a shard repeats
+     */
+    public static Merged merge(List<ShardResult> results) {
+        if (results.isEmpty()) throw new IllegalArgumentException("nothing to merge");
+        ShardResult first = results.get(0);
+        Shard s0 = Shard.parse(first.shard());
+        TreeSet<Integer> seen = new TreeSet<>();
+        long runs = 0;
+        List<ShardResult.ShardFailure> failures = new ArrayList<>();
+        for (ShardResult r : results) {
+            Shard s = Shard.parse(r.shard());
+            String mismatch = !r.scenario().equals(first.scenario()) ? "scenario " + r.scenario()
+                    : !r.strategy().equals(first.strategy()) ? "strategy " + r.strategy()
+                    : r.firstSeed() != first.firstSeed() ? "first seed " + r.firstSeed()
+                    : r.runs() != first.runs() ? "runs " + r.runs()
+                    : r.lanes() != first.lanes() ? "lanes " + r.lanes()
+                    : r.maxSteps() != first.maxSteps() ? "max steps " + r.maxSteps()
+                    : s.count() != s0.count() ? "shard count " + s.count() : null;
+            if (mismatch != null) {
+                throw new IllegalArgumentException("shard " + r.shard() + " is from another exploration (" + mismatch
+                        + ", expected that of shard " + first.shard() + ")");
+            }
+            if (!seen.add(s.index())) {
+                throw new IllegalArgumentException("shard " + r.shard() + " appears twice");
+            }
+            runs += r.runsDone();
+            if (r.failure() != null) {
+                failures.add(r.failure());
+            }
+        }
+        List<Integer> missing = new ArrayList<>();
+        for (int i = 0; i < s0.count(); i++) {
+            if (!seen.contains(i)) {
+                missing.add(i);
+            }
+        }
+        Optional<ShardResult.ShardFailure> earliest = failures.stream()
+                .min(Comparator.comparingInt(ShardResult.ShardFailure::runIndex));
+        return new Merged(first.scenario(), first.strategy(), s0.count(), seen.size(), missing, runs, earliest);
+    }
+}
