@@ -126,6 +126,17 @@ public abstract class KObject {
     }
 
     /**
+     * {@link #checkAccess(String)} with the access named {@code access + " of " + of}, the
+     * text built only when a use-after-free is reported (for hot paths).
+     */
+    public final void checkAccess(String access, Object of) {
+        Site freed = freeSite.get();
+        if (freed != null) {
+            kernel.report(new Failure.UseAfterFree(name, access + " of " + of, allocSite, freed, kernel.site()));
+        }
+    }
+
+    /**
      * Marks the object as one that must be freed by the end of the run: if it is still live
      * at quiescence, the {@link Sanitizer} reports it as leaked.
      */

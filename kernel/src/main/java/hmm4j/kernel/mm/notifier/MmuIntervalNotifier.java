@@ -49,6 +49,9 @@ import java.util.Objects;
  * {@link #mmuIntervalCheckRetry} reads the sequence locklessly ({@code READ_ONCE}).
  */
 public final class MmuIntervalNotifier extends IntervalTree.Node {
+    private static final String READ_ONCE_SEQ = "READ_ONCE(interval_sub->invalidate_seq)";
+    private static final String WRITE_ONCE_SEQ = "WRITE_ONCE(interval_sub->invalidate_seq)";
+
     private final String name;
     private final KObject container;
     private volatile MmuIntervalNotifierOps ops;
@@ -95,7 +98,7 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
     /** Touches the embedding object, as every dereference of the subscription would. */
     private void touch(String op) {
         if (container != null) {
-            container.checkAccess(op + "(" + name + ")");
+            container.checkAccess(op, name);
         }
     }
 
@@ -103,7 +106,7 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
         Kernel k = mm.kernel();
         touch("->invalidate");
         boolean nonBlock = !range.blockable();
-        String prev = NotifierContext.enter(k, name + "->invalidate", nonBlock);
+        NotifierContext.Callback prev = NotifierContext.enter(k, name, "->invalidate", nonBlock);
         try {
             return ops.invalidate(this, range, curSeq);
         } finally {
@@ -240,7 +243,7 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
      */
     public boolean mmuIntervalCheckRetry(long seq) {
         touch("mmu_interval_check_retry");
-        mm.kernel().point("READ_ONCE(" + name + "->invalidate_seq)");
+        mm.kernel().point(READ_ONCE_SEQ);
         return invalidateSeq != seq;
     }
 
@@ -250,7 +253,7 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
      */
     public void mmuIntervalSetSeq(long curSeq) {
         touch("mmu_interval_set_seq");
-        mm.kernel().point("WRITE_ONCE(" + name + "->invalidate_seq)");
+        mm.kernel().point(WRITE_ONCE_SEQ);
         invalidateSeq = curSeq;
     }
 

@@ -32,6 +32,10 @@ import java.util.Objects;
  * {@code subscriptions->lock}; callbacks run inside the global notifier SRCU read section.
  */
 public final class MmuNotifier {
+    /** The op names of the young callbacks, by {@link Op} ordinal (no text built per call). */
+    private static final String[] YOUNG_OPS = java.util.Arrays.stream(Op.values())
+            .map(op -> "->" + op.name().toLowerCase(java.util.Locale.ROOT)).toArray(String[]::new);
+
     private final String name;
     private final KObject container;
     private volatile MmuNotifierOps ops;
@@ -104,14 +108,14 @@ public final class MmuNotifier {
 
     private void touch(String op) {
         if (container != null) {
-            container.checkAccess(op + " of " + name);
+            container.checkAccess(op, name);
         }
     }
 
     void callRelease(MmStruct on) {
         if (MmuNotifierOps.has(ops, Op.RELEASE)) {
             touch("->release");
-            String prev = NotifierContext.enter(on.kernel(), name + "->release", false);
+            NotifierContext.Callback prev = NotifierContext.enter(on.kernel(), name, "->release", false);
             try {
                 ops.release(this, on);
             } finally {
@@ -124,7 +128,7 @@ public final class MmuNotifier {
     int callInvalidateRangeStart(MmuNotifierRange range) {
         touch("->invalidate_range_start");
         boolean nonBlock = !range.blockable();
-        String prev = NotifierContext.enter(kernel(), name + "->invalidate_range_start", nonBlock);
+        NotifierContext.Callback prev = NotifierContext.enter(kernel(), name, "->invalidate_range_start", nonBlock);
         try {
             return ops.invalidateRangeStart(this, range);
         } finally {
@@ -135,7 +139,7 @@ public final class MmuNotifier {
     void callInvalidateRangeEnd(MmuNotifierRange range) {
         touch("->invalidate_range_end");
         boolean nonBlock = !range.blockable();
-        String prev = NotifierContext.enter(kernel(), name + "->invalidate_range_end", nonBlock);
+        NotifierContext.Callback prev = NotifierContext.enter(kernel(), name, "->invalidate_range_end", nonBlock);
         try {
             ops.invalidateRangeEnd(this, range);
         } finally {
@@ -144,8 +148,8 @@ public final class MmuNotifier {
     }
 
     int callYoung(Op which, MmStruct on, long start, long end) {
-        touch("->" + which.name().toLowerCase(java.util.Locale.ROOT));
-        String prev = NotifierContext.enter(on.kernel(), name + " " + which, true);
+        touch(YOUNG_OPS[which.ordinal()]);
+        NotifierContext.Callback prev = NotifierContext.enter(on.kernel(), name, YOUNG_OPS[which.ordinal()], true);
         try {
             return switch (which) {
                 case CLEAR_FLUSH_YOUNG -> ops.clearFlushYoung(this, on, start, end);
@@ -160,7 +164,7 @@ public final class MmuNotifier {
 
     void callArchInvalidateSecondaryTlbs(MmStruct on, long start, long end) {
         touch("->arch_invalidate_secondary_tlbs");
-        String prev = NotifierContext.enter(on.kernel(), name + "->arch_invalidate_secondary_tlbs", true);
+        NotifierContext.Callback prev = NotifierContext.enter(on.kernel(), name, "->arch_invalidate_secondary_tlbs", true);
         try {
             ops.archInvalidateSecondaryTlbs(this, on, start, end);
         } finally {

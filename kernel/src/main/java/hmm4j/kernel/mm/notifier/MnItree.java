@@ -41,6 +41,7 @@ final class MnItree {
     private final IntervalTree<MmuIntervalNotifier> tree = new IntervalTree<>();
     private final Deque<MmuIntervalNotifier> deferredList = new ArrayDeque<>();
     private final WaitQueueHead wq;
+    private final hmm4j.sim.sync.LockMap startMap;
     private volatile long invalidateSeq = 2;
     private long activeInvalidateRanges;
 
@@ -52,6 +53,7 @@ final class MnItree {
         this.mm = mm;
         this.lock = lock;
         this.wq = new WaitQueueHead(mm.kernel(), mm.name() + "->notifier_subscriptions->wq");
+        this.startMap = MmuNotifierSubscriptions.lockMap(mm.kernel());
         mm.kernel().atQuiescence(this::validateAtQuiescence);
     }
 
@@ -267,7 +269,8 @@ final class MnItree {
         long seq = sub.seqPeek();
         k.point(READ_GLOBAL_SEQ);
         boolean busy = seq == invalidateSeq;
-        lockdepPretendStart(k);
+        startMap.acquire();
+        startMap.release();
         if (busy) {
             waitUntilSeqChanges(seq);
         }

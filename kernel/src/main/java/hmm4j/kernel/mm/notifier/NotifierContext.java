@@ -13,19 +13,30 @@ import hmm4j.sim.failure.Failure;
  * non-blockable callback runs in a non-block section where sleeping is reported (I-9).
  */
 final class NotifierContext {
-    private static final TaskKey<String> IN_CALLBACK = new TaskKey<>("in mmu notifier callback");
+    private static final TaskKey<Callback> IN_CALLBACK = new TaskKey<>("in mmu notifier callback");
+
+    /** The callback a task is in: the subscription's name and the op (its text built only for a report). */
+    record Callback(String subscription, String op) {
+        @Override
+        public String toString() {
+            return subscription + op;
+        }
+    }
 
     private NotifierContext() {
     }
 
-    /** Marks the current task as inside {@code callback}; returns what to restore. */
-    static String enter(Kernel k, String callback, boolean nonBlocking) {
+    /**
+     * Marks the current task as inside {@code subscription}'s {@code op} (e.g.
+     * {@code "->invalidate"}); returns what to restore.
+     */
+    static Callback enter(Kernel k, String subscription, String op, boolean nonBlocking) {
         Task t = k.current();
         if (t == null) {
             return null;
         }
-        String previous = t.get(IN_CALLBACK);
-        t.set(IN_CALLBACK, callback);
+        Callback previous = t.get(IN_CALLBACK);
+        t.set(IN_CALLBACK, new Callback(subscription, op));
         if (nonBlocking) {
             t.nonBlockStart();
         }
@@ -33,7 +44,7 @@ final class NotifierContext {
     }
 
     /** Leaves the callback entered by {@link #enter}. */
-    static void exit(Kernel k, String previous, boolean nonBlocking) {
+    static void exit(Kernel k, Callback previous, boolean nonBlocking) {
         Task t = k.current();
         if (t == null) {
             return;
@@ -47,7 +58,7 @@ final class NotifierContext {
     /** Reports {@code op} if the current task is inside a notifier callback. */
     static void assertNotInCallback(Kernel k, String op) {
         Task t = k.current();
-        String callback = t == null ? null : t.get(IN_CALLBACK);
+        Callback callback = t == null ? null : t.get(IN_CALLBACK);
         if (callback != null) {
             k.report(new Failure.InvariantViolation(op + " called from a notifier callback (I-12)",
                     t.name() + " called " + op + " inside " + callback
