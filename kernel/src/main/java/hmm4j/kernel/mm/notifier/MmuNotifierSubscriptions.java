@@ -1,6 +1,7 @@
 package hmm4j.kernel.mm.notifier;
 
 import hmm4j.kernel.mm.Errno;
+import hmm4j.kernel.mm.Gfp;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.notifier.MmuNotifierOps.Op;
 import hmm4j.sim.Kernel;
@@ -150,6 +151,12 @@ public final class MmuNotifierSubscriptions {
                         || MmuNotifierOps.has(sub.ops(), Op.INVALIDATE_RANGE_END))) {
             return -Errno.EINVAL;
         }
+        // Step 3: invalidate_range_start may be entered from reclaim (fs_reclaim -> start map).
+        LockMap fsReclaim = Gfp.fsReclaimMap(k);
+        fsReclaim.acquire();
+        lockMap(k).acquire();
+        lockMap(k).release();
+        fsReclaim.release();
         MmuNotifierSubscriptions subs = mm.notifierSubscriptions();
         if (subs == null) {
             subs = new MmuNotifierSubscriptions(mm);
