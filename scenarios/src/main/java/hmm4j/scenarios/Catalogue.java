@@ -14,6 +14,7 @@ public final class Catalogue {
         List<Scenario> all = new ArrayList<>();
         all.addAll(UseMmScenario.all());
         all.addAll(NotifierScenarios.all());
+        all.addAll(DmirrorScenarios.all());
         return List.copyOf(all);
     }
 

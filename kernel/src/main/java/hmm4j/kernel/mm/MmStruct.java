@@ -317,6 +317,19 @@ public final class MmStruct extends KObject {
         return pgd;
     }
 
+    /**
+     * The page-table entry mapping {@code addr} (0 when none), for validators: no pin rule, no
+     * scheduling point, no lock. Only meaningful where the caller already excludes changes
+     * (in the controlled runtime, any code between two scheduling points; or the end of a
+     * run) or tolerates a racy answer. Reports a use-after-free if the mm structure is freed.
+     *
+     * @throws IllegalArgumentException if {@code addr} is not a user address
+     */
+    public long ptePeek(long addr) {
+        checkAccess("pte peek");
+        return pgd.get(addr & Pte.PAGE_MASK);
+    }
+
     /** Teardown access to the VMA tree and page table (only {@code exit_mmap}). */
     VmaTree vmasForTeardown() {
         checkAccess("exit_mmap");

@@ -1,0 +1,421 @@
+package hmm4j.drivers.dmirror;
+
+import static hmm4j.kernel.mm.migrate.MigratePfn.MIGRATE_PFN_MIGRATE;
+import static hmm4j.kernel.mm.migrate.MigratePfn.MIGRATE_PFN_WRITE;
+
+import hmm4j.kernel.mm.Gfp;
+import hmm4j.kernel.mm.MmStruct;
+import hmm4j.kernel.mm.Page;
+import hmm4j.kernel.mm.PhysMem;
+import hmm4j.kernel.mm.migrate.DevPagemap;
+import hmm4j.kernel.mm.migrate.MigrateDevice;
+import hmm4j.kernel.mm.migrate.MigratePfn;
+import hmm4j.sim.Kernel;
+import hmm4j.sim.sync.Mutex;
+import hmm4j.sim.sync.SpinLock;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * One dmirror device ({@code struct dmirror_device}, {@code /dev/hmm_dmirrorN}): its
+ * device-private memory, the free list of its pages, and the mirrors opened on it
+ * (dmirror-and-selftests.md §1.1, §1.7, RELEASE of §1.4).
+ *
+ * <p>Overview. Memory comes in chunks ({@link DmirrorChunk}, a {@link DevPagemap} whose owner
+ * is this device), created lazily when the free list is empty; one exists from the start.
+ * {@link #dmirrorDevmemAllocPage} hands a page out (one reference, locked) and records which
+ * mirror migrated data into it (the backing link); {@link #dmirrorDevmemFree} takes it back
+ * when its last reference goes. {@link #dmirrorDeviceRemoveChunks} (RELEASE) evicts every
+ * chunk: each live page is migrated back to system memory wherever it is mapped, then the
+ * chunk is unmapped and forgotten.
+ *
+ * <p>Locking. {@code dmirror_device->lock}, a spinlock, guards the free list, the counters and
+ * the backing links: {@code page_free} may run under a page-table lock. The chunk list is
+ * under {@code dmirror_device->devmem_lock} (a mutex; eviction sleeps under it). The list of
+ * open mirrors is under {@code dmirror_device->mirrors_lock} (a mutex), held while the
+ * device's own migrations update every mirror of an address space ({@link #forEachMirrorOn}).
+ *
+ * <p>Lifetime. A device lives as long as its kernel; {@link #create} returns the kernel's
+ * device of a minor, creating it on first use. Mirrors are linked here from open until their
+ * release, which unlinks them under both locks before freeing them, so a link is never
+ * followed to a freed mirror (quirk Q2).
+ *
+ * <p>Differences from lib/test_hmm.c: a chunk has {@link #DEVMEM_CHUNK_PAGES} pages instead
+ * of 256 MiB, and at most {@link #DEVMEM_MAX_CHUNKS} exist; device pages keep their simulated
+ * contents themselves ({@link Page} holds the contents of a device-private page), so there are
+ * no backing system pages — the backing link from device page to mirror is a map here; only
+ * minors 0 and 1 (device-private) exist; no THP free list.
+ */
+public final class DmirrorDevice {
+    /** Pages per chunk of device memory. */
+    public static final int DEVMEM_CHUNK_PAGES = 64;
+    /** At most this many chunks exist at once; an allocation beyond fails. */
+    public static final int DEVMEM_MAX_CHUNKS = 1024;
+
+    /** The devices of one kernel, by minor. */
+    private static final class Registry {
+        final Map<Integer, DmirrorDevice> byMinor = new HashMap<>();
+    }
+
+    private final Kernel kernel;
+    private final int minor;
+    private final String name;
+    private final DmirrorProtocol protocol;
+    private final SpinLock lock;
+    private final Mutex devmemLock;
+    private final Mutex mirrorsLock;
+    private final List<DmirrorChunk> chunks = new CopyOnWriteArrayList<>();
+    private final ArrayDeque<Page> freePages = new ArrayDeque<>();
+    private final Map<Page, Dmirror> backing = new IdentityHashMap<>();
+    private final List<Dmirror> mirrors = new CopyOnWriteArrayList<>();
+    private final AtomicLong calloc = new AtomicLong();
+    private final AtomicLong cfree = new AtomicLong();
+    private volatile int freeCount;
+    private int chunksCreated;
+    private int mirrorsOpened;
+
+    private DmirrorDevice(Kernel kernel, int minor, DmirrorProtocol protocol) {
+        this.kernel = kernel;
+        this.minor = minor;
+        this.name = "hmm_dmirror" + minor;
+        this.protocol = protocol;
+        this.lock = new SpinLock(kernel, "dmirror_device->lock", name + "->lock");
+        this.devmemLock = new Mutex(kernel, "dmirror_device->devmem_lock", name + "->devmem_lock");
+        this.mirrorsLock = new Mutex(kernel, "dmirror_device->mirrors_lock", name + "->mirrors_lock");
+    }
+
+    /** The kernel's device {@code /dev/hmm_dmirror<minor>} with the correct protocol. */
+    public static DmirrorDevice create(Kernel kernel, int minor) {
+        return create(kernel, minor, DmirrorProtocol.CORRECT);
+    }
+
+    /**
+     * The kernel's device {@code /dev/hmm_dmirror<minor>}, running {@code protocol}; created
+     * (with its first chunk of memory) on the first call for that minor, returned as is on the
+     * next ones.
+     *
+     * @throws IllegalArgumentException for a minor other than 0 or 1 (the coherent devices 2 and
+     *                                  3 are not modelled)
+     * @throws IllegalStateException    if the device exists with another protocol, or its first
+     *                                  chunk cannot be created
+     */
+    public static DmirrorDevice create(Kernel kernel, int minor, DmirrorProtocol protocol) {
+        Objects.requireNonNull(kernel, "kernel");
+        Objects.requireNonNull(protocol, "protocol");
+        if (minor != 0 && minor != 1) {
+            throw new IllegalArgumentException("only the device-private minors 0 and 1 are modelled: " + minor);
+        }
+        Registry registry = kernel.component(Registry.class, Registry::new);
+        synchronized (registry) {
+            DmirrorDevice dev = registry.byMinor.get(minor);
+            if (dev != null) {
+                if (dev.protocol != protocol) {
+                    throw new IllegalStateException(dev.name + " already exists with protocol " + dev.protocol);
+                }
+                return dev;
+            }
+            dev = new DmirrorDevice(kernel, minor, protocol);
+            // Not yet visible to anyone: the first chunk needs no lock (set-up code may run outside any task).
+            DmirrorChunk first = dev.newChunk();
+            if (first == null) {
+                throw new IllegalStateException("the first chunk of " + dev.name + " could not be created");
+            }
+            dev.chunks.add(first);
+            dev.pushFree(first);
+            registry.byMinor.put(minor, dev);
+            kernel.atQuiescence(dev::checkAtQuiescence);
+            return dev;
+        }
+    }
+
+    /** The minor number. */
+    public int minor() {
+        return minor;
+    }
+
+    /** {@code mdevice->calloc}: device pages handed out so far. */
+    public long calloc() {
+        return calloc.get();
+    }
+
+    /** {@code mdevice->cfree}: device pages returned to the free list so far. */
+    public long cfree() {
+        return cfree.get();
+    }
+
+    /** The protocol variant this device runs. */
+    public DmirrorProtocol protocol() {
+        return protocol;
+    }
+
+    /** {@code "hmm_dmirror<minor>"}. */
+    public String name() {
+        return name;
+    }
+
+    public Kernel kernel() {
+        return kernel;
+    }
+
+    /** The number of chunks of memory the device has now (no lock, no scheduling point: for tests and reports). */
+    public int chunkCount() {
+        return chunks.size();
+    }
+
+    /** The number of pages on the free list now (no lock, no scheduling point: for tests and reports). */
+    public int freePageCount() {
+        return freeCount;
+    }
+
+    // ---- device memory ----
+
+    /**
+     * {@code dmirror_devmem_alloc_page}: a device page for a migration by {@code dmirror}, with
+     * one reference and locked, its backing link naming {@code dmirror}; a new chunk is created
+     * if the free list is empty. Null if no memory is left. May sleep (chunk creation).
+     */
+    Page dmirrorDevmemAllocPage(Dmirror dmirror) {
+        Page dpage = takeFreePage();
+        if (dpage == null) {
+            if (!dmirrorAllocateChunk()) {
+                return null;
+            }
+            dpage = takeFreePage();
+            if (dpage == null) {
+                return null;
+            }
+        }
+        DevPagemap.zoneDevicePageInit(dpage);
+        lock.lock();
+        try {
+            backing.put(dpage, dmirror);
+        } finally {
+            lock.unlock();
+        }
+        return dpage;
+    }
+
+    private Page takeFreePage() {
+        lock.lock();
+        try {
+            Page p = freePages.poll();
+            if (p != null) {
+                calloc.incrementAndGet();
+            }
+            freeCount = freePages.size();
+            return p;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@code dmirror_allocate_chunk}: one more chunk, its pages on the free list. False if no chunk can be made. */
+    private boolean dmirrorAllocateChunk() {
+        devmemLock.lock();
+        try {
+            if (chunks.size() >= DEVMEM_MAX_CHUNKS) {
+                return false;
+            }
+            Gfp.mightAlloc(kernel, Gfp.GFP_KERNEL);
+            DmirrorChunk chunk = newChunk();
+            if (chunk == null) {
+                return false;
+            }
+            chunks.add(chunk);
+            lock.lock();
+            try {
+                pushFree(chunk);
+            } finally {
+                lock.unlock();
+            }
+            return true;
+        } finally {
+            devmemLock.unlock();
+        }
+    }
+
+    /** A new chunk, its pages created ({@code memremap_pages}); null if that fails. devmem_lock held (or set-up). */
+    private DmirrorChunk newChunk() {
+        DmirrorChunk chunk = new DmirrorChunk(this, name + ".chunk" + (chunksCreated++));
+        return chunk.pagemap().memremapPages(DEVMEM_CHUNK_PAGES) == 0 ? chunk : null;
+    }
+
+    /** Puts every page of {@code chunk} on the free list, lowest pfn first out. Device lock held (or set-up). */
+    private void pushFree(DmirrorChunk chunk) {
+        List<Page> pages = chunk.pagemap().pages();
+        for (int i = pages.size() - 1; i >= 0; i--) {
+            freePages.push(pages.get(i));
+        }
+        freeCount = freePages.size();
+    }
+
+    /** {@code dmirror_devmem_free}: {@code page_free} of a chunk's page. Does not sleep (may run under a page-table lock). */
+    void dmirrorDevmemFree(DmirrorChunk chunk, Page page) {
+        lock.lock();
+        try {
+            backing.remove(page);
+            if (!chunk.removing()) {
+                freePages.push(page);
+                freeCount = freePages.size();
+                cfree.incrementAndGet();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Follows the backing link of {@code dpage} under the device lock and, if it names a mirror
+     * that has not been released, takes that mirror's one-shot FAIL_ALLOC flag. The mirror is
+     * touched only under the lock its release takes to unlink it (Q2).
+     */
+    boolean backingMirrorTakeFailAlloc(Page dpage) {
+        lock.lock();
+        try {
+            Dmirror dmirror = backing.get(dpage);
+            return dmirror != null && dmirror.takeFailAlloc();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The mirror the backing link of {@code dpage} names, or null (for tests). */
+    Dmirror backingMirror(Page dpage) {
+        lock.lock();
+        try {
+            return backing.get(dpage);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * {@code dmirror_device_remove_chunks} (RELEASE): every chunk is marked as being removed,
+     * its free pages leave the free list, its live pages are migrated back to system memory
+     * wherever they are mapped ({@code dmirror_device_evict_chunk}), and it is unmapped; then
+     * the device has no chunk, and the next allocation creates one. May sleep.
+     */
+    void dmirrorDeviceRemoveChunks() {
+        devmemLock.lock();
+        try {
+            for (DmirrorChunk chunk : chunks) {
+                lock.lock();
+                try {
+                    chunk.markRemoving();
+                    freePages.removeIf(p -> p.pgmap() == chunk.pagemap());
+                    freeCount = freePages.size();
+                } finally {
+                    lock.unlock();
+                }
+                dmirrorDeviceEvictChunk(chunk);
+                chunk.pagemap().memunmapPages();
+            }
+            chunks.clear();
+        } finally {
+            devmemLock.unlock();
+        }
+    }
+
+    /** {@code dmirror_device_evict_chunk}: {@code migrate_device_range} of the whole chunk into fresh system pages. */
+    private void dmirrorDeviceEvictChunk(DmirrorChunk chunk) {
+        DevPagemap pgmap = chunk.pagemap();
+        int npages = pgmap.nrPages();
+        long[] src = new long[npages];
+        long[] dst = new long[npages];
+        PhysMem phys = PhysMem.of(kernel);
+        MigrateDevice.migrateDeviceRange(kernel, src, pgmap.startPfn(), npages);
+        for (int i = 0; i < npages; i++) {
+            Page dpage = MigratePfn.migratePfnToPage(phys, src[i]);
+            if (dpage == null || (src[i] & MIGRATE_PFN_MIGRATE) == 0) {
+                continue;
+            }
+            Gfp.mightAlloc(kernel, Gfp.GFP_KERNEL);
+            Page spage = phys.allocPage();
+            if (spage == null) {
+                continue;
+            }
+            spage.lock();
+            spage.copyFrom(dpage);
+            dst[i] = MigratePfn.migratePfn(spage.pfn()) | (src[i] & MIGRATE_PFN_WRITE);
+        }
+        MigrateDevice.migrateDevicePages(kernel, src, dst, npages);
+        MigrateDevice.migrateDeviceFinalize(kernel, src, dst, npages);
+    }
+
+    // ---- the mirrors ----
+
+    String nextMirrorName() {
+        synchronized (mirrors) {
+            return name + ".mirror" + (++mirrorsOpened);
+        }
+    }
+
+    void mirrorAdd(Dmirror dmirror) {
+        mirrorsLock.lock();
+        try {
+            mirrors.add(dmirror);
+        } finally {
+            mirrorsLock.unlock();
+        }
+    }
+
+    /** Forgets a mirror being released: out of the list, and no backing link names it any more. */
+    void mirrorRemove(Dmirror dmirror) {
+        mirrorsLock.lock();
+        try {
+            mirrors.remove(dmirror);
+        } finally {
+            mirrorsLock.unlock();
+        }
+        lock.lock();
+        try {
+            backing.values().removeIf(m -> m == dmirror);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Runs {@code action} on every open mirror of this device whose address space is
+     * {@code mm}, holding {@code mirrors_lock} (so none is released meanwhile). The action takes
+     * the mirror's mutex itself. May sleep.
+     */
+    void forEachMirrorOn(MmStruct mm, Consumer<Dmirror> action) {
+        mirrorsLock.lock();
+        try {
+            for (Dmirror m : mirrors) {
+                if (m.mm() == mm) {
+                    action.accept(m);
+                }
+            }
+        } finally {
+            mirrorsLock.unlock();
+        }
+    }
+
+    /** The open mirrors, without a scheduling point (checks). */
+    List<Dmirror> mirrorsPeek() {
+        return List.copyOf(mirrors);
+    }
+
+    /** The validator over every open mirror, when the run is over. */
+    private void checkAtQuiescence() {
+        for (Dmirror m : mirrorsPeek()) {
+            if (!m.isFreed()) {
+                DmirrorValidator.checkTable(m, "at quiescence");
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name + (protocol == DmirrorProtocol.CORRECT ? "" : " [" + protocol + "]");
+    }
+}

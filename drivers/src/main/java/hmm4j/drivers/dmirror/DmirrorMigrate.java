@@ -1,0 +1,299 @@
+package hmm4j.drivers.dmirror;
+
+import static hmm4j.kernel.mm.migrate.MigratePfn.MIGRATE_PFN_MIGRATE;
+import static hmm4j.kernel.mm.migrate.MigratePfn.MIGRATE_PFN_VALID;
+import static hmm4j.kernel.mm.migrate.MigratePfn.MIGRATE_PFN_WRITE;
+
+import hmm4j.kernel.mm.Errno;
+import hmm4j.kernel.mm.Fault;
+import hmm4j.kernel.mm.Gfp;
+import hmm4j.kernel.mm.MmStruct;
+import hmm4j.kernel.mm.Page;
+import hmm4j.kernel.mm.PhysMem;
+import hmm4j.kernel.mm.Pte;
+import hmm4j.kernel.mm.UserAccess;
+import hmm4j.kernel.mm.VmFlags;
+import hmm4j.kernel.mm.Vma;
+import hmm4j.kernel.mm.migrate.MigrateDevice;
+import hmm4j.kernel.mm.migrate.MigratePfn;
+import hmm4j.kernel.mm.migrate.MigrateVma;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Migration between system memory and the device's memory (dmirror-and-selftests.md §1.4,
+ * §1.7): MIGRATE_TO_DEV ({@code dmirror_migrate_to_device}, {@code dmirror_migrate_alloc_and_copy},
+ * {@code dmirror_migrate_finalize_and_map}), MIGRATE_TO_SYS ({@code dmirror_migrate_to_system})
+ * and the CPU fault on a device page ({@code dmirror_devmem_fault}, the pgmap's
+ * {@code migrate_to_ram}), with {@code dmirror_devmem_fault_alloc_and_copy} shared by the two
+ * ways back.
+ *
+ * <p>The device's own migrations raise {@code MMU_NOTIFY_MIGRATE} invalidations owned by the
+ * device, which its mirrors skip (§1.6). The device therefore updates the tables itself,
+ * under each mirror's mutex:
+ * <ul>
+ *   <li>to the device: the migrating mirror maps the new device pages (finalize and map);</li>
+ *   <li>back to system memory: the entries of the pages being migrated are erased before
+ *       their data is copied.</li>
+ * </ul>
+ * lib/test_hmm.c does this in the one mirror that migrates (to the device) or that the backing
+ * link names (back). The model does it in every open mirror of the device on the address
+ * space being migrated, before the data is copied: another open file of the same device on
+ * the same process would otherwise keep an entry naming a page the CPU no longer maps there
+ * (the validator would report it), and a hole filled in {@code migrate_vma_pages} would be
+ * mapped by the CPU while the migrating mirror still names the zero page. Erasing more only
+ * costs a refault.
+ *
+ * <p>Locking. MIGRATE_TO_DEV and MIGRATE_TO_SYS pin the address space and hold the mmap read
+ * lock from setup to finalize; {@code migrate_to_ram} runs in the fault handler with the mmap
+ * lock held and the fault page locked. Mirror mutexes are taken one at a time, inside
+ * {@code mirrors_lock}.
+ */
+final class DmirrorMigrate {
+    /** Pages per {@code migrate_vma} of the two commands. */
+    static final int DMIRROR_MIGRATE_CHUNK = 64;
+
+    private DmirrorMigrate() {
+    }
+
+    /** {@code dmirror_migrate_to_device}, then the read-back of the range from the table into {@code ptr}. */
+    static int dmirrorMigrateToDevice(Dmirror dmirror, HmmDmirrorCmd cmd) {
+        long start = cmd.addr;
+        long end = start + (cmd.npages << Pte.PAGE_SHIFT);
+        MmStruct mm = dmirror.mm();
+        if (!mm.mmgetNotZero()) {
+            return -Errno.EINVAL;
+        }
+        mm.mmapReadLock();
+        try {
+            int ret = forEachChunk(dmirror, mm, start, end, MigrateVma.MIGRATE_VMA_SELECT_SYSTEM, args -> {
+                dmirrorMigrateAllocAndCopy(args, dmirror);
+                MigrateDevice.migrateVmaPages(args);
+                dmirrorMigrateFinalizeAndMap(args, dmirror);
+                MigrateDevice.migrateVmaFinalize(args);
+            });
+            if (ret != 0) {
+                return ret;
+            }
+        } finally {
+            mm.mmapReadUnlock();
+            mm.mmput();
+        }
+        DmirrorReadWrite.Bounce bounce = DmirrorReadWrite.Bounce.init(dmirror.kernel(), start, end - start);
+        if (bounce == null) {
+            return -Errno.ENOMEM;
+        }
+        int ret;
+        dmirror.mutex().lock();
+        try {
+            ret = DmirrorReadWrite.dmirrorDoRead(dmirror, start, end, bounce);
+        } finally {
+            dmirror.mutex().unlock();
+        }
+        if (ret == 0 && UserAccess.copyToUser(dmirror.kernel(), cmd.ptr, bounce.buf) != 0) {
+            ret = -Errno.EFAULT;
+        }
+        cmd.cpages = bounce.cpages;
+        return ret;
+    }
+
+    /** {@code dmirror_migrate_to_system}: {@code cpages} counts the source entries that were migrated. */
+    static int dmirrorMigrateToSystem(Dmirror dmirror, HmmDmirrorCmd cmd) {
+        long start = cmd.addr;
+        long end = start + (cmd.npages << Pte.PAGE_SHIFT);
+        MmStruct mm = dmirror.mm();
+        if (!mm.mmgetNotZero()) {
+            return -Errno.EINVAL;
+        }
+        long[] migrated = new long[1];
+        mm.mmapReadLock();
+        try {
+            return forEachChunk(dmirror, mm, start, end, MigrateVma.MIGRATE_VMA_SELECT_DEVICE_PRIVATE, args -> {
+                dmirrorDevmemFaultAllocAndCopy(args, dmirror.mdevice(), dmirror::takeFailAlloc);
+                MigrateDevice.migrateVmaPages(args);
+                migrated[0] += dmirrorSuccessfulMigratedPages(args);
+                MigrateDevice.migrateVmaFinalize(args);
+            });
+        } finally {
+            mm.mmapReadUnlock();
+            mm.mmput();
+            cmd.cpages = migrated[0];
+        }
+    }
+
+    /** One migration step on a set-up {@link MigrateVma}. */
+    private interface Step {
+        void run(MigrateVma args);
+    }
+
+    /**
+     * The chunk loop of both commands: per chunk of at most {@link #DMIRROR_MIGRATE_CHUNK} pages,
+     * clipped to its VMA, which must exist and be readable ({@code -EINVAL}); setup, then
+     * {@code step}. mmap lock held.
+     */
+    private static int forEachChunk(Dmirror dmirror, MmStruct mm, long start, long end, int select, Step step) {
+        for (long addr = start; Long.compareUnsigned(addr, end) < 0; ) {
+            Vma vma = Long.compareUnsigned(addr, Pte.TASK_SIZE) < 0 ? mm.vmaLookup(addr) : null;
+            if (vma == null || !vma.hasAny(VmFlags.VM_READ)) {
+                return -Errno.EINVAL;
+            }
+            long next = Long.compareUnsigned(end - addr, (long) DMIRROR_MIGRATE_CHUNK << Pte.PAGE_SHIFT) > 0
+                    ? addr + ((long) DMIRROR_MIGRATE_CHUNK << Pte.PAGE_SHIFT) : end;
+            if (Long.compareUnsigned(next, vma.vmEnd()) > 0) {
+                next = vma.vmEnd();
+            }
+            int n = (int) ((next - addr) >>> Pte.PAGE_SHIFT);
+            MigrateVma args = new MigrateVma(mm, vma, addr, next, new long[n], new long[n], dmirror.mdevice(), select);
+            int ret = MigrateDevice.migrateVmaSetup(args);
+            if (ret != 0) {
+                return ret;
+            }
+            step.run(args);
+            addr = next;
+        }
+        return 0;
+    }
+
+    /**
+     * {@code dmirror_migrate_alloc_and_copy}: a device page for every collected entry (a
+     * forced failure with FAIL_ALLOC, once), filled from the source or zeroed for a hole,
+     * writable if the source was (or the hole's VMA is). Before the copy, the device's other
+     * mirrors on this address space forget the collected pages, and this mirror the holes it
+     * may map as the zero page.
+     */
+    static void dmirrorMigrateAllocAndCopy(MigrateVma args, Dmirror dmirror) {
+        long[] src = args.src();
+        long[] dst = args.dst();
+        int npages = args.npages();
+        DmirrorDevice mdevice = dmirror.mdevice();
+        eraseInMirrors(mdevice, args.mm(), args.start(), npages,
+                (m, i) -> (src[i] & MIGRATE_PFN_MIGRATE) != 0 && (m != dmirror || (src[i] & MIGRATE_PFN_VALID) == 0));
+        PhysMem phys = PhysMem.of(dmirror.kernel());
+        for (int i = 0; i < npages; i++) {
+            if ((src[i] & MIGRATE_PFN_MIGRATE) == 0) {
+                continue;
+            }
+            Page spage = MigratePfn.migratePfnToPage(phys, src[i]);
+            Page dpage = dmirror.takeFailAlloc() ? null : mdevice.dmirrorDevmemAllocPage(dmirror);
+            if (dpage == null) {
+                continue;
+            }
+            if (spage != null) {
+                dpage.copyFrom(spage);
+            } else {
+                dpage.clear();
+            }
+            boolean write = (src[i] & MIGRATE_PFN_WRITE) != 0 || (spage == null && args.vma().hasAny(VmFlags.VM_WRITE));
+            dst[i] = MigratePfn.migratePfn(dpage.pfn()) | (write ? MIGRATE_PFN_WRITE : 0);
+        }
+    }
+
+    /** {@code dmirror_migrate_finalize_and_map}: under the mutex, maps every migrated page in this mirror's table. */
+    static void dmirrorMigrateFinalizeAndMap(MigrateVma args, Dmirror dmirror) {
+        PhysMem phys = PhysMem.of(dmirror.kernel());
+        long[] src = args.src();
+        long[] dst = args.dst();
+        long vpn = args.start() >>> Pte.PAGE_SHIFT;
+        dmirror.mutex().lock();
+        try {
+            for (int i = 0; i < args.npages(); i++) {
+                Page dpage = MigratePfn.migratePfnToPage(phys, dst[i]);
+                if ((src[i] & MIGRATE_PFN_MIGRATE) == 0 || dpage == null) {
+                    continue;
+                }
+                int tag = (dst[i] & MIGRATE_PFN_WRITE) != 0 ? DmirrorPageTable.DPT_XA_TAG_WRITE
+                        : DmirrorPageTable.DPT_XA_TAG_RO;
+                dmirror.pt().store(vpn + i, dpage, tag);
+            }
+            DmirrorValidator.checkTable(dmirror, "after mapping migrated pages");
+        } finally {
+            dmirror.mutex().unlock();
+        }
+    }
+
+    /**
+     * {@code dmirror_devmem_fault} ({@code migrate_to_ram}): the CPU touched one of the
+     * device's pages. Migrates that page back through a one-page {@code migrate_vma} with the
+     * fault page set; FAIL_ALLOC of the mirror the backing link names applies (the link is
+     * followed only under the device lock: Q2).
+     *
+     * @return 0, {@code VM_FAULT_SIGBUS} (setup failed) or {@code VM_FAULT_OOM} (no system page)
+     */
+    static int dmirrorDevmemFault(DmirrorDevice mdevice, Fault.VmFault vmf) {
+        long[] src = new long[1];
+        long[] dst = new long[1];
+        MigrateVma args = new MigrateVma(vmf.mm(), vmf.vma(), vmf.address(), vmf.address() + Pte.PAGE_SIZE, src, dst,
+                mdevice, MigrateVma.MIGRATE_VMA_SELECT_DEVICE_PRIVATE).faultPage(vmf.page());
+        if (MigrateDevice.migrateVmaSetup(args) != 0) {
+            return Fault.VM_FAULT_SIGBUS;
+        }
+        int ret = dmirrorDevmemFaultAllocAndCopy(args, mdevice, () -> mdevice.backingMirrorTakeFailAlloc(vmf.page()));
+        MigrateDevice.migrateVmaPages(args);
+        MigrateDevice.migrateVmaFinalize(args);
+        return ret;
+    }
+
+    /**
+     * {@code dmirror_devmem_fault_alloc_and_copy}: every collected device page of this device
+     * loses its entries in the device's mirrors on this address space, then gets a system page
+     * with its data; an allocation fails when {@code failAlloc} says so (FAIL_ALLOC, one-shot).
+     *
+     * @return 0, or {@code VM_FAULT_OOM} when an allocation failed (the rest is not migrated)
+     */
+    static int dmirrorDevmemFaultAllocAndCopy(MigrateVma args, DmirrorDevice mdevice, BooleanSupplier failAlloc) {
+        long[] src = args.src();
+        long[] dst = args.dst();
+        int npages = args.npages();
+        eraseInMirrors(mdevice, args.mm(), args.start(), npages,
+                (m, i) -> (src[i] & (MIGRATE_PFN_MIGRATE | MIGRATE_PFN_VALID)) == (MIGRATE_PFN_MIGRATE | MIGRATE_PFN_VALID));
+        PhysMem phys = PhysMem.of(mdevice.kernel());
+        for (int i = 0; i < npages; i++) {
+            Page dpage = MigratePfn.migratePfnToPage(phys, src[i]);
+            if (dpage == null || (src[i] & MIGRATE_PFN_MIGRATE) == 0) {
+                continue;
+            }
+            Gfp.mightAlloc(mdevice.kernel(), Gfp.GFP_KERNEL);
+            Page spage = failAlloc.getAsBoolean() ? null : phys.allocPage();
+            if (spage == null) {
+                return Fault.VM_FAULT_OOM;
+            }
+            spage.lock();
+            spage.copyFrom(dpage);
+            dst[i] = MigratePfn.migratePfn(spage.pfn()) | (src[i] & MIGRATE_PFN_WRITE);
+        }
+        return 0;
+    }
+
+    /** {@code dmirror_successful_migrated_pages}: source entries still VALID and MIGRATE after {@code migrate_vma_pages}. */
+    static long dmirrorSuccessfulMigratedPages(MigrateVma args) {
+        long n = 0;
+        for (int i = 0; i < args.npages(); i++) {
+            long s = args.src()[i];
+            if ((s & MIGRATE_PFN_VALID) != 0 && (s & MIGRATE_PFN_MIGRATE) != 0) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Which entry {@code i} of a migration a mirror must forget. */
+    private interface EraseRule {
+        boolean erase(Dmirror mirror, int i);
+    }
+
+    /** Erases, in every open mirror of {@code mdevice} on {@code mm}, the pages the rule selects, under each mutex. */
+    private static void eraseInMirrors(DmirrorDevice mdevice, MmStruct mm, long start, int npages, EraseRule rule) {
+        long vpn = start >>> Pte.PAGE_SHIFT;
+        mdevice.forEachMirrorOn(mm, m -> {
+            m.mutex().lock();
+            try {
+                for (int i = 0; i < npages; i++) {
+                    if (rule.erase(m, i)) {
+                        m.pt().erase(vpn + i);
+                    }
+                }
+            } finally {
+                m.mutex().unlock();
+            }
+        });
+    }
+}

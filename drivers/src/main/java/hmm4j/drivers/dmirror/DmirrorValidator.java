@@ -1,0 +1,132 @@
+package hmm4j.drivers.dmirror;
+
+import static hmm4j.drivers.dmirror.DmirrorPageTable.DPT_XA_TAG_ATOMIC;
+import static hmm4j.drivers.dmirror.DmirrorPageTable.DPT_XA_TAG_RO;
+import static hmm4j.drivers.dmirror.DmirrorPageTable.DPT_XA_TAG_WRITE;
+
+import hmm4j.kernel.mm.MmStruct;
+import hmm4j.kernel.mm.Page;
+import hmm4j.kernel.mm.PhysMem;
+import hmm4j.kernel.mm.Pte;
+import hmm4j.kernel.mm.notifier.MmuNotifierRange;
+import hmm4j.sim.Kernel;
+import hmm4j.sim.failure.Failure;
+
+/**
+ * The "no stale device entry" check of a mirror's device page table against the CPU page
+ * table of its address space (dmirror-and-selftests.md §1.9 I1, I4, I5, I7; kernel-spec I-16).
+ *
+ * <p>The rule, per entry for address A (with the CPU entry E of A):
+ * <ul>
+ *   <li>an ATOMIC entry names page P only while E is a device-exclusive entry of P (I5: a CPU
+ *       access restores E under an invalidation, which must have erased the entry);</li>
+ *   <li>an entry naming a device-private page names a page of this mirror's device (I7) and E
+ *       is a device-private entry of that page;</li>
+ *   <li>any other entry names the page E maps (a present, accessible entry: the zero page
+ *       included);</li>
+ *   <li>a WRITE tag only where E is writable (I4);</li>
+ *   <li>while E is a migration entry the page is under migration and the migration's owner
+ *       rewrites the tables at its end, so the entry is not judged.</li>
+ * </ul>
+ * A violation is reported as {@link Failure.InvariantViolation} with the rule
+ * {@link #RULE}.
+ *
+ * <p>When it runs: after every fault commit and every install (under the mutex), at the end of
+ * every invalidation callback that did not skip (no entry may be left in the range, and the
+ * whole table must hold), before an entry is used by READ, WRITE or a read-back, at release
+ * and at quiescence. It reads the CPU page table with {@link MmStruct#ptePeek} and the device
+ * table without scheduling points, so it changes no interleaving; in the correct protocol it
+ * always runs with the mirror's mutex held (or at the end of the run), where no invalidation
+ * can be half done for an address the table maps.
+ */
+final class DmirrorValidator {
+    /** The rule text of every violation this validator reports. */
+    static final String RULE = "no stale device entry (dmirror I1/I4/I5/I7, kernel-spec I-16)";
+
+    private DmirrorValidator() {
+    }
+
+    /** Checks every entry of {@code dmirror}'s table; reports the first stale one. */
+    static void checkTable(Dmirror dmirror, String where) {
+        Kernel k = dmirror.kernel();
+        PhysMem phys = PhysMem.of(k);
+        String[] found = new String[1];
+        dmirror.pt().forEachPeek((vpn, entry) -> {
+            if (found[0] == null) {
+                found[0] = describeProblem(dmirror, phys, vpn, entry);
+            }
+        });
+        if (found[0] != null) {
+            k.report(new Failure.InvariantViolation(RULE, dmirror.name() + " " + where + ": " + found[0], k.site()));
+        }
+    }
+
+    /** Checks one entry about to be used ({@code vpn} of {@code dmirror}'s table). */
+    static void checkEntry(Dmirror dmirror, long vpn, long entry, String where) {
+        Kernel k = dmirror.kernel();
+        String problem = describeProblem(dmirror, PhysMem.of(k), vpn, entry);
+        if (problem != null) {
+            k.report(new Failure.InvariantViolation(RULE, dmirror.name() + " " + where + ": " + problem, k.site()));
+        }
+    }
+
+    /**
+     * At the end of an invalidation callback that did not skip: no entry left in
+     * [start, end) of {@code range}, and the whole table holds.
+     */
+    static void checkInvalidated(Dmirror dmirror, MmuNotifierRange range) {
+        long first = range.start() >>> Pte.PAGE_SHIFT;
+        long last = (range.end() - 1) >>> Pte.PAGE_SHIFT;
+        if (range.end() != range.start() && dmirror.pt().anyIn(first, last)) {
+            StringBuilder left = new StringBuilder();
+            dmirror.pt().forEachPeek(first, last, (vpn, entry) -> {
+                if (left.length() < 200) {
+                    left.append(" 0x").append(Long.toHexString(vpn << Pte.PAGE_SHIFT));
+                }
+            });
+            Kernel k = dmirror.kernel();
+            k.report(new Failure.InvariantViolation(RULE, dmirror.name() + " after invalidate " + range
+                    + ": device entries left in the invalidated range:" + left, k.site()));
+            return;
+        }
+        checkTable(dmirror, "after invalidate " + range);
+    }
+
+    /** Why the entry for {@code vpn} is stale, or null if it holds. */
+    static String describeProblem(Dmirror dmirror, PhysMem phys, long vpn, long entry) {
+        long addr = vpn << Pte.PAGE_SHIFT;
+        int tag = DmirrorPageTable.tag(entry);
+        Page page = DmirrorPageTable.page(phys, entry);
+        String what = "device entry for 0x" + Long.toHexString(addr) + " (" + DmirrorPageTable.tagName(tag) + ", "
+                + (page == null ? "pfn 0x" + Long.toHexString(DmirrorPageTable.pfn(entry)) : page) + ")";
+        if (vpn < 0 || addr >= Pte.TASK_SIZE || page == null) {
+            return what + " names no page of the user address space";
+        }
+        if (tag != DPT_XA_TAG_RO && tag != DPT_XA_TAG_ATOMIC && tag != DPT_XA_TAG_WRITE) {
+            return what + " has an unknown tag";
+        }
+        long pte = dmirror.mm().ptePeek(addr);
+        String cpu = "; the CPU entry is " + Pte.toString(pte);
+        if (Pte.isMigration(pte)) {
+            return null;
+        }
+        if (tag == DPT_XA_TAG_ATOMIC) {
+            return Pte.isDeviceExclusive(pte) && Pte.pfn(pte) == page.pfn() ? null
+                    : what + " is tagged ATOMIC but the page is not device-exclusive there" + cpu;
+        }
+        if (page.isDevicePrivate()) {
+            if (page.devicePrivateOwner() != dmirror.mdevice()) {
+                return what + " names a device-private page of another device (I7)" + cpu;
+            }
+            if (!Pte.isDevicePrivate(pte) || Pte.pfn(pte) != page.pfn()) {
+                return what + " names a device page the CPU no longer maps there" + cpu;
+            }
+        } else if (!Pte.isPresent(pte) || Pte.isProtNone(pte) || Pte.pfn(pte) != page.pfn()) {
+            return what + " names a page the CPU no longer maps there" + cpu;
+        }
+        if (tag == DPT_XA_TAG_WRITE && !Pte.isWrite(pte)) {
+            return what + " is tagged WRITE but the CPU entry is read-only (I4)" + cpu;
+        }
+        return null;
+    }
+}
