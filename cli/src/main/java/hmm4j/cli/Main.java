@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
         },
         footer = {"", "Run 'hmm4j COMMAND --help' for the options of a command."},
         subcommands = {CheckCommand.class, ExploreCommand.class, ReplayCommand.class, MergeCommand.class,
-            BenchCommand.class, HelpCommand.class})
+            BenchCommand.class, SelftestCommand.class, HelpCommand.class})
 public final class Main implements Callable<Integer> {
 
     /** The environment variable that turns on stack traces, like {@code --debug}. */

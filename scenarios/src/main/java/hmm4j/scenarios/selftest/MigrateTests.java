@@ -1,0 +1,240 @@
+package hmm4j.scenarios.selftest;
+
+import static hmm4j.drivers.dmirror.HmmDmirrorUapi.HMM_DMIRROR_PROT_WRITE;
+import static hmm4j.drivers.dmirror.HmmDmirrorUapi.HMM_DMIRROR_RELEASE;
+import static hmm4j.drivers.dmirror.HmmDmirrorUapi.HMM_DMIRROR_SNAPSHOT;
+import static hmm4j.kernel.mm.Mmap.MAP_ANONYMOUS;
+import static hmm4j.kernel.mm.Mmap.MAP_PRIVATE;
+import static hmm4j.kernel.mm.Mmap.MAP_SHARED;
+import static hmm4j.kernel.mm.Mmap.PROT_READ;
+import static hmm4j.kernel.mm.Mmap.PROT_WRITE;
+
+import hmm4j.kernel.mm.Errno;
+import hmm4j.kernel.mm.ShmemFile;
+import hmm4j.sim.Kernel;
+
+/**
+ * The migration tests of hmm-tests.c (feature key M, with W for copy-on-write of device
+ * pages across fork): {@code HMM_DMIRROR_MIGRATE_TO_DEV} of anonymous, shared and
+ * file-private memory, CPU faults that bring device pages back, {@code RELEASE} of the
+ * device's memory, and partial unmaps of migrated ranges. Each method is one
+ * {@code TEST_F(hmm, ...)} with the same steps and assertions as the C test.
+ */
+final class MigrateTests extends UserSpace {
+    /** {@code read_pmd_pagesize()}: the PMD size of x86-64 with 4 KiB pages (2 MiB). */
+    static final long PMD_SIZE = 2L << 20;
+
+    MigrateTests(Kernel kernel) {
+        super(kernel);
+    }
+
+    private long bufferPages(HmmSelf self) {
+        long npages = ((HMM_BUFFER_SIZE + self.pageSize - 1) & -self.pageSize) >> self.pageShift;
+        assertNe("npages", npages, "0", 0);
+        return npages;
+    }
+
+    /** A buffer of {@code size} bytes of fresh private anonymous read-write memory. */
+    private HmmBuffer anonBuffer(long size) {
+        HmmBuffer buffer = hmmBufferAlloc(size);
+        buffer.ptr = mmap(0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, buffer.fd, 0);
+        assertMapped("buffer->ptr", buffer.ptr);
+        return buffer;
+    }
+
+    /** {@code migrate}: private anonymous memory moves to the device, which reads it back. */
+    void migrate(HmmSelf self, Variant variant) {
+        long npages = bufferPages(self);
+        long size = npages << self.pageShift;
+        HmmBuffer buffer = anonBuffer(size);
+        store(buffer.ptr, words(size), i -> i);
+
+        int ret = hmmMigrateSysToDev(self.fd, buffer, npages);
+        assertEq("ret", ret, 0);
+        assertEq("buffer->cpages", buffer.cpages, "npages", npages);
+        assertEach("ptr[i]", "i", load(buffer.mirror, words(size)), 0, words(size), i -> i);
+        hmmBufferFree(buffer);
+    }
+
+    /**
+     * {@code migrate_file_private}: a private writable mapping of a tmpfs file, written by the
+     * CPU (so every page is an anonymous copy-on-write copy), migrates like anonymous memory.
+     */
+    void migrateFilePrivate(HmmSelf self, Variant variant) {
+        long npages = bufferPages(self);
+        long size = npages << self.pageShift;
+        ShmemFile fd = hmmCreateFile(size);
+        HmmBuffer buffer = hmmBufferAlloc(size);
+        buffer.fd = fd;
+        buffer.ptr = mmap(0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, buffer.fd, 0);
+        assertMapped("buffer->ptr", buffer.ptr);
+        store(buffer.ptr, words(size), i -> i);
+
+        int ret = hmmMigrateSysToDev(self.fd, buffer, npages);
+        assertEq("ret", ret, 0);
+        assertEq("buffer->cpages", buffer.cpages, "npages", npages);
+        assertEach("ptr[i]", "i", load(buffer.mirror, words(size)), 0, words(size), i -> i);
+        hmmBufferFree(buffer);
+    }
+
+    /**
+     * {@code migrate_fault}: after a migration the CPU reads the first half (faulting those
+     * pages back to system memory); a second migration moves everything again.
+     */
+    void migrateFault(HmmSelf self, Variant variant) {
+        long npages = bufferPages(self);
+        long size = npages << self.pageShift;
+        HmmBuffer buffer = anonBuffer(size);
+        store(buffer.ptr, words(size), i -> i);
+
+        int ret = hmmMigrateSysToDev(self.fd, buffer, npages);
+        assertEq("ret", ret, 0);
+        assertEq("buffer->cpages", buffer.cpages, "npages", npages);
+        assertEach("ptr[i]", "i", load(buffer.mirror, words(size)), 0, words(size), i -> i);
+
+        assertEach("ptr[i]", "i", load(buffer.ptr, words(size) / 2), 0, words(size) / 2, i -> i);
+
+        ret = hmmMigrateSysToDev(self.fd, buffer, npages);
+        assertEq("ret", ret, 0);
+        assertEq("buffer->cpages", buffer.cpages, "npages", npages);
+        assertEach("ptr[i]", "i", load(buffer.mirror, words(size)), 0, words(size), i -> i);
+        hmmBufferFree(buffer);
+    }
+
+    /**
+     * {@code migrate_release}: after a migration, {@code HMM_DMIRROR_RELEASE} evicts all of
+     * the device's memory back to system memory; the CPU then reads the first half.
+     */
+    void migrateRelease(HmmSelf self, Variant variant) {
+        long npages = bufferPages(self);
+        long size = npages << self.pageShift;
+        HmmBuffer buffer = anonBuffer(size);
+        store(buffer.ptr, words(size), i -> i);
+
+        int ret = hmmMigrateSysToDev(self.fd, buffer, npages);
+        assertEq("ret", ret, 0);
+        assertEq("buffer->cpages", buffer.cpages, "npages", npages);
+        assertEach("ptr[i]", "i", load(buffer.mirror, words(size)), 0, words(size), i -> i);
+
+        ret = hmmDmirrorCmd(self.fd, HMM_DMIRROR_RELEASE, buffer, npages);
+        assertEq("ret", ret, 0);
+        assertEach("ptr[i]", "i", load(buffer.ptr, words(size) / 2), 0, words(size) / 2, i -> i);
+        hmmBufferFree(buffer);
+    }
+
+    /** {@code migrate_shared}: shared anonymous memory cannot migrate; the read-back fails with -ENOENT. */
+    void migrateShared(HmmSelf self, Variant variant) {
+        long npages = bufferPages(self);
+        long size = npages << self.pageShift;
+        HmmBuffer buffer = hmmBufferAlloc(size);
+        buffer.ptr = mmap(0, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, buffer.fd, 0);
+        assertMapped("buffer->ptr", buffer.ptr);
+
+        int ret = hmmMigrateSysToDev(self.fd, buffer, npages);
+        assertEq("ret", ret, "-ENOENT", -Errno.ENOENT);
+        hmmBufferFree(buffer);
+    }
+
+    /**
+     * {@code migrate_multiple}: {@code NTIMES} fresh buffers migrated to the device (and, on a
+     * coherent device, explicitly back), then read by the CPU.
+     */
+    void migrateMultiple(HmmSelf self, Variant variant) {
+        long npages = bufferPages(self);
+        long size = npages << self.pageShift;
+        for (int c = 0; c < NTIMES; c++) {
+            HmmBuffer buffer = anonBuffer(size);
+            store(buffer.ptr, words(size), i -> i);
+
+            int ret = hmmMigrateSysToDev(self.fd, buffer, npages);
+            assertEq("ret", ret, 0);
+            assertEq("buffer->cpages", buffer.cpages, "npages", npages);
+            assertEach("ptr[i]", "i", load(buffer.mirror, words(size)), 0, words(size), i -> i);
+
+            // A coherent device's pages are CPU-accessible, so they only come back on request.
+            if (hmmIsCoherentType(variant.deviceNumber())) {
+                ret = hmmMigrateDevToSys(self.fd, buffer, npages);
+                assertEq("ret", ret, 0);
+                assertEq("buffer->cpages", buffer.cpages, "npages", npages);
+            }
+            assertEach("ptr[i]", "i", load(buffer.ptr, words(size)), 0, words(size), i -> i);
+            hmmBufferFree(buffer);
+        }
+    }
+
+    /**
+     * {@code hmm_cow_in_device}: pages on the device are shared copy-on-write with a forked
+     * child; the parent's writes bring each page back to system memory and copy it, so a
+     * snapshot afterwards sees ordinary writable pages only.
+     */
+    void hmmCowInDevice(HmmSelf self, Variant variant) {
+        long npages = bufferPages(self);
+        long size = npages << self.pageShift;
+        HmmBuffer buffer = anonBuffer(size);
+        store(buffer.ptr, words(size), i -> i);
+
+        int ret = hmmMigrateSysToDev(self.fd, buffer, npages);
+        assertEq("ret", ret, 0);
+        assertEq("buffer->cpages", buffer.cpages, "npages", npages);
+
+        // The child keeps the device pages mapped until the parent is done with them.
+        ChildProcess pid = fork(child -> pauseUntilSignalled(child));
+
+        store(buffer.ptr, words(size), i -> i);
+
+        assertEq("kill(pid, SIGTERM)", kill(pid, ChildProcess.SIGTERM), 0);
+        ChildProcess.WaitStatus status = waitpid(pid);
+        assertNe("WIFSIGNALED(status)", status.wifsignaled(), "0", 0);
+        assertEq("WTERMSIG(status)", status.termsig(), "SIGTERM", ChildProcess.SIGTERM);
+
+        ret = hmmDmirrorCmd(self.fd, HMM_DMIRROR_SNAPSHOT, buffer, npages);
+        assertEq("ret", ret, 0);
+        assertEq("buffer->cpages", buffer.cpages, "npages", npages);
+        byte[] m = loadBytes(buffer.mirror, npages);
+        for (int i = 0; i < npages; i++) {
+            assertByte("m[" + i + "]", m[i], "HMM_DMIRROR_PROT_WRITE", HMM_DMIRROR_PROT_WRITE);
+        }
+        hmmBufferFree(buffer);
+    }
+
+    /**
+     * {@code migrate_partial_unmap_fault}, its base-page half ({@code use_thp == 0}): a
+     * PMD-sized, PMD-aligned range is migrated, half of it is unmapped at offset 0, P/4 or
+     * P/2, and the CPU reads what is left, faulting each page back. The THP half needs
+     * {@code MADV_HUGEPAGE}, which the model does not have; without THP every mapping already
+     * behaves as {@code MADV_NOHUGEPAGE} asks, so that call is left out.
+     */
+    void migratePartialUnmapFault(HmmSelf self, Variant variant) {
+        long size = PMD_SIZE;
+        long[] offsets = {0, size / 4, size / 2};
+        for (long offset : offsets) {
+            long npages = size >> self.pageShift;
+            HmmBuffer buffer = hmmBufferAlloc(size);
+            buffer.ptr = mmap(0, 2 * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, buffer.fd, 0);
+            assertMapped("buffer->ptr", buffer.ptr);
+            long oldPtr = buffer.ptr;
+            buffer.ptr = (buffer.ptr + size - 1) & -size;
+            store(buffer.ptr, words(size), i -> i);
+
+            int ret = hmmMigrateSysToDev(self.fd, buffer, npages);
+            assertEq("ret", ret, 0);
+            assertEq("buffer->cpages", buffer.cpages, "npages", npages);
+            assertEach("ptr[i]", "i", load(buffer.mirror, words(size)), 0, words(size), i -> i);
+
+            ret = munmap(buffer.ptr + offset, size / 2);
+            assertEq("ret", ret, 0);
+            // The words outside the hole, read by the CPU; the hole itself is not touched.
+            int holeStart = (int) words(offset);
+            int holeEnd = (int) words(offset + size / 2);
+            int[] ptr = new int[(int) words(size)];
+            System.arraycopy(load(buffer.ptr, holeStart), 0, ptr, 0, holeStart);
+            System.arraycopy(load(buffer.ptr + (long) holeEnd * Integer.BYTES, ptr.length - holeEnd), 0, ptr,
+                    holeEnd, ptr.length - holeEnd);
+            assertEach("ptr[i]", "i", ptr, 0, holeStart, i -> i);
+            assertEach("ptr[i]", "i", ptr, holeEnd, ptr.length, i -> i);
+            buffer.ptr = oldPtr;
+            buffer.size = 2 * size;
+            hmmBufferFree(buffer);
+        }
+    }
+}

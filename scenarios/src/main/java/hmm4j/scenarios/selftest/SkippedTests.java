@@ -1,0 +1,88 @@
+package hmm4j.scenarios.selftest;
+
+import static hmm4j.scenarios.selftest.Feature.F;
+import static hmm4j.scenarios.selftest.Feature.G;
+import static hmm4j.scenarios.selftest.Feature.H;
+import static hmm4j.scenarios.selftest.Feature.M;
+import static hmm4j.scenarios.selftest.Feature.T;
+
+import java.util.EnumSet;
+
+/**
+ * The tests of hmm-tests.c the model cannot run, each with the reason it is skipped, as
+ * kselftest skips a test whose kernel feature is missing: transparent huge pages (T),
+ * hugetlbfs (H), the {@code gup_test} module (G) and {@code mremap} are not modelled. The
+ * fault-injection tests (F) all inject the failure of a THP allocation, so they need T too.
+ */
+final class SkippedTests {
+    static final String NO_THP = "THP is not modelled (no MADV_HUGEPAGE, no PMD-mapped or compound device pages)";
+    static final String NO_HUGETLB = "hugetlbfs is not modelled (no MAP_HUGETLB)";
+
+    private SkippedTests() {
+    }
+
+    /** {@code anon_write_huge}: a device WRITE to a THP-backed range. */
+    static TestCase anonWriteHuge() {
+        return TestCase.skipped(Fixture.HMM, "anon_write_huge", EnumSet.of(T), NO_THP);
+    }
+
+    /** {@code anon_write_hugetlbfs}: a device WRITE to a hugetlbfs page. */
+    static TestCase anonWriteHugetlbfs() {
+        return TestCase.skipped(Fixture.HMM, "anon_write_hugetlbfs", EnumSet.of(H), NO_HUGETLB);
+    }
+
+    /** {@code compound}: snapshot bytes of a hugetlbfs page carry the PMD or PUD level. */
+    static TestCase compound() {
+        return TestCase.skipped(Fixture.HMM, "compound", EnumSet.of(H), NO_HUGETLB);
+    }
+
+    /** {@code hmm_gup_test}: device pages pinned through the gup_test debugfs module. */
+    static TestCase hmmGupTest() {
+        return TestCase.skipped(Fixture.HMM, "hmm_gup_test", EnumSet.of(M, G),
+                "gup_test is not modelled (no /sys/kernel/debug/gup_test, no FOLL_LONGTERM pins)");
+    }
+
+    /** {@code migrate_anon_huge_empty}: an untouched THP range migrates as zero pages. */
+    static TestCase migrateAnonHugeEmpty() {
+        return TestCase.skipped(Fixture.HMM, "migrate_anon_huge_empty", EnumSet.of(M, T), NO_THP);
+    }
+
+    /** {@code migrate_anon_huge_zero}: a huge zero page migrates. */
+    static TestCase migrateAnonHugeZero() {
+        return TestCase.skipped(Fixture.HMM, "migrate_anon_huge_zero", EnumSet.of(M, T), NO_THP);
+    }
+
+    /** {@code migrate_anon_huge_free}: MADV_FREE of a migrated THP. */
+    static TestCase migrateAnonHugeFree() {
+        return TestCase.skipped(Fixture.HMM, "migrate_anon_huge_free", EnumSet.of(M, T), NO_THP);
+    }
+
+    /** {@code migrate_anon_huge_fault}: a collapsed THP migrates as one device-private THP. */
+    static TestCase migrateAnonHugeFault() {
+        return TestCase.skipped(Fixture.HMM, "migrate_anon_huge_fault", EnumSet.of(M, T), NO_THP);
+    }
+
+    /** {@code migrate_remap_fault}: a migrated range moved with mremap, then faulted. */
+    static TestCase migrateRemapFault() {
+        return TestCase.skipped(Fixture.HMM, "migrate_remap_fault", EnumSet.of(M, T),
+                "mremap is not modelled (MREMAP_MAYMOVE | MREMAP_FIXED [| MREMAP_DONTUNMAP]); half its runs need THP");
+    }
+
+    /** {@code migrate_anon_huge_err}: FAIL_ALLOC forces the THP migration to split. */
+    static TestCase migrateAnonHugeErr() {
+        return TestCase.skipped(Fixture.HMM, "migrate_anon_huge_err", EnumSet.of(M, T, F),
+                NO_THP + "; its FAIL_ALLOC injection forces a THP split");
+    }
+
+    /** {@code migrate_anon_huge_zero_err}: FAIL_ALLOC on a huge zero page. */
+    static TestCase migrateAnonHugeZeroErr() {
+        return TestCase.skipped(Fixture.HMM, "migrate_anon_huge_zero_err", EnumSet.of(M, T, F),
+                NO_THP + "; its FAIL_ALLOC injection forces a THP split");
+    }
+
+    /** {@code benchmark_thp_migration}: THP against base-page migration throughput. */
+    static TestCase benchmarkThpMigration() {
+        return TestCase.skipped(Fixture.HMM, "benchmark_thp_migration", EnumSet.of(M, T),
+                NO_THP + "; a wall-clock benchmark, and the model runs on virtual time");
+    }
+}

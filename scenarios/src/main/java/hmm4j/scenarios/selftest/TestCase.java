@@ -1,0 +1,76 @@
+package hmm4j.scenarios.selftest;
+
+import hmm4j.sim.Kernel;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * One {@code TEST_F} of hmm-tests.c: its fixture, name, the feature keys it needs, and its
+ * body, or the reason the model cannot run it. A test case runs once per variant of its
+ * fixture ({@link Selftest}).
+ *
+ * @param fixture    {@code hmm} or {@code hmm2}
+ * @param name       the C test's name
+ * @param features   the feature keys of the catalogue
+ * @param body       the test body, run in the test process after the fixture's set-up
+ * @param skipReason null for a ported test; else why the model skips it (the body then only skips)
+ */
+public record TestCase(Fixture fixture, String name, Set<Feature> features, Body body, String skipReason) {
+
+    /** A test body: the test group's code for one fixture {@code self} and variant. */
+    @FunctionalInterface
+    interface Body {
+        void run(Kernel kernel, FixtureData self, Variant variant) throws Exception;
+    }
+
+    /** A body of the {@code hmm} fixture, as a method of its test group {@code G}. */
+    @FunctionalInterface
+    interface HmmBody<G> {
+        void run(G tests, HmmSelf self, Variant variant) throws Exception;
+    }
+
+    /** A body of the {@code hmm2} fixture, as a method of its test group {@code G}. */
+    @FunctionalInterface
+    interface Hmm2Body<G> {
+        void run(G tests, Hmm2Self self, Variant variant) throws Exception;
+    }
+
+    public TestCase {
+        Objects.requireNonNull(fixture, "fixture");
+        Objects.requireNonNull(name, "name");
+        features = Collections.unmodifiableSet(EnumSet.copyOf(features));
+        Objects.requireNonNull(body, "body");
+    }
+
+    /** A ported {@code TEST_F(hmm, name)} whose body is a method of the group {@code group} makes. */
+    static <G> TestCase hmm(String name, Set<Feature> features, Function<Kernel, G> group, HmmBody<G> body) {
+        return new TestCase(Fixture.HMM, name, features,
+                (kernel, self, variant) -> body.run(group.apply(kernel), (HmmSelf) self, variant), null);
+    }
+
+    /** A ported {@code TEST_F(hmm2, name)}. */
+    static <G> TestCase hmm2(String name, Set<Feature> features, Function<Kernel, G> group, Hmm2Body<G> body) {
+        return new TestCase(Fixture.HMM2, name, features,
+                (kernel, self, variant) -> body.run(group.apply(kernel), (Hmm2Self) self, variant), null);
+    }
+
+    /** A test the model cannot run: after the fixture's set-up it skips with {@code reason}. */
+    static TestCase skipped(Fixture fixture, String name, Set<Feature> features, String reason) {
+        Objects.requireNonNull(reason, "reason");
+        return new TestCase(fixture, name, features, (kernel, self, variant) -> new Asserts(kernel).skip(reason),
+                reason);
+    }
+
+    /** True for a test the model runs. */
+    public boolean ported() {
+        return skipReason == null;
+    }
+
+    /** The feature keys as the catalogue writes them, e.g. {@code C, M, 2}. */
+    public String featureKeys() {
+        return String.join(", ", features.stream().map(Feature::key).toList());
+    }
+}
