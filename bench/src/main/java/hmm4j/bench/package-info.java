@@ -2,7 +2,7 @@
  * JMH benchmarks of the model's hot paths, each measured against a baseline in the same run
  * (docs/performance.md has the figures and how to reproduce them).
  *
- * <p>The four figures of the performance bar and the benchmark behind each:
+ * <p>The figures of the performance bar and the benchmark behind each:
  * <ul>
  *   <li>{@code hmm_range_fault} over 2^20 present pages against a raw walk of the same radix
  *       table's leaf {@code long[]} tables: {@link hmm4j.bench.HmmRangeFaultBench}, with
@@ -14,12 +14,17 @@
  *       pair against two volatile reads: {@link hmm4j.bench.ReadSeqBench};</li>
  *   <li>bytes per present page-table entry, from the allocation of a densely filled table
  *       ({@code -prof gc}, {@link hmm4j.bench.PageTableFootprintBench}) and from a count of
- *       its arrays ({@link hmm4j.bench.PageTableFootprint}).</li>
+ *       its arrays ({@link hmm4j.bench.PageTableFootprint});</li>
+ *   <li>the controlled runtime's cost per scheduling decision against a raw virtual-thread
+ *       hand-off, and whole runs of the lost-update scenario per second:
+ *       {@link hmm4j.bench.SchedulingBench}.</li>
  * </ul>
  *
  * <h2>Conventions</h2>
  * <ul>
- *   <li><b>Native runtime, no checkers.</b> Every benchmark builds its machine with
+ *   <li><b>Native runtime, no checkers.</b> Every benchmark of the model (all but
+ *       {@link hmm4j.bench.SchedulingBench}, which measures the controlled runtime itself)
+ *       builds its machine with
  *       {@code Kernel.builder().nativeRuntime()} and never installs lockdep or the lifetime
  *       sanitizer's checks ({@code Checkers.install}): the figures are the model's own cost
  *       on real threads, where scheduling points are free.</li>

@@ -38,6 +38,10 @@ import picocli.CommandLine.Spec;
  * with Jackson; every figure uses the <em>median</em> of the measurement iterations of all
  * forks, which a neighbour's burst on a shared 2-core machine moves less than the mean.
  *
+ * <p>A row whose target is a ratio to a tool that cannot run inside JMH (the schedules per
+ * second, whose target is a multiple of Lincheck's, measured by the explore module's
+ * comparison test) is shown for reference ({@code ref}) and not counted as a figure.
+ *
  * <p>Exit codes: 0 when the benchmarks ran and the table was printed, whatever the verdicts
  * (a figure that misses its target is a measurement to report, not a failure of the
  * command: performance is measured, never asserted); 2 when the benchmarks jar is missing
@@ -49,7 +53,7 @@ import picocli.CommandLine.Spec;
         description = {
             "Run the JMH benchmarks and print the performance figures.",
             "Each figure is shown with its baseline from the same run, the ratio, the",
-            "target, and ok or MISS. Quick mode (the default) takes about two minutes;",
+            "target, and ok or MISS. Quick mode (the default) takes about three minutes;",
             "--full uses the benchmarks' own JMH settings. The exit code is 0 whenever",
             "the benchmarks ran: a missed target is reported, not an error.",
             ""
@@ -94,7 +98,9 @@ final class BenchCommand implements Callable<Integer> {
 
     /** Verdict of one figure against its target. */
     enum Verdict {
-        OK("ok"), MISS("MISS"), MISSING("n/a");
+        OK("ok"), MISS("MISS"), MISSING("n/a"),
+        /** A figure shown for reference: its target is a ratio to a tool that cannot run in JMH. */
+        REFERENCE("ref");
 
         final String label;
 
@@ -156,8 +162,10 @@ final class BenchCommand implements Callable<Integer> {
         out.print(table(figures).render());
         long ok = figures.stream().filter(f -> f.verdict() == Verdict.OK).count();
         long miss = figures.stream().filter(f -> f.verdict() == Verdict.MISS).count();
+        long reference = figures.stream().filter(f -> f.verdict() == Verdict.REFERENCE).count();
         out.println();
-        out.println(figures.size() + " figures: " + ok + " within target, " + miss + " missed"
+        out.println((figures.size() - reference) + " figures: " + ok + " within target, " + miss + " missed"
+                + (reference > 0 ? ", " + reference + " for reference" : "")
                 + (miss > 0 ? " (reported, not an error: see docs/performance.md)" : ""));
         out.flush();
         return 0;
@@ -213,7 +221,7 @@ final class BenchCommand implements Callable<Integer> {
         ProcessBuilder pb = new ProcessBuilder(jmhCommand(javaExecutable(), benchmarks, result, full))
                 .redirectErrorStream(true);
         err.println("hmm4j bench: running the benchmarks in " + (full ? "full" : "quick") + " mode ("
-                + (full ? "several minutes" : "about two minutes") + ")...");
+                + (full ? "several minutes" : "about three minutes") + ")...");
         err.flush();
         Process child = pb.start();
         Thread killChild = new Thread(child::destroy, "hmm4j-bench-cleanup");
@@ -393,7 +401,28 @@ final class BenchCommand implements Callable<Integer> {
         Result table = r.get("PageTableFootprintBench.pageTable");
         Result flat = r.get("PageTableFootprintBench.flatArray");
         rows.add(perEntry("bytes per present PTE, 2^20 dense (vs flat long[])", table, flat, 10, "<= 10 B"));
+
+        Result decision = r.get("SchedulingBench.controlledDecision");
+        Result handOff = r.get("SchedulingBench.rawHandOff");
+        rows.add(timeRatio("scheduling decision, controlled (vs raw virtual-thread hand-off)", decision, handOff, 2,
+                "<= 2x"));
+        rows.add(perSecond("  schedules/s, lost-update whole runs (1 thread)", r.get("SchedulingBench.lostUpdateRun"),
+                ">= 20x Lincheck (docs)"));
+        rows.add(perSecond("  same, runs driven from a virtual thread",
+                r.get("SchedulingBench.lostUpdateRunsOnVirtualThread"), ">= 20x Lincheck (docs)"));
         return rows;
+    }
+
+    /**
+     * Runs per second of a whole-run benchmark, for reference: its target is a ratio to
+     * Lincheck, measured by the explore module's comparison test, not by JMH.
+     */
+    private static Figure perSecond(String name, Result m, String target) {
+        if (m == null) {
+            return new Figure(name, "not run", "-", "-", target, Verdict.MISSING);
+        }
+        return new Figure(name, String.format(Locale.ROOT, "%,.0f/s", 1e9 / m.nanosPerOp()), "-", "-", target,
+                Verdict.REFERENCE);
     }
 
     /** measured / baseline, both times; ok if the ratio is at most {@code max}. */

@@ -41,7 +41,8 @@ class BenchCommandTest {
     @Test
     void parse_keysByClassMethodAndParams_inNanosPerOp() throws IOException {
         Map<String, Result> r = BenchCommand.parse(sample());
-        assertEquals(13, r.size(), r.keySet().toString());
+        assertEquals(17, r.size(), r.keySet().toString());
+        assertEquals(300.0, r.get("SchedulingBench.controlledDecision").nanosPerOp(), 1e-9);
         assertEquals(700.0, r.get("InvalidationBench.intervalTree:subscriptions=1000").nanosPerOp(), 1e-9);
         assertEquals(8_400.0, r.get("InvalidationBench.intervalTree:subscriptions=1000000").nanosPerOp(), 1e-9);
         assertEquals(31.0, r.get("ReadSeqBench.readBeginRetry").nanosPerOp(), 1e-9);
@@ -59,17 +60,20 @@ class BenchCommandTest {
     void figures_fromSample_renderTheTable() throws IOException {
         List<Figure> figures = BenchCommand.figures(BenchCommand.parse(sample()));
         String expected = """
-                figure                                                      measured  baseline          ratio  target
-                ----------------------------------------------------------  --------  --------  -------------  ---------------------  ----
-                hmm_range_fault, 2^20 present pages (vs raw long[] walk)     3.00 ms   1.50 ms          2.00x  <= 3x                  ok
-                  allocation per page (vs raw walk)                           0.33 B    0.00 B              -  < 1 B (none per page)  ok
-                invalidate 16 pages: 10^6 vs 10^3 subscriptions              8.40 us    700 ns          12.0x  <= 15x                 ok
-                  same, 1024 spread windows (cold caches)                    14.0 us    800 ns          17.5x  <= 15x                 MISS
-                invalidate 16 pages among 10^6: tree vs linear list          8.40 us   12.6 ms  1,500x faster  >= 1000x faster        ok
-                  same, 1024 spread windows (cold caches)                    14.0 us   12.6 ms    900x faster  >= 1000x faster        MISS
-                read_begin + read_retry, uncontended (vs 2 volatile reads)   31.0 ns   1.00 ns          31.0x  <= 10 ns (a few ns)    MISS
-                  read_retry alone (vs 2 volatile reads)                     1.00 ns   1.00 ns          1.00x  <= 10 ns               ok
-                bytes per present PTE, 2^20 dense (vs flat long[])            8.04 B    8.00 B          1.01x  <= 10 B                ok
+                figure                                                             measured  baseline          ratio  target
+                ----------------------------------------------------------------  ---------  --------  -------------  ----------------------  ----
+                hmm_range_fault, 2^20 present pages (vs raw long[] walk)            3.00 ms   1.50 ms          2.00x  <= 3x                   ok
+                  allocation per page (vs raw walk)                                  0.33 B    0.00 B              -  < 1 B (none per page)   ok
+                invalidate 16 pages: 10^6 vs 10^3 subscriptions                     8.40 us    700 ns          12.0x  <= 15x                  ok
+                  same, 1024 spread windows (cold caches)                           14.0 us    800 ns          17.5x  <= 15x                  MISS
+                invalidate 16 pages among 10^6: tree vs linear list                 8.40 us   12.6 ms  1,500x faster  >= 1000x faster         ok
+                  same, 1024 spread windows (cold caches)                           14.0 us   12.6 ms    900x faster  >= 1000x faster         MISS
+                read_begin + read_retry, uncontended (vs 2 volatile reads)          31.0 ns   1.00 ns          31.0x  <= 10 ns (a few ns)     MISS
+                  read_retry alone (vs 2 volatile reads)                            1.00 ns   1.00 ns          1.00x  <= 10 ns                ok
+                bytes per present PTE, 2^20 dense (vs flat long[])                   8.04 B    8.00 B          1.01x  <= 10 B                 ok
+                scheduling decision, controlled (vs raw virtual-thread hand-off)     300 ns    200 ns          1.50x  <= 2x                   ok
+                  schedules/s, lost-update whole runs (1 thread)                   25,000/s         -              -  >= 20x Lincheck (docs)  ref
+                  same, runs driven from a virtual thread                         100,000/s         -              -  >= 20x Lincheck (docs)  ref
                 """;
         assertEquals(expected, BenchCommand.table(figures).render());
     }
@@ -139,8 +143,8 @@ class BenchCommandTest {
         assertEquals(0, c.exitCode(), c.err());
         assertTrue(c.out().startsWith("hmm4j bench: from "), c.out());
         assertTrue(c.out().contains("read_begin + read_retry"), c.out());
-        assertTrue(c.out().strip().endsWith("9 figures: 6 within target, 3 missed (reported, not an error: "
-                + "see docs/performance.md)"), c.out());
+        assertTrue(c.out().strip().endsWith("10 figures: 7 within target, 3 missed, 2 for reference "
+                + "(reported, not an error: see docs/performance.md)"), c.out());
         assertEquals("", c.err());
     }
 

@@ -58,6 +58,8 @@ final class ControlledRuntime implements Runtime {
     private volatile boolean aborted;
     private volatile String divergence;
     private boolean started;
+    /** The enabled ids of the last decision, shared by the next one when equal ({@link #enabledIds}). */
+    private List<Integer> lastEnabledIds = List.of();
     private long step;
     private long now;
 
@@ -209,7 +211,9 @@ final class ControlledRuntime implements Runtime {
             record(t, step == before ? step + 1 : step, kind, op, detail, null, null);
             throw abort(e);
         }
-        TraceEvent.Switch sw = next == null || next == t ? null : new TraceEvent.Switch(reason, next.id(), next.name());
+        // The switch is only for the trace: not built when nothing is recorded.
+        TraceEvent.Switch sw = next == null || next == t || !kernel.trace().enabled() ? null
+                : new TraceEvent.Switch(reason, next.id(), next.name());
         // No decision when the last task exits: the event stays in the current step.
         record(t, step, kind, op, detail, null, sw);
         return next;
@@ -289,8 +293,33 @@ final class ControlledRuntime implements Runtime {
             throw new NoDecision(null, e.getMessage());
         }
         Task next = enabled.get(index);
-        decisions.add(new Decision(step, next.id(), enabled.stream().map(Task::id).toList(), op));
+        decisions.add(new Decision(step, next.id(), enabledIds(enabled), op));
         return next;
+    }
+
+    /**
+     * The ids of {@code enabled}, as an immutable list: the previous decision's list when the
+     * ids are the same (the usual case: the same tasks stay enabled for many steps), so that
+     * a decision costs no list and no stream. Equal by value to a fresh list either way.
+     */
+    private List<Integer> enabledIds(List<Task> enabled) {
+        List<Integer> last = lastEnabledIds;
+        int n = enabled.size();
+        if (last.size() == n) {
+            int i = 0;
+            while (i < n && last.get(i) == enabled.get(i).id()) {
+                i++;
+            }
+            if (i == n) {
+                return last;
+            }
+        }
+        Integer[] ids = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = enabled.get(i).id();
+        }
+        lastEnabledIds = List.of(ids);
+        return lastEnabledIds;
     }
 
     private List<Task> enabledTasks() {
