@@ -20,12 +20,15 @@ abstract class AbstractLock implements LockInstance {
     final Kernel kernel;
     private final LockClass lockClass;
     private final String name;
+    /** The scheduling-point names of this lock's operations. */
+    final PointNames points;
     final WaitChannel channel;
 
     AbstractLock(Kernel kernel, String className, String name) {
         this.kernel = kernel;
         this.lockClass = new LockClass(className);
         this.name = name;
+        this.points = new PointNames(name);
         this.channel = kernel.runtime().newChannel(name);
     }
 

@@ -9,65 +9,67 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class AtomicT {
     private final Kernel kernel;
     private final String name;
+    private final PointNames points;
     private final AtomicInteger value;
 
     public AtomicT(Kernel kernel, String name, int initial) {
         this.kernel = kernel;
         this.name = name;
+        this.points = new PointNames(name);
         this.value = new AtomicInteger(initial);
     }
 
     /** {@code atomic_read}. */
     public int read() {
-        kernel.point("atomic_read(" + name + ")");
+        kernel.point(points.of("atomic_read"));
         return value.get();
     }
 
     /** {@code atomic_set}. */
     public void set(int v) {
-        kernel.point("atomic_set(" + name + ")");
+        kernel.point(points.of("atomic_set"));
         value.set(v);
     }
 
     /** {@code atomic_inc}. */
     public void inc() {
-        kernel.point("atomic_inc(" + name + ")");
+        kernel.point(points.of("atomic_inc"));
         value.incrementAndGet();
     }
 
     /** {@code atomic_dec}. */
     public void dec() {
-        kernel.point("atomic_dec(" + name + ")");
+        kernel.point(points.of("atomic_dec"));
         value.decrementAndGet();
     }
 
     /** {@code atomic_add_return}. */
     public int addReturn(int delta) {
-        kernel.point("atomic_add_return(" + name + ")");
+        kernel.point(points.of("atomic_add_return"));
         return value.addAndGet(delta);
     }
 
     /** {@code atomic_inc_return}. */
     public int incReturn() {
-        kernel.point("atomic_inc_return(" + name + ")");
+        kernel.point(points.of("atomic_inc_return"));
         return value.incrementAndGet();
     }
 
     /** {@code atomic_dec_return}. */
     public int decReturn() {
-        kernel.point("atomic_dec_return(" + name + ")");
+        kernel.point(points.of("atomic_dec_return"));
         return value.decrementAndGet();
     }
 
     /** {@code atomic_dec_and_test}: true when the new value is 0. */
     public boolean decAndTest() {
-        kernel.point("atomic_dec_and_test(" + name + ")");
+        kernel.point(points.of("atomic_dec_and_test"));
         return value.decrementAndGet() == 0;
     }
 
     /** {@code atomic_inc_not_zero}: increments unless 0; true if it did. */
     public boolean incNotZero() {
-        kernel.point("atomic_inc_not_zero(" + name + ")");
+        kernel.point(points.of("atomic_inc_not_zero"));
         int v;
         do {
             v = value.get();
@@ -80,13 +82,13 @@ public final class AtomicT {
 
     /** {@code atomic_cmpxchg}: returns the old value. */
     public int cmpxchg(int expected, int update) {
-        kernel.point("atomic_cmpxchg(" + name + ")");
+        kernel.point(points.of("atomic_cmpxchg"));
         return value.compareAndExchange(expected, update);
     }
 
     /** {@code atomic_xchg}: returns the old value. */
     public int xchg(int update) {
-        kernel.point("atomic_xchg(" + name + ")");
+        kernel.point(points.of("atomic_xchg"));
         return value.getAndSet(update);
     }
 

@@ -13,23 +13,25 @@ import hmm4j.sim.Kernel;
 public final class Cell<T> {
     private final Kernel kernel;
     private final String name;
+    private final PointNames points;
     private volatile T value;
 
     public Cell(Kernel kernel, String name, T initial) {
         this.kernel = kernel;
         this.name = name;
+        this.points = new PointNames(name);
         this.value = initial;
     }
 
     /** {@code READ_ONCE}. */
     public T readOnce() {
-        kernel.point("READ_ONCE(" + name + ")");
+        kernel.point(points.of("READ_ONCE"));
         return value;
     }
 
     /** {@code WRITE_ONCE}. */
     public void writeOnce(T v) {
-        kernel.point("WRITE_ONCE(" + name + ")");
+        kernel.point(points.of("WRITE_ONCE"));
         value = v;
     }
 

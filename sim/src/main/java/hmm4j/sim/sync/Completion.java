@@ -15,12 +15,14 @@ public final class Completion {
 
     private final Kernel kernel;
     private final String name;
+    private final PointNames points;
     private final WaitChannel channel;
     private final AtomicInteger done = new AtomicInteger();
 
     public Completion(Kernel kernel, String name) {
         this.kernel = kernel;
         this.name = name;
+        this.points = new PointNames(name);
         this.channel = kernel.runtime().newChannel(name);
     }
 
@@ -36,29 +38,29 @@ public final class Completion {
 
     /** {@code complete}. */
     public void complete() {
-        kernel.point("complete(" + name + ")");
+        kernel.point(points.of("complete"));
         done.updateAndGet(v -> v == ALL || v == ALL - 1 ? v : v + 1);
         channel.wakeAll();
     }
 
     /** {@code complete_all}. */
     public void completeAll() {
-        kernel.point("complete_all(" + name + ")");
+        kernel.point(points.of("complete_all"));
         done.set(ALL);
         channel.wakeAll();
     }
 
     /** {@code wait_for_completion}: may sleep. */
     public void waitForCompletion() {
-        kernel.syncObserver().mightSleep(kernel.current(), "wait_for_completion(" + name + ")");
-        kernel.point("wait_for_completion(" + name + ")");
+        kernel.syncObserver().mightSleep(kernel.current(), points.of("wait_for_completion"));
+        kernel.point(points.of("wait_for_completion"));
         channel.await(this::consume, "wait_for_completion(" + name + ") waiting on " + name, WaitChannel.FOREVER);
     }
 
     /** {@code wait_for_completion_timeout}: 0 on timeout, else the remaining nanoseconds (≥ 1). */
     public long waitForCompletionTimeout(long timeoutNanos) {
-        kernel.syncObserver().mightSleep(kernel.current(), "wait_for_completion_timeout(" + name + ")");
-        kernel.point("wait_for_completion_timeout(" + name + ")");
+        kernel.syncObserver().mightSleep(kernel.current(), points.of("wait_for_completion_timeout"));
+        kernel.point(points.of("wait_for_completion_timeout"));
         long start = kernel.runtime().nanoTime();
         if (!channel.await(this::consume, "wait_for_completion_timeout(" + name + ") waiting on " + name,
                 Math.max(0, timeoutNanos))) {
@@ -69,13 +71,13 @@ public final class Completion {
 
     /** {@code try_wait_for_completion}: consumes a completion if one is available, never sleeps. */
     public boolean tryWaitForCompletion() {
-        kernel.point("try_wait_for_completion(" + name + ")");
+        kernel.point(points.of("try_wait_for_completion"));
         return consume();
     }
 
     /** {@code completion_done}: true if a wait would not block. */
     public boolean completionDone() {
-        kernel.point("completion_done(" + name + ")");
+        kernel.point(points.of("completion_done"));
         return done.get() > 0;
     }
 

@@ -8,23 +8,25 @@ import hmm4j.sim.Kernel;
 public final class LongCell {
     private final Kernel kernel;
     private final String name;
+    private final PointNames points;
     private volatile long value;
 
     public LongCell(Kernel kernel, String name, long initial) {
         this.kernel = kernel;
         this.name = name;
+        this.points = new PointNames(name);
         this.value = initial;
     }
 
     /** {@code READ_ONCE}. */
     public long readOnce() {
-        kernel.point("READ_ONCE(" + name + ")");
+        kernel.point(points.of("READ_ONCE"));
         return value;
     }
 
     /** {@code WRITE_ONCE}. */
     public void writeOnce(long v) {
-        kernel.point("WRITE_ONCE(" + name + ")");
+        kernel.point(points.of("WRITE_ONCE"));
         value = v;
     }
 

@@ -31,18 +31,18 @@ public final class Mutex extends AbstractLock {
     /** {@code mutex_lock}: may sleep. */
     public void lock() {
         Task t = task();
-        observer().mightSleep(t, "mutex_lock(" + name() + ")");
-        kernel.point("mutex_lock(" + name() + ")");
+        observer().mightSleep(t, points.of("mutex_lock"));
+        kernel.point(points.of("mutex_lock"));
         observer().acquire(t, this, LockMode.EXCLUSIVE, false);
         Object me = holder();
-        awaitAcquire("mutex_lock(" + name() + ")", () -> owner.compareAndSet(null, me),
+        awaitAcquire(points.of("mutex_lock"), () -> owner.compareAndSet(null, me),
                 () -> "held by " + holderName(owner.get()));
     }
 
     /** {@code mutex_trylock}: true if taken; never sleeps. */
     public boolean trylock() {
         Task t = task();
-        kernel.point("mutex_trylock(" + name() + ")");
+        kernel.point(points.of("mutex_trylock"));
         if (!owner.compareAndSet(null, holder())) {
             return false;
         }
@@ -53,7 +53,7 @@ public final class Mutex extends AbstractLock {
     /** {@code mutex_unlock}: only by the owner. */
     public void unlock() {
         Task t = task();
-        kernel.point("mutex_unlock(" + name() + ")");
+        kernel.point(points.of("mutex_unlock"));
         Object me = holder();
         if (owner.get() != me) {
             violation("mutex_unlock of a mutex not held", name() + " is held by " + holderName(owner.get())

@@ -18,11 +18,13 @@ public final class RefcountT {
 
     private final Kernel kernel;
     private final String name;
+    private final PointNames points;
     private final AtomicInteger value;
 
     public RefcountT(Kernel kernel, String name, int initial) {
         this.kernel = kernel;
         this.name = name;
+        this.points = new PointNames(name);
         this.value = new AtomicInteger(initial);
     }
 
@@ -33,13 +35,13 @@ public final class RefcountT {
 
     /** {@code refcount_read}. */
     public int read() {
-        kernel.point("refcount_read(" + name + ")");
+        kernel.point(points.of("refcount_read"));
         return value.get();
     }
 
     /** {@code refcount_set}. */
     public void set(int v) {
-        kernel.point("refcount_set(" + name + ")");
+        kernel.point(points.of("refcount_set"));
         value.set(v);
     }
 
@@ -50,7 +52,7 @@ public final class RefcountT {
 
     /** {@code refcount_add}. */
     public void add(int n) {
-        kernel.point("refcount_add(" + name + ")");
+        kernel.point(points.of("refcount_add"));
         int old = value.getAndAdd(n);
         if (old == SATURATED || old < 0) {
             value.set(SATURATED);
@@ -63,7 +65,7 @@ public final class RefcountT {
 
     /** {@code refcount_inc_not_zero}: false (and no change) if the count is 0. */
     public boolean incNotZero() {
-        kernel.point("refcount_inc_not_zero(" + name + ")");
+        kernel.point(points.of("refcount_inc_not_zero"));
         int v;
         do {
             v = value.get();
@@ -87,7 +89,7 @@ public final class RefcountT {
 
     /** {@code refcount_sub_and_test}. */
     public boolean subAndTest(int n) {
-        kernel.point("refcount_dec_and_test(" + name + ")");
+        kernel.point(points.of("refcount_dec_and_test"));
         int old = value.getAndAdd(-n);
         if (old == SATURATED || old < 0) {
             value.set(SATURATED);
@@ -104,7 +106,7 @@ public final class RefcountT {
 
     /** {@code refcount_dec}: must not drop the last reference (that would leak). */
     public void dec() {
-        kernel.point("refcount_dec(" + name + ")");
+        kernel.point(points.of("refcount_dec"));
         int old = value.getAndDecrement();
         if (old == SATURATED || old < 0) {
             value.set(SATURATED);

@@ -77,16 +77,16 @@ public final class RwSemaphore extends AbstractLock {
     /** {@code down_read}: may sleep. */
     public void downRead() {
         Task t = task();
-        observer().mightSleep(t, "down_read(" + name() + ")");
-        kernel.point("down_read(" + name() + ")");
+        observer().mightSleep(t, points.of("down_read"));
+        kernel.point(points.of("down_read"));
         observer().acquire(t, this, LockMode.SHARED, false);
         Object me = holder();
-        awaitAcquire("down_read(" + name() + ")", () -> tryRead(me), this::describeForReader);
+        awaitAcquire(points.of("down_read"), () -> tryRead(me), this::describeForReader);
     }
 
     /** {@code down_read_trylock}: true if taken. */
     public boolean downReadTrylock() {
-        kernel.point("down_read_trylock(" + name() + ")");
+        kernel.point(points.of("down_read_trylock"));
         if (!tryRead(holder())) {
             return false;
         }
@@ -97,15 +97,15 @@ public final class RwSemaphore extends AbstractLock {
     /** {@code down_write}: may sleep. */
     public void downWrite() {
         Task t = task();
-        observer().mightSleep(t, "down_write(" + name() + ")");
-        kernel.point("down_write(" + name() + ")");
+        observer().mightSleep(t, points.of("down_write"));
+        kernel.point(points.of("down_write"));
         observer().acquire(t, this, LockMode.EXCLUSIVE, false);
         Object me = holder();
         synchronized (this) {
             writersWaiting++;
         }
         try {
-            awaitAcquire("down_write(" + name() + ")", () -> {
+            awaitAcquire(points.of("down_write"), () -> {
                 boolean ok = tryWrite(me);
                 if (ok) {
                     synchronized (this) {
@@ -126,7 +126,7 @@ public final class RwSemaphore extends AbstractLock {
 
     /** {@code down_write_trylock}: true if taken. */
     public boolean downWriteTrylock() {
-        kernel.point("down_write_trylock(" + name() + ")");
+        kernel.point(points.of("down_write_trylock"));
         if (!tryWrite(holder())) {
             return false;
         }
@@ -136,7 +136,7 @@ public final class RwSemaphore extends AbstractLock {
 
     /** {@code up_read}. */
     public void upRead() {
-        kernel.point("up_read(" + name() + ")");
+        kernel.point(points.of("up_read"));
         Object me = holder();
         synchronized (this) {
             Integer n = readers.get(me);
@@ -154,7 +154,7 @@ public final class RwSemaphore extends AbstractLock {
 
     /** {@code up_write}. */
     public void upWrite() {
-        kernel.point("up_write(" + name() + ")");
+        kernel.point(points.of("up_write"));
         Object me = holder();
         synchronized (this) {
             if (writer != me) {
@@ -170,7 +170,7 @@ public final class RwSemaphore extends AbstractLock {
 
     /** {@code downgrade_write}: the writer becomes a reader without releasing. */
     public void downgradeWrite() {
-        kernel.point("downgrade_write(" + name() + ")");
+        kernel.point(points.of("downgrade_write"));
         Object me = holder();
         synchronized (this) {
             if (writer != me) {

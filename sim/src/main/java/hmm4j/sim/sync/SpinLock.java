@@ -32,7 +32,7 @@ public final class SpinLock extends AbstractLock {
     /** {@code spin_lock}. */
     public void lock() {
         Task t = task();
-        kernel.point("spin_lock(" + name() + ")");
+        kernel.point(points.of("spin_lock"));
         observer().acquire(t, this, LockMode.EXCLUSIVE, false);
         if (t != null) {
             t.spinEnter();
@@ -41,14 +41,14 @@ public final class SpinLock extends AbstractLock {
         if (owner.get() == me) {
             violation("spinlock recursion", name() + " is already held by " + holderName(me));
         }
-        awaitAcquire("spin_lock(" + name() + ")", () -> owner.compareAndSet(null, me),
+        awaitAcquire(points.of("spin_lock"), () -> owner.compareAndSet(null, me),
                 () -> "held by " + holderName(owner.get()));
     }
 
     /** {@code spin_trylock}: true if taken. */
     public boolean trylock() {
         Task t = task();
-        kernel.point("spin_trylock(" + name() + ")");
+        kernel.point(points.of("spin_trylock"));
         if (!owner.compareAndSet(null, holder())) {
             return false;
         }
@@ -62,7 +62,7 @@ public final class SpinLock extends AbstractLock {
     /** {@code spin_unlock}. */
     public void unlock() {
         Task t = task();
-        kernel.point("spin_unlock(" + name() + ")");
+        kernel.point(points.of("spin_unlock"));
         Object me = holder();
         if (owner.get() != me) {
             violation("spin_unlock of a lock not held", name() + " is held by " + holderName(owner.get()));

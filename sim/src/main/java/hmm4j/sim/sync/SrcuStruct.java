@@ -31,6 +31,7 @@ import java.util.TreeMap;
 public final class SrcuStruct {
     private final Kernel kernel;
     private final String name;
+    private final PointNames points;
     private final WaitChannel channel;
     private final TreeMap<Integer, String> open = new TreeMap<>();
     private final Deque<Pending> callbacks = new ArrayDeque<>();
@@ -45,12 +46,13 @@ public final class SrcuStruct {
     public SrcuStruct(Kernel kernel, String name) {
         this.kernel = kernel;
         this.name = name;
+        this.points = new PointNames(name);
         this.channel = kernel.runtime().newChannel(name);
     }
 
     /** {@code srcu_read_lock}: opens a read section; pass the result to {@link #readUnlock}. */
     public int readLock() {
-        kernel.point("srcu_read_lock(" + name + ")");
+        kernel.point(points.of("srcu_read_lock"));
         Task t = kernel.current();
         synchronized (this) {
             int ticket = ++lastTicket;
@@ -61,7 +63,7 @@ public final class SrcuStruct {
 
     /** {@code srcu_read_unlock}. */
     public void readUnlock(int idx) {
-        kernel.point("srcu_read_unlock(" + name + ")");
+        kernel.point(points.of("srcu_read_unlock"));
         boolean known;
         synchronized (this) {
             known = open.remove(idx) != null;
@@ -80,8 +82,8 @@ public final class SrcuStruct {
 
     /** {@code synchronize_srcu}: waits for every read section that began before the call. May sleep. */
     public void synchronizeSrcu() {
-        kernel.syncObserver().mightSleep(kernel.current(), "synchronize_srcu(" + name + ")");
-        kernel.point("synchronize_srcu(" + name + ")");
+        kernel.syncObserver().mightSleep(kernel.current(), points.of("synchronize_srcu"));
+        kernel.point(points.of("synchronize_srcu"));
         int target;
         synchronized (this) {
             target = lastTicket;
@@ -110,7 +112,7 @@ public final class SrcuStruct {
 
     /** {@code call_srcu}: runs {@code callback} after a grace period, from the callback thread. */
     public void callSrcu(Runnable callback) {
-        kernel.point("call_srcu(" + name + ")");
+        kernel.point(points.of("call_srcu"));
         boolean startThread;
         synchronized (this) {
             callbacks.add(new Pending(lastTicket, ++queued, callback));
@@ -153,8 +155,8 @@ public final class SrcuStruct {
 
     /** {@code srcu_barrier}: waits until every callback queued before the call has run. May sleep. */
     public void srcuBarrier() {
-        kernel.syncObserver().mightSleep(kernel.current(), "srcu_barrier(" + name + ")");
-        kernel.point("srcu_barrier(" + name + ")");
+        kernel.syncObserver().mightSleep(kernel.current(), points.of("srcu_barrier"));
+        kernel.point(points.of("srcu_barrier"));
         long target;
         synchronized (this) {
             target = queued;

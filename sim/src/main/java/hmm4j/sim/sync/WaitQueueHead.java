@@ -14,18 +14,20 @@ import java.util.function.BooleanSupplier;
 public final class WaitQueueHead {
     private final Kernel kernel;
     private final String name;
+    private final PointNames points;
     private final WaitChannel channel;
 
     public WaitQueueHead(Kernel kernel, String name) {
         this.kernel = kernel;
         this.name = name;
+        this.points = new PointNames(name);
         this.channel = kernel.runtime().newChannel(name);
     }
 
     /** {@code wait_event}: sleeps until {@code condition} holds. May sleep. */
     public void waitEvent(BooleanSupplier condition) {
-        kernel.syncObserver().mightSleep(kernel.current(), "wait_event(" + name + ")");
-        kernel.point("wait_event(" + name + ")");
+        kernel.syncObserver().mightSleep(kernel.current(), points.of("wait_event"));
+        kernel.point(points.of("wait_event"));
         channel.await(condition, "wait_event(" + name + ") waiting on " + name, WaitChannel.FOREVER);
     }
 
@@ -34,8 +36,8 @@ public final class WaitQueueHead {
      * false, otherwise the remaining time in nanoseconds (at least 1). May sleep.
      */
     public long waitEventTimeout(BooleanSupplier condition, long timeoutNanos) {
-        kernel.syncObserver().mightSleep(kernel.current(), "wait_event_timeout(" + name + ")");
-        kernel.point("wait_event_timeout(" + name + ")");
+        kernel.syncObserver().mightSleep(kernel.current(), points.of("wait_event_timeout"));
+        kernel.point(points.of("wait_event_timeout"));
         long start = kernel.runtime().nanoTime();
         boolean ok = channel.await(condition, "wait_event_timeout(" + name + ") waiting on " + name,
                 Math.max(0, timeoutNanos));
@@ -48,7 +50,7 @@ public final class WaitQueueHead {
 
     /** {@code wake_up_all}. */
     public void wakeUpAll() {
-        kernel.point("wake_up_all(" + name + ")");
+        kernel.point(points.of("wake_up_all"));
         channel.wakeAll();
     }
 
