@@ -1,5 +1,6 @@
 package hmm4j.check.report;
 
+import hmm4j.sim.report.GoldenFile;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -24,7 +25,7 @@ class CheckerReportGoldenTest {
         RunResult r = CheckerReportScenarios.useAfterFree(CheckerReportScenarios.USE_AFTER_FREE_SEED);
         assertEquals(FailureKind.USE_AFTER_FREE, r.firstFailure().orElseThrow().kind(),
                 "seed " + CheckerReportScenarios.USE_AFTER_FREE_SEED + " no longer frees first; pick another seed");
-        GoldenText.assertMatches("text-report-use-after-free.txt", TextReport.render(r, OPTIONS));
+        GoldenFile.assertMatches("text-report-use-after-free.txt", TextReport.render(r, OPTIONS));
     }
 
     @Test
@@ -33,7 +34,7 @@ class CheckerReportGoldenTest {
         assertEquals(FailureKind.LOCK_ORDER_CYCLE, r.firstFailure().orElseThrow().kind());
         String text = TextReport.render(r, OPTIONS);
         assertTrue(text.contains("CPU0 (t2)") && text.contains("CPU1 (t1)"), text);
-        GoldenText.assertMatches("text-report-lock-order.txt", text);
+        GoldenFile.assertMatches("text-report-lock-order.txt", text);
     }
 
     @Test

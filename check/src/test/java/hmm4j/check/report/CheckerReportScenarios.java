@@ -12,7 +12,7 @@ import hmm4j.sim.sync.Mutex;
  * Small controlled runs with the checkers installed, on fixed seeds, whose reports are
  * golden files: a use-after-free found by the lifetime sanitizer and a lock-order cycle
  * found by lockdep without a deadlock. The reports print frames of this file with their
- * line numbers: after editing it, regenerate the golden files (see {@link GoldenText}).
+ * line numbers: after editing it, regenerate the golden files (see {@link hmm4j.sim.report.GoldenFile}).
  */
 final class CheckerReportScenarios {
     /** A seed on which the device reads the mirror after teardown freed it. */

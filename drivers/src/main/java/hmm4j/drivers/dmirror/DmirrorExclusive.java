@@ -5,7 +5,6 @@ import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.Page;
 import hmm4j.kernel.mm.Pte;
-import hmm4j.kernel.mm.UserAccess;
 import hmm4j.kernel.mm.migrate.DeviceExclusive;
 
 /**
@@ -55,21 +54,7 @@ final class DmirrorExclusive {
         if (ret != 0) {
             return ret;
         }
-        DmirrorReadWrite.Bounce bounce = DmirrorReadWrite.Bounce.init(dmirror.kernel(), start, end - start);
-        if (bounce == null) {
-            return -Errno.ENOMEM;
-        }
-        dmirror.mutex().lock();
-        try {
-            ret = DmirrorReadWrite.dmirrorDoRead(dmirror, start, end, bounce);
-        } finally {
-            dmirror.mutex().unlock();
-        }
-        if (ret == 0 && UserAccess.copyToUser(dmirror.kernel(), cmd.ptr, bounce.buf) != 0) {
-            ret = -Errno.EFAULT;
-        }
-        cmd.cpages = bounce.cpages;
-        return ret;
+        return DmirrorReadWrite.readBack(dmirror, cmd, start, end);
     }
 
     /** {@code dmirror_atomic_map}: under the mutex, maps {@code page} at {@code addr} tagged ATOMIC. */

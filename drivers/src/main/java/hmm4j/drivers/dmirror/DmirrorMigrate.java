@@ -11,7 +11,6 @@ import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.Page;
 import hmm4j.kernel.mm.PhysMem;
 import hmm4j.kernel.mm.Pte;
-import hmm4j.kernel.mm.UserAccess;
 import hmm4j.kernel.mm.VmFlags;
 import hmm4j.kernel.mm.Vma;
 import hmm4j.kernel.mm.migrate.MigrateDevice;
@@ -78,22 +77,7 @@ final class DmirrorMigrate {
             mm.mmapReadUnlock();
             mm.mmput();
         }
-        DmirrorReadWrite.Bounce bounce = DmirrorReadWrite.Bounce.init(dmirror.kernel(), start, end - start);
-        if (bounce == null) {
-            return -Errno.ENOMEM;
-        }
-        int ret;
-        dmirror.mutex().lock();
-        try {
-            ret = DmirrorReadWrite.dmirrorDoRead(dmirror, start, end, bounce);
-        } finally {
-            dmirror.mutex().unlock();
-        }
-        if (ret == 0 && UserAccess.copyToUser(dmirror.kernel(), cmd.ptr, bounce.buf) != 0) {
-            ret = -Errno.EFAULT;
-        }
-        cmd.cpages = bounce.cpages;
-        return ret;
+        return DmirrorReadWrite.readBack(dmirror, cmd, start, end);
     }
 
     /** {@code dmirror_migrate_to_system}: {@code cpages} counts the source entries that were migrated. */

@@ -58,31 +58,11 @@ final class DmirrorReadWrite {
     /** {@code dmirror_read}. */
     static int dmirrorRead(Dmirror dmirror, HmmDmirrorCmd cmd) {
         Kernel k = dmirror.kernel();
-        long start = cmd.addr;
-        long size = cmd.npages << Pte.PAGE_SHIFT;
-        long end = start + size;
-        Bounce bounce = Bounce.init(k, start, size);
+        Bounce bounce = Bounce.init(k, cmd.addr, cmd.npages << Pte.PAGE_SHIFT);
         if (bounce == null) {
             return -Errno.ENOMEM;
         }
-        int ret;
-        while (true) {
-            dmirror.mutex().lock();
-            try {
-                ret = dmirrorDoRead(dmirror, start, end, bounce);
-            } finally {
-                dmirror.mutex().unlock();
-            }
-            if (ret != -Errno.ENOENT) {
-                break;
-            }
-            start = cmd.addr + (bounce.cpages << Pte.PAGE_SHIFT);
-            ret = DmirrorFault.dmirrorFault(dmirror, start, end, false);
-            if (ret != 0) {
-                break;
-            }
-            cmd.faults++;
-        }
+        int ret = copyFaultingIn(dmirror, cmd, bounce, false);
         if (ret == 0 && UserAccess.copyToUser(k, cmd.ptr, bounce.buf) != 0) {
             ret = -Errno.EFAULT;
         }
@@ -93,36 +73,68 @@ final class DmirrorReadWrite {
     /** {@code dmirror_write}. */
     static int dmirrorWrite(Dmirror dmirror, HmmDmirrorCmd cmd) {
         Kernel k = dmirror.kernel();
-        long start = cmd.addr;
-        long size = cmd.npages << Pte.PAGE_SHIFT;
-        long end = start + size;
-        Bounce bounce = Bounce.init(k, start, size);
+        Bounce bounce = Bounce.init(k, cmd.addr, cmd.npages << Pte.PAGE_SHIFT);
         if (bounce == null) {
             return -Errno.ENOMEM;
         }
         if (UserAccess.copyFromUser(k, bounce.buf, cmd.ptr) != 0) {
             return -Errno.EFAULT;
         }
+        int ret = copyFaultingIn(dmirror, cmd, bounce, true);
+        cmd.cpages = bounce.cpages;
+        return ret;
+    }
+
+    /**
+     * The read-back of MIGRATE_TO_DEV and EXCLUSIVE: copies [start, end) from the device table
+     * (no fault; a missing entry is {@code -ENOENT}) to {@code cmd.ptr} and counts the pages
+     * copied in {@code cpages}.
+     */
+    static int readBack(Dmirror dmirror, HmmDmirrorCmd cmd, long start, long end) {
+        Bounce bounce = Bounce.init(dmirror.kernel(), start, end - start);
+        if (bounce == null) {
+            return -Errno.ENOMEM;
+        }
         int ret;
+        dmirror.mutex().lock();
+        try {
+            ret = dmirrorDoRead(dmirror, start, end, bounce);
+        } finally {
+            dmirror.mutex().unlock();
+        }
+        if (ret == 0 && UserAccess.copyToUser(dmirror.kernel(), cmd.ptr, bounce.buf) != 0) {
+            ret = -Errno.EFAULT;
+        }
+        cmd.cpages = bounce.cpages;
+        return ret;
+    }
+
+    /**
+     * The loop READ and WRITE share: copy between the device table and the bounce buffer
+     * under the mutex; at the first missing entry ({@code -ENOENT}) fault the rest of the
+     * range in (one fault round, counted in {@code faults}) and copy again from there.
+     */
+    private static int copyFaultingIn(Dmirror dmirror, HmmDmirrorCmd cmd, Bounce bounce, boolean write) {
+        long start = cmd.addr;
+        long end = start + (cmd.npages << Pte.PAGE_SHIFT);
         while (true) {
+            int ret;
             dmirror.mutex().lock();
             try {
-                ret = dmirrorDoWrite(dmirror, start, end, bounce);
+                ret = write ? dmirrorDoWrite(dmirror, start, end, bounce) : dmirrorDoRead(dmirror, start, end, bounce);
             } finally {
                 dmirror.mutex().unlock();
             }
             if (ret != -Errno.ENOENT) {
-                break;
+                return ret;
             }
             start = cmd.addr + (bounce.cpages << Pte.PAGE_SHIFT);
-            ret = DmirrorFault.dmirrorFault(dmirror, start, end, true);
+            ret = DmirrorFault.dmirrorFault(dmirror, start, end, write);
             if (ret != 0) {
-                break;
+                return ret;
             }
             cmd.faults++;
         }
-        cmd.cpages = bounce.cpages;
-        return ret;
     }
 
     /**

@@ -1,5 +1,6 @@
 package hmm4j.explore.report;
 
+import hmm4j.sim.report.GoldenFile;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -105,13 +106,13 @@ class HtmlReportTest {
 
     @Test
     void useAfterFree_digestMatchesGolden() {
-        GoldenText.assertMatches("html-use-after-free.txt", HtmlDigest.of(HtmlReport.render(ReportRuns.useAfterFree(),
+        GoldenFile.assertMatches("html-use-after-free.txt", HtmlDigest.of(HtmlReport.render(ReportRuns.useAfterFree(),
                 HEADER)));
     }
 
     @Test
     void deadlock_digestMatchesGolden() {
-        GoldenText.assertMatches("html-deadlock.txt", HtmlDigest.of(HtmlReport.render(ReportRuns.deadlock(),
+        GoldenFile.assertMatches("html-deadlock.txt", HtmlDigest.of(HtmlReport.render(ReportRuns.deadlock(),
                 RunHeader.titled("ab-ba").withReplayCommand("hmm4j replay ab-ba.json"))));
     }
 

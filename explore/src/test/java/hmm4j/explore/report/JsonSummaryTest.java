@@ -1,5 +1,6 @@
 package hmm4j.explore.report;
 
+import hmm4j.sim.report.GoldenFile;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -52,6 +53,6 @@ class JsonSummaryTest {
 
     @Test
     void render_matchesGolden() {
-        GoldenText.assertMatches("json-summary.json", JsonSummary.render(scenarios()));
+        GoldenFile.assertMatches("json-summary.json", JsonSummary.render(scenarios()));
     }
 }

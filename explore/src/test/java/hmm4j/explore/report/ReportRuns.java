@@ -13,7 +13,7 @@ import hmm4j.sim.sync.Mutex;
  * Small controlled runs on fixed seeds whose HTML and trace-event renderings the tests
  * check: a use-after-free found by the lifetime sanitizer, an AB-BA deadlock and a clean
  * run with a blocked task. Reports show frames of this file with their line numbers: after
- * editing it, regenerate the golden files (see {@link GoldenText}).
+ * editing it, regenerate the golden files (see {@link hmm4j.sim.report.GoldenFile}).
  */
 final class ReportRuns {
     static final long USE_AFTER_FREE_SEED = 7;

@@ -28,11 +28,12 @@ import java.util.List;
  * </pre>
  *
  * Files are UTF-8 with {@code \n} line ends; a {@code \r\n} in a golden file is read as
- * {@code \n}.
+ * {@code \n}. The report tests of {@code check} and {@code explore} use it too, through
+ * sim's test jar; each module keeps its own {@code golden/} files.
  */
-final class GoldenFile {
+public final class GoldenFile {
     /** The system property that turns comparing into writing. */
-    static final String UPDATE_PROPERTY = "hmm4j.updateGolden";
+    public static final String UPDATE_PROPERTY = "hmm4j.updateGolden";
     private static final int CONTEXT = 2;
 
     private GoldenFile() {
@@ -42,7 +43,7 @@ final class GoldenFile {
      * Fails unless {@code actual} equals the golden file {@code golden/<name>}; with
      * {@value #UPDATE_PROPERTY} set, writes {@code actual} to it in the source tree instead.
      */
-    static void assertMatches(String name, String actual) {
+    public static void assertMatches(String name, String actual) {
         if (Boolean.getBoolean(UPDATE_PROPERTY)) {
             write(sourcePath(name), actual);
             return;
@@ -126,8 +127,11 @@ final class GoldenFile {
     }
 
     private static String howToUpdate() {
+        String module = Path.of(System.getProperty("basedir", System.getProperty("user.dir"))).getFileName().toString();
         return "If the new text is intended, regenerate the golden files with\n"
                 + "  mvn -o -pl sim test -Dtest='TextReportGoldenTest' -D" + UPDATE_PROPERTY + "=true\n"
+                + (module.equals("sim") ? "" : "  (this module's: mvn -o -pl " + module + " test -D" + UPDATE_PROPERTY
+                        + "=true)\n")
                 + "and review the change with git diff.";
     }
 

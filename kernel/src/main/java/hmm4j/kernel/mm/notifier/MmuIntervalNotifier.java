@@ -207,7 +207,7 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
                     "mmu_interval_notifier_remove(" + name + ") of a subscription that is not inserted", k.site()));
             return;
         }
-        MnItree.lockdepPretendStart(k);
+        itree.lockdepPretendStart();
         if (waitSeq != 0) {
             itree.waitUntilSeqChanges(waitSeq);
         }

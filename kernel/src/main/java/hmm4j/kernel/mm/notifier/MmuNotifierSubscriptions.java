@@ -69,8 +69,10 @@ public final class MmuNotifierSubscriptions {
         this.itree = new MnItree(mm, lock);
     }
 
+    /** The kernel's notifier globals; the lookup allocates nothing once they exist (hot path). */
     private static Globals globals(Kernel k) {
-        return k.component(Globals.class, () -> new Globals(k));
+        Globals g = k.componentOrNull(Globals.class);
+        return g != null ? g : k.component(Globals.class, () -> new Globals(k));
     }
 
     /** The global notifier SRCU domain ({@code srcu}) of this kernel. */

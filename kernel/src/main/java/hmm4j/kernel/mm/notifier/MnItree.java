@@ -4,6 +4,7 @@ import hmm4j.kernel.lib.IntervalTree;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.failure.Failure;
+import hmm4j.sim.sync.LockMap;
 import hmm4j.sim.sync.SpinLock;
 import hmm4j.sim.sync.WaitQueueHead;
 import java.util.ArrayDeque;
@@ -41,7 +42,7 @@ final class MnItree {
     private final IntervalTree<MmuIntervalNotifier> tree = new IntervalTree<>();
     private final Deque<MmuIntervalNotifier> deferredList = new ArrayDeque<>();
     private final WaitQueueHead wq;
-    private final hmm4j.sim.sync.LockMap startMap;
+    private final LockMap startMap;
     private volatile long invalidateSeq = 2;
     private long activeInvalidateRanges;
 
@@ -269,8 +270,7 @@ final class MnItree {
         long seq = sub.seqPeek();
         k.point(READ_GLOBAL_SEQ);
         boolean busy = seq == invalidateSeq;
-        startMap.acquire();
-        startMap.release();
+        lockdepPretendStart();
         if (busy) {
             waitUntilSeqChanges(seq);
         }
@@ -278,9 +278,9 @@ final class MnItree {
     }
 
     /** The lockdep map pretend-acquired by read_begin and remove: no lock a callback takes may be held. */
-    static void lockdepPretendStart(Kernel k) {
-        MmuNotifierSubscriptions.lockMap(k).acquire();
-        MmuNotifierSubscriptions.lockMap(k).release();
+    void lockdepPretendStart() {
+        startMap.acquire();
+        startMap.release();
     }
 
     /** Sleeps on the wait queue until the global sequence differs from {@code seq}. */
