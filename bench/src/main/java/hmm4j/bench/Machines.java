@@ -1,5 +1,6 @@
 package hmm4j.bench;
 
+import hmm4j.check.lifetime.RefHandle;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.Pte;
 import hmm4j.sim.Kernel;
@@ -29,11 +30,11 @@ final class Machines {
 
     /**
      * {@code mm_alloc} on {@code kernel}: an empty address space whose first {@code mm_users}
-     * reference is held by "bench" (the JMH thread, which is no model task and is therefore
-     * exempt from the pin rule, like any set-up code).
+     * reference is held by the kernel's main context (the JMH thread, which is no model task
+     * and is therefore exempt from the pin rule, like any set-up code).
      */
     static MmStruct newMm(Kernel kernel) {
-        return MmStruct.mmAlloc(kernel, "bench");
+        return MmStruct.mmAlloc(kernel, RefHandle.mainContext(kernel));
     }
 
     /**

@@ -1,5 +1,6 @@
 package hmm4j.scenarios;
 
+import hmm4j.check.lifetime.RefHandle;
 import hmm4j.drivers.notifier.HmmStyleMirror;
 import hmm4j.drivers.notifier.IntervalFindMirror;
 import hmm4j.drivers.notifier.KfdProcessInit;
@@ -147,14 +148,15 @@ public final class NotifierScenarios {
     private static void implicitChild(Kernel k, boolean pinned) {
         Process.spawn(k, "process", self -> {
             MmStruct mm = MmStruct.of(self);
-            mm.mmgrabAs("odp-work");
+            RefHandle work = new RefHandle("odp-work");
+            mm.mmgrabAs(work);
             k.spawnKthread("odp-work", t -> {
                 MmuNotifier sub = OdpImplicitChild.createFromWorkItem(k, mm, pinned);
                 if (sub != null) {
                     sub.mmuNotifierPut();
                     MmuNotifier.mmuNotifierSynchronize(k);
                 }
-                mm.mmdrop();
+                mm.mmdropAs(work);
             });
         });
     }

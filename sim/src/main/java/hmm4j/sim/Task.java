@@ -12,9 +12,12 @@ import java.util.Map;
  * {@code preempt_count} and friends, which the checkers read to decide whether a sleeping
  * call is legal: spinlocks held, RCU read-side depth and {@code non_block_start} sections.
  * Only the task itself changes them.
+ *
+ * <p>A task is a {@link RefHolder}: the references it takes are its own, known by the task's
+ * identity (task names need not be unique).
  */
 @HiddenFromSites
-public final class Task {
+public final class Task implements RefHolder {
 
     /** What kind of task this is ({@code PF_KTHREAD} or not). */
     public enum Kind { USER, KTHREAD }
@@ -59,6 +62,7 @@ public final class Task {
     /** Creation number within the kernel, starting at 1. */
     public int id() { return id; }
 
+    @Override
     public String name() { return name; }
 
     public Kind kind() { return kind; }

@@ -2,12 +2,14 @@ package hmm4j.check.lifetime;
 
 import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.RefHolder;
 import hmm4j.sim.failure.Failure;
 import hmm4j.sim.failure.Failure.RefcountProblem;
 import hmm4j.sim.failure.Site;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,30 +21,64 @@ import java.util.Objects;
  * counter does, e.g. {@code mm->mm_users}); the model calls {@link #get} next to every
  * increment and {@link #put} next to every decrement, naming the holder.
  *
- * <p>Overview: a holder is a plain name chosen by the model ({@code "dmirror#1"},
- * {@code "kthread_use_mm(worker)"}); it may hold several references, kept in the order
- * taken, and a put drops its most recent one. A put (or {@link #transfer}) by a holder with
- * no outstanding reference is a {@link RefcountProblem#PUT_WITHOUT_GET}; references still
- * outstanding when {@link #checkBalanced} runs are a {@link RefcountProblem#LEAK} listing
- * every holder and the site of each get.
+ * <p>Overview: a holder is a {@link RefHolder} known by identity: a task for the references
+ * a task takes, or a {@link RefHandle} its owner made for itself (a device, a subscription).
+ * Names are for reports only: two tasks both named {@code "worker"} are two holders, and a
+ * put by one never drops the other's reference. A holder may hold several references, kept
+ * in the order taken, and a put drops its most recent one. Handing a reference to another
+ * holder is an explicit {@link #transfer}. A put or transfer by a holder with no outstanding
+ * reference is a {@link RefcountProblem#PUT_WITHOUT_GET}; references still outstanding when
+ * {@link #checkBalanced} runs are a {@link RefcountProblem#LEAK} listing every holder by name,
+ * in the order they first took a reference, with the site of each get.
  *
  * <p>Cost: the caller passes the {@link Site} (no stack walk here unless the one-argument
- * overloads are used); the bookkeeping is a map update under the ledger's monitor.
+ * overloads are used); the bookkeeping is an identity-map update under the ledger's monitor.
  *
  * <p>Locking: all state is guarded by {@code this}; reports are made outside it. Not a
  * scheduling point: the counter next to which it is called is one.
  *
- * <p>Differences from the kernel: {@code ref_tracker} hands out a tracker handle per
- * reference; here the holder's name is the handle, so two references of one holder are
- * interchangeable.
+ * <p>Differences from the kernel: {@code ref_tracker} hands out one tracker per reference;
+ * here a holder may hold several, so two references of one holder are interchangeable
+ * (a put drops the most recent).
  */
 @HiddenFromSites
 public final class RefLedger {
 
     private final Kernel kernel;
     private final String object;
-    private final Map<String, Deque<Site>> outstanding = new LinkedHashMap<>();
+    private final Map<RefHolder, Refs> outstanding = new IdentityHashMap<>();
     private int count;
+    private long nextOrder;
+
+    /** One holder's outstanding references: their get sites, oldest first (as few objects as a deque). */
+    private static final class Refs {
+        final RefHolder holder;
+        final long order;
+        Site[] sites = new Site[2];
+        int n;
+
+        Refs(RefHolder holder, long order) {
+            this.holder = holder;
+            this.order = order;
+        }
+
+        void addLast(Site site) {
+            if (n == sites.length) {
+                sites = Arrays.copyOf(sites, 2 * n);
+            }
+            sites[n++] = site;
+        }
+
+        Site removeLast() {
+            Site s = sites[--n];
+            sites[n] = null;
+            return s;
+        }
+
+        List<Site> snapshot() {
+            return List.of(Arrays.copyOf(sites, n));
+        }
+    }
 
     /**
      * @param kernel the kernel failures are reported to
@@ -59,15 +95,14 @@ public final class RefLedger {
     }
 
     /** Records that {@code holder} took a reference at {@code site}. Pairs with {@link #put}. */
-    public synchronized void get(String holder, Site site) {
+    public synchronized void get(RefHolder holder, Site site) {
         Objects.requireNonNull(holder, "holder");
         Objects.requireNonNull(site, "site");
-        outstanding.computeIfAbsent(holder, h -> new ArrayDeque<>(2)).addLast(site);
-        count++;
+        add(holder, site);
     }
 
-    /** {@link #get(String, Site)} at the current site (one stack walk). */
-    public void get(String holder) {
+    /** {@link #get(RefHolder, Site)} at the current site (one stack walk). */
+    public void get(RefHolder holder) {
         get(holder, kernel.site());
     }
 
@@ -76,7 +111,7 @@ public final class RefLedger {
      * a put without a get (naming the holder, the site and the current holders) if
      * {@code holder} holds none; in a controlled run that report does not return.
      */
-    public void put(String holder, Site site) {
+    public void put(RefHolder holder, Site site) {
         Objects.requireNonNull(holder, "holder");
         Objects.requireNonNull(site, "site");
         String holders;
@@ -87,40 +122,40 @@ public final class RefLedger {
             holders = describeOutstanding();
         }
         kernel.report(new Failure.RefcountError(object, RefcountProblem.PUT_WITHOUT_GET,
-                "put by " + holder + " at " + site + " without a matching get; outstanding: " + holders, site));
+                "put by " + holder.name() + " at " + site + " without a matching get; outstanding: " + holders, site));
     }
 
-    /** {@link #put(String, Site)} at the current site (one stack walk). */
-    public void put(String holder) {
+    /** {@link #put(RefHolder, Site)} at the current site (one stack walk). */
+    public void put(RefHolder holder) {
         put(holder, kernel.site());
     }
 
     /**
      * Hands one reference of {@code from} (its most recent) to {@code to}, keeping the site
-     * where it was taken: the reference is now dropped by {@code to}'s put. Reports a put
-     * without a get if {@code from} holds none.
+     * where it was taken: the reference is now dropped by {@code to}'s put, and rules that
+     * ask who {@link #holds} it see {@code to}. Reports a put without a get (and moves
+     * nothing) if {@code from} holds none.
      */
-    public void transfer(String from, String to) {
+    public void transfer(RefHolder from, RefHolder to) {
         Objects.requireNonNull(from, "from");
         Objects.requireNonNull(to, "to");
         String holders;
         synchronized (this) {
             Site site = take(from);
             if (site != null) {
-                outstanding.computeIfAbsent(to, h -> new ArrayDeque<>(2)).addLast(site);
-                count++;
+                add(to, site);
                 return;
             }
             holders = describeOutstanding();
         }
         Site here = kernel.site();
         kernel.report(new Failure.RefcountError(object, RefcountProblem.PUT_WITHOUT_GET,
-                "transfer from " + from + " to " + to + " at " + here + ", but " + from
+                "transfer from " + from.name() + " to " + to.name() + " at " + here + ", but " + from.name()
                         + " holds no reference; outstanding: " + holders, here));
     }
 
-    /** True if {@code holder} has at least one outstanding reference. */
-    public synchronized boolean holds(String holder) {
+    /** True if {@code holder} (this very holder, not one of the same name) has an outstanding reference. */
+    public synchronized boolean holds(RefHolder holder) {
         return outstanding.containsKey(holder);
     }
 
@@ -129,11 +164,26 @@ public final class RefLedger {
         return count;
     }
 
-    /** Each holder with the sites of its outstanding gets, oldest first; a snapshot. */
-    public synchronized Map<String, List<Site>> outstanding() {
-        Map<String, List<Site>> m = new LinkedHashMap<>();
-        outstanding.forEach((h, sites) -> m.put(h, List.copyOf(sites)));
+    /**
+     * Each holder with the sites of its outstanding gets, oldest first, holders in the order
+     * they first took a reference; a snapshot. Holders are the ledger's own (tasks and
+     * handles compare by identity).
+     */
+    public synchronized Map<RefHolder, List<Site>> outstanding() {
+        Map<RefHolder, List<Site>> m = new LinkedHashMap<>();
+        for (Refs r : ordered()) {
+            m.put(r.holder, r.snapshot());
+        }
         return m;
+    }
+
+    /** The names of the holders with outstanding references, in {@link #outstanding} order, for reports. */
+    public synchronized List<String> holderNames() {
+        List<String> names = new ArrayList<>();
+        for (Refs r : ordered()) {
+            names.add(r.holder.name());
+        }
+        return names;
     }
 
     /**
@@ -157,17 +207,34 @@ public final class RefLedger {
         kernel.atQuiescence(this::checkBalanced);
     }
 
-    private Site take(String holder) {
-        Deque<Site> sites = outstanding.get(holder);
-        if (sites == null) {
+    private void add(RefHolder holder, Site site) {
+        Refs r = outstanding.get(holder);
+        if (r == null) {
+            r = new Refs(holder, nextOrder++);
+            outstanding.put(holder, r);
+        }
+        r.addLast(site);
+        count++;
+    }
+
+    private Site take(RefHolder holder) {
+        Refs r = outstanding.get(holder);
+        if (r == null) {
             return null;
         }
-        Site s = sites.removeLast();
-        if (sites.isEmpty()) {
+        Site s = r.removeLast();
+        if (r.n == 0) {
             outstanding.remove(holder);
         }
         count--;
         return s;
+    }
+
+    /** The holders' entries in the order they first took a reference (reports only: sorts). */
+    private List<Refs> ordered() {
+        List<Refs> refs = new ArrayList<>(outstanding.values());
+        refs.sort(Comparator.comparingLong(r -> r.order));
+        return refs;
     }
 
     private String describeOutstanding() {
@@ -175,7 +242,11 @@ public final class RefLedger {
             return "none";
         }
         List<String> parts = new ArrayList<>();
-        outstanding.forEach((h, sites) -> sites.forEach(s -> parts.add(h + " (get at " + s + ")")));
+        for (Refs r : ordered()) {
+            for (Site site : r.snapshot()) {
+                parts.add(r.holder.name() + " (get at " + site + ")");
+            }
+        }
         return String.join(", ", parts);
     }
 

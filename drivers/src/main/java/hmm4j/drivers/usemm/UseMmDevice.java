@@ -1,5 +1,6 @@
 package hmm4j.drivers.usemm;
 
+import hmm4j.check.lifetime.RefHandle;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.UserAccess;
 import hmm4j.kernel.sched.Kthread;
@@ -12,12 +13,14 @@ import java.util.Arrays;
  * copies a buffer out of the process's memory while adopting its mm.
  *
  * <p>Lifetime: the {@code mmgrab} is taken by the process when it creates the device and is
- * dropped by the worker when it is done ({@link #release}), under the device's name.
+ * dropped by the worker when it is done ({@link #release}), under the device's own
+ * {@link RefHandle} (so the reference is the device's, whoever takes or drops it).
  */
 public abstract class UseMmDevice {
     protected final Kernel kernel;
     protected final MmStruct mm;
     protected final String name;
+    private final RefHandle mmRef;
     protected final long userAddr;
     protected final int length;
     private volatile byte[] lastCopy;
@@ -30,10 +33,11 @@ public abstract class UseMmDevice {
     protected UseMmDevice(Kernel kernel, String name, MmStruct mm, long userAddr, int length) {
         this.kernel = kernel;
         this.name = name;
+        this.mmRef = new RefHandle(name);
         this.mm = mm;
         this.userAddr = userAddr;
         this.length = length;
-        mm.mmgrabAs(name);
+        mm.mmgrabAs(mmRef);
     }
 
     /** The worker's body: one or more copies out of user memory. */
@@ -50,7 +54,7 @@ public abstract class UseMmDevice {
 
     /** Drops the device's {@code mmgrab}. */
     protected final void release() {
-        mm.mmdropAs(name);
+        mm.mmdropAs(mmRef);
     }
 
     /** The result of the last copy: 0, {@code -EFAULT}, or 1 if none ran. */

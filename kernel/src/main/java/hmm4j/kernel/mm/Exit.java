@@ -33,7 +33,7 @@ public final class Exit {
             mm.setExitingTask(null);
         }
         mm.setState(MmState.DEAD);
-        mm.mmdropAs("mm_users");
+        mm.mmdropAs(mm.usersCountRef());
     }
 
     /** {@code exit_mmap}. */

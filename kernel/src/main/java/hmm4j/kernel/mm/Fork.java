@@ -70,18 +70,14 @@ public final class Fork {
      * {@code dup_mm}: a new mm duplicating {@code oldmm}, the calling task's own mm (or one it
      * holds an {@code mm_users} pin on). Takes {@code oldmm}'s mmap lock for write; may sleep.
      *
-     * @param newOwner the holder of the new mm's single {@code mm_users} reference on return
-     *                 (the child task's name); it drops it with {@code exit_mm}
-     * @return the new mm, {@code mm_users == 1}, {@code mm_count == 1}
+     * @return the new mm, {@code mm_users == 1}, {@code mm_count == 1}; the calling context
+     *         holds the {@code mm_users} reference and hands it to the child task with
+     *         {@link MmStruct#transferUsersRef} (the child drops it with {@code exit_mm})
      */
-    public static MmStruct dupMm(MmStruct oldmm, String newOwner) {
+    public static MmStruct dupMm(MmStruct oldmm) {
         Kernel k = oldmm.kernel();
-        String self = MmStruct.holder(k);
-        MmStruct mm = MmStruct.mmAlloc(k, self);
+        MmStruct mm = MmStruct.mmAlloc(k, MmStruct.holder(k));
         dupMmap(mm, oldmm);
-        if (!self.equals(newOwner)) {
-            mm.transferUsersRef(newOwner);
-        }
         return mm;
     }
 

@@ -1,10 +1,12 @@
 package hmm4j.kernel.mm;
 
 import hmm4j.check.lifetime.KObject;
+import hmm4j.check.lifetime.RefHandle;
 import hmm4j.check.lifetime.RefLedger;
 import hmm4j.kernel.mm.notifier.MmuNotifier;
 import hmm4j.kernel.mm.notifier.MmuNotifierSubscriptions;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.RefHolder;
 import hmm4j.sim.Task;
 import hmm4j.sim.TaskKey;
 import hmm4j.sim.failure.Failure;
@@ -29,24 +31,30 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>The pin rule (spec I-3): {@link #assertAddressSpacePinned} is called by every VMA
  * lookup, page-table walk and fault. It reports "address space used without mmget" unless
- * the acting task holds an {@code mm_users} reference (its own tasks hold theirs until
- * {@code exit_mm}), is the task running {@code __mmput}, or is fenced by a classic
- * notifier's {@code ->release} that has not yet returned ({@link #declareReleaseFence}).
- * The rule holds whether or not the mm happens to be alive, so "mmgrab is not enough" is
- * found on schedules where the race does not bite.
+ * the acting task itself (by identity, not by name) holds an {@code mm_users} reference
+ * (its own tasks hold theirs until {@code exit_mm}), is the task running {@code __mmput},
+ * or is fenced by a classic notifier's {@code ->release} that has not yet returned
+ * ({@link #declareReleaseFence}). The rule holds whether or not the mm happens to be alive,
+ * so "mmgrab is not enough" is found on schedules where the race does not bite.
  *
  * <p>Locking: {@code mmap_lock} (a {@link RwSemaphore}) guards the VMA tree;
  * {@code page_table_lock} (a {@link SpinLock}) guards the page table. The counters are
  * {@link AtomicT}s; every counter operation is a scheduling point. The references are
- * recorded per holder (the acting task's name) in {@link RefLedger}s, so leaks and stray
- * puts are reported with names and sites.
+ * recorded per holder in {@link RefLedger}s, so leaks and stray puts are reported with
+ * names and sites. A holder is known by identity: {@link #mmget}, {@link #mmput},
+ * {@link #mmgrab} and {@link #mmdrop} act for the calling task; a device or subscription
+ * passes its own {@link RefHandle} to {@link #mmgrabAs}/{@link #mmdropAs}; a reference
+ * handed to another context moves with {@link #transferUsersRef}.
  *
  * <p>Lifetime: allocated by {@link #mmAlloc} (users = 1, count = 1), freed by the
  * {@code mmdrop} that drops {@code mm_count} to 0.
  *
  * <p>Differences from the kernel: no lazy-TLB {@code active_mm} references, no AIO, KSM or
  * uprobes; {@code mmput} runs {@code __mmput} synchronously in the caller as the kernel
- * does.
+ * does. The kernel does not record who holds {@code mm_users} or {@code mm_count} (there is
+ * no {@code ref_tracker} on them) and any context may drop a reference another took; here
+ * every reference has a holder and moving one to another context is an explicit, checked
+ * {@link #transferUsersRef}.
  */
 public final class MmStruct extends KObject {
 
@@ -58,6 +66,8 @@ public final class MmStruct extends KObject {
     private final AtomicT mmCount;
     private final RefLedger users;
     private final RefLedger count;
+    /** Holder of the one {@code mm_count} reference all users share. */
+    private final RefHandle usersCountRef = new RefHandle("mm_users");
     private final RwSemaphore mmapLock;
     private final SpinLock pageTableLock;
     private final VmaTree vmas = new VmaTree();
@@ -69,7 +79,7 @@ public final class MmStruct extends KObject {
     private volatile MmuNotifierSubscriptions notifierSubscriptions;
 
     /** A kernel thread or worker whose unpinned accesses are fenced by a release notifier. */
-    private record ReleaseFence(String worker, MmuNotifier subscription) {
+    private record ReleaseFence(Task worker, MmuNotifier subscription) {
     }
 
     /** Per-kernel numbering of mms (mm#1, mm#2, ...). */
@@ -77,7 +87,7 @@ public final class MmStruct extends KObject {
         final AtomicInteger next = new AtomicInteger();
     }
 
-    private MmStruct(Kernel kernel, int id, String owner) {
+    private MmStruct(Kernel kernel, int id, RefHolder owner) {
         super(kernel, "mm#" + id);
         this.id = id;
         this.mmUsers = new AtomicT(kernel, name() + "->mm_users", 1);
@@ -87,16 +97,17 @@ public final class MmStruct extends KObject {
         this.mmapLock = new RwSemaphore(kernel, "mm->mmap_lock", name() + "->mmap_lock");
         this.pageTableLock = new SpinLock(kernel, "mm->page_table_lock", name() + "->page_table_lock");
         users.get(owner, allocSite());
-        count.get("mm_users", allocSite());
+        count.get(usersCountRef, allocSite());
         users.checkBalancedAtQuiescence();
         count.checkBalancedAtQuiescence();
     }
 
     /**
      * {@code mm_alloc}: a new, empty address space with {@code mm_users == 1} held by
-     * {@code owner} (the task that will use it) and {@code mm_count == 1} held for the users.
+     * {@code owner} (the calling context, which hands it to the task that will use it with
+     * {@link #transferUsersRef}) and {@code mm_count == 1} held for the users.
      */
-    public static MmStruct mmAlloc(Kernel kernel, String owner) {
+    public static MmStruct mmAlloc(Kernel kernel, RefHolder owner) {
         int id = kernel.component(Ids.class, Ids::new).next.incrementAndGet();
         return new MmStruct(kernel, id, owner);
     }
@@ -106,10 +117,9 @@ public final class MmStruct extends KObject {
         return task == null ? null : task.get(TASK_MM);
     }
 
-    /** The holder name of the calling context for the reference ledgers. */
-    static String holder(Kernel kernel) {
-        Task t = kernel.current();
-        return t == null ? "<main>" : t.name();
+    /** The holder of the calling context for the reference ledgers: the current task, or the main context. */
+    static RefHolder holder(Kernel kernel) {
+        return RefHandle.current(kernel);
     }
 
     public int id() {
@@ -131,12 +141,13 @@ public final class MmStruct extends KObject {
 
     /**
      * Hands an {@code mm_users} reference held by the calling context over to
-     * {@code newHolder} (a task name), as the kernel does implicitly when a reference taken
-     * by one thread is released by another (a work item queued with a pinned mm, a new
-     * thread started by {@code clone(CLONE_VM)}). The pin rule and the leak check follow
-     * the reference: afterwards {@code newHolder} holds it and must {@code mmput} it.
+     * {@code newHolder} (a task or handle, by identity), as the kernel does implicitly when a
+     * reference taken by one thread is released by another (a work item queued with a pinned
+     * mm, a new thread started by {@code clone(CLONE_VM)}). The pin rule and the leak check
+     * follow the reference: afterwards {@code newHolder} holds it and must {@code mmput} it.
+     * A caller that holds no reference is reported as a put without a get.
      */
-    public void transferUsersRef(String newHolder) {
+    public void transferUsersRef(RefHolder newHolder) {
         checkAccess("mm_users transfer");
         users.transfer(holder(kernel()), newHolder);
     }
@@ -176,8 +187,8 @@ public final class MmStruct extends KObject {
         mmdropAs(holder(kernel()));
     }
 
-    /** {@code mmdrop} on behalf of a named holder (the users' reference, a subscription). */
-    public void mmdropAs(String holder) {
+    /** {@code mmdrop} on behalf of {@code holder} (by identity: the users' reference, a subscription's handle). */
+    public void mmdropAs(RefHolder holder) {
         checkAccess("mmdrop");
         count.put(holder, kernel().site());
         if (mmCount.decAndTest()) {
@@ -185,8 +196,8 @@ public final class MmStruct extends KObject {
         }
     }
 
-    /** {@code mmgrab} on behalf of a named holder (a device, a notifier subscription). */
-    public void mmgrabAs(String holder) {
+    /** {@code mmgrab} on behalf of {@code holder} (by identity: a device's or a notifier subscription's handle). */
+    public void mmgrabAs(RefHolder holder) {
         checkAccess("mmgrab");
         if (mmCount.incReturn() == 1) {
             kernel().report(new Failure.RefcountError(name() + " mm_count", Failure.RefcountProblem.ADDITION_ON_ZERO,
@@ -220,6 +231,11 @@ public final class MmStruct extends KObject {
     /** Who holds {@code mm_users} references, for reports. */
     public RefLedger usersLedger() {
         return users;
+    }
+
+    /** The holder of the {@code mm_count} reference all users share ({@code __mmput} drops it). */
+    RefHolder usersCountRef() {
+        return usersCountRef;
     }
 
     /** Who holds {@code mm_count} references, for reports. */
@@ -386,12 +402,12 @@ public final class MmStruct extends KObject {
      */
     public void declareReleaseFence(Task worker, MmuNotifier subscription) {
         checkAccess("declare release fence");
-        fences.add(new ReleaseFence(worker.name(), subscription));
+        fences.add(new ReleaseFence(worker, subscription));
     }
 
     /**
-     * Spec I-3: reports "address space used without mmget" unless the calling task holds an
-     * {@code mm_users} reference, is the task running {@code __mmput}, or is fenced by a
+     * Spec I-3: reports "address space used without mmget" unless the calling task (this task,
+     * not another of the same name) holds an {@code mm_users} reference, is the task running {@code __mmput}, or is fenced by a
      * release notifier that has not returned. Set-up code outside any task is exempt.
      */
     public void assertAddressSpacePinned(String op) {
@@ -400,17 +416,16 @@ public final class MmStruct extends KObject {
         if (t == null || t == exitingTask) {
             return;
         }
-        String who = t.name();
-        if (users.holds(who)) {
+        if (users.holds(t)) {
             return;
         }
         for (ReleaseFence f : fences) {
-            if (f.worker().equals(who) && f.subscription().fenceActive(this)) {
+            if (f.worker() == t && f.subscription().fenceActive(this)) {
                 return;
             }
         }
         kernel().report(new Failure.UnpinnedAddressSpaceUse(name(), op, describeState(),
-                users.count() == 0 ? "nobody" : String.join(", ", users.outstanding().keySet()), kernel().site()));
+                users.count() == 0 ? "nobody" : String.join(", ", users.holderNames()), kernel().site()));
     }
 
     @Override

@@ -28,7 +28,6 @@ public final class Clone {
             throw new IllegalStateException("clone(CLONE_VM) from a context without an mm");
         }
         mm.mmget();
-        mm.transferUsersRef(name);
-        return kernel.spawnUser(name, Process.exitingMm(body), t -> t.set(MmStruct.TASK_MM, mm));
+        return kernel.spawnUser(name, Process.exitingMm(body), t -> Process.adopt(t, mm));
     }
 }

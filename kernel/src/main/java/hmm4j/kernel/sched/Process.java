@@ -1,5 +1,6 @@
 package hmm4j.kernel.sched;
 
+import hmm4j.check.lifetime.RefHandle;
 import hmm4j.kernel.mm.Exit;
 import hmm4j.kernel.mm.Fork;
 import hmm4j.kernel.mm.MmStruct;
@@ -27,8 +28,8 @@ public final class Process {
      * @return the task; its mm is {@code MmStruct.of(task)} until it exits
      */
     public static Task spawn(Kernel kernel, String name, TaskBody body) {
-        MmStruct mm = MmStruct.mmAlloc(kernel, name);
-        return kernel.spawnUser(name, exitingMm(body), t -> t.set(MmStruct.TASK_MM, mm));
+        MmStruct mm = MmStruct.mmAlloc(kernel, RefHandle.current(kernel));
+        return kernel.spawnUser(name, exitingMm(body), t -> adopt(t, mm));
     }
 
     /**
@@ -51,11 +52,17 @@ public final class Process {
         if (parent.isKthread() || oldmm == null) {
             throw new IllegalStateException(parent.name() + " has no address space to duplicate");
         }
-        if (childName.equals(parent.name())) {
-            throw new IllegalArgumentException("the child needs a name of its own: " + childName);
-        }
-        MmStruct mm = Fork.dupMm(oldmm, childName);
-        return kernel.spawnUser(childName, exitingMm(body), t -> t.set(MmStruct.TASK_MM, mm));
+        MmStruct mm = Fork.dupMm(oldmm);
+        return kernel.spawnUser(childName, exitingMm(body), t -> adopt(t, mm));
+    }
+
+    /**
+     * Makes {@code mm} the new task {@code t}'s own: {@code tsk->mm}, and the {@code mm_users}
+     * reference the calling context holds for it handed to {@code t} (by identity).
+     */
+    static void adopt(Task t, MmStruct mm) {
+        t.set(MmStruct.TASK_MM, mm);
+        mm.transferUsersRef(t);
     }
 
     /** {@code body}, followed by {@code exit_mm} whether it returns or throws (also for threads of a process). */

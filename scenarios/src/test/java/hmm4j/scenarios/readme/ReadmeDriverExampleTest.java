@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import hmm4j.check.Checkers;
+import hmm4j.check.lifetime.RefHandle;
 import hmm4j.explore.ExplorationResult;
 import hmm4j.explore.ExploreOptions;
 import hmm4j.explore.ExploreTarget;
@@ -35,7 +36,8 @@ class ReadmeDriverExampleTest {
             MmStruct mm = MmStruct.of(self);
             long buf = Mmap.mmapAnonymous(mm, 4096, Mmap.PROT_READ | Mmap.PROT_WRITE);
             UserAccess.copyToUser(k, buf, new byte[] {42});
-            mm.mmgrabAs("worker");
+            RefHandle ref = new RefHandle("worker");
+            mm.mmgrabAs(ref);
             k.spawnKthread("worker", w -> {
                 if (!pinAddressSpace || mm.mmgetNotZero()) {
                     Kthread.kthreadUseMm(mm);
@@ -45,7 +47,7 @@ class ReadmeDriverExampleTest {
                         mm.mmput();
                     }
                 }
-                mm.mmdrop();
+                mm.mmdropAs(ref);
             });
         });
     }

@@ -1,5 +1,6 @@
 package hmm4j.kernel.mm.migrate;
 
+import hmm4j.check.lifetime.RefHandle;
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.Page;
@@ -62,8 +63,12 @@ public final class DevPagemap {
     record RmapItem(MmStruct mm, PageTable pgd, long addr) {
     }
 
-    /** The holder name under which rmap walks pin the mm structures they visit. */
+    /** The name of the handle under which one rmap walk pins the mm structures it visits. */
     static final String RMAP_WALK = "device rmap walk";
+
+    /** One rmap walk: the places it visits and the handle their mm structures are pinned under. */
+    record RmapWalk(RefHandle holder, List<RmapItem> items) {
+    }
 
     private final Kernel kernel;
     private final String name;
@@ -257,11 +262,12 @@ public final class DevPagemap {
     }
 
     /**
-     * The places naming {@code page}, each mm structure pinned ({@code mmgrab} as
-     * {@link #RMAP_WALK}) so that the caller may visit them after the lock is dropped. Pairs
-     * with {@link #rmapRelease}.
+     * The places naming {@code page}, each mm structure pinned ({@code mmgrab} under a new
+     * handle of this walk, named {@link #RMAP_WALK}) so that the caller may visit them after
+     * the lock is dropped. Pairs with {@link #rmapRelease}.
      */
-    List<RmapItem> rmapGrab(Page page) {
+    RmapWalk rmapGrab(Page page) {
+        RefHandle walk = new RefHandle(RMAP_WALK);
         List<RmapItem> places = places(page);
         List<RmapItem> copy;
         rmapLock.lock();
@@ -270,18 +276,18 @@ public final class DevPagemap {
                 copy = new ArrayList<>(places);
             }
             for (RmapItem it : copy) {
-                it.mm().mmgrabAs(RMAP_WALK);
+                it.mm().mmgrabAs(walk);
             }
         } finally {
             rmapLock.unlock();
         }
-        return copy;
+        return new RmapWalk(walk, copy);
     }
 
     /** Drops the pins of {@link #rmapGrab}. May free an mm structure. */
-    void rmapRelease(List<RmapItem> grabbed) {
-        for (RmapItem it : grabbed) {
-            it.mm().mmdropAs(RMAP_WALK);
+    void rmapRelease(RmapWalk grabbed) {
+        for (RmapItem it : grabbed.items()) {
+            it.mm().mmdropAs(grabbed.holder());
         }
     }
 

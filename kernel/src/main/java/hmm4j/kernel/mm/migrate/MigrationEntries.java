@@ -122,9 +122,9 @@ final class MigrationEntries {
      */
     static void tryToMigrate(Page page) {
         DevPagemap pgmap = page.pgmap();
-        List<DevPagemap.RmapItem> places = pgmap.rmapGrab(page);
+        DevPagemap.RmapWalk places = pgmap.rmapGrab(page);
         try {
-            for (DevPagemap.RmapItem it : places) {
+            for (DevPagemap.RmapItem it : places.items()) {
                 long seen = read(it);
                 if (!Pte.isDevicePrivate(seen) || Pte.pfn(seen) != page.pfn()) {
                     continue;
@@ -172,9 +172,9 @@ final class MigrationEntries {
     static void removeMigrationPtes(Page src, Page dst, Places places, int i) {
         if (src.isDevicePrivate()) {
             DevPagemap pgmap = src.pgmap();
-            List<DevPagemap.RmapItem> items = pgmap.rmapGrab(src);
+            DevPagemap.RmapWalk items = pgmap.rmapGrab(src);
             try {
-                for (DevPagemap.RmapItem it : items) {
+                for (DevPagemap.RmapItem it : items.items()) {
                     Vma vma = places != null && it.pgd() == places.pgd() && places.vma().contains(it.addr())
                             ? places.vma() : null;
                     restoreOne(src, dst, it.mm(), it.pgd(), it.addr(), vma);

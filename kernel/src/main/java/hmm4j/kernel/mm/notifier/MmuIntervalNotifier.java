@@ -1,6 +1,7 @@
 package hmm4j.kernel.mm.notifier;
 
 import hmm4j.check.lifetime.KObject;
+import hmm4j.check.lifetime.RefHandle;
 import hmm4j.kernel.lib.IntervalTree;
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.MmStruct;
@@ -39,7 +40,7 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>Lifetime: insert pins the mm structure ({@code mmgrab}, recorded under the
- * subscription's name); {@link #mmuIntervalNotifierRemove} waits until no invalidation
+ * subscription's own handle); {@link #mmuIntervalNotifierRemove} waits until no invalidation
  * can still call it, then drops the pin — after it returns the embedding object may be
  * freed. Pass that object as the {@code container}: every callback touches it first, so a
  * callback into a freed driver object is a reported use-after-free.
@@ -59,6 +60,7 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
     private volatile long invalidateSeq;
     private boolean deferred;
     private volatile Runnable deferredRelease;
+    private final RefHandle mmRef;
 
     /** A subscription not embedded in any tracked object. */
     public MmuIntervalNotifier(String name) {
@@ -69,9 +71,13 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
     public MmuIntervalNotifier(KObject container, String name) {
         this.container = container;
         this.name = Objects.requireNonNull(name);
+        this.mmRef = new RefHandle(name);
     }
 
     public String name() { return name; }
+
+    /** The handle under which this subscription holds its {@code mm_count} reference. */
+    RefHandle mmRef() { return mmRef; }
 
     /** {@code interval_sub->mm}: set by insert, structure pinned until remove. */
     public MmStruct mm() { return mm; }
@@ -179,7 +185,7 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
                     name + " inserted on " + on.describeState(), k.site()));
             return -Errno.EINVAL;
         }
-        on.mmgrabAs(name);
+        on.mmgrabAs(mmRef);
         on.notifierSubscriptions().itree().insertLocked(this);
         return 0;
     }
@@ -211,7 +217,7 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
         if (waitSeq != 0) {
             itree.waitUntilSeqChanges(waitSeq);
         }
-        on.mmdropAs(name);
+        on.mmdropAs(mmRef);
     }
 
     // ---- the read side ----

@@ -55,6 +55,6 @@ public final class MmuIntervalNotifierProposed2020 {
         sub.setDeferredRelease(null);
         MmStruct mm = sub.mm();
         release.run();
-        mm.mmdropAs(sub.name());
+        mm.mmdropAs(sub.mmRef());
     }
 }

@@ -1,6 +1,7 @@
 package hmm4j.kernel.mm.notifier;
 
 import hmm4j.check.lifetime.KObject;
+import hmm4j.check.lifetime.RefHandle;
 import hmm4j.kernel.mm.ErrPtr;
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.MmStruct;
@@ -18,7 +19,7 @@ import java.util.Objects;
  * manage it:
  * <ul>
  *   <li>{@link #register}/{@link #registerLocked} link it at the head of the mm's list and
- *       pin the mm structure ({@code mmgrab}, recorded under this subscription's name);
+ *       pin the mm structure ({@code mmgrab}, recorded under this subscription's own handle);
  *       {@link #unregister} runs {@code ->release} if exit has not, unlinks it, waits for an
  *       SRCU grace period and drops the pin. After it returns the container may be freed.</li>
  *   <li>{@link #mmuNotifierGet}/{@link #mmuNotifierPut}: one refcounted subscription per ops
@@ -38,6 +39,7 @@ public final class MmuNotifier {
 
     private final String name;
     private final KObject container;
+    private final RefHandle mmRef;
     private volatile MmuNotifierOps ops;
     private volatile MmStruct mm;
     private volatile boolean linked;
@@ -63,9 +65,13 @@ public final class MmuNotifier {
         this.container = container;
         this.name = Objects.requireNonNull(name);
         this.ops = Objects.requireNonNull(ops);
+        this.mmRef = new RefHandle(name);
     }
 
     public String name() { return name; }
+
+    /** The handle under which this subscription holds its {@code mm_count} reference. */
+    RefHandle mmRef() { return mmRef; }
 
     public MmuNotifierOps ops() { return ops; }
 
@@ -231,7 +237,7 @@ public final class MmuNotifier {
             subs.unlink(this);
         }
         srcu.synchronizeSrcu();
-        on.mmdropAs(name);
+        on.mmdropAs(mmRef);
     }
 
     /**
@@ -247,7 +253,7 @@ public final class MmuNotifier {
         if (subs != null) {
             subs.unlink(this);
         }
-        on.mmdropAs(name);
+        on.mmdropAs(mmRef);
     }
 
     // ---- get / put ----
@@ -330,7 +336,7 @@ public final class MmuNotifier {
         }
         MmuNotifierSubscriptions.srcu(k).callSrcu(() -> {
             ops.freeNotifier(this);
-            on.mmdropAs(name);
+            on.mmdropAs(mmRef);
         });
     }
 

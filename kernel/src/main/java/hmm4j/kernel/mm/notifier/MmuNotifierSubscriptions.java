@@ -175,7 +175,7 @@ public final class MmuNotifierSubscriptions {
                 mm.setNotifierSubscriptions(subs);
             }
             if (sub != null) {
-                mm.mmgrabAs(sub.name());
+                mm.mmgrabAs(sub.mmRef());
                 sub.attach(mm);
                 subs.link(sub);
             } else {

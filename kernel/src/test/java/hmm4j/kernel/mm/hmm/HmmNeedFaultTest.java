@@ -18,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import hmm4j.check.lifetime.RefHandle;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.PhysMem;
 import hmm4j.kernel.mm.Pte;
@@ -41,7 +42,7 @@ class HmmNeedFaultTest {
     /** A walk over a 4-page range with the given flags, built outside any run (set-up code is pin exempt). */
     private static HmmVmaWalk walk(long defaultFlags, long mask, long... inputs) {
         Kernel k = Kernel.controlled(1);
-        MmStruct mm = MmStruct.mmAlloc(k, "unit");
+        MmStruct mm = MmStruct.mmAlloc(k, new RefHandle("unit"));
         long[] pfns = new long[4];
         System.arraycopy(inputs, 0, pfns, 0, inputs.length);
         HmmRange r = new HmmRange(new MmuIntervalNotifier("unit-sub"), BASE, BASE + 4 * PAGE, pfns, defaultFlags,

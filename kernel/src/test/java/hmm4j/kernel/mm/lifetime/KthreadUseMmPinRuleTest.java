@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import hmm4j.check.lifetime.RefHandle;
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.MmState;
 import hmm4j.kernel.mm.MmStruct;
@@ -33,7 +34,6 @@ import org.junit.jupiter.api.Test;
 class KthreadUseMmPinRuleTest {
 
     private static final long[] SEEDS = {1, 2, 3, 99, 2024};
-    private static final String DEVICE = "device";
 
     private static byte[] pattern() {
         byte[] p = new byte[64];
@@ -57,7 +57,8 @@ class KthreadUseMmPinRuleTest {
             long addr = Mmap.mmapAnonymous(mm, 4096, Mmap.PROT_READ | Mmap.PROT_WRITE);
             assertFalse(Errno.isError(addr));
             assertEquals(0, UserAccess.copyToUser(k, addr, pattern));
-            mm.mmgrabAs(DEVICE);
+            RefHandle device = new RefHandle("device");
+            mm.mmgrabAs(device);
             Completion done = new Completion(k, "worker done");
             k.spawnKthread("worker", w -> {
                 boolean pinned = false;
@@ -75,7 +76,7 @@ class KthreadUseMmPinRuleTest {
                 if (pinned) {
                     mm.mmput();
                 }
-                mm.mmdropAs(DEVICE);
+                mm.mmdropAs(device);
                 done.complete();
             });
             done.waitForCompletion();
@@ -128,7 +129,8 @@ class KthreadUseMmPinRuleTest {
                 MmStruct mm = MmStruct.of(self);
                 long addr = Mmap.mmapAnonymous(mm, 4096, Mmap.PROT_READ | Mmap.PROT_WRITE);
                 assertEquals(0, UserAccess.copyToUser(k, addr, pattern));
-                mm.mmgrabAs(DEVICE);
+                RefHandle device = new RefHandle("device");
+                mm.mmgrabAs(device);
                 k.spawnKthread("worker", w -> {
                     if (mm.mmgetNotZero()) {
                         Kthread.kthreadUseMm(mm);
@@ -143,7 +145,7 @@ class KthreadUseMmPinRuleTest {
                         assertEquals(0, mm.mmUsersPeek());
                         outcome.add("dead");
                     }
-                    mm.mmdropAs(DEVICE);
+                    mm.mmdropAs(device);
                 });
             });
             assertClean(k.run());

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import hmm4j.check.lifetime.KObject;
+import hmm4j.check.lifetime.RefHandle;
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.Exit;
 import hmm4j.kernel.mm.ExitPhase;
@@ -22,6 +23,7 @@ import hmm4j.kernel.mm.UserAccess;
 import hmm4j.kernel.sched.Process;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.RunResult;
+import hmm4j.sim.Task;
 import hmm4j.sim.failure.Failure;
 import hmm4j.sim.sync.Completion;
 import java.util.ArrayList;
@@ -38,20 +40,26 @@ class MmStructLifetimeTest {
 
     private static final long[] SEEDS = {1, 7, 42, 1234};
 
+    /** Makes {@code mm}, allocated in set-up code, task {@code t}'s own: {@code tsk->mm} and its reference. */
+    private static void adopt(Task t, MmStruct mm) {
+        t.set(MmStruct.TASK_MM, mm);
+        mm.transferUsersRef(t);
+    }
+
     @Test
     void mmAlloc_startsLiveWithOneUserAndOneCount() {
         Kernel k = checkedKernel(1);
         AtomicReference<MmStruct> ref = new AtomicReference<>();
         k.spawnUser("p", self -> {
-            MmStruct mm = MmStruct.mmAlloc(k, "p");
+            MmStruct mm = MmStruct.mmAlloc(k, self);
             ref.set(mm);
             assertEquals(1, mm.mmUsersPeek());
             assertEquals(1, mm.mmCountPeek());
             assertEquals(MmState.LIVE, mm.mmState());
             assertEquals(ExitPhase.NONE, mm.exitPhase());
             assertFalse(mm.hasNotifiers());
-            assertTrue(mm.usersLedger().holds("p"), "the owner holds the initial mm_users reference");
-            assertTrue(mm.countLedger().holds("mm_users"), "mm_count holds one reference for all users");
+            assertTrue(mm.usersLedger().holds(self), "the owner holds the initial mm_users reference");
+            assertEquals(List.of("mm_users"), mm.countLedger().holderNames(), "mm_count holds one reference for all users");
             mm.mmput();
         });
         assertClean(k.run());
@@ -65,7 +73,7 @@ class MmStructLifetimeTest {
             List<String> trail = new ArrayList<>();
             AtomicReference<MmStruct> ref = new AtomicReference<>();
             k.spawnUser("p", self -> {
-                MmStruct mm = MmStruct.mmAlloc(k, "p");
+                MmStruct mm = MmStruct.mmAlloc(k, self);
                 ref.set(mm);
                 mm.mmget();
                 mm.mmget();
@@ -104,7 +112,7 @@ class MmStructLifetimeTest {
             PhysMem phys = PhysMem.of(k);
             List<Long> used = new ArrayList<>();
             AtomicReference<MmStruct> ref = new AtomicReference<>();
-            MmStruct mm = MmStruct.mmAlloc(k, "proc");
+            MmStruct mm = MmStruct.mmAlloc(k, RefHandle.mainContext(k));
             k.spawnUser("proc", self -> {
                 used.add(phys.usedPages());
                 long addr = Mmap.mmapAnonymous(mm, 3 * Pte.PAGE_SIZE, Mmap.PROT_READ | Mmap.PROT_WRITE);
@@ -124,7 +132,7 @@ class MmStructLifetimeTest {
                 ref.set(mm);
                 mm.mmdrop();
                 assertEquals(MmState.FREED, mm.mmState());
-            }, t -> t.set(MmStruct.TASK_MM, mm));
+            }, t -> adopt(t, mm));
             assertClean(k.run());
             long base = used.get(0);
             assertEquals(List.of(base, base + 3, base), used, "seed " + seed + ": pages mapped then freed by exit_mmap");
@@ -136,7 +144,7 @@ class MmStructLifetimeTest {
     void mmgetOnADeadMm_isAdditionOnZero() {
         Kernel k = checkedKernel(3);
         k.spawnUser("p", self -> {
-            MmStruct mm = MmStruct.mmAlloc(k, "p");
+            MmStruct mm = MmStruct.mmAlloc(k, self);
             mm.mmgrab();
             mm.mmput();
             mm.mmget();
@@ -151,13 +159,13 @@ class MmStructLifetimeTest {
     @Test
     void accessAfterFree_isUseAfterFreeWithAllocFreeAndAccessSites() {
         Kernel k = checkedKernel(5);
-        MmStruct mm = MmStruct.mmAlloc(k, "owner");
+        MmStruct mm = MmStruct.mmAlloc(k, RefHandle.mainContext(k));
         Completion freed = new Completion(k, "freed");
         k.spawnUser("owner", self -> {
             mm.mmput();
             assertEquals(MmState.FREED, mm.mmState(), "mmput of the only user with no mmgrab frees the mm");
             freed.complete();
-        });
+        }, t -> mm.transferUsersRef(t));
         k.spawnKthread("late", self -> {
             freed.waitForCompletion();
             mm.mmapLock();
@@ -174,12 +182,12 @@ class MmStructLifetimeTest {
     @Test
     void mmputByAHolderThatNeverTookOne_isPutWithoutGet_andChangesNothing() {
         Kernel k = checkedKernel(9);
-        MmStruct mm = MmStruct.mmAlloc(k, "owner");
+        MmStruct mm = MmStruct.mmAlloc(k, RefHandle.mainContext(k));
         Completion stray = new Completion(k, "stray put done");
         k.spawnUser("owner", self -> {
             stray.waitForCompletion();
             mm.mmput();
-        }, t -> t.set(MmStruct.TASK_MM, mm));
+        }, t -> adopt(t, mm));
         k.spawnKthread("stranger", self -> {
             mm.mmput();
             stray.complete();

@@ -282,7 +282,8 @@ class ForkCowTest {
             Task child = fork(self, childDone, c -> {
                 assertNotEquals(mm, c);
                 assertEquals(1, c.mmUsersPeek());
-                assertEquals(List.of("child"), List.copyOf(c.usersLedger().outstanding().keySet()));
+                assertEquals(List.of(kk.current()), List.copyOf(c.usersLedger().outstanding().keySet()));
+                assertEquals(List.of("child"), c.usersLedger().holderNames());
                 assertFalse(c.hasNotifiers(), "subscriptions are not inherited");
             });
             assertFalse(child.isKthread());

@@ -20,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import hmm4j.check.lifetime.RefHandle;
 import hmm4j.kernel.mm.Mmap;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.PhysMem;
@@ -154,11 +155,12 @@ class VmscanTest {
             AtomicInteger reclaimed = new AtomicInteger(-1);
             Completion mapped = new Completion(k, "mapped");
             Completion done = new Completion(k, "reclaimed");
+            RefHandle kswapdRef = new RefHandle("kswapd");
             Process.spawn(k, "proc", self -> {
                 MmStruct mm = MmStruct.of(self);
                 long a = mapAnon(mm, 2, RW);
                 write(k, a, pattern((int) (2 * PAGE), 8));
-                mm.mmgrabAs("kswapd");
+                mm.mmgrabAs(kswapdRef);
                 shared.set(mm);
                 mapped.complete();
                 done.waitForCompletion();
@@ -175,7 +177,7 @@ class VmscanTest {
                     reclaimed.set(Vmscan.reclaimAnon(mm, 0, Pte.TASK_SIZE));
                 }
                 done.complete();
-                mm.mmdrop();
+                mm.mmdropAs(kswapdRef);
             });
             if (pinned) {
                 assertClean(k.run());
