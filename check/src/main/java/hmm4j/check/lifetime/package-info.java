@@ -1,7 +1,8 @@
 /**
  * The lifetime sanitizer: model objects with a kernel lifetime are poisoned when freed and
- * checked by every accessor, reference holders are recorded with their sites, and objects
- * and references still live at the end of a run are reported as leaks.
+ * checked by every accessor, reference holders (a task, or an explicit {@link
+ * hmm4j.check.lifetime.RefHandle}, known by identity) are recorded with their sites, and
+ * objects and references still live at the end of a run are reported as leaks.
  *
  * <p>Follows the behaviour of {@code mm/kasan/report.c} (a use-after-free report names the
  * access, the allocation and the free, each with its task and stack; a second free is a

@@ -185,6 +185,32 @@ class PinRuleIdentityTest {
     }
 
     @Test
+    void aForkedChildNamedLikeItsParent_holdsItsOwnMmReference() {
+        for (long seed : SEEDS) {
+            Kernel k = checkedKernel(seed);
+            AtomicReference<MmStruct> childMm = new AtomicReference<>();
+            Process.spawn(k, "process", self -> {
+                MmStruct mm = MmStruct.of(self);
+                long addr = mapPattern(k, mm);
+                Task child = Process.fork(self, "process", c -> {
+                    MmStruct own = MmStruct.of(c);
+                    childMm.set(own);
+                    assertTrue(own.usersLedger().holds(c));
+                    assertFalse(own.usersLedger().holds(self));
+                    byte[] buf = new byte[PATTERN.length];
+                    assertEquals(0, UserAccess.copyFromUser(k, buf, addr));
+                    assertArrayEquals(PATTERN, buf);
+                });
+                assertTrue(mm.usersLedger().holds(self));
+                assertFalse(mm.usersLedger().holds(child));
+                child.join();
+            });
+            assertClean(k.run());
+            assertTrue(childMm.get().isFreed(), "seed " + seed + ": the child's exit_mm put its reference");
+        }
+    }
+
+    @Test
     void aReleaseFence_coversTheDeclaredTaskOnly_notANamesake() {
         for (boolean namesakeToo : new boolean[] {false, true}) {
             Kernel k = checkedKernel(namesakeToo ? 11 : 12);
