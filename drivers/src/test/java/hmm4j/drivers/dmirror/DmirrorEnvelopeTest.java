@@ -1,11 +1,11 @@
 package hmm4j.drivers.dmirror;
 
-import static hmm4j.drivers.dmirror.DmirrorHarness.PAGE;
-import static hmm4j.drivers.dmirror.DmirrorHarness.RW;
-import static hmm4j.drivers.dmirror.DmirrorHarness.checkedKernel;
+import static hmm4j.testkit.UserMemory.PAGE;
+import static hmm4j.testkit.UserMemory.RW;
+import static hmm4j.testkit.TestKernels.checked;
 import static hmm4j.drivers.dmirror.DmirrorHarness.fill;
-import static hmm4j.drivers.dmirror.DmirrorHarness.inProcess;
-import static hmm4j.drivers.dmirror.DmirrorHarness.mapAnon;
+import static hmm4j.testkit.UserProcess.inProcess;
+import static hmm4j.testkit.UserMemory.mapAnon;
 import static hmm4j.drivers.dmirror.HmmDmirrorUapi.HMM_DMIRROR_CHECK_EXCLUSIVE;
 import static hmm4j.drivers.dmirror.HmmDmirrorUapi.HMM_DMIRROR_FLAGS;
 import static hmm4j.drivers.dmirror.HmmDmirrorUapi.HMM_DMIRROR_FLAG_FAIL_ALLOC;
@@ -128,7 +128,7 @@ class DmirrorEnvelopeTest {
 
     @Test
     void open_needsATaskWithAnAddressSpace() {
-        Kernel k = checkedKernel(6);
+        Kernel k = checked(6);
         DmirrorDevice dev = DmirrorDevice.create(k, 1);
         assertThrows(IllegalStateException.class, () -> DmirrorFile.open(dev), "set-up code has no current->mm");
         assertThrows(IllegalArgumentException.class, () -> DmirrorDevice.create(k, 2), "coherent minors are not modelled");

@@ -1,16 +1,16 @@
 package hmm4j.drivers.dmirror;
 
-import static hmm4j.drivers.dmirror.DmirrorHarness.PAGE;
-import static hmm4j.drivers.dmirror.DmirrorHarness.RW;
+import static hmm4j.testkit.UserMemory.PAGE;
+import static hmm4j.testkit.UserMemory.RW;
 import static hmm4j.drivers.dmirror.DmirrorHarness.check;
 import static hmm4j.drivers.dmirror.DmirrorHarness.cmd;
 import static hmm4j.drivers.dmirror.DmirrorHarness.fill;
-import static hmm4j.drivers.dmirror.DmirrorHarness.inProcess;
-import static hmm4j.drivers.dmirror.DmirrorHarness.mapAnon;
-import static hmm4j.drivers.dmirror.DmirrorHarness.pte;
-import static hmm4j.drivers.dmirror.DmirrorHarness.readBytes;
-import static hmm4j.drivers.dmirror.DmirrorHarness.readInt;
-import static hmm4j.drivers.dmirror.DmirrorHarness.writeInt;
+import static hmm4j.testkit.UserProcess.inProcess;
+import static hmm4j.testkit.UserMemory.mapAnon;
+import static hmm4j.testkit.UserMemory.pte;
+import static hmm4j.testkit.UserMemory.readBytes;
+import static hmm4j.testkit.UserMemory.readInt;
+import static hmm4j.testkit.UserMemory.writeInt;
 import static hmm4j.drivers.dmirror.HmmDmirrorUapi.HMM_DMIRROR_FLAGS;
 import static hmm4j.drivers.dmirror.HmmDmirrorUapi.HMM_DMIRROR_FLAG_FAIL_ALLOC;
 import static hmm4j.drivers.dmirror.HmmDmirrorUapi.HMM_DMIRROR_MIGRATE_TO_DEV;

@@ -1,17 +1,17 @@
 package hmm4j.drivers.dmirror;
 
-import static hmm4j.drivers.dmirror.DmirrorHarness.PAGE;
-import static hmm4j.drivers.dmirror.DmirrorHarness.RW;
-import static hmm4j.drivers.dmirror.DmirrorHarness.assertClean;
+import static hmm4j.testkit.UserMemory.PAGE;
+import static hmm4j.testkit.UserMemory.RW;
+import static hmm4j.testkit.RunAssertions.assertClean;
 import static hmm4j.drivers.dmirror.DmirrorHarness.check;
-import static hmm4j.drivers.dmirror.DmirrorHarness.checkedKernel;
+import static hmm4j.testkit.TestKernels.checked;
 import static hmm4j.drivers.dmirror.DmirrorHarness.cmd;
-import static hmm4j.drivers.dmirror.DmirrorHarness.describe;
+import static hmm4j.testkit.RunAssertions.describe;
 import static hmm4j.drivers.dmirror.DmirrorHarness.fill;
-import static hmm4j.drivers.dmirror.DmirrorHarness.inProcess;
-import static hmm4j.drivers.dmirror.DmirrorHarness.mapAnon;
-import static hmm4j.drivers.dmirror.DmirrorHarness.pte;
-import static hmm4j.drivers.dmirror.DmirrorHarness.runProcess;
+import static hmm4j.testkit.UserProcess.inProcess;
+import static hmm4j.testkit.UserMemory.mapAnon;
+import static hmm4j.testkit.UserMemory.pte;
+import static hmm4j.testkit.UserProcess.runProcess;
 import static hmm4j.drivers.dmirror.HmmDmirrorUapi.HMM_DMIRROR_CHECK_EXCLUSIVE;
 import static hmm4j.drivers.dmirror.HmmDmirrorUapi.HMM_DMIRROR_EXCLUSIVE;
 import static hmm4j.drivers.dmirror.HmmDmirrorUapi.HMM_DMIRROR_FLAGS;
@@ -30,6 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.MmState;
 import hmm4j.kernel.mm.MmStruct;
+import hmm4j.testkit.UserMemory;
 import hmm4j.kernel.mm.Mmap;
 import hmm4j.kernel.mm.Page;
 import hmm4j.kernel.mm.PhysMem;
@@ -55,7 +56,7 @@ class DmirrorQuirksTest {
 
     @Test
     void q1_commandsOnAMirrorWhoseAddressSpaceIsDead_failAtOnce() {
-        Kernel k = checkedKernel(61);
+        Kernel k = checked(61);
         DmirrorDevice dev = DmirrorDevice.create(k, 0);
         AtomicReference<DmirrorFile> file = new AtomicReference<>();
         AtomicReference<MmStruct> openerMm = new AtomicReference<>();
@@ -184,13 +185,13 @@ class DmirrorQuirksTest {
                 DmirrorFile f = DmirrorFile.open(dev);
                 assertSame(cmm, f.dmirror().mm());
                 long buf = mapAnon(cmm, 1, RW);
-                DmirrorHarness.writeInt(k, a, 99);
+                UserMemory.writeInt(k, a, 99);
                 cmd(f, HMM_DMIRROR_READ, a, buf, 1, 0);
-                assertEquals(99, DmirrorHarness.readInt(k, buf), "the child's copy, not the parent's");
+                assertEquals(99, UserMemory.readInt(k, buf), "the child's copy, not the parent's");
                 f.close();
             });
             child.join();
-            assertEquals(5000, DmirrorHarness.readInt(k, a));
+            assertEquals(5000, UserMemory.readInt(k, a));
         });
     }
 }

@@ -1,15 +1,15 @@
 package hmm4j.drivers.dmirror;
 
-import static hmm4j.drivers.dmirror.DmirrorHarness.PAGE;
-import static hmm4j.drivers.dmirror.DmirrorHarness.RW;
+import static hmm4j.testkit.UserMemory.PAGE;
+import static hmm4j.testkit.UserMemory.RW;
 import static hmm4j.drivers.dmirror.DmirrorHarness.check;
 import static hmm4j.drivers.dmirror.DmirrorHarness.cmd;
 import static hmm4j.drivers.dmirror.DmirrorHarness.fill;
-import static hmm4j.drivers.dmirror.DmirrorHarness.inProcess;
-import static hmm4j.drivers.dmirror.DmirrorHarness.mapAnon;
-import static hmm4j.drivers.dmirror.DmirrorHarness.pte;
-import static hmm4j.drivers.dmirror.DmirrorHarness.readBytes;
-import static hmm4j.drivers.dmirror.DmirrorHarness.readInt;
+import static hmm4j.testkit.UserProcess.inProcess;
+import static hmm4j.testkit.UserMemory.mapAnon;
+import static hmm4j.testkit.UserMemory.pte;
+import static hmm4j.testkit.UserMemory.readBytes;
+import static hmm4j.testkit.UserMemory.readInt;
 import static hmm4j.drivers.dmirror.HmmDmirrorUapi.HMM_DMIRROR_READ;
 import static hmm4j.drivers.dmirror.HmmDmirrorUapi.HMM_DMIRROR_WRITE;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;

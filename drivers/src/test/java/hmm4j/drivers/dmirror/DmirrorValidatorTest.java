@@ -1,14 +1,14 @@
 package hmm4j.drivers.dmirror;
 
-import static hmm4j.drivers.dmirror.DmirrorHarness.PAGE;
-import static hmm4j.drivers.dmirror.DmirrorHarness.RW;
-import static hmm4j.drivers.dmirror.DmirrorHarness.checkedKernel;
+import static hmm4j.testkit.UserMemory.PAGE;
+import static hmm4j.testkit.UserMemory.RW;
+import static hmm4j.testkit.TestKernels.checked;
 import static hmm4j.drivers.dmirror.DmirrorHarness.cmd;
-import static hmm4j.drivers.dmirror.DmirrorHarness.describe;
+import static hmm4j.testkit.RunAssertions.describe;
 import static hmm4j.drivers.dmirror.DmirrorHarness.fill;
-import static hmm4j.drivers.dmirror.DmirrorHarness.mapAnon;
-import static hmm4j.drivers.dmirror.DmirrorHarness.pte;
-import static hmm4j.drivers.dmirror.DmirrorHarness.runProcess;
+import static hmm4j.testkit.UserMemory.mapAnon;
+import static hmm4j.testkit.UserMemory.pte;
+import static hmm4j.testkit.UserProcess.runProcess;
 import static hmm4j.drivers.dmirror.HmmDmirrorUapi.HMM_DMIRROR_MIGRATE_TO_DEV;
 import static hmm4j.drivers.dmirror.HmmDmirrorUapi.HMM_DMIRROR_READ;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -134,7 +134,7 @@ class DmirrorValidatorTest {
 
     @Test
     void atQuiescence_aMirrorLeftOpenIsChecked() {
-        Kernel k = checkedKernel(76);
+        Kernel k = checked(76);
         DmirrorDevice dev = DmirrorDevice.create(k, 0);
         AtomicReference<DmirrorFile> file = new AtomicReference<>();
         Task opener = Process.spawn(k, "opener", self -> file.set(DmirrorFile.open(dev)));
