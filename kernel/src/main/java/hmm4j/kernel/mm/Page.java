@@ -302,11 +302,18 @@ public final class Page {
     }
 
     // ---- contents ----
+    // A read of a free page is reported as a use-after-free and reads zeros; a write to a free
+    // page is reported the same way, a write to the zero page as an invariant violation, and
+    // either write goes nowhere. An offset outside the page is the caller's API misuse.
 
     /** True once the page has been written (its contents array exists). */
     public boolean hasContents() { return data != null; }
 
-    /** Reads one byte. A read of a free page is reported as a use-after-free and reads zero. */
+    /**
+     * Reads one byte.
+     *
+     * @throws IndexOutOfBoundsException if {@code offset} is outside the page
+     */
     public byte readByte(int offset) {
         Objects.checkIndex(offset, SIZE);
         byte[] d = readable();
@@ -314,41 +321,62 @@ public final class Page {
     }
 
     /**
-     * Writes one byte. A write to a free page is reported as a use-after-free, a write to the
-     * zero page as an invariant violation; either write goes nowhere.
+     * Writes one byte.
+     *
+     * @throws IndexOutOfBoundsException if {@code offset} is outside the page
      */
     public void writeByte(int offset, byte value) {
         Objects.checkIndex(offset, SIZE);
         writable()[offset] = value;
     }
 
-    /** Reads a little-endian int at {@code offset}. */
+    /**
+     * Reads a little-endian int at {@code offset}.
+     *
+     * @throws IndexOutOfBoundsException if the value does not fit in the page at {@code offset}
+     */
     public int readInt(int offset) {
         Objects.checkFromIndexSize(offset, Integer.BYTES, SIZE);
         byte[] d = readable();
         return d == null ? 0 : (int) INTS.get(d, offset);
     }
 
-    /** Writes a little-endian int at {@code offset}. */
+    /**
+     * Writes a little-endian int at {@code offset}.
+     *
+     * @throws IndexOutOfBoundsException if the value does not fit in the page at {@code offset}
+     */
     public void writeInt(int offset, int value) {
         Objects.checkFromIndexSize(offset, Integer.BYTES, SIZE);
         INTS.set(writable(), offset, value);
     }
 
-    /** Reads a little-endian long at {@code offset}. */
+    /**
+     * Reads a little-endian long at {@code offset}.
+     *
+     * @throws IndexOutOfBoundsException if the value does not fit in the page at {@code offset}
+     */
     public long readLong(int offset) {
         Objects.checkFromIndexSize(offset, Long.BYTES, SIZE);
         byte[] d = readable();
         return d == null ? 0 : (long) LONGS.get(d, offset);
     }
 
-    /** Writes a little-endian long at {@code offset}. */
+    /**
+     * Writes a little-endian long at {@code offset}.
+     *
+     * @throws IndexOutOfBoundsException if the value does not fit in the page at {@code offset}
+     */
     public void writeLong(int offset, long value) {
         Objects.checkFromIndexSize(offset, Long.BYTES, SIZE);
         LONGS.set(writable(), offset, value);
     }
 
-    /** Copies {@code len} bytes from page offset {@code offset} into {@code dst[dstOff..]}. */
+    /**
+     * Copies {@code len} bytes from page offset {@code offset} into {@code dst[dstOff..]}.
+     *
+     * @throws IndexOutOfBoundsException if either range is outside its page or array
+     */
     public void readBytes(int offset, byte[] dst, int dstOff, int len) {
         Objects.checkFromIndexSize(offset, len, SIZE);
         Objects.checkFromIndexSize(dstOff, len, dst.length);
@@ -360,7 +388,11 @@ public final class Page {
         }
     }
 
-    /** Copies {@code len} bytes from {@code src[srcOff..]} to page offset {@code offset}. */
+    /**
+     * Copies {@code len} bytes from {@code src[srcOff..]} to page offset {@code offset}.
+     *
+     * @throws IndexOutOfBoundsException if either range is outside its page or array
+     */
     public void writeBytes(int offset, byte[] src, int srcOff, int len) {
         Objects.checkFromIndexSize(offset, len, SIZE);
         Objects.checkFromIndexSize(srcOff, len, src.length);

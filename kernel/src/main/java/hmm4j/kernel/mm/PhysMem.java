@@ -175,7 +175,12 @@ public final class PhysMem {
         }
     }
 
-    /** {@code zone_device_page_init}: gives an idle device-private page its first reference again. */
+    /**
+     * {@code zone_device_page_init}: gives an idle device-private page its first reference
+     * again. Called by {@link DevPagemap#zoneDevicePageInit}, which reports a driver's misuse.
+     *
+     * @throws IllegalStateException if the page is not idle (a model bug: the caller checks first)
+     */
     public void reuseDevicePrivatePage(Page page) {
         Site site = recordsSites() ? kernel.site() : null;
         synchronized (lock) {
@@ -186,7 +191,12 @@ public final class PhysMem {
         }
     }
 
-    /** Returns an idle device-private page's pfn to the allocator (from {@code memunmap_pages}). */
+    /**
+     * Returns an idle device-private page's pfn to the allocator (from {@code memunmap_pages},
+     * which first waits until every page is idle).
+     *
+     * @throws IllegalStateException if the page is not idle (a model bug)
+     */
     public void releaseDevicePrivatePage(Page page) {
         synchronized (lock) {
             if (page.state() != Page.State.DEVICE_IDLE) {

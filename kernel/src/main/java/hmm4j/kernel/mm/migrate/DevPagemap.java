@@ -185,7 +185,10 @@ public final class DevPagemap {
     /**
      * {@code free_zone_device_folio}: the core's call when the last reference of one of this
      * pgmap's pages was dropped; the page is already idle. Runs the driver's
-     * {@code page_free}. Not for drivers.
+     * {@code page_free}. Not for drivers. A page that migration entries still name lost a
+     * reference it did not own: reported as a put without a get, and {@code page_free} is not run.
+     *
+     * @throws IllegalStateException if the page is not an idle page of this pgmap (a model bug)
      */
     public void freeZoneDevicePage(Page page) {
         if (page.pgmap() != this || page.state() != Page.State.DEVICE_IDLE) {

@@ -15,8 +15,10 @@ import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.failure.Failure;
+import hmm4j.sim.failure.Site;
 import hmm4j.sim.sync.SpinLock;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Migration to and from device-private memory (mm/migrate_device.c): the three calls of a
@@ -71,7 +73,9 @@ public final class MigrateDevice {
      * @return 0, or {@code -EINVAL}: no mm or VMA; a hugetlb or special
      *         ({@code VM_IO}/{@code VM_PFNMAP}/{@code VM_MIXEDMAP}/{@code VM_DONTEXPAND}) VMA;
      *         an empty range or one not inside the VMA; missing or short arrays; a fault page
-     *         that is not a locked device-private page
+     *         that is not a locked device-private page; a VMA already unmapped (also
+     *         reported, as a use-after-free of the VMA: the kernel's KASAN would catch it)
+     * @throws IllegalStateException if {@code args} was set up before (see {@link MigrateVma})
      */
     public static int migrateVmaSetup(MigrateVma args) {
         if (args.stage() != MigrateVma.Stage.NEW) {
@@ -100,7 +104,10 @@ public final class MigrateDevice {
             return -Errno.EINVAL;
         }
         if (vma.state() != Vma.State.LINKED) {
-            throw new IllegalStateException("migrate_vma_setup on a VMA no longer linked (used after munmap): " + vma);
+            Kernel k = mm.kernel();
+            Site unknown = new Site("<not recorded: VMAs keep no sites>", 0, List.of());
+            k.report(new Failure.UseAfterFree(vma.toString(), "migrate_vma_setup", unknown, unknown, k.site()));
+            return -Errno.EINVAL;
         }
         mm.mmapAssertLocked();
         PageTable pt = mm.pgd("migrate_vma_setup");

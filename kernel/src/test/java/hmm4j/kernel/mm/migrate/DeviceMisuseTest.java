@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import hmm4j.kernel.mm.Mmap;
 import hmm4j.kernel.mm.Page;
+import hmm4j.kernel.mm.Vma;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.RunResult;
 import hmm4j.sim.failure.Failure;
@@ -90,6 +92,26 @@ class DeviceMisuseTest {
         Failure.InvariantViolation v = assertSingleFailure(r, Failure.InvariantViolation.class);
         assertEquals("migrate_vma destination pages are locked", v.rule());
         assertEquals("proc", v.site().task());
+        assertFalse(after.get());
+    }
+
+    @Test
+    void migrateVmaSetupOnAVmaAlreadyUnmapped_isAUseAfterFreeAtTheSetup() {
+        AtomicBoolean after = new AtomicBoolean();
+        RunResult r = inProcess(6, (k, self, mm, dev, rec) -> {
+            long a = mapAnon(mm, 2, RW);
+            mm.mmapReadLock();
+            Vma stale = mm.vmaLookup(a);
+            mm.mmapReadUnlock();
+            assertEquals(0, Mmap.munmap(mm, a, 2 * MigrateHarness.PAGE));
+            mm.mmapReadLock();
+            MigrateDevice.migrateVmaSetup(new MigrateVma(mm, stale, a, a + MigrateHarness.PAGE, new long[1],
+                    new long[1], MigrateHarness.GPU, MigrateVma.MIGRATE_VMA_SELECT_SYSTEM));
+        }, after);
+        Failure.UseAfterFree uaf = assertSingleFailure(r, Failure.UseAfterFree.class);
+        assertEquals("migrate_vma_setup", uaf.access());
+        assertTrue(uaf.object().startsWith("vma [0x"), uaf.object());
+        assertEquals("proc", uaf.site().task());
         assertFalse(after.get());
     }
 
