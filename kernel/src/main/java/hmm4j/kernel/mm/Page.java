@@ -10,7 +10,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Objects;
 
 /**
@@ -96,9 +95,6 @@ public final class Page {
     /** Where the page last lost its last reference; null while in use, or unless the checkers record sites. */
     private volatile Site freeSite;
 
-    /** Stands for a site when the checkers were not installed to record it. */
-    private static final Site NOT_RECORDED = new Site("<not recorded: checkers not installed>", 0, List.of());
-
     Page(PhysMem physMem, long pfn) {
         this.physMem = physMem;
         this.pfn = pfn;
@@ -171,8 +167,9 @@ public final class Page {
                 reportRefcount(RefcountProblem.PUT_WITHOUT_GET, "put_page of the last reference of a mapped page", old);
                 return;
             }
-            if (physMem.recordsSites()) {
-                freeSite = physMem.kernel().site();
+            Site site = physMem.sites().siteOrNull();
+            if (site != null) {
+                freeSite = site;
             }
             physMem.release(this);
         }
@@ -476,14 +473,12 @@ public final class Page {
 
     /** Where the page was last allocated, or a stand-in when no site was recorded. */
     Site allocSiteForReport() {
-        Site s = allocSite;
-        return s == null ? NOT_RECORDED : s;
+        return CheckerSites.orNotRecorded(allocSite);
     }
 
     /** Where the page last lost its last reference, or a stand-in when no site was recorded. */
     Site freeSiteForReport() {
-        Site s = freeSite;
-        return s == null ? NOT_RECORDED : s;
+        return CheckerSites.orNotRecorded(freeSite);
     }
 
     /** KASAN style: the access, and the page's allocation and free sites. In a task, does not return. */

@@ -1,6 +1,5 @@
 package hmm4j.kernel.mm;
 
-import hmm4j.check.lifetime.Sanitizer;
 import hmm4j.kernel.mm.migrate.DevPagemap;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.WaitChannel;
@@ -28,7 +27,7 @@ import java.util.Objects;
  * model lock, spinlocks included. {@link #pfnToPage} takes no lock: the pages below the
  * published high-water mark are visible to every thread.
  *
- * <p>Sites. Once the checkers are installed ({@link Sanitizer#installed}), each page records
+ * <p>Sites. Once the checkers are installed ({@link CheckerSites}), each page records
  * where it was allocated and where its last reference went, so that a misuse of the page is
  * reported with them ({@link Page}); without the checkers nothing is captured and the
  * allocation path allocates nothing for it.
@@ -64,8 +63,7 @@ public final class PhysMem {
     private long usedPages;
     private long devicePages;
     private final WaitChannel pageLockChannel;
-    /** The kernel's sanitizer once it exists (it never goes away); read without a lock. */
-    private Sanitizer sanitizer;
+    private final CheckerSites sites;
 
     /** Physical memory with the default budget. Use {@link #of} to get the kernel's instance. */
     public PhysMem(Kernel kernel) {
@@ -84,6 +82,7 @@ public final class PhysMem {
         this.kernel = Objects.requireNonNull(kernel);
         this.totalPages = totalPages;
         this.pageLockChannel = kernel.runtime().newChannel("page lock");
+        this.sites = new CheckerSites(kernel);
         synchronized (lock) {
             zeroPage = create(ZERO_PFN);
             zeroPage.onAllocate(Page.PG_RESERVED, null);
@@ -116,7 +115,7 @@ public final class PhysMem {
      * that drops the last reference.
      */
     public Page allocPage() {
-        Site site = recordsSites() ? kernel.site() : null;
+        Site site = sites.siteOrNull();
         synchronized (lock) {
             if (usedPages >= totalPages) {
                 return null;
@@ -128,20 +127,9 @@ public final class PhysMem {
         }
     }
 
-    /**
-     * True once the checkers are installed on this kernel: pages then record their allocation
-     * and free sites. Allocates nothing; a volatile read once the sanitizer exists.
-     */
-    boolean recordsSites() {
-        Sanitizer s = sanitizer;
-        if (s == null) {
-            s = kernel.componentOrNull(Sanitizer.class);
-            if (s == null) {
-                return false;
-            }
-            sanitizer = s;
-        }
-        return s.installed();
+    /** Where pages record their allocation and free sites (only with the checkers installed). */
+    CheckerSites sites() {
+        return sites;
     }
 
     /**
@@ -159,7 +147,7 @@ public final class PhysMem {
         if (nrPages <= 0) {
             throw new IllegalArgumentException("nrPages must be positive: " + nrPages);
         }
-        Site site = recordsSites() ? kernel.site() : null;
+        Site site = sites.siteOrNull();
         synchronized (lock) {
             long first = highPfn;
             if (first + nrPages - 1 > Pte.MAX_PFN) {
@@ -182,7 +170,7 @@ public final class PhysMem {
      * @throws IllegalStateException if the page is not idle (a model bug: the caller checks first)
      */
     public void reuseDevicePrivatePage(Page page) {
-        Site site = recordsSites() ? kernel.site() : null;
+        Site site = sites.siteOrNull();
         synchronized (lock) {
             if (page.state() != Page.State.DEVICE_IDLE) {
                 throw new IllegalStateException("reuse of a device page that is not idle: " + page);

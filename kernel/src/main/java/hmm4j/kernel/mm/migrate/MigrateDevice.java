@@ -15,10 +15,8 @@ import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.failure.Failure;
-import hmm4j.sim.failure.Site;
 import hmm4j.sim.sync.SpinLock;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * Migration to and from device-private memory (mm/migrate_device.c): the three calls of a
@@ -105,8 +103,8 @@ public final class MigrateDevice {
         }
         if (vma.state() != Vma.State.LINKED) {
             Kernel k = mm.kernel();
-            Site unknown = new Site("<not recorded: VMAs keep no sites>", 0, List.of());
-            k.report(new Failure.UseAfterFree(vma.toString(), "migrate_vma_setup", unknown, unknown, k.site()));
+            k.report(new Failure.UseAfterFree(vma.toString(), "migrate_vma_setup", vma.linkSite(), vma.unlinkSite(),
+                    k.site()));
             return -Errno.EINVAL;
         }
         mm.mmapAssertLocked();

@@ -112,6 +112,9 @@ class DeviceMisuseTest {
         assertEquals("migrate_vma_setup", uaf.access());
         assertTrue(uaf.object().startsWith("vma [0x"), uaf.object());
         assertEquals("proc", uaf.site().task());
+        assertTrue(uaf.allocated().frames().stream().anyMatch(f -> f.startsWith("Mmap.mmap")), uaf.allocated().toString());
+        assertTrue(uaf.freed().frames().stream().anyMatch(f -> f.startsWith("Mmap.munmap")), uaf.freed().toString());
+        assertTrue(uaf.allocated().step() < uaf.freed().step() && uaf.freed().step() <= uaf.site().step());
         assertFalse(after.get());
     }
 
