@@ -35,6 +35,6 @@ public final class Checkers {
      */
     public static void install(Kernel kernel, LockGraph graph) {
         Lockdep.attach(kernel, graph);
-        Sanitizer.of(kernel);
+        Sanitizer.of(kernel).install();
     }
 }

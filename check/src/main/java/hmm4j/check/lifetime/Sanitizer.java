@@ -49,6 +49,7 @@ public final class Sanitizer {
     private final Map<Class<?>, Integer> liveByType = new IdentityHashMap<>();
     private long allocations;
     private long frees;
+    private volatile boolean installed;
 
     private Sanitizer(Kernel kernel) {
         this.kernel = kernel;
@@ -66,6 +67,24 @@ public final class Sanitizer {
         Sanitizer s = new Sanitizer(kernel);
         kernel.atQuiescence(s::checkLeaks);
         return s;
+    }
+
+    /**
+     * Marks the checkers as installed on this kernel ({@link hmm4j.check.Checkers#install}).
+     * From then on, model objects that are not {@code KObject}s but whose misuse is reported
+     * with their sites (physical pages) record their allocation and free sites.
+     */
+    public void install() {
+        installed = true;
+    }
+
+    /**
+     * True once the checkers are installed on this kernel: objects outside {@code KObject}
+     * then record allocation and free sites for their reports; without the checkers they
+     * record none and allocate nothing for it. One volatile read.
+     */
+    public boolean installed() {
+        return installed;
     }
 
     synchronized void allocated(KObject o) {

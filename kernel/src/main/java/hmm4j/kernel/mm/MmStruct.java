@@ -96,6 +96,7 @@ public final class MmStruct extends KObject {
         this.count = new RefLedger(kernel, name() + " mm_count");
         this.mmapLock = new RwSemaphore(kernel, "mm->mmap_lock", name() + "->mmap_lock");
         this.pageTableLock = new SpinLock(kernel, "mm->page_table_lock", name() + "->page_table_lock");
+        vmas.recordSites(kernel);
         users.get(owner, allocSite());
         count.get(usersCountRef, allocSite());
         users.checkBalancedAtQuiescence();

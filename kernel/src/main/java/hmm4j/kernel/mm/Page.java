@@ -3,6 +3,9 @@ package hmm4j.kernel.mm;
 import hmm4j.kernel.mm.migrate.DevPagemap;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.WaitChannel;
+import hmm4j.sim.failure.Failure;
+import hmm4j.sim.failure.Failure.RefcountProblem;
+import hmm4j.sim.failure.Site;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -19,9 +22,22 @@ import java.util.Objects;
  * or {@code DEVICE_IDLE} (a device-private page without references: created so by
  * {@code memremap_pages}, or whose last reference was dropped; it belongs to its driver until
  * the driver re-initialises it with {@code zone_device_page_init} or unmaps the range). The
- * last {@link #put} frees the page; a put on a page with no reference is a bug and raises.
- * Contents are a 4096-byte array allocated on the first write; a page never written reads as
- * zeros. A device-private page keeps its simulated device contents here too.
+ * last {@link #put} frees the page. Contents are a 4096-byte array allocated on the first
+ * write; a page never written reads as zeros. A device-private page keeps its simulated
+ * device contents here too.
+ *
+ * <p>Misuse. A caller's misuse of a page is a checker report, never an exception (see the
+ * error policy in docs/architecture.md): a get or put on a page without a reference, or a
+ * last put that would free a mapped or reserved page, is a {@link Failure.RefcountError}
+ * ({@code VM_BUG_ON_PAGE} in {@code get_page}/{@code put_page_testzero}, {@code bad_page} in
+ * {@code free_pages_prepare}); a read or write of the contents of a free page is a
+ * {@link Failure.UseAfterFree}, KASAN style, with the page's allocation and free sites and
+ * the access site; {@code unlock_page} of an unlocked page and a write to the zero page are
+ * {@link Failure.InvariantViolation}s. The misused operation changes nothing (a write goes
+ * nowhere, a read of a free page reads zeros), so a native run goes on. The allocation and
+ * free sites are recorded only once the checkers are installed
+ * ({@link hmm4j.check.Checkers#install}); without them a report says the sites were not
+ * recorded, and allocation and free capture nothing.
  *
  * <p>Locking. Refcount, map count and flags are atomics, as in the kernel; callers need no
  * lock for them. Contents are plain memory: concurrent writers race as CPUs would, but the
@@ -74,6 +90,10 @@ public final class Page {
     private volatile DevPagemap pgmap;
     private volatile ShmemFile mapping;
     private volatile long index;
+    /** Where the page was last allocated (handed a first reference); null unless the checkers record sites. */
+    private volatile Site allocSite;
+    /** Where the page last lost its last reference; null while in use, or unless the checkers record sites. */
+    private volatile Site freeSite;
 
     Page(PhysMem physMem, long pfn) {
         this.physMem = physMem;
@@ -97,12 +117,16 @@ public final class Page {
     /** {@code page_ref_count}. */
     public int refcount() { return refcount; }
 
-    /** {@code get_page}: the caller must already hold a reference (directly or via a mapping under its lock). */
+    /**
+     * {@code get_page}: the caller must already hold a reference (directly or via a mapping
+     * under its lock). A get on a page without a reference is reported as a refcount error
+     * (addition on 0, with the page's allocation and free sites) and takes nothing.
+     */
     public void get() {
         int old = (int) REFCOUNT.getAndAdd(this, 1);
         if (old <= 0) {
             REFCOUNT.getAndAdd(this, -1);
-            throw new IllegalStateException("get_page on a page with refcount " + old + ": " + this);
+            reportRefcount(RefcountProblem.ADDITION_ON_ZERO, "get_page", old);
         }
     }
 
@@ -120,23 +144,32 @@ public final class Page {
 
     /**
      * {@code put_page}: drops one reference; the last one frees the page (a device-private
-     * page goes to its owner's {@code page_free} hook). Raises if the page had no reference,
-     * or if the last reference goes while the page is still mapped.
+     * page goes to its owner's {@code page_free} hook). Reported as a refcount error, with the
+     * count left alone: a put on a page without a reference (underflow, with the page's
+     * allocation and free sites), and a put of the last reference of a reserved page or of a
+     * page still mapped (a put without a matching get: the mappings own references).
      */
     public void put() {
         int old = (int) REFCOUNT.getAndAdd(this, -1);
         if (old <= 0) {
             REFCOUNT.getAndAdd(this, 1);
-            throw new IllegalStateException("put_page on a page with refcount " + old + " (already free): " + this);
+            reportRefcount(RefcountProblem.UNDERFLOW, "put_page", old);
+            return;
         }
         if (old == 1) {
             if ((flags & PG_RESERVED) != 0) {
                 REFCOUNT.getAndAdd(this, 1);
-                throw new IllegalStateException("put_page dropped the reserved reference of " + this);
+                reportRefcount(RefcountProblem.PUT_WITHOUT_GET, "put_page of the reserved reference", old);
+                return;
             }
             if (mapcount != 0) {
                 REFCOUNT.getAndAdd(this, 1);
-                throw new IllegalStateException("last reference dropped while still mapped: " + this);
+                reportRefcount(RefcountProblem.PUT_WITHOUT_GET, "put_page of the last reference of a mapped page", old);
+                return;
+            }
+            Site site = physMem.sites().siteOrNull();
+            if (site != null) {
+                freeSite = site;
             }
             physMem.release(this);
         }
@@ -214,10 +247,17 @@ public final class Page {
                 WaitChannel.FOREVER);
     }
 
-    /** {@code unlock_page}: releases the page lock and wakes its sleepers. Raises if the page was not locked. */
+    /**
+     * {@code unlock_page}: releases the page lock and wakes its sleepers. Unlocking a page that
+     * is not locked is reported (the kernel's {@code VM_BUG_ON_FOLIO} in {@code folio_unlock})
+     * and changes nothing.
+     */
     public void unlock() {
         if (((int) FLAGS.getAndBitwiseAnd(this, ~PG_LOCKED) & PG_LOCKED) == 0) {
-            throw new IllegalStateException("unlock_page of an unlocked page: " + this);
+            Kernel k = physMem.kernel();
+            k.report(new Failure.InvariantViolation("unlock_page of a page that is not locked",
+                    "unlock_page of " + this, k.site()));
+            return;
         }
         physMem.pageLockChannel().wakeAll();
     }
@@ -259,50 +299,81 @@ public final class Page {
     }
 
     // ---- contents ----
+    // A read of a free page is reported as a use-after-free and reads zeros; a write to a free
+    // page is reported the same way, a write to the zero page as an invariant violation, and
+    // either write goes nowhere. An offset outside the page is the caller's API misuse.
 
     /** True once the page has been written (its contents array exists). */
     public boolean hasContents() { return data != null; }
 
-    /** Reads one byte. */
+    /**
+     * Reads one byte.
+     *
+     * @throws IndexOutOfBoundsException if {@code offset} is outside the page
+     */
     public byte readByte(int offset) {
         Objects.checkIndex(offset, SIZE);
         byte[] d = readable();
         return d == null ? 0 : d[offset];
     }
 
-    /** Writes one byte. */
+    /**
+     * Writes one byte.
+     *
+     * @throws IndexOutOfBoundsException if {@code offset} is outside the page
+     */
     public void writeByte(int offset, byte value) {
         Objects.checkIndex(offset, SIZE);
         writable()[offset] = value;
     }
 
-    /** Reads a little-endian int at {@code offset}. */
+    /**
+     * Reads a little-endian int at {@code offset}.
+     *
+     * @throws IndexOutOfBoundsException if the value does not fit in the page at {@code offset}
+     */
     public int readInt(int offset) {
         Objects.checkFromIndexSize(offset, Integer.BYTES, SIZE);
         byte[] d = readable();
         return d == null ? 0 : (int) INTS.get(d, offset);
     }
 
-    /** Writes a little-endian int at {@code offset}. */
+    /**
+     * Writes a little-endian int at {@code offset}.
+     *
+     * @throws IndexOutOfBoundsException if the value does not fit in the page at {@code offset}
+     */
     public void writeInt(int offset, int value) {
         Objects.checkFromIndexSize(offset, Integer.BYTES, SIZE);
         INTS.set(writable(), offset, value);
     }
 
-    /** Reads a little-endian long at {@code offset}. */
+    /**
+     * Reads a little-endian long at {@code offset}.
+     *
+     * @throws IndexOutOfBoundsException if the value does not fit in the page at {@code offset}
+     */
     public long readLong(int offset) {
         Objects.checkFromIndexSize(offset, Long.BYTES, SIZE);
         byte[] d = readable();
         return d == null ? 0 : (long) LONGS.get(d, offset);
     }
 
-    /** Writes a little-endian long at {@code offset}. */
+    /**
+     * Writes a little-endian long at {@code offset}.
+     *
+     * @throws IndexOutOfBoundsException if the value does not fit in the page at {@code offset}
+     */
     public void writeLong(int offset, long value) {
         Objects.checkFromIndexSize(offset, Long.BYTES, SIZE);
         LONGS.set(writable(), offset, value);
     }
 
-    /** Copies {@code len} bytes from page offset {@code offset} into {@code dst[dstOff..]}. */
+    /**
+     * Copies {@code len} bytes from page offset {@code offset} into {@code dst[dstOff..]}.
+     *
+     * @throws IndexOutOfBoundsException if either range is outside its page or array
+     */
     public void readBytes(int offset, byte[] dst, int dstOff, int len) {
         Objects.checkFromIndexSize(offset, len, SIZE);
         Objects.checkFromIndexSize(dstOff, len, dst.length);
@@ -314,7 +385,11 @@ public final class Page {
         }
     }
 
-    /** Copies {@code len} bytes from {@code src[srcOff..]} to page offset {@code offset}. */
+    /**
+     * Copies {@code len} bytes from {@code src[srcOff..]} to page offset {@code offset}.
+     *
+     * @throws IndexOutOfBoundsException if either range is outside its page or array
+     */
     public void writeBytes(int offset, byte[] src, int srcOff, int len) {
         Objects.checkFromIndexSize(offset, len, SIZE);
         Objects.checkFromIndexSize(srcOff, len, src.length);
@@ -324,14 +399,16 @@ public final class Page {
     /** {@code copy_highpage}: makes this page's contents equal to {@code src}'s. */
     public void copyFrom(Page src) {
         byte[] s = src.readable();
-        checkWritable();
-        data = s == null ? null : s.clone();
+        if (checkWritable()) {
+            data = s == null ? null : s.clone();
+        }
     }
 
     /** {@code clear_highpage}: zeroes the contents (and drops the array). */
     public void clear() {
-        checkWritable();
-        data = null;
+        if (checkWritable()) {
+            data = null;
+        }
     }
 
     /** A copy of the contents, or null if the page reads as zeros. */
@@ -342,19 +419,25 @@ public final class Page {
 
     /** Installs contents (taken over, not copied); null means zeros. */
     void setContents(byte[] contents) {
-        checkWritable();
-        data = contents;
+        if (checkWritable()) {
+            data = contents;
+        }
     }
 
+    /** The contents for a read (null reads as zeros); a free page is reported and reads as zeros. */
     private byte[] readable() {
         if (state == State.FREE) {
-            throw new IllegalStateException("access to the contents of a free page: " + this);
+            reportUseAfterFree("read of the contents");
+            return null;
         }
         return data;
     }
 
+    /** The contents for a write; for a page that may not be written, reported, a scratch array. */
     private byte[] writable() {
-        checkWritable();
+        if (!checkWritable()) {
+            return new byte[SIZE];
+        }
         byte[] d = data;
         if (d == null) {
             byte[] fresh = new byte[SIZE];
@@ -366,18 +449,66 @@ public final class Page {
         return d;
     }
 
-    private void checkWritable() {
+    /** True if the contents may be written; a free or reserved page is reported (false after a native report). */
+    private boolean checkWritable() {
         if (state == State.FREE) {
-            throw new IllegalStateException("write to a free page: " + this);
+            reportUseAfterFree("write of the contents");
+            return false;
         }
         if ((flags & PG_RESERVED) != 0) {
-            throw new IllegalStateException("write to a reserved page: " + this);
+            Kernel k = physMem.kernel();
+            k.report(new Failure.InvariantViolation("the shared zero page is never written",
+                    "write to the contents of " + this, k.site()));
+            return false;
         }
+        return true;
+    }
+
+    // ---- reports (the error policy: a caller's misuse of a page is a checker report) ----
+
+    /** The page's name in reports: its pfn and how many times the pfn was handed out. */
+    public String reportName() {
+        return "page pfn=0x" + Long.toHexString(pfn) + " (generation " + generation + ")";
+    }
+
+    /** Where the page was last allocated, or a stand-in when no site was recorded. */
+    Site allocSiteForReport() {
+        return CheckerSites.orNotRecorded(allocSite);
+    }
+
+    /** Where the page last lost its last reference, or a stand-in when no site was recorded. */
+    Site freeSiteForReport() {
+        return CheckerSites.orNotRecorded(freeSite);
+    }
+
+    /** KASAN style: the access, and the page's allocation and free sites. In a task, does not return. */
+    private void reportUseAfterFree(String access) {
+        Kernel k = physMem.kernel();
+        k.report(new Failure.UseAfterFree(reportName(), access, allocSiteForReport(), freeSiteForReport(), k.site()));
+    }
+
+    /**
+     * A refcount misuse by {@code op} on a count that was {@code old}; a page without a
+     * reference names its allocation and free sites. In a task, does not return.
+     */
+    private void reportRefcount(RefcountProblem problem, String op, int old) {
+        Kernel k = physMem.kernel();
+        String detail = op + " on " + this + " with refcount " + old;
+        if (old <= 0) {
+            detail += "; allocated by " + allocSiteForReport() + "; freed by " + freeSiteForReport();
+        } else if (mapcount != 0) {
+            detail += " and map count " + mapcount + " (free_pages_prepare: bad page state, nonzero mapcount)";
+        } else {
+            detail += " (free_pages_prepare: bad page state, PG_reserved set)";
+        }
+        k.report(new Failure.RefcountError(reportName(), problem, detail, k.site()));
     }
 
     // ---- allocator hooks (PhysMem, under its lock) ----
 
-    void onAllocate(int initialFlags) {
+    void onAllocate(int initialFlags, Site site) {
+        allocSite = site;
+        freeSite = null;
         generation++;
         flags = initialFlags;
         pgmap = null;
@@ -398,7 +529,9 @@ public final class Page {
     }
 
     /** {@code memremap_pages}: a new device-private page of {@code owner}, idle (no reference yet). */
-    void onDeviceCreate(DevPagemap owner) {
+    void onDeviceCreate(DevPagemap owner, Site site) {
+        allocSite = site;
+        freeSite = site;
         generation++;
         flags = PG_DEVICE_PRIVATE;
         pgmap = owner;
@@ -420,7 +553,9 @@ public final class Page {
     }
 
     /** {@code zone_device_page_init}: an idle device-private page gets its first reference again. */
-    void onDeviceReuse() {
+    void onDeviceReuse(Site site) {
+        allocSite = site;
+        freeSite = null;
         generation++;
         mapcount = 0;
         refcount = 1;

@@ -3,6 +3,7 @@ package hmm4j.kernel.mm;
 import hmm4j.kernel.mm.migrate.DevPagemap;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.WaitChannel;
+import hmm4j.sim.failure.Site;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -25,6 +26,11 @@ import java.util.Objects;
  * task gets which pfn first is not an interleaving the model explores. Callers may hold any
  * model lock, spinlocks included. {@link #pfnToPage} takes no lock: the pages below the
  * published high-water mark are visible to every thread.
+ *
+ * <p>Sites. Once the checkers are installed ({@link CheckerSites}), each page records
+ * where it was allocated and where its last reference went, so that a misuse of the page is
+ * reported with them ({@link Page}); without the checkers nothing is captured and the
+ * allocation path allocates nothing for it.
  *
  * <p>The page lock's sleepers ({@link Page#lock}, {@link Page#waitLocked}) wait on one wait
  * channel of the machine, {@link #pageLockChannel}.
@@ -57,6 +63,7 @@ public final class PhysMem {
     private long usedPages;
     private long devicePages;
     private final WaitChannel pageLockChannel;
+    private final CheckerSites sites;
 
     /** Physical memory with the default budget. Use {@link #of} to get the kernel's instance. */
     public PhysMem(Kernel kernel) {
@@ -75,9 +82,10 @@ public final class PhysMem {
         this.kernel = Objects.requireNonNull(kernel);
         this.totalPages = totalPages;
         this.pageLockChannel = kernel.runtime().newChannel("page lock");
+        this.sites = new CheckerSites(kernel);
         synchronized (lock) {
             zeroPage = create(ZERO_PFN);
-            zeroPage.onAllocate(Page.PG_RESERVED);
+            zeroPage.onAllocate(Page.PG_RESERVED, null);
             highPfn = FIRST_PFN;
         }
     }
@@ -107,15 +115,21 @@ public final class PhysMem {
      * that drops the last reference.
      */
     public Page allocPage() {
+        Site site = sites.siteOrNull();
         synchronized (lock) {
             if (usedPages >= totalPages) {
                 return null;
             }
             Page p = takePfn();
             usedPages++;
-            p.onAllocate(0);
+            p.onAllocate(0, site);
             return p;
         }
+    }
+
+    /** Where pages record their allocation and free sites (only with the checkers installed). */
+    CheckerSites sites() {
+        return sites;
     }
 
     /**
@@ -125,21 +139,23 @@ public final class PhysMem {
      * dropped it goes idle again and its pgmap's {@code page_free} runs, outside the allocator
      * lock. Called by {@link DevPagemap#memremapPages}.
      *
-     * @return the first pfn of the range
+     * @return the first pfn of the range, or -1 when no range of {@code nrPages} pfns is left
+     * @throws IllegalArgumentException if {@code nrPages} is not positive
      */
     public long addDevicePrivateRange(DevPagemap pgmap, int nrPages) {
         Objects.requireNonNull(pgmap, "pgmap");
         if (nrPages <= 0) {
             throw new IllegalArgumentException("nrPages must be positive: " + nrPages);
         }
+        Site site = sites.siteOrNull();
         synchronized (lock) {
             long first = highPfn;
             if (first + nrPages - 1 > Pte.MAX_PFN) {
-                throw new IllegalStateException("no pfn range of " + nrPages + " pages left");
+                return -1;
             }
             for (int i = 0; i < nrPages; i++) {
                 Page p = create(first + i);
-                p.onDeviceCreate(pgmap);
+                p.onDeviceCreate(pgmap, site);
                 highPfn = first + i + 1;
             }
             devicePages += nrPages;
@@ -147,17 +163,28 @@ public final class PhysMem {
         }
     }
 
-    /** {@code zone_device_page_init}: gives an idle device-private page its first reference again. */
+    /**
+     * {@code zone_device_page_init}: gives an idle device-private page its first reference
+     * again. Called by {@link DevPagemap#zoneDevicePageInit}, which reports a driver's misuse.
+     *
+     * @throws IllegalStateException if the page is not idle (a model bug: the caller checks first)
+     */
     public void reuseDevicePrivatePage(Page page) {
+        Site site = sites.siteOrNull();
         synchronized (lock) {
             if (page.state() != Page.State.DEVICE_IDLE) {
                 throw new IllegalStateException("reuse of a device page that is not idle: " + page);
             }
-            page.onDeviceReuse();
+            page.onDeviceReuse(site);
         }
     }
 
-    /** Returns an idle device-private page's pfn to the allocator (from {@code memunmap_pages}). */
+    /**
+     * Returns an idle device-private page's pfn to the allocator (from {@code memunmap_pages},
+     * which first waits until every page is idle).
+     *
+     * @throws IllegalStateException if the page is not idle (a model bug)
+     */
     public void releaseDevicePrivatePage(Page page) {
         synchronized (lock) {
             if (page.state() != Page.State.DEVICE_IDLE) {

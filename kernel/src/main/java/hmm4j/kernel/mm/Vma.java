@@ -2,6 +2,8 @@ package hmm4j.kernel.mm;
 
 import static hmm4j.kernel.mm.Pte.PAGE_SHIFT;
 
+import hmm4j.sim.failure.Site;
+
 /**
  * A virtual memory area ({@code struct vm_area_struct}): the range [{@link #vmStart},
  * {@link #vmEnd}) of one address space with one set of {@link VmFlags}, either anonymous or
@@ -31,6 +33,8 @@ public final class Vma {
     private long flags;
     private long pgoff;
     private State state = State.DETACHED;
+    private Site linkSite;
+    private Site unlinkSite;
 
     /**
      * A detached VMA over [{@code start}, {@code end}) (page aligned, non-empty, user
@@ -119,20 +123,38 @@ public final class Vma {
         return state;
     }
 
+    /**
+     * Where the VMA was linked into its mm's tree (its allocation, for reports), or
+     * {@link CheckerSites#NOT_RECORDED} when the checkers were not installed.
+     */
+    public Site linkSite() {
+        return CheckerSites.orNotRecorded(linkSite);
+    }
+
+    /**
+     * Where the VMA was removed from its mm's tree (munmap, a merge, exit: its free, for
+     * reports), or {@link CheckerSites#NOT_RECORDED} while linked or when not recorded.
+     */
+    public Site unlinkSite() {
+        return CheckerSites.orNotRecorded(unlinkSite);
+    }
+
     // ---- changed by VmaTree only ----
 
-    void link() {
+    void link(Site site) {
         if (state != State.DETACHED) {
             throw new IllegalArgumentException("VMA cannot be linked in state " + state + ": " + this);
         }
         state = State.LINKED;
+        linkSite = site;
     }
 
-    void unlink() {
+    void unlink(Site site) {
         if (state != State.LINKED) {
             throw new IllegalStateException("VMA not linked: " + this);
         }
         state = State.REMOVED;
+        unlinkSite = site;
     }
 
     void setEnd(long end) {

@@ -2,6 +2,8 @@ package hmm4j.kernel.mm;
 
 import static hmm4j.kernel.mm.Pte.TASK_SIZE;
 
+import hmm4j.sim.Kernel;
+import hmm4j.sim.failure.Site;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.ConcurrentModificationException;
@@ -46,6 +48,7 @@ public final class VmaTree implements Iterable<Vma> {
     public static final long DEFAULT_MMAP_BASE = TASK_SIZE - (128L << 20);
 
     private final long mmapBase;
+    private CheckerSites sites;
     private Vma[] vmas = new Vma[16];
     private int count;
     private int modCount;
@@ -66,6 +69,17 @@ public final class VmaTree implements Iterable<Vma> {
     /** {@code mm->mmap_base}. */
     public long mmapBase() {
         return mmapBase;
+    }
+
+    /** Makes the tree record where its VMAs are linked and removed, while {@code kernel}'s checkers are installed. */
+    void recordSites(Kernel kernel) {
+        sites = new CheckerSites(kernel);
+    }
+
+    /** The current site if this tree records sites and the checkers are installed, else null. */
+    private Site siteOrNull() {
+        CheckerSites c = sites;
+        return c == null ? null : c.siteOrNull();
     }
 
     // ---- lookups ----
@@ -135,7 +149,7 @@ public final class VmaTree implements Iterable<Vma> {
         if (i < count && vmas[i].vmStart() < vma.vmEnd()) {
             throw new IllegalArgumentException(vma + " overlaps " + vmas[i]);
         }
-        vma.link();
+        vma.link(siteOrNull());
         insertAt(i, vma);
     }
 
@@ -151,7 +165,7 @@ public final class VmaTree implements Iterable<Vma> {
         }
         Vma upper = new Vma(addr, vma.vmEnd(), vma.flags(), vma.file(), vma.linearPageIndex(addr));
         vma.setEnd(addr);
-        upper.link();
+        upper.link(siteOrNull());
         insertAt(i + 1, upper);
         return upper;
     }
@@ -193,8 +207,9 @@ public final class VmaTree implements Iterable<Vma> {
             j++;
         }
         List<Vma> removed = new ArrayList<>(j - i);
+        Site site = siteOrNull();
         for (int k = i; k < j; k++) {
-            vmas[k].unlink();
+            vmas[k].unlink(site);
             removed.add(vmas[k]);
         }
         removeAt(i, j);
@@ -204,8 +219,9 @@ public final class VmaTree implements Iterable<Vma> {
     /** Removes every VMA (exit_mmap) and returns them in address order. */
     public List<Vma> removeAll() {
         List<Vma> all = new ArrayList<>(count);
+        Site site = siteOrNull();
         for (int k = 0; k < count; k++) {
-            vmas[k].unlink();
+            vmas[k].unlink(site);
             all.add(vmas[k]);
         }
         removeAt(0, count);
@@ -378,7 +394,7 @@ public final class VmaTree implements Iterable<Vma> {
     private void absorbNext(int i) {
         Vma next = vmas[i + 1];
         vmas[i].setEnd(next.vmEnd());
-        next.unlink();
+        next.unlink(siteOrNull());
         removeAt(i + 1, i + 2);
     }
 

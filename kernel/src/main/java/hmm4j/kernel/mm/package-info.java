@@ -11,5 +11,14 @@
  * {@link hmm4j.kernel.mm.SwapSpace}, {@link hmm4j.kernel.mm.PageCache}), which plain monitor
  * keeps them consistent under real threads. Hot paths (entry lookup, table walks, pfn to
  * page) allocate nothing.
+ *
+ * <p>Errors, here and in the subpackages, follow one policy (docs/architecture.md, "Error
+ * policy"; each case in docs/kernel-mapping.md): a caller's misuse of the Java API throws the
+ * exception its {@code @throws} names; a driver's misuse of a kernel object that the kernel or
+ * its debug checkers would catch (a page refcount underflow, an access to a free page, an
+ * unlock of a page not locked) is a checker report, {@code kernel.report(Failure...)}, at the
+ * misuse, with the page's allocation and free sites where it has them; the kernel's own error
+ * returns stay {@link hmm4j.kernel.mm.Errno} codes and {@link hmm4j.kernel.mm.ErrPtr}s; an
+ * {@code IllegalStateException} that remains otherwise is a model bug, documented as such.
  */
 package hmm4j.kernel.mm;

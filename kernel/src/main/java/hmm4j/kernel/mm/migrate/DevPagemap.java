@@ -8,6 +8,7 @@ import hmm4j.kernel.mm.PageTable;
 import hmm4j.kernel.mm.PhysMem;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.WaitChannel;
+import hmm4j.sim.failure.Failure;
 import hmm4j.sim.sync.SpinLock;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -101,7 +102,8 @@ public final class DevPagemap {
      * contiguous pfn range, all idle. Does not sleep.
      *
      * @return 0, or {@code -EINVAL}: no owner (the kernel WARNs), no ops, a non-positive
-     *         size, or a pgmap already remapped
+     *         size, or a pgmap already remapped; {@code -ENOMEM}: no pfn range of that size
+     *         is left
      */
     public int memremapPages(int nrPages) {
         if (owner == null || ops == null || nrPages <= 0 || state != State.NEW) {
@@ -109,6 +111,9 @@ public final class DevPagemap {
         }
         PhysMem phys = PhysMem.of(kernel);
         long first = phys.addDevicePrivateRange(this, nrPages);
+        if (first < 0) {
+            return -Errno.ENOMEM;
+        }
         Page[] created = new Page[nrPages];
         synchronized (rmap) {
             for (int i = 0; i < nrPages; i++) {
@@ -126,11 +131,18 @@ public final class DevPagemap {
      * {@code memunmap_pages}: waits until no page of the range is in use, then returns the
      * pfns to the allocator. May sleep. The driver must have migrated its data out first
      * ({@link MigrateDevice#migrateDeviceRange}); a page that stays referenced keeps this call
-     * waiting, as in the kernel.
+     * waiting, as in the kernel. A call on a pgmap that is not live (never remapped, or
+     * already unmapped) is reported, as the kernel's percpu_ref warns of a second kill, and
+     * does nothing.
+     *
+     * @throws IllegalStateException if called from set-up code (outside a task, which cannot
+     *         wait) while pages are in use
      */
     public void memunmapPages() {
         if (state != State.LIVE) {
-            throw new IllegalStateException("memunmap_pages of " + name + " in state " + state);
+            kernel.report(new Failure.InvariantViolation("memunmap_pages pairs with one memremap_pages",
+                    "memunmap_pages of " + this, kernel.site()));
+            return;
         }
         if (kernel.current() != null) {
             kernel.syncObserver().mightSleep(kernel.current(), "memunmap_pages");
@@ -151,26 +163,37 @@ public final class DevPagemap {
 
     /**
      * {@code zone_device_page_init}: hands out an idle page of a live pgmap: one reference,
-     * page locked (as migration wants its destination pages). Does not sleep.
-     *
-     * @throws IllegalStateException if the page is not an idle device-private page of a live pgmap
+     * page locked (as migration wants its destination pages). Does not sleep. A page that is
+     * not a device-private page of a live pgmap is reported (the kernel warns when the pgmap's
+     * reference cannot be taken), and so is a page still in use or locked (the kernel would
+     * overwrite its count); either call then does nothing.
      */
     public static void zoneDevicePageInit(Page page) {
         DevPagemap pgmap = page.pgmap();
         if (pgmap == null || pgmap.state != State.LIVE) {
-            throw new IllegalStateException("zone_device_page_init of a page outside a live pgmap: " + page);
+            Kernel k = page.physMem().kernel();
+            k.report(new Failure.InvariantViolation("zone_device_page_init only on a page of a live pgmap",
+                    "zone_device_page_init of " + page + (pgmap == null ? ", not a device-private page" : " of " + pgmap),
+                    k.site()));
+            return;
+        }
+        if (page.state() != Page.State.DEVICE_IDLE || page.isLocked()) {
+            pgmap.kernel.report(new Failure.InvariantViolation("zone_device_page_init only on a free device page",
+                    "zone_device_page_init of " + page + ", which the driver already handed out", pgmap.kernel.site()));
+            return;
         }
         PhysMem.of(pgmap.kernel).reuseDevicePrivatePage(page);
         pgmap.inUse.incrementAndGet();
-        if (!page.trylock()) {
-            throw new IllegalStateException("a fresh device page is locked: " + page);
-        }
+        page.trylock();
     }
 
     /**
      * {@code free_zone_device_folio}: the core's call when the last reference of one of this
      * pgmap's pages was dropped; the page is already idle. Runs the driver's
-     * {@code page_free}. Not for drivers.
+     * {@code page_free}. Not for drivers. A page that migration entries still name lost a
+     * reference it did not own: reported as a put without a get, and {@code page_free} is not run.
+     *
+     * @throws IllegalStateException if the page is not an idle page of this pgmap (a model bug)
      */
     public void freeZoneDevicePage(Page page) {
         if (page.pgmap() != this || page.state() != Page.State.DEVICE_IDLE) {
@@ -178,7 +201,10 @@ public final class DevPagemap {
         }
         List<String> left = rmapDescribe(page);
         if (!left.isEmpty()) {
-            throw new IllegalStateException("device page freed while still named by " + left + ": " + page);
+            kernel.report(new Failure.RefcountError(page.reportName(), Failure.RefcountProblem.PUT_WITHOUT_GET,
+                    "put_page of the last reference of a device page still named by " + left
+                            + " (the migration entries' owner still holds a reference): " + page, kernel.site()));
+            return;
         }
         ops.pageFree(page);
         inUse.decrementAndGet();

@@ -14,6 +14,7 @@ import hmm4j.kernel.mm.Vma;
 import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.failure.Failure;
 import hmm4j.sim.sync.SpinLock;
 import java.util.Arrays;
 
@@ -70,7 +71,9 @@ public final class MigrateDevice {
      * @return 0, or {@code -EINVAL}: no mm or VMA; a hugetlb or special
      *         ({@code VM_IO}/{@code VM_PFNMAP}/{@code VM_MIXEDMAP}/{@code VM_DONTEXPAND}) VMA;
      *         an empty range or one not inside the VMA; missing or short arrays; a fault page
-     *         that is not a locked device-private page
+     *         that is not a locked device-private page; a VMA already unmapped (also
+     *         reported, as a use-after-free of the VMA: the kernel's KASAN would catch it)
+     * @throws IllegalStateException if {@code args} was set up before (see {@link MigrateVma})
      */
     public static int migrateVmaSetup(MigrateVma args) {
         if (args.stage() != MigrateVma.Stage.NEW) {
@@ -99,7 +102,10 @@ public final class MigrateDevice {
             return -Errno.EINVAL;
         }
         if (vma.state() != Vma.State.LINKED) {
-            throw new IllegalStateException("migrate_vma_setup on a VMA no longer linked (used after munmap): " + vma);
+            Kernel k = mm.kernel();
+            k.report(new Failure.UseAfterFree(vma.toString(), "migrate_vma_setup", vma.linkSite(), vma.unlinkSite(),
+                    k.site()));
+            return -Errno.EINVAL;
         }
         mm.mmapAssertLocked();
         PageTable pt = mm.pgd("migrate_vma_setup");
@@ -126,9 +132,11 @@ public final class MigrateDevice {
      * {@code MIGRATE} for the others (no destination; a file page to device memory; an extra
      * reference taken meanwhile; a hole a CPU fault filled first). Holes are filled under one
      * more {@code MMU_NOTIFY_MIGRATE} invalidation, from the first hole to the end. Caller
-     * holds the mmap lock and a pin; may sleep.
+     * holds the mmap lock and a pin; may sleep. A destination page that is not locked is
+     * reported (finalize would unlock it: the kernel's {@code VM_BUG_ON_FOLIO} in
+     * {@code folio_unlock}) and its entry is not migrated.
      *
-     * @throws IllegalStateException if a destination page is not locked
+     * @throws IllegalStateException if called out of order (see {@link MigrateVma})
      */
     public static void migrateVmaPages(MigrateVma args) {
         args.advance(MigrateVma.Stage.SET_UP, MigrateVma.Stage.PAGES_MIGRATED, "migrate_vma_pages");
@@ -226,7 +234,10 @@ public final class MigrateDevice {
                 continue;
             }
             if (!newPage.isLocked()) {
-                throw new IllegalStateException("migrate_vma_pages: destination " + i + " is not locked: " + newPage);
+                k.report(new Failure.InvariantViolation("migrate_vma destination pages are locked",
+                        "migrate_vma_pages: destination " + i + " is not locked: " + newPage, k.site()));
+                src[i] &= ~MIGRATE_PFN_MIGRATE;
+                continue;
             }
             if ((src[i] & MIGRATE_PFN_MIGRATE) == 0) {
                 continue;

@@ -130,7 +130,8 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
      * but the subscription may not be in the tree yet: use {@link #mmuIntervalReadBegin}.
      *
      * @return 0, {@code -EOVERFLOW} (empty or wrapping range), {@code -EINVAL} (the address
-     *         space is gone; a WARN, reported)
+     *         space is gone; a WARN, reported; or the subscription is already inserted,
+     *         reported: the kernel would corrupt its interval tree)
      */
     public int mmuIntervalNotifierInsert(MmStruct on, long start, long length, MmuIntervalNotifierOps ops) {
         Kernel k = on.kernel();
@@ -170,7 +171,9 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
     private int insertCommon(MmStruct on, long start, long length, MmuIntervalNotifierOps newOps) {
         Kernel k = on.kernel();
         if (isInTree() || deferred) {
-            throw new IllegalStateException(name + " is already inserted");
+            k.report(new Failure.InvariantViolation("insert pairs with one remove",
+                    "mmu_interval_notifier_insert(" + name + ") of a subscription already inserted on " + mm, k.site()));
+            return -Errno.EINVAL;
         }
         this.mm = on;
         this.ops = Objects.requireNonNull(newOps, "ops");
@@ -195,7 +198,11 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
      * subscription is running or will start, it is in neither the tree nor the deferred
      * list, and the mm pin taken by insert is dropped. May sleep (while an invalidation
      * that froze the tree is in flight); must not be called from a callback or under a lock
-     * a callback takes (reported: the lockdep map and I-12).
+     * a callback takes (reported: the lockdep map and I-12). Removing a subscription that was
+     * inserted and already removed is reported.
+     *
+     * @throws IllegalStateException if the subscription was never inserted: it belongs to no
+     *         mm yet (the kernel would dereference a null {@code interval_sub->mm})
      */
     public void mmuIntervalNotifierRemove() {
         touch("mmu_interval_notifier_remove");

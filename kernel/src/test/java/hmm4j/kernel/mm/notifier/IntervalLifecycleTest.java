@@ -49,6 +49,19 @@ class IntervalLifecycleTest {
     }
 
     @Test
+    void aSecondInsertOfAnInsertedSubscription_isReportedAtTheInsert() {
+        var run = runProcess(2, (k, mm, base) -> {
+            MmuIntervalNotifier sub = new MmuIntervalNotifier("A");
+            assertEquals(0, sub.mmuIntervalNotifierInsert(mm, base, PAGE, (s, r, q) -> true));
+            sub.mmuIntervalNotifierInsert(mm, base, PAGE, (s, r, q) -> true);
+            throw new AssertionError("the second insert must not return");
+        });
+        Failure.InvariantViolation v = (Failure.InvariantViolation) run.failures().get(0);
+        assertEquals("insert pairs with one remove", v.rule());
+        assertTrue(v.detail().contains("already inserted"), v.detail());
+    }
+
+    @Test
     void insertLocked_assertsTheWriteLock() {
         var run = runProcess(1, (k, mm, base) -> {
             new MmuIntervalNotifier("A").mmuIntervalNotifierInsertLocked(mm, base, PAGE, (s, r, q) -> true);
