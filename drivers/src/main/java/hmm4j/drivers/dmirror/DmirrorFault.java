@@ -9,6 +9,7 @@ import static hmm4j.kernel.mm.hmm.HmmPfn.HMM_PFN_REQ_WRITE;
 import static hmm4j.kernel.mm.hmm.HmmPfn.HMM_PFN_VALID;
 import static hmm4j.kernel.mm.hmm.HmmPfn.HMM_PFN_WRITE;
 
+import hmm4j.kernel.KernelRules;
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.Page;
@@ -164,7 +165,7 @@ final class DmirrorFault {
         for (int i = 0; i < pfns.length; i++, vpn++) {
             long pfn = pfns[i];
             if ((pfn & HMM_PFN_ERROR) != 0 || (pfn & HMM_PFN_VALID) == 0) {
-                k.report(new Failure.InvariantViolation("hmm_range_fault output meets the request (I-22)",
+                k.report(new Failure.InvariantViolation(KernelRules.RANGE_FAULT_MEETS_REQUEST,
                         "page 0x" + Long.toHexString(vpn << Pte.PAGE_SHIFT) + " of " + range + " came back as "
                                 + HmmPfn.toString(pfn), k.site()));
                 return -Errno.EFAULT;

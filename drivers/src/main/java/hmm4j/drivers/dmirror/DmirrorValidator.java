@@ -11,6 +11,7 @@ import hmm4j.kernel.mm.Pte;
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.failure.Failure;
+import hmm4j.sim.rule.Rule;
 
 /**
  * The "no stale device entry" check of a mirror's device page table against the CPU page
@@ -40,8 +41,8 @@ import hmm4j.sim.failure.Failure;
  * can be half done for an address the table maps.
  */
 final class DmirrorValidator {
-    /** The rule text of every violation this validator reports. */
-    static final String RULE = "no stale device entry (dmirror I1/I4/I5/I7, kernel-spec I-16)";
+    /** The rule of every violation this validator reports. */
+    static final Rule RULE = DmirrorRules.NO_STALE_ENTRY;
 
     private DmirrorValidator() {
     }

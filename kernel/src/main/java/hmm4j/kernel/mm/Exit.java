@@ -1,5 +1,6 @@
 package hmm4j.kernel.mm;
 
+import hmm4j.kernel.KernelRules;
 import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
 import hmm4j.kernel.mm.notifier.MmuNotifierSubscriptions;
@@ -87,7 +88,7 @@ public final class Exit {
     static void mmdropLast(MmStruct mm) {
         Kernel k = mm.kernel();
         if (mm.mmState() != MmState.DEAD) {
-            k.report(new Failure.InvariantViolation("mm_users > 0 => mm_count >= 1 (I-2)",
+            k.report(new Failure.InvariantViolation(KernelRules.MM_COUNT_OUTLIVES_USERS,
                     mm.name() + " lost its last mm_count reference in state " + mm.describeState(), k.site()));
         }
         MmuNotifierSubscriptions.destroy(mm);

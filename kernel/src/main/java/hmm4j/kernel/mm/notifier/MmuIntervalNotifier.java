@@ -1,6 +1,7 @@
 package hmm4j.kernel.mm.notifier;
 
 import hmm4j.check.lifetime.KObject;
+import hmm4j.kernel.KernelRules;
 import hmm4j.kernel.lib.IntervalTree;
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.MmStruct;
@@ -175,8 +176,8 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
         setInterval(start, last);
         on.assertAddressSpacePinned("mmu_interval_notifier_insert");
         if (on.mmUsersPeek() <= 0) {
-            k.report(new Failure.InvariantViolation("WARN_ON(mm_users <= 0) in mmu_interval_notifier_insert",
-                    name + " inserted on " + on.describeState(), k.site()));
+            k.report(new Failure.InvariantViolation(KernelRules.INSERT_ON_LIVE_MM,
+                    "WARN_ON(mm_users <= 0): " + name + " inserted on " + on.describeState(), k.site()));
             return -Errno.EINVAL;
         }
         on.mmgrabAs(name);
@@ -203,7 +204,7 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
         MnItree itree = on.notifierSubscriptions().itree();
         long waitSeq = itree.removeLocked(this);
         if (waitSeq < 0) {
-            k.report(new Failure.InvariantViolation("remove pairs with one insert",
+            k.report(new Failure.InvariantViolation(KernelRules.REMOVE_PAIRS_INSERT,
                     "mmu_interval_notifier_remove(" + name + ") of a subscription that is not inserted", k.site()));
             return;
         }

@@ -1,6 +1,7 @@
 package hmm4j.kernel.mm.notifier;
 
 import hmm4j.check.lifetime.KObject;
+import hmm4j.kernel.KernelRules;
 import hmm4j.kernel.mm.ErrPtr;
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.MmStruct;
@@ -216,8 +217,8 @@ public final class MmuNotifier {
         k.syncObserver().mightSleep(k.current(), "mmu_notifier_unregister");
         NotifierContext.assertNotInCallback(k, "mmu_notifier_unregister(" + name + ")");
         if (on.mmCountPeek() <= 0) {
-            k.report(new Failure.InvariantViolation("BUG_ON(mm_count <= 0) in mmu_notifier_unregister",
-                    name + " unregistered from " + on.describeState(), k.site()));
+            k.report(new Failure.InvariantViolation(KernelRules.UNREGISTER_ON_GRABBED_MM,
+                    "BUG_ON(mm_count <= 0): " + name + " unregistered from " + on.describeState(), k.site()));
         }
         MmuNotifierSubscriptions subs = on.notifierSubscriptions();
         var srcu = MmuNotifierSubscriptions.srcu(k);

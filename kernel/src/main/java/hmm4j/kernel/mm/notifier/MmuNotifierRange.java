@@ -1,5 +1,6 @@
 package hmm4j.kernel.mm.notifier;
 
+import hmm4j.kernel.KernelRules;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.failure.Failure;
@@ -140,7 +141,7 @@ public final class MmuNotifierRange {
         Kernel k = mm.kernel();
         Pairing was = pairing;
         if (was != Pairing.STARTED) {
-            k.report(new Failure.InvariantViolation("every end pairs with one successful start (I-8)",
+            k.report(new Failure.InvariantViolation(KernelRules.END_PAIRS_START,
                     "invalidate_range_end on " + this + (was == Pairing.FAILED
                             ? " whose non-blocking start failed with -EAGAIN" : " that was not started"), k.site()));
         }
@@ -167,7 +168,7 @@ public final class MmuNotifierRange {
     private void beginPairing() {
         if (pairing == Pairing.STARTED) {
             Kernel k = mm.kernel();
-            k.report(new Failure.InvariantViolation("every end pairs with one successful start (I-8)",
+            k.report(new Failure.InvariantViolation(KernelRules.END_PAIRS_START,
                     "invalidate_range_start on " + this + " which is already started and not ended", k.site()));
         }
         pairing = Pairing.STARTED;

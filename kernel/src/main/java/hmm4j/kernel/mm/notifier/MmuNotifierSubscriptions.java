@@ -1,5 +1,6 @@
 package hmm4j.kernel.mm.notifier;
 
+import hmm4j.kernel.KernelRules;
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.Gfp;
 import hmm4j.kernel.mm.MmStruct;
@@ -144,8 +145,8 @@ public final class MmuNotifierSubscriptions {
         mm.assertAddressSpacePinned(sub == null ? "mmu_notifier_register(interval mode)"
                 : "mmu_notifier_register(" + sub.name() + ")");
         if (mm.mmUsersPeek() <= 0) {
-            k.report(new Failure.InvariantViolation("BUG_ON(mm_users <= 0) in __mmu_notifier_register",
-                    "registering " + (sub == null ? "interval mode" : sub.name()) + " on " + mm.name()
+            k.report(new Failure.InvariantViolation(KernelRules.REGISTER_ON_LIVE_MM,
+                    "BUG_ON(mm_users <= 0): registering " + (sub == null ? "interval mode" : sub.name()) + " on " + mm.name()
                             + " whose address space is gone (" + mm.describeState() + ")", k.site()));
         }
         if (sub != null && MmuNotifierOps.has(sub.ops(), Op.ARCH_INVALIDATE_SECONDARY_TLBS)
@@ -167,7 +168,7 @@ public final class MmuNotifierSubscriptions {
         try {
             int inFlight = sectionsInFlight(mm);
             if (inFlight != 0) {
-                k.report(new Failure.InvariantViolation("no registration while a start/end section is in flight (I-10)",
+                k.report(new Failure.InvariantViolation(KernelRules.NO_REGISTER_IN_SECTION,
                         inFlight + " invalidate_range_start/end section(s) in flight on " + mm.name()
                                 + " while registering " + (sub == null ? "interval mode" : sub.name()), k.site()));
             }
@@ -272,11 +273,11 @@ public final class MmuNotifierSubscriptions {
                 int ret = sub.callInvalidateRangeStart(range);
                 if (ret != 0) {
                     if (range.blockable() || ret != -Errno.EAGAIN) {
-                        k.report(new Failure.InvariantViolation("only a non-blockable start may fail, with -EAGAIN (I-9)",
+                        k.report(new Failure.InvariantViolation(KernelRules.ONLY_NONBLOCK_START_FAILS,
                                 sub.name() + " returned " + ret + " for " + range, k.site()));
                     }
                     if (MmuNotifierOps.has(sub.ops(), Op.INVALIDATE_RANGE_END)) {
-                        k.report(new Failure.InvariantViolation("a fallible start has no end op (I-8)",
+                        k.report(new Failure.InvariantViolation(KernelRules.FALLIBLE_START_NO_END,
                                 sub.name() + " failed invalidate_range_start but implements invalidate_range_end",
                                 k.site()));
                     }
@@ -426,8 +427,8 @@ public final class MmuNotifierSubscriptions {
     public static void destroy(MmStruct mm) {
         MmuNotifierSubscriptions subs = mm.notifierSubscriptions();
         if (subs != null && !subs.list.isEmpty()) {
-            mm.kernel().report(new Failure.InvariantViolation("BUG_ON(!hlist_empty) in mmu_notifier_subscriptions_destroy",
-                    mm.name() + " freed with subscriptions still registered: " + subs.list, mm.kernel().site()));
+            mm.kernel().report(new Failure.InvariantViolation(KernelRules.DESTROY_EMPTY,
+                    "BUG_ON(!hlist_empty): " + mm.name() + " freed with subscriptions still registered: " + subs.list, mm.kernel().site()));
         }
         mm.setNotifierSubscriptions(null);
     }

@@ -1,5 +1,6 @@
 package hmm4j.kernel.mm.notifier;
 
+import hmm4j.kernel.KernelRules;
 import hmm4j.kernel.lib.IntervalTree;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.sim.Kernel;
@@ -92,7 +93,7 @@ final class MnItree {
         }
         if (!problems.isEmpty()) {
             Kernel k = mm.kernel();
-            k.report(new Failure.InvariantViolation("interval notifier state at quiescence (I-13..I-15)",
+            k.report(new Failure.InvariantViolation(KernelRules.QUIESCENT_STATE,
                     mm.name() + ": " + String.join("; ", problems), k.site()));
         }
     }
@@ -246,7 +247,7 @@ final class MnItree {
 
     private void reportFalseOnBlockable(MmuIntervalNotifier sub, MmuNotifierRange range) {
         Kernel k = mm.kernel();
-        k.report(new Failure.InvariantViolation("invalidate returns false only for non-blockable ranges (I-18)",
+        k.report(new Failure.InvariantViolation(KernelRules.FALSE_ONLY_NONBLOCKABLE,
                 sub.name() + "->invalidate returned false for " + range, k.site()));
     }
 
@@ -310,7 +311,7 @@ final class MnItree {
             } else {
                 if ((invalidateSeq & 1) != 0) {
                     Kernel k = mm.kernel();
-                    k.report(new Failure.InvariantViolation("active_invalidate_ranges == 0 => invalidate_seq even (I-13)",
+                    k.report(new Failure.InvariantViolation(KernelRules.SEQ_EVEN_WHEN_IDLE,
                             "invalidate_seq " + invalidateSeq + " is odd with no invalidation in flight on " + mm.name(),
                             k.site()));
                 }

@@ -1,5 +1,6 @@
 package hmm4j.kernel.mm.notifier;
 
+import hmm4j.kernel.KernelRules;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.Task;
 import hmm4j.sim.TaskKey;
@@ -60,7 +61,7 @@ final class NotifierContext {
         Task t = k.current();
         Callback callback = t == null ? null : t.get(IN_CALLBACK);
         if (callback != null) {
-            k.report(new Failure.InvariantViolation(op + " called from a notifier callback (I-12)",
+            k.report(new Failure.InvariantViolation(KernelRules.NOT_FROM_CALLBACK,
                     t.name() + " called " + op + " inside " + callback
                             + "; it waits for callbacks to finish, including the one it runs in", k.site()));
         }
