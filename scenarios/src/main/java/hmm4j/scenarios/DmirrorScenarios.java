@@ -29,7 +29,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * S5 (dmirror-and-selftests.md §3): the test device's mirror protocol, correct and in each of
+ * S5: the test device's mirror protocol, correct and in each of
  * its protocol mutants. Every run is a process that maps and writes a few pages, opens
  * {@code /dev/hmm_dmirror0} (the device under test) and races a thread mirroring its memory
  * through the device against the threads and kernel threads that change that memory.

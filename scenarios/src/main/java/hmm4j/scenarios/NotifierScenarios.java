@@ -22,7 +22,7 @@ import hmm4j.sim.rule.SimRules;
 import java.util.List;
 
 /**
- * S3a–S3d and S4 (dmirror-and-selftests.md §3), each in the design that had the bug
+ * S3a–S3d and S4 (the notifier lifetime threads of 2019–2020), each in the design that had the bug
  * (expected: found) and the design that fixed it (expected: clean). Every run is a process
  * that maps and touches a few pages, sets the driver up, and races the driver's path against
  * the process's own munmaps or exit.

@@ -17,7 +17,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * S1 (dmirror-and-selftests.md §3, Linus Torvalds' {@code use_mm} mail): a process P maps
+ * S1 (Linus Torvalds' {@code use_mm} mail): a process P maps
  * and fills a page, creates a device that keeps {@code mmgrab} on its mm and starts a
  * kernel worker K that copies the page out with {@code kthread_use_mm}; P then exits
  * concurrently. The variants differ only in how K keeps the address space alive.

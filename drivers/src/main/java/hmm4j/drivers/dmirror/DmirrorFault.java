@@ -23,7 +23,8 @@ import hmm4j.sim.Kernel;
 import hmm4j.sim.failure.Failure;
 
 /**
- * The mirror fault path of READ and WRITE (dmirror-and-selftests.md §1.5; kernel-spec §3.6):
+ * The mirror fault path of READ and WRITE (lib/test_hmm.c; the collision-retry loop of
+ * Documentation/mm/hmm.rst):
  * {@code dmirror_fault}, {@code dmirror_range_fault}, {@code dmirror_do_fault}.
  *
  * <p>Overview. {@link #dmirrorFault} pins the mirror's address space and walks the range in
@@ -153,7 +154,8 @@ final class DmirrorFault {
      * {@code dmirror_do_fault}: stores every page of the range's outputs, tagged WRITE if the
      * pfn is writable. A write request answered with a read-only pfn is refused with
      * {@code -EFAULT} (the driver's WARN); an output that is not VALID after a successful
-     * fault breaks the {@code hmm_range_fault} contract (I-22) and is reported.
+     * fault breaks the {@code hmm_range_fault} contract (rule hmm.range-fault-meets-request)
+     * and is reported.
      */
     static int dmirrorDoFault(Dmirror dmirror, HmmRange range) {
         Kernel k = dmirror.kernel();

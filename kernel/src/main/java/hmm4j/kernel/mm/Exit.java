@@ -10,8 +10,7 @@ import hmm4j.sim.failure.Failure;
 
 /**
  * Address-space teardown: {@code __mmput}, {@code exit_mmap}, {@code __mmdrop} and
- * {@code exit_mm} (kernel/fork.c, mm/mmap.c, kernel/exit.c), in the order of
- * kernel-spec §1.3–1.5.
+ * {@code exit_mm} (kernel/fork.c, mm/mmap.c, kernel/exit.c), in the kernel's order.
  *
  * <p>{@code exit_mmap}: (1) {@code mmu_notifier_release}, before any lock and before
  * anything is unmapped; (2–4) under the mmap read lock, one UNMAP invalidation over

@@ -10,7 +10,7 @@ import hmm4j.sim.failure.Failure;
  * {@code kthread_use_mm} / {@code kthread_unuse_mm} (kernel/kthread.c): a kernel thread
  * adopts a process address space so that user-memory accesses go to it.
  *
- * <p>Rule (kernel-spec §1.7, I-4): these pin only {@code mm_count} ({@code mmgrab}); the
+ * <p>Rule (rule mm.pin): these pin only {@code mm_count} ({@code mmgrab}); the
  * caller must hold an {@code mm_users} reference (from {@code mmget_not_zero}) for the
  * whole use/unuse window, or be fenced by a release notifier. The pin rule of
  * {@link MmStruct#assertAddressSpacePinned} enforces that at every access the kthread

@@ -24,7 +24,7 @@ import java.util.Arrays;
  * ({@code migrate_device_range}, {@code migrate_device_pfns}, {@code migrate_device_pages},
  * {@code migrate_device_finalize}).
  *
- * <p>Overview, in the order a driver calls them (kernel-spec §5):
+ * <p>Overview, in the order a driver calls them (mm/migrate_device.c):
  * <ol>
  *   <li>{@link #migrateVmaSetup}: checks the arguments, collects the candidate pages under an
  *       {@code MMU_NOTIFY_MIGRATE} invalidation owned by {@code pgmap_owner}

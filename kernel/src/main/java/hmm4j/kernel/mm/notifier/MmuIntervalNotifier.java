@@ -11,7 +11,7 @@ import java.util.Objects;
 
 /**
  * {@code struct mmu_interval_notifier}: a subscription to invalidations of one address
- * range of one mm (kernel-spec §3), with the collision-retry read side a mirroring driver
+ * range of one mm (mm/mmu_notifier.c), with the collision-retry read side a mirroring driver
  * uses to build device mappings that are never stale.
  *
  * <p>Overview: {@link #mmuIntervalNotifierInsert} subscribes [start, start + length − 1];
@@ -190,7 +190,7 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
      * subscription is running or will start, it is in neither the tree nor the deferred
      * list, and the mm pin taken by insert is dropped. May sleep (while an invalidation
      * that froze the tree is in flight); must not be called from a callback or under a lock
-     * a callback takes (reported: the lockdep map and I-12).
+     * a callback takes (reported: the lockdep map and rule notifier.not-from-callback).
      */
     public void mmuIntervalNotifierRemove() {
         touch("mmu_interval_notifier_remove");

@@ -11,7 +11,7 @@ import hmm4j.sim.failure.Failure;
 import java.util.Objects;
 
 /**
- * {@code struct mmu_notifier}: one classic subscription (kernel-spec §2).
+ * {@code struct mmu_notifier}: one classic subscription (include/linux/mmu_notifier.h).
  *
  * <p>Overview: drivers embed it in their own object — pass that object as the
  * {@code container} and every callback first touches it, so a callback that runs after the
@@ -337,8 +337,8 @@ public final class MmuNotifier {
 
     /**
      * {@code mmu_notifier_synchronize}: waits until every free queued by
-     * {@link #mmuNotifierPut} before the call has completed (the documented contract, spec
-     * §10.2: a callback barrier of the notifier SRCU domain). Must not be called from a
+     * {@link #mmuNotifierPut} before the call has completed (the documented contract of
+     * {@code mmu_notifier_synchronize}: a callback barrier of the notifier SRCU domain). Must not be called from a
      * callback.
      */
     public static void mmuNotifierSynchronize(Kernel k) {

@@ -21,7 +21,7 @@ import java.util.Objects;
  * ordered against every lock held around an invalidation. The core algorithm is in
  * {@link MmuNotifierSubscriptions}.
  *
- * <p>The pairing rule (spec §2.5, I-8) is checked on the range object: an end without a
+ * <p>The pairing rule (rule notifier.end-pairs-start) is checked on the range object: an end without a
  * successful start, an end after a start that failed with {@code -EAGAIN}, or a second start
  * before the end is reported as an invariant violation at the call.
  */

@@ -19,20 +19,20 @@ import java.util.function.Consumer;
 
 /**
  * {@code struct mmu_notifier_subscriptions}: one per mm, allocated on first registration,
- * freed only by {@code __mmdrop} (kernel-spec §2.1).
+ * freed only by {@code __mmdrop} (kernel/fork.c).
  *
  * <p>Overview: holds the classic subscription list (walked under the global SRCU domain,
  * edited under {@link #lock}), the {@code has_itree} flag and the interval-notifier state
  * ({@link MnItree}). The core of {@code __mmu_notifier_register},
  * {@code __mmu_notifier_invalidate_range_start/end} and {@code __mmu_notifier_release} is
- * here, in the order of spec §2.5, §2.7 and §2.9: interval subscriptions are invalidated
+ * here, in the order of mm/mmu_notifier.c: interval subscriptions are invalidated
  * before the classic list and their bookkeeping is ended before the classic ends.
  *
  * <p>Locking: list edits, {@code users} counts and all interval state under {@link #lock}
  * (a spinlock); readers walk the list inside an SRCU read section of the kernel-wide
  * domain ({@link #srcu}); registration serialises with every start/end section through
  * the mmap write lock plus {@code mm_take_all_locks}, and reports a registration that
- * finds a section in flight on its mm (I-10).
+ * finds a section in flight on its mm (rule notifier.no-register-in-section).
  *
  * <p>Differences from the kernel: the RCU hlist is a copy-on-write list, which gives
  * readers the same "whole list as of some moment" view.
@@ -233,7 +233,7 @@ public final class MmuNotifierSubscriptions {
         }
     }
 
-    /** Counts the start/end sections in flight on {@code mm}, for the I-10 check. */
+    /** Counts the start/end sections in flight on {@code mm}, for rule notifier.no-register-in-section. */
     static void sectionDelta(MmStruct mm, int delta) {
         Globals g = globals(mm.kernel());
         synchronized (g.sectionsInFlight) {
@@ -249,8 +249,8 @@ public final class MmuNotifierSubscriptions {
      * {@code __mmu_notifier_invalidate_range_start}: interval subscriptions first (an
      * {@code -EAGAIN} from them is returned at once, the interval side having undone
      * itself), then every classic start, all of them even after a failure; if one failed,
-     * every classic end is called before returning (spec §2.5; the interval side is then
-     * not unwound, as in the kernel — spec §10.1).
+     * every classic end is called before returning ({@code mn_hlist_invalidate_range_start};
+     * the interval side is then not unwound, as in the kernel).
      */
     int invalidateRangeStart(MmuNotifierRange range) {
         if (hasItree) {
@@ -328,7 +328,7 @@ public final class MmuNotifierSubscriptions {
         }
     }
 
-    // ---- accessed-bit and secondary-TLB entry points (spec §2.11) ----
+    // ---- accessed-bit and secondary-TLB entry points ----
 
     /** {@code mmu_notifier_clear_flush_young}: the OR of every subscriber's result; 0 without notifiers. */
     public static int clearFlushYoung(MmStruct mm, long start, long end) {
