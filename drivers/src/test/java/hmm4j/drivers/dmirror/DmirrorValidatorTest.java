@@ -88,7 +88,7 @@ class DmirrorValidatorTest {
                     storeUnderMutex(f.dmirror(), a, pageAt(k, mm, a), DmirrorPageTable.DPT_XA_TAG_WRITE);
                 },
                 (k, mm, f, a) -> cmd(f, HMM_DMIRROR_READ, a, a + PAGE, 1, 0));
-        assertTrue(v.detail().contains("reading the device table") && v.detail().contains("(I4)"), v.detail());
+        assertTrue(v.detail().contains("reading the device table") && v.detail().contains("is tagged WRITE but the CPU entry is read-only"), v.detail());
     }
 
     @Test
@@ -111,7 +111,7 @@ class DmirrorValidatorTest {
                     storeUnderMutex(f.dmirror(), b, pageAt(k, mm, b), DmirrorPageTable.DPT_XA_TAG_RO);
                 },
                 CLOSE);
-        assertTrue(v.detail().contains("another device (I7)"), v.detail());
+        assertTrue(v.detail().contains("names a device-private page of another device"), v.detail());
     }
 
     @Test
