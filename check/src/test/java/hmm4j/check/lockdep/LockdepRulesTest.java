@@ -10,6 +10,7 @@ import hmm4j.sim.Kernel;
 import hmm4j.sim.LockMode;
 import hmm4j.sim.RunResult;
 import hmm4j.sim.failure.Failure;
+import hmm4j.sim.rule.SimRules;
 import hmm4j.sim.sync.LockMap;
 import hmm4j.sim.sync.Mutex;
 import hmm4j.sim.sync.RwSemaphore;
@@ -43,6 +44,11 @@ class LockdepRulesTest {
         assertTrue(c.newChain().get(0).contains("possible recursive locking of inode#2"), c.newChain().toString());
         assertTrue(c.existingLines().get(0).startsWith("inode#1 (class inode->i_rwsem) already held, taken at rename"),
                 c.existingChain().toString());
+        assertEquals(SimRules.RECURSIVE_LOCKING, c.rule());
+        Failure.LockHeld held = assertInstanceOf(Failure.LockHeld.class, c.existingChain().get(0));
+        assertEquals("inode#1 (class inode->i_rwsem)", held.lock());
+        assertEquals("rename", held.task());
+        assertEquals(1, held.taskId(), "rename is the only task");
     }
 
     @Test
