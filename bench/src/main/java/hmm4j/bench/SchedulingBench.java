@@ -5,6 +5,8 @@ import hmm4j.sim.RunResult;
 import hmm4j.sim.SchedulingPoint;
 import hmm4j.sim.Strategy;
 import hmm4j.sim.failure.Failure;
+import hmm4j.sim.failure.FailureKind;
+import hmm4j.sim.rule.Rule;
 import hmm4j.sim.sync.Cell;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -60,6 +62,8 @@ public class SchedulingBench {
     static final int HAND_OFFS_PER_TASK = 5_000;
     /** Scheduling points (and hand-offs) per invocation of the hand-off benchmarks. */
     static final int HAND_OFFS = 2 * HAND_OFFS_PER_TASK;
+    /** The rule the lost-update fixture breaks (a fixture's own, not one of the catalogue). */
+    static final Rule LOST_UPDATE = Rule.own("bench.lost-update", FailureKind.INVARIANT_VIOLATION, "lost update");
 
     /** Runs per invocation of {@link #lostUpdateRunsOnVirtualThread}. */
     static final int RUNS_PER_VIRTUAL_DRIVER = 100;
@@ -178,7 +182,7 @@ public class SchedulingBench {
         }
         k.atQuiescence(() -> {
             if (count.peek() != 2) {
-                k.report(new Failure.InvariantViolation("lost update", "count is " + count.peek() + ", expected 2",
+                k.report(new Failure.InvariantViolation(LOST_UPDATE, "count is " + count.peek() + ", expected 2",
                         k.site()));
             }
         });

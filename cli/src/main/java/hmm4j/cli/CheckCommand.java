@@ -29,7 +29,9 @@ import picocli.CommandLine.Spec;
 /**
  * {@code hmm4j check}: explores every scenario of the catalogue within a budget and prints
  * one row per scenario (expected verdict, actual verdict, runs, time to first failure,
- * {@code ok} or {@code MISMATCH}), then a summary line. Exit code 0 iff every verdict is the
+ * {@code ok} or {@code MISMATCH}), then a summary line. A verdict is {@code clean} or the id
+ * of a rule ({@code mem.use-after-free}, {@code lockdep.cycle}, ...): a known-bad design is as
+ * expected only when its first failure breaks the rule its expectation names. Exit code 0 iff every verdict is the
  * expected one.
  */
 @Command(name = "check",
@@ -146,8 +148,8 @@ final class CheckCommand implements Callable<Integer> {
         for (ScenarioOutcome o : outcomes) {
             var e = o.scenario().expectation();
             t.addRow(o.scenario().id(),
-                    e.label(),
-                    e.isPending() ? "pending (" + e.pending() + ")" : o.actual(),
+                    e.ruleId(),
+                    e.isPending() ? "pending (" + e.pending() + ")" : o.actualRuleId(),
                     e.isPending() ? "-" : String.valueOf(o.runs()),
                     o.nanosToFirstFailure() < 0 ? "-" : millis(o.nanosToFirstFailure()),
                     o.asExpected() ? "ok" : "MISMATCH");
@@ -160,7 +162,8 @@ final class CheckCommand implements Callable<Integer> {
         var e = o.scenario().expectation();
         long nanos = o.nanosToFirstFailure() >= 0 ? o.nanosToFirstFailure() : o.totalNanos();
         return new JsonSummary.Scenario(o.scenario().id(), o.scenario().title(), e.label(),
-                e.isPending() ? "pending" : o.actual(), o.asExpected(), e.isPending() ? 0 : o.runs(),
+                e.isPending() ? "pending" : o.actual(), e.ruleId(), o.actualRuleId(), o.asExpected(),
+                e.isPending() ? 0 : o.runs(),
                 nanos / 1_000_000.0, o.firstFailure().map(r -> JsonSummary.FailureEntry.of(r, null)).stream().toList());
     }
 

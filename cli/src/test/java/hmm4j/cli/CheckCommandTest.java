@@ -13,6 +13,8 @@ import hmm4j.sim.RunResult;
 import hmm4j.sim.failure.Failure;
 import hmm4j.sim.failure.FailureKind;
 import hmm4j.sim.failure.Site;
+import hmm4j.sim.rule.Rule;
+import hmm4j.sim.rule.SimRules;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -58,10 +60,13 @@ class CheckCommandTest {
     }
 
     private static final Scenario GOOD = new FakeScenario("S1-good", Expectation.clean(), false);
-    private static final Scenario BAD = new FakeScenario("S2-bad", Expectation.finds(FailureKind.DEADLOCK), true);
+    private static final Scenario BAD = new FakeScenario("S2-bad", Expectation.finds(SimRules.DEADLOCK_FREE), true);
     private static final Scenario PENDING = new FakeScenario("S3-later",
             Expectation.clean().pendingBecause("needs notifiers"), false);
     private static final Scenario WRONG = new FakeScenario("S4-wrong", Expectation.clean(), true);
+    /** Expects a deadlock of another rule than the one the fake run reports: same kind, wrong rule. */
+    private static final Scenario WRONG_RULE = new FakeScenario("S5-wrong-rule", Expectation.finds(
+            Rule.own("test.other-deadlock", FailureKind.DEADLOCK, "a deadlock of another rule")), true);
 
     @Test
     void runsZero_isRejectedInOneLineWithExit2() {
@@ -94,11 +99,11 @@ class CheckCommandTest {
         Console c = console(List.of(GOOD, BAD, PENDING)).run("check", "--runs", "40", "--seed", "9");
         assertEquals(0, c.exitCode(), c.err());
         assertEquals("""
-                scenario  expected  actual                     runs  time to first failure
-                --------  --------  -------------------------  ----  ---------------------  --
-                S1-good   clean     clean                        40                      -  ok
-                S2-bad    deadlock  deadlock                      3                 1.3 ms  ok
-                S3-later  clean     pending (needs notifiers)     -                      -  ok
+                scenario  expected         actual                     runs  time to first failure
+                --------  ---------------  -------------------------  ----  ---------------------  --
+                S1-good   clean            clean                        40                      -  ok
+                S2-bad    run.no-deadlock  run.no-deadlock               3                 1.3 ms  ok
+                S3-later  clean            pending (needs notifiers)     -                      -  ok
 
                 3 scenarios, 3 as expected (1 pending)
                 """, c.out());
@@ -120,6 +125,9 @@ class CheckCommandTest {
         assertEquals("deadlock", scenarios.get(1).get("actual").asText());
         assertTrue(scenarios.get(1).get("asExpected").asBoolean());
         assertEquals("DEADLOCK", scenarios.get(1).get("failures").get(0).get("kind").asText());
+        assertEquals("run.no-deadlock", scenarios.get(1).get("expectedRule").asText());
+        assertEquals("run.no-deadlock", scenarios.get(1).get("actualRule").asText());
+        assertEquals("run.no-deadlock", scenarios.get(1).get("failures").get(0).get("rule").asText());
     }
 
     @Test
@@ -127,11 +135,21 @@ class CheckCommandTest {
         Console c = console(List.of(GOOD, WRONG)).run("check");
         assertEquals(1, c.exitCode());
         List<String> lines = c.out().lines().toList();
-        assertTrue(lines.get(3).startsWith("S4-wrong  clean     deadlock"), c.out());
+        assertTrue(lines.get(3).startsWith("S4-wrong  clean     run.no-deadlock"), c.out());
         assertTrue(lines.get(3).endsWith("MISMATCH"), c.out());
         assertTrue(c.out().contains("2 scenarios, 1 as expected\n"), c.out());
         assertTrue(c.out().contains("hmm4j check --report --only S4-wrong"), c.out());
         assertEquals(Budget.DEFAULT, budgets.get(0));
+    }
+
+    @Test
+    void aFailureOfTheExpectedKindButAnotherRule_isAMismatch() {
+        Console c = console(List.of(WRONG_RULE)).run("check");
+        assertEquals(1, c.exitCode());
+        List<String> lines = c.out().lines().toList();
+        assertEquals("S5-wrong-rule  test.other-deadlock  run.no-deadlock     3                 1.3 ms  MISMATCH",
+                lines.get(2), c.out());
+        assertTrue(c.out().contains("1 scenario, 0 as expected\n"), c.out());
     }
 
     @Test

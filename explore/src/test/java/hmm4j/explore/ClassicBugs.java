@@ -5,6 +5,7 @@ import hmm4j.check.lockdep.LockGraph;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.failure.Failure;
 import hmm4j.sim.failure.FailureKind;
+import hmm4j.sim.rule.Rule;
 import hmm4j.sim.sync.AtomicT;
 import hmm4j.sim.sync.Cell;
 import hmm4j.sim.sync.Mutex;
@@ -38,8 +39,14 @@ final class ClassicBugs {
                 new Bug(twoPreemptions(), FailureKind.INVARIANT_VIOLATION, 2));
     }
 
-    static void violation(Kernel k, String rule, String detail) {
-        k.report(new Failure.InvariantViolation(rule, detail, k.site()));
+    /** Reports the test's own rule stated as {@code statement} (id {@code test.<statement with dashes>}). */
+    static void violation(Kernel k, String statement, String detail) {
+        k.report(new Failure.InvariantViolation(testRule(statement), detail, k.site()));
+    }
+
+    /** A rule of a test fixture, stated as {@code statement}. */
+    static Rule testRule(String statement) {
+        return Rule.own("test." + statement.replace(' ', '-'), FailureKind.INVARIANT_VIOLATION, statement);
     }
 
     /** Two read-modify-write increments of a counter without a lock. */

@@ -89,7 +89,7 @@ class LincheckComparisonTest {
         }
         k.atQuiescence(() -> {
             if (count.peek() != 2 * increments) {
-                k.report(new Failure.InvariantViolation("lost update",
+                k.report(new Failure.InvariantViolation(ClassicBugs.testRule("lost update"),
                         "count is " + count.peek() + ", expected " + 2 * increments, k.site()));
             }
         });

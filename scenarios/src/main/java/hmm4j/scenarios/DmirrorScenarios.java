@@ -7,6 +7,7 @@ import static hmm4j.drivers.dmirror.HmmDmirrorUapi.HMM_DMIRROR_WRITE;
 import hmm4j.drivers.dmirror.DmirrorDevice;
 import hmm4j.drivers.dmirror.DmirrorFile;
 import hmm4j.drivers.dmirror.DmirrorProtocol;
+import hmm4j.drivers.dmirror.DmirrorRules;
 import hmm4j.drivers.dmirror.HmmDmirrorCmd;
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.Madvise;
@@ -22,13 +23,13 @@ import hmm4j.kernel.sched.Process;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.Task;
 import hmm4j.sim.TaskBody;
-import hmm4j.sim.failure.FailureKind;
+import hmm4j.sim.rule.SimRules;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * S5 (dmirror-and-selftests.md §3): the test device's mirror protocol, correct and in each of
+ * S5: the test device's mirror protocol, correct and in each of
  * its protocol mutants. Every run is a process that maps and writes a few pages, opens
  * {@code /dev/hmm_dmirror0} (the device under test) and races a thread mirroring its memory
  * through the device against the threads and kernel threads that change that memory.
@@ -124,7 +125,7 @@ public final class DmirrorScenarios {
     public static List<Scenario> observations() {
         return List.of(new DesignScenario("S5-dmirror-own-migration-skip",
                 "test_hmm as merged: a device fault racing migrate_to_ram of its own device's page",
-                Expectation.finds(FailureKind.INVARIANT_VIOLATION), DmirrorScenarios::ownMigrationRace));
+                Expectation.finds(DmirrorRules.NO_STALE_ENTRY), DmirrorScenarios::ownMigrationRace));
     }
 
     private static String title(DmirrorProtocol p) {
@@ -145,9 +146,9 @@ public final class DmirrorScenarios {
     private static Expectation expectation(DmirrorProtocol p) {
         return switch (p) {
             case CORRECT -> Expectation.clean();
-            case BLOCK_IN_NONBLOCKABLE -> Expectation.finds(FailureKind.SLEEP_IN_ATOMIC);
-            case READ_BEGIN_IN_CALLBACK -> Expectation.finds(FailureKind.LOCK_ORDER_CYCLE);
-            default -> Expectation.finds(FailureKind.INVARIANT_VIOLATION);
+            case BLOCK_IN_NONBLOCKABLE -> Expectation.finds(SimRules.SLEEP_IN_ATOMIC_RULE);
+            case READ_BEGIN_IN_CALLBACK -> Expectation.finds(SimRules.RECURSIVE_LOCKING);
+            default -> Expectation.finds(DmirrorRules.NO_STALE_ENTRY);
         };
     }
 

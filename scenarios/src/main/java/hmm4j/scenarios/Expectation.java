@@ -1,24 +1,26 @@
 package hmm4j.scenarios;
 
-import hmm4j.sim.failure.FailureKind;
+import hmm4j.sim.rule.Rule;
 import java.util.Objects;
 
 /**
  * What a scenario is expected to produce: no failure over the whole budget ("clean"), or a
- * failure of one kind within the budget. A scenario may be marked pending with the reason
- * (a capability it needs has not landed); it is then listed but not run, never faked.
+ * failure of one rule within the budget: a known-bad design must be caught by the rule it
+ * breaks, not by any failure of the same kind. A scenario may be marked pending with the
+ * reason (a capability it needs has not landed); it is then listed but not run, never faked.
  *
- * @param finds   the expected failure kind, or null for a clean design
+ * @param finds   the rule the design must be caught by, or null for a clean design
  * @param pending why the scenario cannot run yet, or null
  */
-public record Expectation(FailureKind finds, String pending) {
+public record Expectation(Rule finds, String pending) {
 
     public static Expectation clean() {
         return new Expectation(null, null);
     }
 
-    public static Expectation finds(FailureKind kind) {
-        return new Expectation(Objects.requireNonNull(kind), null);
+    /** A known-bad design, caught by {@code rule}. */
+    public static Expectation finds(Rule rule) {
+        return new Expectation(Objects.requireNonNull(rule), null);
     }
 
     /** Same expectation, but not runnable yet for {@code reason}. */
@@ -34,8 +36,13 @@ public record Expectation(FailureKind finds, String pending) {
         return finds == null;
     }
 
-    /** "clean" or the failure kind's label. */
+    /** "clean" or the expected failure's kind label. */
     public String label() {
-        return finds == null ? "clean" : finds.label();
+        return finds == null ? "clean" : finds.kind().label();
+    }
+
+    /** "clean" or the expected rule's id. */
+    public String ruleId() {
+        return finds == null ? "clean" : finds.id();
     }
 }

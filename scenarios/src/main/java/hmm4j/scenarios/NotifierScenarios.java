@@ -7,6 +7,7 @@ import hmm4j.drivers.notifier.KfdProcessInit;
 import hmm4j.drivers.notifier.OdpImplicitChild;
 import hmm4j.drivers.notifier.OdpUmem;
 import hmm4j.drivers.notifier.WholeSpaceMirror;
+import hmm4j.kernel.KernelRules;
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.Mmap;
@@ -18,11 +19,11 @@ import hmm4j.kernel.mm.notifier.MmuNotifierRange;
 import hmm4j.kernel.sched.Clone;
 import hmm4j.kernel.sched.Process;
 import hmm4j.sim.Kernel;
-import hmm4j.sim.failure.FailureKind;
+import hmm4j.sim.rule.SimRules;
 import java.util.List;
 
 /**
- * S3a–S3d and S4 (dmirror-and-selftests.md §3), each in the design that had the bug
+ * S3a–S3d and S4 (the notifier lifetime threads of 2019–2020), each in the design that had the bug
  * (expected: found) and the design that fixed it (expected: clean). Every run is a process
  * that maps and touches a few pages, sets the driver up, and races the driver's path against
  * the process's own munmaps or exit.
@@ -63,7 +64,7 @@ public final class NotifierScenarios {
     public static List<Scenario> all() {
         return List.of(
                 new DesignScenario("S3a-hmm-no-grace", "2019 struct hmm: unregister_no_release then free at once",
-                        Expectation.finds(FailureKind.USE_AFTER_FREE), k -> process(k, (kk, mm, base) -> {
+                        Expectation.finds(SimRules.USE_AFTER_FREE_RULE), k -> process(k, (kk, mm, base) -> {
                             HmmStyleMirror mirror = HmmStyleMirror.registerNoGracePeriod(kk, mm);
                             unmapper(kk, mm, base, 2);
                             Clone.cloneVm(kk, "teardown", t -> mirror.unregisterAndFree(mm));
@@ -78,7 +79,7 @@ public final class NotifierScenarios {
                             });
                         })),
                 new DesignScenario("S3b-kfd-unwind", "amdkfd: register, a later init step fails, free at once",
-                        Expectation.finds(FailureKind.USE_AFTER_FREE), k -> process(k, (kk, mm, base) -> {
+                        Expectation.finds(SimRules.USE_AFTER_FREE_RULE), k -> process(k, (kk, mm, base) -> {
                             unmapper(kk, mm, base, 2);
                             KfdProcessInit.createWithFailingInit(kk, mm, false);
                         })),
@@ -88,7 +89,7 @@ public final class NotifierScenarios {
                             KfdProcessInit.createWithFailingInit(kk, mm, true);
                         })),
                 new DesignScenario("S3c-odp-nonblock", "ODP: non-blocking start fails holding umem_rwsem",
-                        Expectation.finds(FailureKind.INVARIANT_VIOLATION), k -> process(k, (kk, mm, base) -> {
+                        Expectation.finds(KernelRules.FALLIBLE_START_NO_END), k -> process(k, (kk, mm, base) -> {
                             OdpUmem umem = OdpUmem.classic(kk, mm);
                             odpRace(kk, mm, base, umem);
                         })),
@@ -98,11 +99,11 @@ public final class NotifierScenarios {
                             odpRace(kk, mm, base, umem);
                         })),
                 new DesignScenario("S3d-odp-mmgrab", "ODP implicit child: notifier registered from a work item with mmgrab only",
-                        Expectation.finds(FailureKind.UNPINNED_ADDRESS_SPACE), k -> implicitChild(k, false)),
+                        Expectation.finds(SimRules.PIN), k -> implicitChild(k, false)),
                 new DesignScenario("S3d-mmget-not-zero", "ODP implicit child: mmget_not_zero around the registration",
                         Expectation.clean(), k -> implicitChild(k, true)),
                 new DesignScenario("S4-find", "2020 proposal: mmu_interval_notifier_find + asynchronous put",
-                        Expectation.finds(FailureKind.USE_AFTER_FREE), k -> process(k, (kk, mm, base) -> {
+                        Expectation.finds(SimRules.USE_AFTER_FREE_RULE), k -> process(k, (kk, mm, base) -> {
                             IntervalFindMirror mirror = new IntervalFindMirror(kk, mm);
                             mirror.mirror(base, PAGE);
                             mirror.mirror(base + PAGE, PAGE);

@@ -1,6 +1,8 @@
 package hmm4j.scenarios;
 
 import hmm4j.sim.RunResult;
+import hmm4j.sim.failure.Failure;
+import hmm4j.sim.rule.Rule;
 import java.util.Optional;
 
 /**
@@ -24,12 +26,32 @@ public record ScenarioOutcome(Scenario scenario, int runs, Optional<RunResult> f
                 .orElse(firstFailure.isPresent() ? "diverged" : "clean");
     }
 
-    /** True when the verdict is the expected one (a pending scenario counts as matching). */
+    /** The rule the first failing run broke, if it has a failure. */
+    public Optional<Rule> actualRule() {
+        return firstFailure.flatMap(RunResult::firstFailure).map(Failure::rule);
+    }
+
+    /** "pending", "clean", "diverged" or the id of the rule the first failure broke. */
+    public String actualRuleId() {
+        if (scenario.expectation().isPending()) {
+            return "pending";
+        }
+        return actualRule().map(Rule::id).orElse(firstFailure.isPresent() ? "diverged" : "clean");
+    }
+
+    /**
+     * True when the verdict is the expected one (a pending scenario counts as matching): a
+     * clean design has no failing run, a known-bad one a first failure of the expected rule
+     * (compared by id).
+     */
     public boolean asExpected() {
         Expectation e = scenario.expectation();
         if (e.isPending()) {
             return true;
         }
-        return actual().equals(e.label());
+        if (e.expectsClean()) {
+            return firstFailure.isEmpty();
+        }
+        return actualRule().map(r -> r.id().equals(e.finds().id())).orElse(false);
     }
 }

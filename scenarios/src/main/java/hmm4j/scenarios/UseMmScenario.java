@@ -5,18 +5,19 @@ import hmm4j.drivers.usemm.KvmStyleDevice;
 import hmm4j.drivers.usemm.UseMmDevice;
 import hmm4j.drivers.usemm.VhostStyleDevice;
 import hmm4j.kernel.mm.Errno;
-import hmm4j.kernel.mm.Mmap;
 import hmm4j.kernel.mm.MmStruct;
+import hmm4j.kernel.mm.Mmap;
 import hmm4j.kernel.mm.UserAccess;
 import hmm4j.kernel.sched.Process;
+import hmm4j.scenarios.rules.ScenarioRules;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.failure.Failure;
-import hmm4j.sim.failure.FailureKind;
+import hmm4j.sim.rule.SimRules;
 import java.util.Arrays;
 import java.util.List;
 
 /**
- * S1 (dmirror-and-selftests.md §3, Linus Torvalds' {@code use_mm} mail): a process P maps
+ * S1 (Linus Torvalds' {@code use_mm} mail): a process P maps
  * and fills a page, creates a device that keeps {@code mmgrab} on its mm and starts a
  * kernel worker K that copies the page out with {@code kthread_use_mm}; P then exits
  * concurrently. The variants differ only in how K keeps the address space alive.
@@ -48,11 +49,11 @@ public final class UseMmScenario implements Scenario {
                 new UseMmScenario("S1-vhost", "vhost-style worker: mmget_not_zero before kthread_use_mm",
                         Expectation.clean(), VhostStyleDevice::new),
                 new UseMmScenario("S1-kvm-mmgrab", "kvm/i915-style worker holding only mmgrab",
-                        Expectation.finds(FailureKind.UNPINNED_ADDRESS_SPACE), KvmStyleDevice::new),
+                        Expectation.finds(SimRules.PIN), KvmStyleDevice::new),
                 new UseMmScenario("S1-amdkfd-fence", "amdkfd-style worker fenced by a release notifier that waits for it",
                         Expectation.clean(), (k, mm, a, n) -> new AmdkfdStyleDevice(k, mm, a, n, true)),
                 new UseMmScenario("S1-amdkfd-no-flush", "amdkfd-style worker whose release notifier does not wait",
-                        Expectation.finds(FailureKind.UNPINNED_ADDRESS_SPACE),
+                        Expectation.finds(SimRules.PIN),
                         (k, mm, a, n) -> new AmdkfdStyleDevice(k, mm, a, n, false)));
     }
 
@@ -87,7 +88,7 @@ public final class UseMmScenario implements Scenario {
             kernel.spawnKthread("kworker", k -> {
                 device.work();
                 if (device.lastResult() == 0 && !Arrays.equals(device.lastCopy(), pattern)) {
-                    kernel.report(new Failure.InvariantViolation("copy_from_user returned 0 with the wrong data",
+                    kernel.report(new Failure.InvariantViolation(ScenarioRules.COPY_FROM_USER_DATA,
                             "read " + Arrays.toString(device.lastCopy()), kernel.site()));
                 }
             }, worker -> {

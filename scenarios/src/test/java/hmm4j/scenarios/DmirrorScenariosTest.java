@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import hmm4j.drivers.dmirror.DmirrorProtocol;
+import hmm4j.drivers.dmirror.DmirrorRules;
 import hmm4j.explore.ExplorationResult;
 import hmm4j.explore.strategy.StrategySpec;
 import hmm4j.sim.failure.Failure;
@@ -69,7 +70,7 @@ class DmirrorScenariosTest {
         assertTrue(o.asExpected(), () -> s.id() + ": expected " + s.expectation().label() + " but got " + o.actual());
         Failure f = o.firstFailure().orElseThrow().firstFailure().orElseThrow();
         if (f instanceof Failure.InvariantViolation v) {
-            assertTrue(v.rule().startsWith("no stale device entry"), v.rule());
+            assertEquals(DmirrorRules.NO_STALE_ENTRY, v.rule());
         }
     }
 

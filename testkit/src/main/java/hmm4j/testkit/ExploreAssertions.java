@@ -10,6 +10,7 @@ import hmm4j.explore.Explorer;
 import hmm4j.explore.FoundFailure;
 import hmm4j.sim.failure.Failure;
 import hmm4j.sim.failure.FailureKind;
+import hmm4j.sim.rule.Rule;
 
 /**
  * Assertions on a whole exploration: a known-bad design is found, with the expected
@@ -28,6 +29,17 @@ public final class ExploreAssertions {
         Failure f = found.failure().orElse(null);
         assertTrue(f != null, () -> target.name() + ": the failing run has no failure: " + found.headline());
         assertEquals(kind, f.kind(), () -> target.name() + ": found " + found.headline());
+        return found;
+    }
+
+    /**
+     * Explores {@code target} and asserts a failure is found for {@code rule} (not merely of
+     * its kind: a design caught by another rule passed for the wrong reason); returns it.
+     */
+    public static FoundFailure assertFinds(ExploreTarget target, ExploreOptions options, Rule rule) {
+        FoundFailure found = assertFinds(target, options, rule.kind());
+        assertEquals(rule.id(), found.failure().orElseThrow().rule().id(),
+                () -> target.name() + ": found for another rule: " + found.headline());
         return found;
     }
 

@@ -7,6 +7,8 @@ import hmm4j.explore.ExploreTarget;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.Task;
 import hmm4j.sim.failure.Failure;
+import hmm4j.sim.failure.FailureKind;
+import hmm4j.sim.rule.Rule;
 import hmm4j.sim.sync.Cell;
 import hmm4j.sim.sync.Mutex;
 
@@ -17,6 +19,10 @@ import hmm4j.sim.sync.Mutex;
  * one that must stay clean. A user's test of the kit, or of a strategy, starts here.
  */
 public final class Fixtures {
+    /** The rule {@link #lostUpdate} breaks: a user's own rule, declared as a driver's would be. */
+    public static final Rule NO_LOST_UPDATE = Rule.own("fixture.no-lost-update", FailureKind.INVARIANT_VIOLATION,
+            "two increments of the counter leave it at 2");
+
     private Fixtures() {
     }
 
@@ -74,7 +80,7 @@ public final class Fixtures {
     /**
      * Two threads increment a counter with a {@code READ_ONCE} then a {@code WRITE_ONCE}, no
      * lock: an update is lost when one runs between the other's read and write, reported at
-     * the end of the run as an invariant violation ("lost update").
+     * the end of the run as a violation of {@link #NO_LOST_UPDATE}.
      */
     public static ExploreTarget lostUpdate() {
         return counter("lost-update", false);
@@ -103,7 +109,7 @@ public final class Fixtures {
             }
             k.atQuiescence(() -> {
                 if (count.peek() != 2) {
-                    k.report(new Failure.InvariantViolation("lost update",
+                    k.report(new Failure.InvariantViolation(NO_LOST_UPDATE,
                             "count is " + count.peek() + " after two increments", k.site()));
                 }
             });

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import hmm4j.sim.RunResult;
 import hmm4j.sim.failure.Failure;
 import hmm4j.sim.failure.FailureKind;
+import hmm4j.sim.rule.Rule;
 import java.util.stream.Collectors;
 
 /** Assertions on one run's result, with the run's failures in the message when they fail. */
@@ -40,6 +41,13 @@ public final class RunAssertions {
         Failure f = r.firstFailure().orElse(null);
         assertTrue(f != null, () -> "expected a " + kind.label() + ", got " + describe(r));
         assertEquals(kind, f.kind(), () -> describe(r));
+        return f;
+    }
+
+    /** Asserts that the run's first failure is a report of {@code rule}, and returns it. */
+    public static Failure assertFails(RunResult r, Rule rule) {
+        Failure f = assertFails(r, rule.kind());
+        assertEquals(rule.id(), f.rule().id(), () -> describe(r));
         return f;
     }
 }

@@ -9,6 +9,7 @@ import hmm4j.explore.ExploreOptions;
 import hmm4j.explore.FoundFailure;
 import hmm4j.sim.failure.Failure;
 import hmm4j.sim.failure.FailureKind;
+import hmm4j.sim.rule.Rule;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,7 +34,7 @@ class FixturesTest {
     @Test
     void lostUpdate_isFoundAtTheEndOfARun() {
         FoundFailure f = ExploreAssertions.assertFinds(Fixtures.lostUpdate(), budget(200), FailureKind.INVARIANT_VIOLATION);
-        assertTrue(f.headline().contains("lost update"), f::headline);
+        assertEquals(Fixtures.NO_LOST_UPDATE, f.failure().orElseThrow().rule(), f::headline);
     }
 
     @Test
@@ -61,5 +62,9 @@ class FixturesTest {
                 () -> ExploreAssertions.assertExploresClean(Fixtures.abBa(), budget(50)));
         assertThrows(AssertionFailedError.class,
                 () -> ExploreAssertions.assertFinds(Fixtures.abBa(), budget(50), FailureKind.DEADLOCK));
+        Rule otherRuleOfTheSameKind = Rule.own("fixture.other", FailureKind.INVARIANT_VIOLATION, "another rule");
+        assertThrows(AssertionFailedError.class,
+                () -> ExploreAssertions.assertFinds(Fixtures.lostUpdate(), budget(200), otherRuleOfTheSameKind));
+        ExploreAssertions.assertFinds(Fixtures.lostUpdate(), budget(200), Fixtures.NO_LOST_UPDATE);
     }
 }

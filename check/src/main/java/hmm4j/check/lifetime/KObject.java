@@ -1,5 +1,6 @@
 package hmm4j.check.lifetime;
 
+import hmm4j.check.CheckRules;
 import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.failure.Failure;
@@ -104,7 +105,7 @@ public abstract class KObject {
         Site site = kernel.site();
         Site first = freeSite.compareAndExchange(null, site);
         if (first != null) {
-            kernel.report(new Failure.UseAfterFree(name, "kfree (double-free)", allocSite, first, site));
+            kernel.report(new Failure.UseAfterFree(name, "kfree (double-free)", allocSite, first, site, CheckRules.DOUBLE_FREE));
             return;
         }
         Sanitizer.of(kernel).freed(this);

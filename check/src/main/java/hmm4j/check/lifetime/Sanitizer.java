@@ -1,5 +1,6 @@
 package hmm4j.check.lifetime;
 
+import hmm4j.check.CheckRules;
 import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.failure.Failure;
@@ -153,7 +154,7 @@ public final class Sanitizer {
         for (KObject o : leaked) {
             kernel.report(new Failure.RefcountError(o.name(), RefcountProblem.LEAK,
                     "unreferenced object " + o.name() + " (" + o.getClass().getSimpleName()
-                            + ") never freed; allocated by " + o.allocSite(), detectionSite(kernel)));
+                            + ") never freed; allocated by " + o.allocSite(), detectionSite(kernel), CheckRules.MEMORY_LEAK));
         }
     }
 

@@ -2,6 +2,7 @@ package hmm4j.check.lockdep;
 
 import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.LockClass;
+import hmm4j.sim.failure.Failure;
 import hmm4j.sim.failure.Site;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -45,10 +46,11 @@ public final class LockGraph {
 
     /**
      * One dependency {@code from -(kind)-> to}: {@code to} was first taken this way while
-     * {@code from} was held at {@code site}, in run number {@code run} of this graph (kernel
-     * seed {@code seed}).
+     * {@code from} was held, by the task with id {@code taskId} at {@code site}, in run number
+     * {@code run} of this graph (kernel seed {@code seed}).
      */
-    public record Dependency(LockClass from, LockClass to, DependencyKind kind, Site site, int run, long seed) {
+    public record Dependency(LockClass from, LockClass to, DependencyKind kind, Site site, int taskId, int run,
+                             long seed) {
 
         public Dependency {
             Objects.requireNonNull(from, "from");
@@ -63,8 +65,13 @@ public final class LockGraph {
          * when that is not {@code currentRun}.
          */
         public String line(int currentRun) {
-            String s = from + " -> " + to + kind.describe(from.name(), to.name()) + " at " + site;
-            return run == currentRun ? s : s + " (earlier run " + run + ", seed " + seed + ")";
+            return link(currentRun).line();
+        }
+
+        /** The dependency as a report's chain entry, seen from run {@code currentRun}. */
+        public Failure.LockLink link(int currentRun) {
+            return new Failure.LockLink(from.name(), to.name(), kind.describe(from.name(), to.name()), taskId,
+                    site.task(), run, seed, run != currentRun, site);
         }
     }
 
@@ -101,8 +108,8 @@ public final class LockGraph {
      *         the new dependency closes a cycle not reported before, otherwise null. The
      *         dependency is recorded in both cases, so the same cycle is never returned twice.
      */
-    synchronized List<Dependency> add(LockClass from, LockClass to, DependencyKind kind, Site site, int run,
-                                      long seed) {
+    synchronized List<Dependency> add(LockClass from, LockClass to, DependencyKind kind, Site site, int taskId,
+                                      int run, long seed) {
         Dependency[] byKind = edges.computeIfAbsent(from, k -> new LinkedHashMap<>())
                 .computeIfAbsent(to, k -> new Dependency[KINDS.length]);
         if (byKind[kind.ordinal()] != null) {
@@ -111,7 +118,7 @@ public final class LockGraph {
         // The new edge enters `to` by a recursive read if kind is ?R, and the cycle leaves
         // `from` as a reader if kind is S?: those two ends meet the path's ends.
         List<Dependency> existing = findStrongPath(to, kind.toRecursiveReader(), from, kind.fromReader());
-        byKind[kind.ordinal()] = new Dependency(from, to, kind, site, run, seed);
+        byKind[kind.ordinal()] = new Dependency(from, to, kind, site, taskId, run, seed);
         dependencyCount++;
         if (existing == null) {
             return null;

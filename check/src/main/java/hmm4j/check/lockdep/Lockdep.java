@@ -1,5 +1,6 @@
 package hmm4j.check.lockdep;
 
+import hmm4j.check.CheckRules;
 import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.LockClass;
@@ -170,12 +171,12 @@ public final class Lockdep implements SyncObserver {
             HeldLock h = before.get(i);
             if (h.lockClass().equals(acquiring)) {
                 if (!readRecursion(h, entry) && graph.markRecursionReported(acquiring)) {
-                    found.add(recursion(h, entry));
+                    found.add(recursion(h, entry, task.id()));
                 }
                 continue;
             }
             List<LockGraph.Dependency> existing = graph.add(h.lockClass(), acquiring,
-                    DependencyKind.of(h.mode(), entry.mode()), site, run, kernel.seed());
+                    DependencyKind.of(h.mode(), entry.mode()), site, task.id(), run, kernel.seed());
             if (existing != null) {
                 found.add(cycle(h, entry, existing));
             }
@@ -199,8 +200,8 @@ public final class Lockdep implements SyncObserver {
                 return;
             }
         }
-        kernel.report(new Failure.InvariantViolation("lock release not held",
-                task.name() + " releases " + describe(lock) + " which it does not hold; held: " + heldLocks(task),
+        kernel.report(new Failure.InvariantViolation(CheckRules.RELEASE_HELD,
+                "lock release not held: " + task.name() + " releases " + describe(lock) + " which it does not hold; held: " + heldLocks(task),
                 kernel.site()));
     }
 
@@ -228,8 +229,8 @@ public final class Lockdep implements SyncObserver {
                 return;
             }
         }
-        kernel.report(new Failure.InvariantViolation("lock mode change of a lock not held",
-                task.name() + " changes " + describe(lock) + " to " + mode + " but does not hold it; held: "
+        kernel.report(new Failure.InvariantViolation(CheckRules.RELEASE_HELD,
+                "lock mode change of a lock not held: " + task.name() + " changes " + describe(lock) + " to " + mode + " but does not hold it; held: "
                         + heldLocks(task), kernel.site()));
     }
 
@@ -251,21 +252,21 @@ public final class Lockdep implements SyncObserver {
                 from + " -> " + to + DependencyKind.of(held.mode(), acquiring.mode()).describe(from, to)
                         + " at " + acquiring.site(),
                 "(holding " + held.describe() + " taken at " + held.site() + ", taking " + acquiring.describe() + ")");
-        List<String> existingChain = new ArrayList<>(existing.size());
+        List<Failure.ChainEntry> existingChain = new ArrayList<>(existing.size());
         for (LockGraph.Dependency d : existing) {
-            existingChain.add(d.line(run));
+            existingChain.add(d.link(run));
         }
         return new Failure.LockOrderCycle(held.lockClass().name(), acquiring.lockClass().name(), newChain,
                 existingChain, acquiring.site());
     }
 
-    private static Failure recursion(HeldLock held, HeldLock acquiring) {
+    private static Failure recursion(HeldLock held, HeldLock acquiring, int taskId) {
         List<String> newChain = List.of(acquiring.lockClass() + " -> " + acquiring.lockClass() + " at "
                 + acquiring.site() + ": possible recursive locking of " + acquiring.describe()
                 + HeldLock.describeMode(acquiring.mode(), " for read", " for recursive read"));
-        List<String> existingChain = List.of(held.describe()
-                + HeldLock.describeMode(held.mode(), " for read", " for recursive read")
-                + " already held, taken at " + held.site());
+        List<Failure.ChainEntry> existingChain = List.of(new Failure.LockHeld(held.describe(),
+                HeldLock.describeMode(held.mode(), " for read", " for recursive read"), taskId, held.site().task(),
+                held.site()));
         return new Failure.LockOrderCycle(held.lockClass().name(), acquiring.lockClass().name(), newChain,
                 existingChain, acquiring.site());
     }
@@ -279,7 +280,7 @@ public final class Lockdep implements SyncObserver {
         for (Task t : tasks) {
             List<HeldLock> held = heldLocks(t);
             if (t.state() == Task.State.DONE && !held.isEmpty()) {
-                kernel.report(new Failure.InvariantViolation("lock held when task exited",
+                kernel.report(new Failure.InvariantViolation(CheckRules.NONE_HELD_AT_EXIT,
                         t.name() + " exited holding " + held, held.get(held.size() - 1).site()));
             }
         }

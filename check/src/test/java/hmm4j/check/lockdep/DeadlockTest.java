@@ -87,7 +87,7 @@ class DeadlockTest {
         // the cycle in lockdep before it blocks, so the deadlock itself is never reached.
         Failure.LockOrderCycle c = assertInstanceOf(Failure.LockOrderCycle.class, r.failures().get(0));
         String other = c.site().task().equals("t1") ? "t2" : "t1";
-        assertTrue(c.existingChain().get(0).contains(" at " + other + " @ step "), c.existingChain().toString());
+        assertTrue(c.existingLines().get(0).contains(" at " + other + " @ step "), c.existingChain().toString());
         assertTrue(c.held().equals("A") && c.acquiring().equals("B")
                 || c.held().equals("B") && c.acquiring().equals("A"), c.headline());
     }

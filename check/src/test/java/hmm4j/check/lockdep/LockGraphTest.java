@@ -25,7 +25,7 @@ class LockGraphTest {
     private static final Site SITE = new Site("t", 1, List.of());
 
     private static List<LockGraph.Dependency> add(LockGraph g, LockClass from, LockClass to, DependencyKind kind) {
-        return g.add(from, to, kind, SITE, 1, 0);
+        return g.add(from, to, kind, SITE, 1, 1, 0);
     }
 
     private static List<String> names(List<LockGraph.Dependency> path) {
@@ -86,7 +86,7 @@ class LockGraphTest {
         LockGraph g = new LockGraph();
         Site other = new Site("u", 7, List.of());
         add(g, A, B, DependencyKind.EN);
-        assertNull(g.add(A, B, DependencyKind.ER, other, 1, 0));
+        assertNull(g.add(A, B, DependencyKind.ER, other, 2, 1, 0));
         assertNull(add(g, A, B, DependencyKind.EN), "present already");
         assertEquals(2, g.dependencyCount());
         List<LockGraph.Dependency> all = g.dependencies();

@@ -12,6 +12,7 @@ import hmm4j.sim.LockClass;
 import hmm4j.sim.RunResult;
 import hmm4j.sim.Task;
 import hmm4j.sim.failure.Failure;
+import hmm4j.sim.rule.SimRules;
 import hmm4j.sim.sync.Mutex;
 import org.junit.jupiter.api.Test;
 
@@ -57,8 +58,16 @@ class LockOrderTest {
             assertTrue(c.newChain().get(0).contains("LockOrderTest.lambda$abThenBa$"), c.newChain().toString());
             assertTrue(c.newChain().get(1).contains("b#1 (class B) taken at t2"), c.newChain().toString());
             assertEquals(1, c.existingChain().size(), c.existingChain().toString());
-            assertTrue(c.existingChain().get(0).startsWith("A -> B at t1 @ step "), c.existingChain().toString());
-            assertTrue(c.existingChain().get(0).contains("LockOrderTest.java:"), c.existingChain().toString());
+            assertTrue(c.existingLines().get(0).startsWith("A -> B at t1 @ step "), c.existingChain().toString());
+            assertTrue(c.existingLines().get(0).contains("LockOrderTest.java:"), c.existingChain().toString());
+            Failure.LockLink link = assertInstanceOf(Failure.LockLink.class, c.existingChain().get(0));
+            assertEquals("A", link.from());
+            assertEquals("B", link.to());
+            assertEquals("t1", link.task());
+            assertEquals(1, link.taskId(), "t1 is the first task spawned");
+            assertEquals(1, link.run());
+            assertFalse(link.earlierRun());
+            assertEquals(SimRules.LOCK_ORDER, c.rule());
             assertTrue(c.headline().contains("t2 takes A while holding B"), c.headline());
         }
     }
@@ -95,8 +104,8 @@ class LockOrderTest {
         Failure.LockOrderCycle c = assertInstanceOf(Failure.LockOrderCycle.class, r.firstFailure().orElseThrow());
         assertEquals("run2", c.site().task());
         assertTrue(c.newChain().get(0).startsWith("B -> A at run2"), c.newChain().toString());
-        assertTrue(c.existingChain().get(0).startsWith("A -> B at run1"), c.existingChain().toString());
-        assertTrue(c.existingChain().get(0).endsWith("(earlier run 1, seed 1)"), c.existingChain().toString());
+        assertTrue(c.existingLines().get(0).startsWith("A -> B at run1"), c.existingChain().toString());
+        assertTrue(c.existingLines().get(0).endsWith("(earlier run 1, seed 1)"), c.existingChain().toString());
         assertEquals(2, graph.runs());
 
         Kernel third = Kernel.controlled(3);
@@ -174,8 +183,8 @@ class LockOrderTest {
         assertEquals("C", f.held());
         assertEquals("A", f.acquiring());
         assertEquals(2, f.existingChain().size(), f.existingChain().toString());
-        assertTrue(f.existingChain().get(0).startsWith("A -> B at ab"), f.existingChain().toString());
-        assertTrue(f.existingChain().get(1).startsWith("B -> C at bc"), f.existingChain().toString());
+        assertTrue(f.existingLines().get(0).startsWith("A -> B at ab"), f.existingChain().toString());
+        assertTrue(f.existingLines().get(1).startsWith("B -> C at bc"), f.existingChain().toString());
     }
 
     @Test

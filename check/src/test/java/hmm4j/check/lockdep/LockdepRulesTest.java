@@ -5,10 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import hmm4j.check.Checkers;
+import hmm4j.check.CheckRules;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.LockMode;
 import hmm4j.sim.RunResult;
 import hmm4j.sim.failure.Failure;
+import hmm4j.sim.rule.SimRules;
 import hmm4j.sim.sync.LockMap;
 import hmm4j.sim.sync.Mutex;
 import hmm4j.sim.sync.RwSemaphore;
@@ -40,8 +42,13 @@ class LockdepRulesTest {
         assertEquals(c.held(), c.acquiring());
         assertEquals("inode->i_rwsem", c.acquiring());
         assertTrue(c.newChain().get(0).contains("possible recursive locking of inode#2"), c.newChain().toString());
-        assertTrue(c.existingChain().get(0).startsWith("inode#1 (class inode->i_rwsem) already held, taken at rename"),
+        assertTrue(c.existingLines().get(0).startsWith("inode#1 (class inode->i_rwsem) already held, taken at rename"),
                 c.existingChain().toString());
+        assertEquals(SimRules.RECURSIVE_LOCKING, c.rule());
+        Failure.LockHeld held = assertInstanceOf(Failure.LockHeld.class, c.existingChain().get(0));
+        assertEquals("inode#1 (class inode->i_rwsem)", held.lock());
+        assertEquals("rename", held.task());
+        assertEquals(1, held.taskId(), "rename is the only task");
     }
 
     @Test
@@ -127,8 +134,8 @@ class LockdepRulesTest {
         k.spawnKthread("t", self -> map.release());
         Failure.InvariantViolation v = assertInstanceOf(Failure.InvariantViolation.class,
                 k.run().firstFailure().orElseThrow());
-        assertEquals("lock release not held", v.rule());
-        assertTrue(v.detail().startsWith("t releases map which it does not hold"), v.detail());
+        assertEquals(CheckRules.RELEASE_HELD, v.rule());
+        assertTrue(v.detail().startsWith("lock release not held: t releases map which it does not hold"), v.detail());
     }
 
     @Test
@@ -186,7 +193,7 @@ class LockdepRulesTest {
         k.spawnKthread("leaky", self -> m.lock());
         Failure.InvariantViolation v = assertInstanceOf(Failure.InvariantViolation.class,
                 k.run().firstFailure().orElseThrow());
-        assertEquals("lock held when task exited", v.rule());
+        assertEquals(CheckRules.NONE_HELD_AT_EXIT, v.rule());
         assertTrue(v.detail().startsWith("leaky exited holding [m taken at leaky"), v.detail());
     }
 

@@ -147,7 +147,7 @@ class RecursiveReadTest {
             Failure.LockOrderCycle c = assertInstanceOf(Failure.LockOrderCycle.class, r.firstFailure().orElseThrow(),
                     "seed " + seed);
             List<String> chains = new ArrayList<>(c.newChain());
-            chains.addAll(c.existingChain());
+            chains.addAll(c.existingLines());
             assertTrue(chains.stream().anyMatch(l -> l.startsWith("A -> map (map taken for recursive read) at ")),
                     "seed " + seed + ": " + chains);
         }
@@ -192,6 +192,6 @@ class RecursiveReadTest {
         Failure.LockOrderCycle c = assertInstanceOf(Failure.LockOrderCycle.class, k.run().firstFailure().orElseThrow());
         assertEquals("A", c.held());
         assertEquals("sem", c.acquiring());
-        assertTrue(c.existingChain().get(0).startsWith("sem -> A (sem held for read) at "), c.existingChain().toString());
+        assertTrue(c.existingLines().get(0).startsWith("sem -> A (sem held for read) at "), c.existingChain().toString());
     }
 }

@@ -93,8 +93,8 @@ class ReportSitesTest {
         assertTrue(c.newChain().get(0).startsWith("B -> A at t @ step "), c.newChain().toString());
         assertTrue(c.newChain().get(0).contains(" at ReportSitesTest.takeMutex(ReportSitesTest.java:"),
                 c.newChain().toString());
-        assertTrue(c.existingChain().get(0).startsWith("A -> B at t @ step "), c.existingChain().toString());
-        assertTrue(c.existingChain().get(0).contains(" at ReportSitesTest.takeMutex(ReportSitesTest.java:"),
+        assertTrue(c.existingLines().get(0).startsWith("A -> B at t @ step "), c.existingChain().toString());
+        assertTrue(c.existingLines().get(0).contains(" at ReportSitesTest.takeMutex(ReportSitesTest.java:"),
                 c.existingChain().toString());
     }
 }

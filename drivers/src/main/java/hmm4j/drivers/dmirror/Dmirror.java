@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * One mirror ({@code struct dmirror}): what an open file of a dmirror device holds — the
  * device, the address space of the task that opened it, the simulated device page table, the
  * mutex that guards it, the whole-address-space interval subscription that keeps it coherent,
- * and the fault-injection flags (dmirror-and-selftests.md §1.1, §1.2, §1.6).
+ * and the fault-injection flags ({@code struct dmirror}, {@code dmirror_fops_open} and
+ * {@code dmirror_interval_invalidate} in lib/test_hmm.c).
  *
  * <p>Overview. {@link #dmirrorFopsOpen} subscribes [0, {@code ULONG_MAX & PAGE_MASK}) of
  * {@code current->mm}; {@link #dmirrorIntervalInvalidate} then sees every change of the CPU

@@ -8,7 +8,7 @@ import hmm4j.kernel.mm.migrate.DevPagemapOps;
 /**
  * {@code struct dmirror_chunk}: one chunk of a device's memory, a device-private
  * {@link DevPagemap} whose owner is the device, and the pgmap's callbacks
- * ({@code dmirror_devmem_ops}, §1.7): a CPU fault on one of its pages migrates the page back
+ * ({@code dmirror_devmem_ops}): a CPU fault on one of its pages migrates the page back
  * ({@link DmirrorMigrate#dmirrorDevmemFault}); a page whose last reference went returns to
  * the device's free list ({@link DmirrorDevice#dmirrorDevmemFree}), unless the chunk is being
  * removed.

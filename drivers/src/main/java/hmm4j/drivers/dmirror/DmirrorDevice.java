@@ -26,7 +26,8 @@ import java.util.function.Consumer;
 /**
  * One dmirror device ({@code struct dmirror_device}, {@code /dev/hmm_dmirrorN}): its
  * device-private memory, the free list of its pages, and the mirrors opened on it
- * (dmirror-and-selftests.md §1.1, §1.7, RELEASE of §1.4).
+ * ({@code dmirror_device_init}, {@code dmirror_allocate_chunk}, and the RELEASE command of
+ * {@code dmirror_fops_unlocked_ioctl} in lib/test_hmm.c).
  *
  * <p>Overview. Memory comes in chunks ({@link DmirrorChunk}, a {@link DevPagemap} whose owner
  * is this device), created lazily when the free list is empty; one exists from the start.

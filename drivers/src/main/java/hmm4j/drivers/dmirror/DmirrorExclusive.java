@@ -8,7 +8,7 @@ import hmm4j.kernel.mm.Pte;
 import hmm4j.kernel.mm.migrate.DeviceExclusive;
 
 /**
- * EXCLUSIVE and CHECK_EXCLUSIVE (dmirror-and-selftests.md §1.4): {@code dmirror_exclusive},
+ * EXCLUSIVE and CHECK_EXCLUSIVE (lib/test_hmm.c): {@code dmirror_exclusive},
  * {@code dmirror_atomic_map} and {@code dmirror_check_atomic}. Device atomics need the CPU
  * out of the way: {@code make_device_exclusive} replaces each page's CPU entry with a
  * device-exclusive entry (under an {@code MMU_NOTIFY_EXCLUSIVE} invalidation without owner,

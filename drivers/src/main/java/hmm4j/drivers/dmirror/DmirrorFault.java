@@ -9,6 +9,7 @@ import static hmm4j.kernel.mm.hmm.HmmPfn.HMM_PFN_REQ_WRITE;
 import static hmm4j.kernel.mm.hmm.HmmPfn.HMM_PFN_VALID;
 import static hmm4j.kernel.mm.hmm.HmmPfn.HMM_PFN_WRITE;
 
+import hmm4j.kernel.KernelRules;
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.Page;
@@ -22,7 +23,8 @@ import hmm4j.sim.Kernel;
 import hmm4j.sim.failure.Failure;
 
 /**
- * The mirror fault path of READ and WRITE (dmirror-and-selftests.md §1.5; kernel-spec §3.6):
+ * The mirror fault path of READ and WRITE (lib/test_hmm.c; the collision-retry loop of
+ * Documentation/mm/hmm.rst):
  * {@code dmirror_fault}, {@code dmirror_range_fault}, {@code dmirror_do_fault}.
  *
  * <p>Overview. {@link #dmirrorFault} pins the mirror's address space and walks the range in
@@ -152,7 +154,8 @@ final class DmirrorFault {
      * {@code dmirror_do_fault}: stores every page of the range's outputs, tagged WRITE if the
      * pfn is writable. A write request answered with a read-only pfn is refused with
      * {@code -EFAULT} (the driver's WARN); an output that is not VALID after a successful
-     * fault breaks the {@code hmm_range_fault} contract (I-22) and is reported.
+     * fault breaks the {@code hmm_range_fault} contract (rule hmm.range-fault-meets-request)
+     * and is reported.
      */
     static int dmirrorDoFault(Dmirror dmirror, HmmRange range) {
         Kernel k = dmirror.kernel();
@@ -164,7 +167,7 @@ final class DmirrorFault {
         for (int i = 0; i < pfns.length; i++, vpn++) {
             long pfn = pfns[i];
             if ((pfn & HMM_PFN_ERROR) != 0 || (pfn & HMM_PFN_VALID) == 0) {
-                k.report(new Failure.InvariantViolation("hmm_range_fault output meets the request (I-22)",
+                k.report(new Failure.InvariantViolation(KernelRules.RANGE_FAULT_MEETS_REQUEST,
                         "page 0x" + Long.toHexString(vpn << Pte.PAGE_SHIFT) + " of " + range + " came back as "
                                 + HmmPfn.toString(pfn), k.site()));
                 return -Errno.EFAULT;

@@ -7,7 +7,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * An open file of a dmirror device ({@code struct file} of {@code /dev/hmm_dmirrorN}): one
  * mirror per open, and the file operations the selftests use — {@code ioctl}, {@code close}
- * and {@code mmap} (dmirror-and-selftests.md §1.2, §1.3).
+ * and {@code mmap} ({@code dmirror_fops} in lib/test_hmm.c).
  *
  * <p>Overview. {@link #open} must be called from a task with an address space: the mirror's
  * notifier goes on {@code current->mm}. The file may be used by other tasks afterwards, as an

@@ -14,7 +14,7 @@ import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.Pte;
 
 /**
- * The command envelope ({@code dmirror_fops_unlocked_ioctl}, dmirror-and-selftests.md §1.3):
+ * The command envelope ({@code dmirror_fops_unlocked_ioctl} in lib/test_hmm.c):
  * the checks every command shares, the dispatch, and the copy-back rule.
  *
  * <p>In order: the record is copied in (a missing record is {@code -EFAULT}); {@code addr}

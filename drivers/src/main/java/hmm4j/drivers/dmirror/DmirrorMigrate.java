@@ -19,15 +19,15 @@ import hmm4j.kernel.mm.migrate.MigrateVma;
 import java.util.function.BooleanSupplier;
 
 /**
- * Migration between system memory and the device's memory (dmirror-and-selftests.md §1.4,
- * §1.7): MIGRATE_TO_DEV ({@code dmirror_migrate_to_device}, {@code dmirror_migrate_alloc_and_copy},
+ * Migration between system memory and the device's memory (the MIGRATE commands and
+ * {@code dmirror_devmem_fault} of lib/test_hmm.c): MIGRATE_TO_DEV ({@code dmirror_migrate_to_device}, {@code dmirror_migrate_alloc_and_copy},
  * {@code dmirror_migrate_finalize_and_map}), MIGRATE_TO_SYS ({@code dmirror_migrate_to_system})
  * and the CPU fault on a device page ({@code dmirror_devmem_fault}, the pgmap's
  * {@code migrate_to_ram}), with {@code dmirror_devmem_fault_alloc_and_copy} shared by the two
  * ways back.
  *
  * <p>The device's own migrations raise {@code MMU_NOTIFY_MIGRATE} invalidations owned by the
- * device, which its mirrors skip (§1.6). The device therefore updates the tables itself,
+ * device, which its mirrors skip ({@code dmirror_interval_invalidate}). The device therefore updates the tables itself,
  * under each mirror's mutex:
  * <ul>
  *   <li>to the device: the migrating mirror maps the new device pages (finalize and map);</li>

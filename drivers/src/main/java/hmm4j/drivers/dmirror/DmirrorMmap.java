@@ -14,7 +14,7 @@ import hmm4j.sim.Kernel;
 import hmm4j.sim.sync.SpinLock;
 
 /**
- * {@code mmap} of the device file ({@code dmirror_fops_mmap}, dmirror-and-selftests.md §1.2,
+ * {@code mmap} of the device file ({@code dmirror_fops_mmap} in lib/test_hmm.c,
  * the {@code mixedmap} test): a {@code VM_MIXEDMAP} mapping in which every page is a freshly
  * allocated, zeroed ordinary page inserted with {@code vm_insert_page}. The entries carry the
  * VMA's page protection: writable only in a shared writable mapping; in a private writable

@@ -4,13 +4,14 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Which variant of the mirror protocol a device runs: the correct one (lib/test_hmm.c as
- * dmirror-and-selftests.md §1.5 and §1.6 describe it) or one of the protocol mutants of §3 S5.
+ * Which variant of the mirror protocol a device runs: the correct one (the fault path and
+ * {@code dmirror_interval_invalidate} of lib/test_hmm.c) or one of the protocol mutants of
+ * scenario S5.
  * Each mutant changes exactly one point of the fault path or of the invalidation callback;
  * the checkers and the device-table validator are expected to find every one of them.
  */
 public enum DmirrorProtocol {
-    /** The protocol of §1.5 and §1.6. */
+    /** The protocol of lib/test_hmm.c. */
     CORRECT,
     /** S5.1: the fault path checks {@code read_retry} and commits without taking the mutex at all. */
     COMMIT_WITHOUT_MUTEX,

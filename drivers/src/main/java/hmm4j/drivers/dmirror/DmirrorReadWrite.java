@@ -9,7 +9,8 @@ import hmm4j.kernel.mm.UserAccess;
 import hmm4j.sim.Kernel;
 
 /**
- * READ and WRITE through the device's view of memory (dmirror-and-selftests.md §1.4), and the
+ * READ and WRITE through the device's view of memory ({@code dmirror_read}, {@code dmirror_write}
+ * in lib/test_hmm.c), and the
  * read of the device table that MIGRATE_TO_DEV and EXCLUSIVE use to return what they mapped:
  * {@code dmirror_read}, {@code dmirror_write}, {@code dmirror_do_read},
  * {@code dmirror_do_write} and the bounce buffer.

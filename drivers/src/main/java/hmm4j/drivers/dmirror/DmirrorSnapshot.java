@@ -28,7 +28,7 @@ import hmm4j.sim.Kernel;
 import java.util.Arrays;
 
 /**
- * SNAPSHOT (dmirror-and-selftests.md §1.4, §1.8): {@code dmirror_snapshot},
+ * SNAPSHOT (lib/test_hmm.c): {@code dmirror_snapshot},
  * {@code dmirror_range_snapshot} and {@code dmirror_mkentry}. A read-only probe of the CPU page
  * table: per chunk of {@link DmirrorFault#DMIRROR_FAULT_CHUNK} pages, a temporary interval
  * subscription on exactly that chunk, the collision-retry loop with no fault requested, one
@@ -153,7 +153,7 @@ final class DmirrorSnapshot {
         }
     }
 
-    /** {@code dmirror_mkentry}: the snapshot byte of one {@code hmm_range_fault} output (§1.8). */
+    /** {@code dmirror_mkentry}: the snapshot byte of one {@code hmm_range_fault} output. */
     static byte dmirrorMkentry(DmirrorDevice mdevice, PhysMem phys, long entry) {
         if ((entry & HMM_PFN_ERROR) != 0) {
             return HMM_DMIRROR_PROT_ERROR;

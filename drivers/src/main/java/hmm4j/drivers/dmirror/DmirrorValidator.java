@@ -11,20 +11,21 @@ import hmm4j.kernel.mm.Pte;
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.failure.Failure;
+import hmm4j.sim.rule.Rule;
 
 /**
  * The "no stale device entry" check of a mirror's device page table against the CPU page
- * table of its address space (dmirror-and-selftests.md §1.9 I1, I4, I5, I7; kernel-spec I-16).
+ * table of its address space (rule dmirror.no-stale-entry).
  *
  * <p>The rule, per entry for address A (with the CPU entry E of A):
  * <ul>
- *   <li>an ATOMIC entry names page P only while E is a device-exclusive entry of P (I5: a CPU
+ *   <li>an ATOMIC entry names page P only while E is a device-exclusive entry of P (a CPU
  *       access restores E under an invalidation, which must have erased the entry);</li>
- *   <li>an entry naming a device-private page names a page of this mirror's device (I7) and E
+ *   <li>an entry naming a device-private page names a page of this mirror's device and E
  *       is a device-private entry of that page;</li>
  *   <li>any other entry names the page E maps (a present, accessible entry: the zero page
  *       included);</li>
- *   <li>a WRITE tag only where E is writable (I4);</li>
+ *   <li>a WRITE tag only where E is writable;</li>
  *   <li>while E is a migration entry the page is under migration and the migration's owner
  *       rewrites the tables at its end, so the entry is not judged.</li>
  * </ul>
@@ -40,8 +41,8 @@ import hmm4j.sim.failure.Failure;
  * can be half done for an address the table maps.
  */
 final class DmirrorValidator {
-    /** The rule text of every violation this validator reports. */
-    static final String RULE = "no stale device entry (dmirror I1/I4/I5/I7, kernel-spec I-16)";
+    /** The rule of every violation this validator reports. */
+    static final Rule RULE = DmirrorRules.NO_STALE_ENTRY;
 
     private DmirrorValidator() {
     }
@@ -116,7 +117,7 @@ final class DmirrorValidator {
         }
         if (page.isDevicePrivate()) {
             if (page.devicePrivateOwner() != dmirror.mdevice()) {
-                return what + " names a device-private page of another device (I7)" + cpu;
+                return what + " names a device-private page of another device" + cpu;
             }
             if (!Pte.isDevicePrivate(pte) || Pte.pfn(pte) != page.pfn()) {
                 return what + " names a device page the CPU no longer maps there" + cpu;
@@ -125,7 +126,7 @@ final class DmirrorValidator {
             return what + " names a page the CPU no longer maps there" + cpu;
         }
         if (tag == DPT_XA_TAG_WRITE && !Pte.isWrite(pte)) {
-            return what + " is tagged WRITE but the CPU entry is read-only (I4)" + cpu;
+            return what + " is tagged WRITE but the CPU entry is read-only" + cpu;
         }
         return null;
     }

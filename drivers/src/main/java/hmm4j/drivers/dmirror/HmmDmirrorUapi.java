@@ -3,7 +3,7 @@ package hmm4j.drivers.dmirror;
 /**
  * The private user API of the test device (lib/test_hmm_uapi.h): command numbers (the
  * {@code nr} of {@code _IOWR('H', nr, struct hmm_dmirror_cmd)}), the {@code FLAGS} bits and
- * the bytes a {@code SNAPSHOT} writes per page (dmirror-and-selftests.md §1.4, §1.8).
+ * the bytes a {@code SNAPSHOT} writes per page ({@code enum hmm_dmirror_snapshot} there).
  *
  * <p>Differences from the header: {@code HMM_DMIRROR_READ_UNLOCKABLE} (0x09, proposed, not
  * merged) is not offered; the coherent values exist but the coherent devices (minors 2 and 3)

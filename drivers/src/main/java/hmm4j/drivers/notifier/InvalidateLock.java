@@ -5,7 +5,8 @@ import hmm4j.sim.sync.Mutex;
 
 /**
  * How a driver takes its own lock inside an invalidation callback: sleep for it when the
- * range is blockable, only try when it is not (kernel-spec §2.6; the pattern of
+ * range is blockable, only try when it is not ({@code mmu_notifier_range_blockable} in
+ * include/linux/mmu_notifier.h; the pattern of
  * lib/test_hmm.c's invalidate and of every interval-notifier user).
  */
 final class InvalidateLock {

@@ -1,5 +1,5 @@
 /**
- * Notifier users from the 2019–2020 threads (dmirror-and-selftests.md §3 S3, S4), each in
+ * Notifier users from the 2019–2020 threads (scenarios S3 and S4), each in
  * the design that had the bug and in the design that fixed it: the 2019 {@code struct hmm}
  * mirror and the amdkfd process (freeing without a grace period), the ODP umem
  * (non-blocking start that fails holding a lock), the ODP implicit child (registration from

@@ -12,7 +12,7 @@ import hmm4j.sim.sync.Completion;
  * The amdkfd pattern: no address-space reference at all; instead the process object
  * registers a classic mmu notifier whose {@code ->release} (which runs first in
  * {@code exit_mmap}, before anything is torn down) tells the worker to stop and waits for
- * it. That is the one exception to the pin rule (kernel-spec §1.7), declared to the model
+ * it. That is the one exception to the pin rule (rule mm.pin), declared to the model
  * with {@link MmStruct#declareReleaseFence}.
  *
  * <p>With {@code flushInRelease == false} the release only sets the stop flag and returns

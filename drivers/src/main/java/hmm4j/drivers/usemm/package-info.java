@@ -1,5 +1,5 @@
 /**
- * The {@code use_mm()} users of Linus Torvalds' 2020 mail ({@code shared/seeds/003}), as
+ * The {@code use_mm()} users of Linus Torvalds' 2020 mail on {@code use_mm}, as
  * kernel threads that adopt a process address space with {@code kthread_use_mm}
  * ({@code kernel/kthread.c}; the users in {@code drivers/vhost/vhost.c},
  * {@code drivers/gpu/drm/i915/gvt/kvmgt.c}, {@code drivers/gpu/drm/amd/amdkfd}). Each

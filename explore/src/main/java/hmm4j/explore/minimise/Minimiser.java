@@ -44,10 +44,10 @@ public final class Minimiser {
         this.maxCandidates = maxCandidates;
     }
 
-    /** True when {@code r} fails with the same kind and headline as {@code failure}. */
+    /** True when {@code r} fails by the same rule, with the same headline, as {@code failure}. */
     public static boolean sameFailure(RunResult r, Failure failure) {
         return r.divergence().isEmpty() && r.firstFailure()
-                .filter(f -> f.kind() == failure.kind() && f.headline().equals(failure.headline())).isPresent();
+                .filter(f -> f.rule().equals(failure.rule()) && f.headline().equals(failure.headline())).isPresent();
     }
 
     /** Minimises {@code decisions}, a schedule that fails with {@code failure}. */

@@ -16,14 +16,15 @@ import java.util.Optional;
 
 /**
  * The {@code --json} output of a check or an exploration, for scripts and CI: per scenario
- * the expected and actual verdicts, whether they match, the runs, the time, and the failures
- * found with their kind, headline and seed.
+ * the expected and actual verdicts (as failure labels and as rule ids), whether they match,
+ * the runs, the time, and the failures found with their kind, rule, headline and seed.
  *
  * <p>API: build one {@link Scenario} per scenario run (a failure from a {@link RunResult}
  * with {@link FailureEntry#of(RunResult, String)}), then {@link #render(List)}:
  *
  * <pre>{@code
- * var entry = new JsonSummary.Scenario(id, title, expected.label(), actual, asExpected, runs, millis,
+ * var entry = new JsonSummary.Scenario(id, title, expected.label(), actual, expectedRule, actualRule,
+ *         asExpected, runs, millis,
  *         outcome.firstFailure().map(r -> JsonSummary.FailureEntry.of(r, replayCommand)).stream().toList());
  * out.print(JsonSummary.render(List.of(entry, ...)));
  * }</pre>
@@ -34,9 +35,11 @@ import java.util.Optional;
  * <pre>{@code
  * { "scenarios" : [
  *     { "id" : "S3a-hmm-no-grace", "title" : "...", "expected" : "use-after-free",
- *       "actual" : "use-after-free", "asExpected" : true, "runs" : 17, "timeMs" : 200.5,
+ *       "actual" : "use-after-free", "expectedRule" : "mem.use-after-free",
+ *       "actualRule" : "mem.use-after-free", "asExpected" : true, "runs" : 17, "timeMs" : 200.5,
  *       "failures" : [
- *         { "kind" : "USE_AFTER_FREE", "label" : "use-after-free", "headline" : "...",
+ *         { "kind" : "USE_AFTER_FREE", "label" : "use-after-free", "rule" : "mem.use-after-free",
+ *           "headline" : "...",
  *           "seed" : 17, "strategy" : "random-walk(seed=17)", "steps" : 58,
  *           "task" : "unmapper", "step" : 58, "where" : "MmuNotifier.touch(...)",
  *           "replay" : "hmm4j replay ..." } ] } ],
@@ -44,8 +47,9 @@ import java.util.Optional;
  * }</pre>
  * {@code timeMs} is rounded to one decimal; {@code kind} is the stable
  * {@link hmm4j.sim.failure.FailureKind} name, {@code label} its human form (as the table
- * prints it); {@code replay} is present when the caller gave one; a run that diverged from
- * its schedule has kind {@code DIVERGED}.
+ * prints it); {@code rule} is the id of the {@link hmm4j.sim.rule.Rule} the failure broke;
+ * {@code replay} is present when the caller gave one; a run that diverged from its schedule
+ * has kind and rule {@code DIVERGED}.
  */
 @HiddenFromSites
 public final class JsonSummary {
@@ -59,6 +63,7 @@ public final class JsonSummary {
      *
      * @param kind          the {@link hmm4j.sim.failure.FailureKind} name, or {@code DIVERGED}
      * @param label         the kind's label, e.g. {@code use-after-free}
+     * @param rule          the id of the rule broken, e.g. {@code mem.use-after-free}, or {@code DIVERGED}
      * @param headline      the failure's one-line headline
      * @param seed          the run's seed
      * @param strategy      the strategy description, e.g. {@code random-walk(seed=17)}
@@ -68,11 +73,12 @@ public final class JsonSummary {
      * @param where         its innermost code frame, or {@code ?}
      * @param replayCommand the command that replays the run, if the caller has one
      */
-    public record FailureEntry(String kind, String label, String headline, long seed, String strategy, long steps,
+    public record FailureEntry(String kind, String label, String rule, String headline, long seed, String strategy, long steps,
                                String task, long step, String where, Optional<String> replayCommand) {
         public FailureEntry {
             Objects.requireNonNull(kind, "kind");
             Objects.requireNonNull(label, "label");
+            Objects.requireNonNull(rule, "rule");
             Objects.requireNonNull(headline, "headline");
             Objects.requireNonNull(strategy, "strategy");
             Objects.requireNonNull(task, "task");
@@ -85,11 +91,11 @@ public final class JsonSummary {
             Optional<String> replay = Optional.ofNullable(replayCommand);
             Optional<Failure> f = run.firstFailure();
             if (f.isEmpty()) {
-                return new FailureEntry("DIVERGED", "diverged", run.divergence().orElse("no failure"), run.seed(),
+                return new FailureEntry("DIVERGED", "diverged", "DIVERGED", run.divergence().orElse("no failure"), run.seed(),
                         run.strategy(), run.steps(), "", run.steps(), "?", replay);
             }
             Failure x = f.get();
-            return new FailureEntry(x.kind().name(), x.kind().label(), x.headline(), run.seed(), run.strategy(),
+            return new FailureEntry(x.kind().name(), x.kind().label(), x.rule().id(), x.headline(), run.seed(), run.strategy(),
                     run.steps(), x.site().task(), x.site().step(), x.site().where(), replay);
         }
     }
@@ -101,18 +107,23 @@ public final class JsonSummary {
      * @param title      its title
      * @param expected   the expected verdict label ({@code clean} or a failure label)
      * @param actual     the actual verdict label ({@code clean}, a failure label, {@code pending}, ...)
+     * @param expectedRule the expected rule's id, or {@code clean}
+     * @param actualRule the id of the rule the first failure broke, or {@code clean}, {@code pending}, ...
      * @param asExpected true when the actual verdict is the expected one
      * @param runs       runs executed
      * @param timeMs     wall time in milliseconds (to the first failure, or of all runs)
      * @param failures   the failing runs reported, first first
      */
-    public record Scenario(String id, String title, String expected, String actual, boolean asExpected, long runs,
-                           double timeMs, List<FailureEntry> failures) {
+    public record Scenario(String id, String title, String expected, String actual, String expectedRule,
+                           String actualRule, boolean asExpected, long runs, double timeMs,
+                           List<FailureEntry> failures) {
         public Scenario {
             Objects.requireNonNull(id, "id");
             Objects.requireNonNull(title, "title");
             Objects.requireNonNull(expected, "expected");
             Objects.requireNonNull(actual, "actual");
+            Objects.requireNonNull(expectedRule, "expectedRule");
+            Objects.requireNonNull(actualRule, "actualRule");
             failures = List.copyOf(failures);
         }
     }
@@ -149,6 +160,8 @@ public final class JsonSummary {
         g.writeStringField("title", s.title());
         g.writeStringField("expected", s.expected());
         g.writeStringField("actual", s.actual());
+        g.writeStringField("expectedRule", s.expectedRule());
+        g.writeStringField("actualRule", s.actualRule());
         g.writeBooleanField("asExpected", s.asExpected());
         g.writeNumberField("runs", s.runs());
         g.writeNumberField("timeMs", Math.round(s.timeMs() * 10) / 10.0);
@@ -157,6 +170,7 @@ public final class JsonSummary {
             g.writeStartObject();
             g.writeStringField("kind", f.kind());
             g.writeStringField("label", f.label());
+            g.writeStringField("rule", f.rule());
             g.writeStringField("headline", f.headline());
             g.writeNumberField("seed", f.seed());
             g.writeStringField("strategy", f.strategy());

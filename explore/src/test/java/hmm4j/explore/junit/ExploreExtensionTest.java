@@ -8,6 +8,8 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMetho
 import hmm4j.explore.ExplorationContext;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.failure.Failure;
+import hmm4j.sim.failure.FailureKind;
+import hmm4j.sim.rule.Rule;
 import hmm4j.sim.sync.Cell;
 import hmm4j.sim.sync.Mutex;
 import java.nio.file.Files;
@@ -27,6 +29,8 @@ import org.junit.platform.testkit.engine.Event;
  * under test are nested and static, so the build's test run never picks them up itself.
  */
 class ExploreExtensionTest {
+    private static final Rule LOST_UPDATE = Rule.own("test.lost-update", FailureKind.INVARIANT_VIOLATION, "lost update");
+
     @TempDir
     Path dir;
 
@@ -49,7 +53,7 @@ class ExploreExtensionTest {
             }
             k.atQuiescence(() -> {
                 if (count.peek() != 2) {
-                    k.report(new Failure.InvariantViolation("lost update", "count is " + count.peek(), k.site()));
+                    k.report(new Failure.InvariantViolation(LOST_UPDATE, "count is " + count.peek(), k.site()));
                 }
             });
         }

@@ -18,11 +18,11 @@ class JsonSummaryTest {
     private static List<JsonSummary.Scenario> scenarios() {
         RunResult uaf = ReportRuns.useAfterFree();
         return List.of(
-                new JsonSummary.Scenario("R1-uaf", "device reads a freed mirror", "use-after-free", "use-after-free", true,
-                        1, 12.345, List.of(JsonSummary.FailureEntry.of(uaf, "hmm4j replay r1.json"))),
-                new JsonSummary.Scenario("R2-counter", "adders under a mutex", "clean", "clean", true, 100, 80.0,
+                new JsonSummary.Scenario("R1-uaf", "device reads a freed mirror", "use-after-free", "use-after-free",
+                        "mem.use-after-free", "mem.use-after-free", true, 1, 12.345, List.of(JsonSummary.FailureEntry.of(uaf, "hmm4j replay r1.json"))),
+                new JsonSummary.Scenario("R2-counter", "adders under a mutex", "clean", "clean", "clean", "clean", true, 100, 80.0,
                         List.of()),
-                new JsonSummary.Scenario("R3-abba", "AB-BA", "clean", "deadlock", false, 3, 1.0,
+                new JsonSummary.Scenario("R3-abba", "AB-BA", "clean", "deadlock", "clean", "run.no-deadlock", false, 3, 1.0,
                         List.of(JsonSummary.FailureEntry.of(ReportRuns.deadlock(), null))));
     }
 
@@ -31,6 +31,7 @@ class JsonSummaryTest {
         JsonSummary.FailureEntry f = JsonSummary.FailureEntry.of(ReportRuns.useAfterFree(), " ");
         assertEquals("USE_AFTER_FREE", f.kind());
         assertEquals("use-after-free", f.label());
+        assertEquals("mem.use-after-free", f.rule());
         assertEquals(ReportRuns.USE_AFTER_FREE_SEED, f.seed());
         assertEquals("device", f.task());
         assertEquals(8, f.step());
@@ -49,6 +50,8 @@ class JsonSummaryTest {
         assertFalse(root.get("scenarios").get(2).get("failures").get(0).has("replay"));
         assertEquals(2, root.get("summary").get("asExpected").asInt());
         assertEquals(1, root.get("summary").get("mismatches").asInt());
+        assertEquals("run.no-deadlock", root.get("scenarios").get(2).get("actualRule").asText());
+        assertEquals("run.no-deadlock", root.get("scenarios").get(2).get("failures").get(0).get("rule").asText());
     }
 
     @Test

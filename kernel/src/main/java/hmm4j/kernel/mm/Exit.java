@@ -1,5 +1,6 @@
 package hmm4j.kernel.mm;
 
+import hmm4j.kernel.KernelRules;
 import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
 import hmm4j.kernel.mm.notifier.MmuNotifierSubscriptions;
@@ -9,8 +10,7 @@ import hmm4j.sim.failure.Failure;
 
 /**
  * Address-space teardown: {@code __mmput}, {@code exit_mmap}, {@code __mmdrop} and
- * {@code exit_mm} (kernel/fork.c, mm/mmap.c, kernel/exit.c), in the order of
- * kernel-spec §1.3–1.5.
+ * {@code exit_mm} (kernel/fork.c, mm/mmap.c, kernel/exit.c), in the kernel's order.
  *
  * <p>{@code exit_mmap}: (1) {@code mmu_notifier_release}, before any lock and before
  * anything is unmapped; (2–4) under the mmap read lock, one UNMAP invalidation over
@@ -87,7 +87,7 @@ public final class Exit {
     static void mmdropLast(MmStruct mm) {
         Kernel k = mm.kernel();
         if (mm.mmState() != MmState.DEAD) {
-            k.report(new Failure.InvariantViolation("mm_users > 0 => mm_count >= 1 (I-2)",
+            k.report(new Failure.InvariantViolation(KernelRules.MM_COUNT_OUTLIVES_USERS,
                     mm.name() + " lost its last mm_count reference in state " + mm.describeState(), k.site()));
         }
         MmuNotifierSubscriptions.destroy(mm);

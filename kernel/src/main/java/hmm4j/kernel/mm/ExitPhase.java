@@ -1,6 +1,6 @@
 package hmm4j.kernel.mm;
 
-/** Where {@code exit_mmap} is (kernel-spec §1.4), while an mm is {@link MmState#EXITING}. */
+/** Where {@code exit_mmap} (mm/mmap.c) is, while an mm is {@link MmState#EXITING}. */
 public enum ExitPhase {
     /** Not exiting. */
     NONE,

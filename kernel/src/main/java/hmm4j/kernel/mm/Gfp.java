@@ -12,8 +12,8 @@ import hmm4j.sim.sync.LockMap;
  * reclaim is ordered before every lock held by an invalidation. The kernel tells lockdep
  * with a fake lock, {@code fs_reclaim}: a reclaiming allocation acquires and releases it,
  * and notifier registration records that {@code invalidate_range_start} may be entered from
- * reclaim. A driver that allocates with {@link #GFP_KERNEL} inside a notifier callback (I-20)
- * then closes a cycle, reported by lockdep as a possible circular locking dependency; a
+ * reclaim. A driver that allocates with {@link #GFP_KERNEL} inside a notifier callback
+ * then closes a cycle (rule lockdep.cycle), reported by lockdep as a possible circular locking dependency; a
  * {@link #GFP_NOWAIT} allocation does not reclaim and is fine.
  *
  * <p>Differences from the kernel: the model's own page allocator ({@link PhysMem#allocPage})

@@ -1,7 +1,7 @@
 package hmm4j.kernel.mm;
 
 /**
- * The lifecycle of an {@code mm_struct} (kernel-spec §1.8), derived from its two counters
+ * The lifecycle of an {@code mm_struct}, derived from its two counters
  * and the progress of {@code __mmput}:
  * LIVE (mm_users &gt; 0) → EXITING (mm_users == 0, {@code __mmput} running, see
  * {@link ExitPhase}) → DEAD (address space gone, struct pinned by mm_count) → FREED

@@ -27,9 +27,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * ({@link Exit#exitMmap}: notifier release first, then unmap, then free page tables and
  * VMAs) and drops the users' {@code mm_count}; when {@code mm_count} reaches 0 the
  * structure is freed and poisoned, so any later access is a use-after-free. The
- * {@link MmState} and {@link ExitPhase} make the lifecycle explicit (kernel-spec §1.8).
+ * {@link MmState} and {@link ExitPhase} make the lifecycle explicit.
  *
- * <p>The pin rule (spec I-3): {@link #assertAddressSpacePinned} is called by every VMA
+ * <p>The pin rule (rule mm.pin): {@link #assertAddressSpacePinned} is called by every VMA
  * lookup, page-table walk and fault. It reports "address space used without mmget" unless
  * the acting task itself (by identity, not by name) holds an {@code mm_users} reference
  * (its own tasks hold theirs until {@code exit_mm}), is the task running {@code __mmput},
@@ -397,7 +397,7 @@ public final class MmStruct extends KObject {
     /**
      * Declares that {@code worker}'s accesses to this address space are fenced by
      * {@code subscription}'s {@code ->release}: the driver promises that release stops the
-     * worker before it returns (the amdkfd pattern, the one exception spec §1.7 allows).
+     * worker before it returns (the amdkfd pattern, the one exception rule mm.pin allows).
      * The fence holds while the subscription is registered and its release has not
      * returned; an access by the worker after that is reported like any unpinned access.
      */
@@ -407,8 +407,9 @@ public final class MmStruct extends KObject {
     }
 
     /**
-     * Spec I-3: reports "address space used without mmget" unless the calling task (this task,
-     * not another of the same name) holds an {@code mm_users} reference, is the task running {@code __mmput}, or is fenced by a
+     * Rule mm.pin: reports "address space used without mmget" unless the calling task (this
+     * task, not another of the same name) holds an {@code mm_users} reference, is the task
+     * running {@code __mmput}, or is fenced by a
      * release notifier that has not returned. Set-up code outside any task is exempt.
      */
     public void assertAddressSpacePinned(String op) {

@@ -1,5 +1,6 @@
 package hmm4j.kernel.mm;
 
+import hmm4j.kernel.KernelRules;
 import hmm4j.kernel.mm.migrate.DevPagemap;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.WaitChannel;
@@ -255,7 +256,7 @@ public final class Page {
     public void unlock() {
         if (((int) FLAGS.getAndBitwiseAnd(this, ~PG_LOCKED) & PG_LOCKED) == 0) {
             Kernel k = physMem.kernel();
-            k.report(new Failure.InvariantViolation("unlock_page of a page that is not locked",
+            k.report(new Failure.InvariantViolation(KernelRules.UNLOCK_LOCKED_PAGE,
                     "unlock_page of " + this, k.site()));
             return;
         }
@@ -457,7 +458,7 @@ public final class Page {
         }
         if ((flags & PG_RESERVED) != 0) {
             Kernel k = physMem.kernel();
-            k.report(new Failure.InvariantViolation("the shared zero page is never written",
+            k.report(new Failure.InvariantViolation(KernelRules.ZERO_PAGE_READ_ONLY,
                     "write to the contents of " + this, k.site()));
             return false;
         }

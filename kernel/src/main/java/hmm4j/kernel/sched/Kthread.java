@@ -1,5 +1,6 @@
 package hmm4j.kernel.sched;
 
+import hmm4j.kernel.KernelRules;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.Task;
@@ -9,7 +10,7 @@ import hmm4j.sim.failure.Failure;
  * {@code kthread_use_mm} / {@code kthread_unuse_mm} (kernel/kthread.c): a kernel thread
  * adopts a process address space so that user-memory accesses go to it.
  *
- * <p>Rule (kernel-spec §1.7, I-4): these pin only {@code mm_count} ({@code mmgrab}); the
+ * <p>Rule (rule mm.pin): these pin only {@code mm_count} ({@code mmgrab}); the
  * caller must hold an {@code mm_users} reference (from {@code mmget_not_zero}) for the
  * whole use/unuse window, or be fenced by a release notifier. The pin rule of
  * {@link MmStruct#assertAddressSpacePinned} enforces that at every access the kthread
@@ -28,8 +29,8 @@ public final class Kthread {
         Kernel k = mm.kernel();
         Task t = k.current();
         if (t == null || !t.isKthread() || MmStruct.of(t) != null) {
-            k.report(new Failure.InvariantViolation("WARN_ON_ONCE(!(tsk->flags & PF_KTHREAD) || tsk->mm)",
-                    "kthread_use_mm(" + mm.name() + ") called by " + (t == null ? "<main>" : t.name())
+            k.report(new Failure.InvariantViolation(KernelRules.KTHREAD_USE_MM,
+                    "WARN_ON_ONCE(!(tsk->flags & PF_KTHREAD) || tsk->mm): kthread_use_mm(" + mm.name() + ") called by " + (t == null ? "<main>" : t.name())
                             + (t != null && !t.isKthread() ? ", not a kernel thread" : ", which already has an mm"),
                     k.site()));
             return;
@@ -44,8 +45,8 @@ public final class Kthread {
         Kernel k = mm.kernel();
         Task t = k.current();
         if (t == null || !t.isKthread() || MmStruct.of(t) != mm) {
-            k.report(new Failure.InvariantViolation("WARN_ON_ONCE(!(tsk->flags & PF_KTHREAD) || tsk->mm != mm)",
-                    "kthread_unuse_mm(" + mm.name() + ") by a task that does not use it", k.site()));
+            k.report(new Failure.InvariantViolation(KernelRules.KTHREAD_UNUSE_MM,
+                    "WARN_ON_ONCE(!(tsk->flags & PF_KTHREAD) || tsk->mm != mm): kthread_unuse_mm(" + mm.name() + ") by a task that does not use it", k.site()));
             return;
         }
         k.point("kthread_unuse_mm(" + mm.name() + ")");

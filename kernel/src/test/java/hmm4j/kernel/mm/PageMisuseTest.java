@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import hmm4j.kernel.KernelRules;
 import hmm4j.check.Checkers;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.RunResult;
@@ -148,7 +149,7 @@ class PageMisuseTest {
         });
         RunResult r = k.run();
         Failure.InvariantViolation v = assertInstanceOf(Failure.InvariantViolation.class, r.failures().get(0));
-        assertEquals("unlock_page of a page that is not locked", v.rule());
+        assertEquals(KernelRules.UNLOCK_LOCKED_PAGE, v.rule());
         assertEquals("driver", v.site().task());
         assertFalse(after.get());
     }
@@ -161,7 +162,7 @@ class PageMisuseTest {
         k.spawnKthread("driver", self -> zero.writeLong(0, -1));
         RunResult r = k.run();
         Failure.InvariantViolation v = assertInstanceOf(Failure.InvariantViolation.class, r.failures().get(0));
-        assertEquals("the shared zero page is never written", v.rule());
+        assertEquals(KernelRules.ZERO_PAGE_READ_ONLY, v.rule());
         assertEquals(0, zero.readLong(0));
     }
 

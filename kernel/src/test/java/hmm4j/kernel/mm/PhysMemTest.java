@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import hmm4j.kernel.KernelRules;
 import hmm4j.kernel.mm.migrate.DevPagemap;
 import hmm4j.kernel.mm.migrate.DevPagemapOps;
 import hmm4j.sim.Kernel;
@@ -62,7 +63,7 @@ class PhysMemTest {
         List<Failure> f = reported();
         assertEquals(2, f.size(), f.toString());
         Failure.InvariantViolation write = (Failure.InvariantViolation) f.get(0);
-        assertEquals("the shared zero page is never written", write.rule());
+        assertEquals(KernelRules.ZERO_PAGE_READ_ONLY, write.rule());
         Failure.RefcountError put = (Failure.RefcountError) f.get(1);
         assertEquals(RefcountProblem.PUT_WITHOUT_GET, put.problem());
         assertTrue(put.detail().contains("PG_reserved"), put.detail());
@@ -223,7 +224,7 @@ class PhysMemTest {
         assertFalse(p.isLocked());
         List<Failure> f = reported();
         assertEquals(1, f.size(), f.toString());
-        assertEquals("unlock_page of a page that is not locked", ((Failure.InvariantViolation) f.get(0)).rule());
+        assertEquals(KernelRules.UNLOCK_LOCKED_PAGE, ((Failure.InvariantViolation) f.get(0)).rule());
         assertFalse(p.testAndSetFlag(Page.PG_ANON));
         assertTrue(p.testAndSetFlag(Page.PG_ANON));
         p.setFlag(Page.PG_SWAPBACKED);
@@ -297,9 +298,9 @@ class PhysMemTest {
         assertEquals(Page.State.FREE, d.state());
         pgmap.memunmapPages();
         List<Failure> f = reported();
-        assertEquals(List.of("zone_device_page_init only on a free device page", "underflow; use-after-free",
-                "zone_device_page_init only on a page of a live pgmap", "memunmap_pages pairs with one memremap_pages"),
-                f.stream().map(x -> x instanceof Failure.InvariantViolation v ? v.rule()
+        assertEquals(List.of(KernelRules.PAGE_INIT_FREE_PAGE.id(), "underflow; use-after-free",
+                KernelRules.PAGE_INIT_LIVE_PGMAP.id(), KernelRules.MEMUNMAP_PAIRS_MEMREMAP.id()),
+                f.stream().map(x -> x instanceof Failure.InvariantViolation v ? v.rule().id()
                         : ((Failure.RefcountError) x).problem().label()).toList());
     }
 

@@ -1,6 +1,7 @@
 package hmm4j.scenarios.selftest;
 
 import hmm4j.kernel.mm.Errno;
+import hmm4j.scenarios.rules.ScenarioRules;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.failure.Failure;
 import java.util.Map;
@@ -96,7 +97,8 @@ class Asserts {
      * Does not return.
      */
     final void fail(String assertion, String detail) {
-        Failure f = new Failure.InvariantViolation(assertion + " failed", detail, kernel.site());
+        Failure f = new Failure.InvariantViolation(ScenarioRules.SELFTEST_ASSERTION, assertion + " failed: " + detail,
+                kernel.site());
         TestContext.of(kernel).assertionFailed(f);
         kernel.report(f);
         // Only reached outside a controlled task; the test must still stop here.

@@ -1,7 +1,7 @@
 package hmm4j.scenarios.selftest;
 
 /**
- * The feature keys of the selftest catalogue (dmirror-and-selftests.md §2): what a test needs
+ * The feature keys of the selftest table (docs/selftests.md, "The tests"): what a test needs
  * from the kernel and the device. The model has C, M, X, W, R, 2 and F; it has no THP,
  * hugetlbfs or {@code gup_test}, so tests needing T, H or G are skipped with that reason.
  */

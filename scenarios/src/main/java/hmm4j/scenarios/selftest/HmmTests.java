@@ -12,8 +12,8 @@ import java.util.EnumSet;
 import java.util.List;
 
 /**
- * The suite: every test of hmm-tests.c in the order of the C file (the catalogue's numbering
- * in dmirror-and-selftests.md §2), ported or skipped with its reason, and its expansion over
+ * The suite: every test of hmm-tests.c in the order of the C file (the numbering of the
+ * table in docs/selftests.md), ported or skipped with its reason, and its expansion over
  * the fixtures' variants in the order kselftest runs them (fixture by fixture, variant by
  * variant, then the tests).
  */

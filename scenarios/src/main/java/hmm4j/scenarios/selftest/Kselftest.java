@@ -121,7 +121,7 @@ public final class Kselftest {
                 reason = "replay diverged: " + run.divergence().orElseThrow();
             } else if (first == context.assertion()) {
                 Failure.InvariantViolation a = (Failure.InvariantViolation) first;
-                reason = a.rule() + ": " + a.detail();
+                reason = a.detail();
                 details.add(where(a.site()));
             } else {
                 reason = first.headline();

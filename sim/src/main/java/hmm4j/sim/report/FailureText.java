@@ -5,8 +5,6 @@ import hmm4j.sim.failure.Failure;
 import hmm4j.sim.failure.Site;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The detail block of a failure as reports print it, under its headline: the failure's own
@@ -20,8 +18,9 @@ import java.util.regex.Pattern;
  *   <li>A <b>lock-order cycle</b> shows the new dependency and the existing chain, then
  *       lockdep's "possible unsafe locking scenario": a two-column table in which CPU0 is the
  *       task that closed the cycle (it holds the first lock and takes the second) and CPU1
- *       the task that recorded the last link of the existing chain, named when the chain line
- *       names it. A recursive acquisition of one lock class gets the one-column table.</li>
+ *       the task that recorded the last link of the existing chain
+ *       ({@link Failure.LockLink}), with its run when that was an earlier one. A recursive
+ *       acquisition of one lock class gets the one-column table.</li>
  * </ul>
  *
  * <p>Lines are returned without indentation; callers indent them.
@@ -31,9 +30,6 @@ public final class FailureText {
     /** Frames shown per site of a use-after-free. */
     public static final int UAF_FRAMES = 8;
     private static final int CPU_COLUMN = 24;
-    /** {@code parent -> held[ (how held)] at task @ step N at frames[ (earlier run R, seed S)]}. */
-    private static final Pattern CHAIN_LINK = Pattern.compile(
-            "^(.+?) -> (.+?)(?: \\([^()]*\\))? at (.+?) @ step (\\d+) at .*?(?: \\(earlier run (\\d+), seed (-?\\d+)\\))?$");
 
     private FailureText() {
     }
@@ -97,12 +93,11 @@ public final class FailureText {
         }
         String parent = c.acquiring();
         String cpu1 = "CPU1";
-        if (!c.existingChain().isEmpty()) {
-            Matcher m = CHAIN_LINK.matcher(c.existingChain().get(c.existingChain().size() - 1));
-            if (m.matches() && m.group(2).equals(c.held())) {
-                parent = m.group(1);
-                cpu1 = "CPU1 (" + m.group(3) + (m.group(5) == null ? "" : ", earlier run " + m.group(5)) + ")";
-            }
+        if (!c.existingChain().isEmpty()
+                && c.existingChain().get(c.existingChain().size() - 1) instanceof Failure.LockLink last
+                && last.to().equals(c.held())) {
+            parent = last.from();
+            cpu1 = "CPU1 (" + last.task() + (last.earlierRun() ? ", earlier run " + last.run() : "") + ")";
         }
         int width = Math.max(CPU_COLUMN, cpu0.length() + 2);
         lines.add("      " + pad(cpu0, width) + cpu1);

@@ -8,6 +8,7 @@ import hmm4j.sim.SyncObserver;
 import hmm4j.sim.Task;
 import hmm4j.sim.WaitChannel;
 import hmm4j.sim.failure.Failure;
+import hmm4j.sim.rule.Rule;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
@@ -95,7 +96,8 @@ abstract class AbstractLock implements LockInstance {
         return kernel.syncObserver();
     }
 
-    final void violation(String rule, String detail) {
-        kernel.report(new Failure.InvariantViolation(rule, detail, kernel.site()));
+    /** Reports {@code rule} broken by {@code what} (the operation or assertion), with {@code detail}. */
+    final void violation(Rule rule, String what, String detail) {
+        kernel.report(new Failure.InvariantViolation(rule, what + ": " + detail, kernel.site()));
     }
 }

@@ -4,6 +4,7 @@ import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.LockMode;
 import hmm4j.sim.Task;
+import hmm4j.sim.rule.SimRules;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -56,7 +57,7 @@ public final class Mutex extends AbstractLock {
         kernel.point(points.of("mutex_unlock"));
         Object me = holder();
         if (owner.get() != me) {
-            violation("mutex_unlock of a mutex not held", name() + " is held by " + holderName(owner.get())
+            violation(SimRules.UNLOCK_BY_HOLDER, "mutex_unlock of a mutex not held", name() + " is held by " + holderName(owner.get())
                     + ", unlocked by " + holderName(me));
             return;
         }
@@ -78,7 +79,7 @@ public final class Mutex extends AbstractLock {
     /** {@code lockdep_assert_held}: reports unless the calling task holds this mutex. */
     public void assertHeld() {
         if (!heldByCurrent()) {
-            violation("lockdep_assert_held(" + name() + ")", "not held by " + holderName(holder())
+            violation(SimRules.ASSERT_HELD, "lockdep_assert_held(" + name() + ")", "not held by " + holderName(holder())
                     + " (held by " + holderName(owner.get()) + ")");
         }
     }

@@ -4,6 +4,7 @@ import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.LockMode;
 import hmm4j.sim.Task;
+import hmm4j.sim.rule.SimRules;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -141,7 +142,7 @@ public final class RwSemaphore extends AbstractLock {
         synchronized (this) {
             Integer n = readers.get(me);
             if (n == null) {
-                violation("up_read of a rw_semaphore not held for read", name() + " " + describeHolders()
+                violation(SimRules.UNLOCK_BY_HOLDER, "up_read of a rw_semaphore not held for read", name() + " " + describeHolders()
                         + "; released by " + holderName(me));
                 return;
             }
@@ -158,7 +159,7 @@ public final class RwSemaphore extends AbstractLock {
         Object me = holder();
         synchronized (this) {
             if (writer != me) {
-                violation("up_write of a rw_semaphore not held for write", name() + " " + describeHolders()
+                violation(SimRules.UNLOCK_BY_HOLDER, "up_write of a rw_semaphore not held for write", name() + " " + describeHolders()
                         + "; released by " + holderName(me));
                 return;
             }
@@ -174,7 +175,7 @@ public final class RwSemaphore extends AbstractLock {
         Object me = holder();
         synchronized (this) {
             if (writer != me) {
-                violation("downgrade_write of a rw_semaphore not held for write", name() + " " + describeHolders());
+                violation(SimRules.UNLOCK_BY_HOLDER, "downgrade_write of a rw_semaphore not held for write", name() + " " + describeHolders());
                 return;
             }
             writer = null;
@@ -204,14 +205,14 @@ public final class RwSemaphore extends AbstractLock {
     /** {@code lockdep_assert_held}: read or write, by the calling task. */
     public void assertHeld(String assertion) {
         if (!heldByCurrent()) {
-            violation(assertion, name() + " not held by " + holderName(holder()) + " (" + describeHolders() + ")");
+            violation(SimRules.ASSERT_HELD, assertion, name() + " not held by " + holderName(holder()) + " (" + describeHolders() + ")");
         }
     }
 
     /** {@code lockdep_assert_held_write}: write, by the calling task. */
     public void assertHeldWrite(String assertion) {
         if (!heldForWriteByCurrent()) {
-            violation(assertion, name() + " not held for write by " + holderName(holder())
+            violation(SimRules.ASSERT_HELD, assertion, name() + " not held for write by " + holderName(holder())
                     + " (" + describeHolders() + ")");
         }
     }

@@ -4,6 +4,7 @@ import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.LockMode;
 import hmm4j.sim.Task;
+import hmm4j.sim.rule.SimRules;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -39,7 +40,7 @@ public final class SpinLock extends AbstractLock {
         }
         Object me = holder();
         if (owner.get() == me) {
-            violation("spinlock recursion", name() + " is already held by " + holderName(me));
+            violation(SimRules.SPIN_RECURSION, "spinlock recursion", name() + " is already held by " + holderName(me));
         }
         awaitAcquire(points.of("spin_lock"), () -> owner.compareAndSet(null, me),
                 () -> "held by " + holderName(owner.get()));
@@ -65,7 +66,7 @@ public final class SpinLock extends AbstractLock {
         kernel.point(points.of("spin_unlock"));
         Object me = holder();
         if (owner.get() != me) {
-            violation("spin_unlock of a lock not held", name() + " is held by " + holderName(owner.get()));
+            violation(SimRules.UNLOCK_BY_HOLDER, "spin_unlock of a lock not held", name() + " is held by " + holderName(owner.get()));
             return;
         }
         owner.set(null);
@@ -84,7 +85,7 @@ public final class SpinLock extends AbstractLock {
     /** {@code lockdep_assert_held}: reports unless the calling task holds this lock. */
     public void assertHeld() {
         if (owner.get() != holder()) {
-            violation("lockdep_assert_held(" + name() + ")", "not held by " + holderName(holder())
+            violation(SimRules.ASSERT_HELD, "lockdep_assert_held(" + name() + ")", "not held by " + holderName(holder())
                     + " (held by " + holderName(owner.get()) + ")");
         }
     }

@@ -5,6 +5,7 @@ import hmm4j.sim.Kernel;
 import hmm4j.sim.Task;
 import hmm4j.sim.WaitChannel;
 import hmm4j.sim.failure.Failure;
+import hmm4j.sim.rule.SimRules;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.TreeMap;
@@ -69,8 +70,8 @@ public final class SrcuStruct {
             known = open.remove(idx) != null;
         }
         if (!known) {
-            kernel.report(new Failure.InvariantViolation("srcu_read_unlock without srcu_read_lock",
-                    name + ": no open read section " + idx, kernel.site()));
+            kernel.report(new Failure.InvariantViolation(SimRules.SRCU_UNLOCK_PAIRS_LOCK,
+                    "srcu_read_unlock without srcu_read_lock: " + name + ": no open read section " + idx, kernel.site()));
             return;
         }
         channel.wakeAll();

@@ -58,9 +58,12 @@ class TextReportTest {
     @Test
     void lockOrderCycle_ofThreeLocks_namesTheParentLockAndTheEarlierRun() {
         Failure.LockOrderCycle c = new Failure.LockOrderCycle("C", "A", List.of("C -> A at t3 @ step 9 at X.x(X.java:1)"),
-                List.of("A -> B at t1 @ step 2 at Y.y(Y.java:2)",
-                        "B -> C (B held for read) at t2 @ step 5 at Z.z(Z.java:3) (earlier run 2, seed 11)"),
+                List.of(new Failure.LockLink("A", "B", "", 1, "t1", 3, 7, false, new Site("t1", 2, List.of("Y.y(Y.java:2)"))),
+                        new Failure.LockLink("B", "C", " (B held for read)", 2, "t2", 2, 11, true,
+                                new Site("t2", 5, List.of("Z.z(Z.java:3)")))),
                 new Site("t3", 9, List.of("X.x(X.java:1)")));
+        assertEquals(List.of("A -> B at t1 @ step 2 at Y.y(Y.java:2)",
+                "B -> C (B held for read) at t2 @ step 5 at Z.z(Z.java:3) (earlier run 2, seed 11)"), c.existingLines());
         List<String> scenario = FailureText.unsafeLockingScenario(c);
         assertEquals(List.of(
                 "Possible unsafe locking scenario:",
@@ -76,8 +79,9 @@ class TextReportTest {
     }
 
     @Test
-    void lockOrderCycle_withAnUnreadableChain_stillDrawsTheTable() {
-        Failure.LockOrderCycle c = new Failure.LockOrderCycle("B", "A", List.of(), List.of("something else"),
+    void lockOrderCycle_whoseLastLinkDoesNotEnterTheHeldLock_drawsTheTableWithoutCpu1sTask() {
+        Failure.LockOrderCycle c = new Failure.LockOrderCycle("B", "A", List.of(),
+                List.of(new Failure.LockLink("A", "C", "", 1, "t1", 1, 0, false, new Site("t1", 2, List.of()))),
                 new Site("t2", 4, List.of()));
         List<String> scenario = FailureText.unsafeLockingScenario(c);
         assertEquals("      CPU0 (t2)               CPU1", scenario.get(2));

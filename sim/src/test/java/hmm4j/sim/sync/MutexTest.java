@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.RunResult;
 import hmm4j.sim.failure.Failure;
+import hmm4j.sim.rule.SimRules;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -27,7 +28,8 @@ class MutexTest {
             m.unlock();
         });
         Failure.InvariantViolation v = onlyFailure(k.run(), Failure.InvariantViolation.class);
-        assertEquals("mutex_unlock of a mutex not held", v.rule());
+        assertEquals(SimRules.UNLOCK_BY_HOLDER, v.rule());
+        assertTrue(v.detail().startsWith("mutex_unlock of a mutex not held: "), v.detail());
         assertTrue(v.detail().contains("held by owner"), v.detail());
         assertTrue(v.detail().contains("unlocked by other"), v.detail());
     }
@@ -73,7 +75,8 @@ class MutexTest {
         Mutex m = new Mutex(k, "m");
         k.spawnKthread("t", self -> m.assertHeld());
         Failure.InvariantViolation v = onlyFailure(k.run(), Failure.InvariantViolation.class);
-        assertEquals("lockdep_assert_held(m)", v.rule());
+        assertEquals(SimRules.ASSERT_HELD, v.rule());
+        assertTrue(v.detail().startsWith("lockdep_assert_held(m): "), v.detail());
         assertTrue(v.detail().contains("not held by t"), v.detail());
     }
 

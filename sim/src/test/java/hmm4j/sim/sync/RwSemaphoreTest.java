@@ -9,6 +9,7 @@ import hmm4j.sim.Kernel;
 import hmm4j.sim.RunResult;
 import hmm4j.sim.Task;
 import hmm4j.sim.failure.Failure;
+import hmm4j.sim.rule.SimRules;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -244,7 +245,8 @@ class RwSemaphoreTest {
             sem.upRead();
         });
         Failure.InvariantViolation v = onlyFailure(k.run(), Failure.InvariantViolation.class);
-        assertEquals("up_read of a rw_semaphore not held for read", v.rule());
+        assertEquals(SimRules.UNLOCK_BY_HOLDER, v.rule());
+        assertTrue(v.detail().startsWith("up_read of a rw_semaphore not held for read: "), v.detail());
         assertTrue(v.detail().contains("held for read by owner"), v.detail());
         assertTrue(v.detail().contains("released by thief"), v.detail());
         assertEquals("thief", v.site().task());
@@ -260,7 +262,8 @@ class RwSemaphoreTest {
             sem.assertHeldWrite("mmap_assert_write_locked");
         });
         Failure.InvariantViolation v = onlyFailure(k.run(), Failure.InvariantViolation.class);
-        assertEquals("mmap_assert_write_locked", v.rule());
+        assertEquals(SimRules.ASSERT_HELD, v.rule());
+        assertTrue(v.detail().startsWith("mmap_assert_write_locked: "), v.detail());
         assertTrue(v.detail().contains("not held for write by t"), v.detail());
     }
 
@@ -270,7 +273,8 @@ class RwSemaphoreTest {
         RwSemaphore sem = new RwSemaphore(k, "sem");
         k.spawnKthread("t", self -> sem.assertHeld("mmap_assert_locked"));
         Failure.InvariantViolation v = onlyFailure(k.run(), Failure.InvariantViolation.class);
-        assertEquals("mmap_assert_locked", v.rule());
+        assertEquals(SimRules.ASSERT_HELD, v.rule());
+        assertTrue(v.detail().startsWith("mmap_assert_locked: "), v.detail());
         assertTrue(v.detail().contains("sem not held by t"), v.detail());
     }
 

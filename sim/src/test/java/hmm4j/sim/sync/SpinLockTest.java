@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.RunResult;
 import hmm4j.sim.failure.Failure;
+import hmm4j.sim.rule.SimRules;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -27,7 +28,8 @@ class SpinLockTest {
             l.unlock();
         });
         Failure.InvariantViolation v = onlyFailure(k.run(), Failure.InvariantViolation.class);
-        assertEquals("spin_unlock of a lock not held", v.rule());
+        assertEquals(SimRules.UNLOCK_BY_HOLDER, v.rule());
+        assertTrue(v.detail().startsWith("spin_unlock of a lock not held: "), v.detail());
         assertTrue(v.detail().contains("held by owner"), v.detail());
         assertEquals("other", v.site().task());
     }
@@ -38,7 +40,8 @@ class SpinLockTest {
         SpinLock l = new SpinLock(k, "lk");
         k.spawnKthread("t", self -> l.unlock());
         Failure.InvariantViolation v = onlyFailure(k.run(), Failure.InvariantViolation.class);
-        assertEquals("spin_unlock of a lock not held", v.rule());
+        assertEquals(SimRules.UNLOCK_BY_HOLDER, v.rule());
+        assertTrue(v.detail().startsWith("spin_unlock of a lock not held: "), v.detail());
     }
 
     @Test
@@ -91,7 +94,8 @@ class SpinLockTest {
             l.assertHeld();
         });
         Failure.InvariantViolation v = onlyFailure(k.run(), Failure.InvariantViolation.class);
-        assertEquals("lockdep_assert_held(lk)", v.rule());
+        assertEquals(SimRules.ASSERT_HELD, v.rule());
+        assertTrue(v.detail().startsWith("lockdep_assert_held(lk): "), v.detail());
         assertTrue(v.detail().contains("not held by other"), v.detail());
         assertTrue(v.detail().contains("held by owner"), v.detail());
     }

@@ -9,6 +9,7 @@ import hmm4j.sim.Kernel;
 import hmm4j.sim.RunResult;
 import hmm4j.sim.Task;
 import hmm4j.sim.failure.Failure;
+import hmm4j.sim.rule.SimRules;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -146,7 +147,8 @@ class SrcuStructTest {
             srcu.readUnlock(idx + 1000);
         });
         Failure.InvariantViolation v = onlyFailure(k.run(), Failure.InvariantViolation.class);
-        assertEquals("srcu_read_unlock without srcu_read_lock", v.rule());
+        assertEquals(SimRules.SRCU_UNLOCK_PAIRS_LOCK, v.rule());
+        assertTrue(v.detail().startsWith("srcu_read_unlock without srcu_read_lock: "), v.detail());
         assertTrue(v.detail().contains("no open read section"), v.detail());
     }
 
@@ -160,6 +162,7 @@ class SrcuStructTest {
             srcu.readUnlock(idx);
         });
         Failure.InvariantViolation v = onlyFailure(k.run(), Failure.InvariantViolation.class);
-        assertEquals("srcu_read_unlock without srcu_read_lock", v.rule());
+        assertEquals(SimRules.SRCU_UNLOCK_PAIRS_LOCK, v.rule());
+        assertTrue(v.detail().startsWith("srcu_read_unlock without srcu_read_lock: "), v.detail());
     }
 }

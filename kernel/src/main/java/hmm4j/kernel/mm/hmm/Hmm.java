@@ -7,7 +7,7 @@ import hmm4j.kernel.mm.notifier.MmuIntervalNotifier;
 /**
  * {@code hmm_range_fault} (mm/hmm.c): the driver's way to learn, and if asked to establish,
  * the CPU mappings of a range of a process, so that it can mirror them in a device page
- * table without ever keeping a stale one (kernel-spec §4).
+ * table without ever keeping a stale one (mm/hmm.c).
  *
  * <p>Overview. The driver opens a collision-retry section on its interval subscription
  * ({@code mmu_interval_read_begin}), calls {@link #hmmRangeFault} under the mmap lock, then
@@ -22,7 +22,7 @@ import hmm4j.kernel.mm.notifier.MmuIntervalNotifier;
  * <p>Locking. The caller holds {@code notifier.mm()}'s mmap lock (read suffices; asserted as
  * {@code mmap_assert_locked}) and an {@code mm_users} reference (the pin rule: a caller
  * without one, such as a kernel thread that only did {@code mmgrab}, is reported as
- * "address space used without mmget", spec I-3/I-21). It must not hold its driver lock: a
+ * "address space used without mmget", rule mm.pin). It must not hold its driver lock: a
  * fault may invalidate, and the invalidate callback takes that lock. The call may sleep
  * (faults, migration waits).
  *
@@ -45,16 +45,17 @@ public final class Hmm {
      * asserted), an {@code mm_users} pin (checked), the driver lock not held. May sleep.
      *
      * <p>On return 0 every page's output satisfies its request: REQ_FAULT ⇒ VALID,
-     * REQ_WRITE ⇒ WRITE, and ERROR only on pages that did not ask for a fault (I-22) —
+     * REQ_WRITE ⇒ WRITE, and ERROR only on pages that did not ask for a fault (rule
+     * hmm.range-fault-meets-request) —
      * except device-private pages owned by {@code devPrivateOwner}, reported as they are and
-     * never faulted (I-24). The outputs may be consumed only under the driver lock after
-     * {@code mmu_interval_read_retry} returned false (I-23). Every write of an entry keeps
+     * never faulted. The outputs may be consumed only under the driver lock after
+     * {@code mmu_interval_read_retry} returned false. Every write of an entry keeps
      * its sticky bits ({@link HmmPfn#HMM_PFN_INOUT_FLAGS}). On an error the array is left
      * partly converted: entries below the page where the walk stopped hold outputs, the others
      * their inputs. A caller that retries with per-page requests must refill the array first,
      * since an output VALID/WRITE reads as REQ_FAULT/REQ_WRITE.
      *
-     * <p>The driver's collision-retry loop (kernel-spec §3.6, Documentation/mm/hmm.rst):
+     * <p>The driver's collision-retry loop (Documentation/mm/hmm.rst):
      * <pre>{@code
      * if (!mm.mmgetNotZero()) {
      *     return -Errno.EFAULT;                       // the address space is gone

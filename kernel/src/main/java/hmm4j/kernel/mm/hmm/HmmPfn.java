@@ -10,7 +10,7 @@ import hmm4j.kernel.mm.Pte;
  * with flags on output.
  *
  * <p>Overview. The version followed is the newest mainline one (≈v6.16, with the HMM DMA
- * helpers), kernel-spec §4.2:
+ * helpers), include/linux/hmm.h:
  * <pre>
  *  63    62    61     60         59      58         57..53   52 .............. 0
  * +-----+-----+-----+----------+-------+----------+--------+--------------------+
@@ -72,7 +72,7 @@ public final class HmmPfn {
     /**
      * {@code hmm_pfn_to_page}: the page an output entry names. The caller has tested
      * {@link #HMM_PFN_VALID} and holds its driver lock after a successful
-     * {@code mmu_interval_read_retry} (I-23); otherwise the page may already belong to
+     * {@code mmu_interval_read_retry}; otherwise the page may already belong to
      * someone else. Returns null only for a pfn the machine never created.
      */
     public static Page hmmPfnToPage(PhysMem phys, long hmmPfn) {

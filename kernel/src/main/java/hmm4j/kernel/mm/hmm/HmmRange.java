@@ -7,7 +7,7 @@ import java.util.Objects;
 /**
  * {@code struct hmm_range}: what a driver asks {@link Hmm#hmmRangeFault} to look up — the
  * pages [{@link #start}, {@link #end}) of the mm of an interval {@link #notifier}, with one
- * request/output entry per page in {@link #hmmPfns} (kernel-spec §4.1).
+ * request/output entry per page in {@link #hmmPfns} ({@code struct hmm_range}, include/linux/hmm.h).
  *
  * <p>Overview. The effective request for page {@code i} is
  * {@code (hmmPfns[i] & pfnFlagsMask) | defaultFlags}, made of {@link HmmPfn#HMM_PFN_REQ_FAULT}

@@ -26,7 +26,7 @@ import hmm4j.sim.sync.SpinLock;
 /**
  * {@code struct hmm_vma_walk} with the page-walk callbacks of mm/hmm.c: one walk of
  * [{@code last}, {@code end}) of a {@link HmmRange}, VMA by VMA and PTE table by PTE table,
- * writing outputs as it goes (kernel-spec §4.3–§4.5).
+ * writing outputs as it goes ({@code hmm_vma_walk_pmd}, {@code hmm_vma_handle_pte} in mm/hmm.c).
  *
  * <p>Overview. {@link #walkPageRange} follows the generic walker ({@code walk_page_range}):
  * gaps between VMAs are holes without a VMA; each VMA first goes through the test hook
@@ -65,7 +65,7 @@ import hmm4j.sim.sync.SpinLock;
  *       PMD-sized chunk at a time (the kernel handles the whole span of the missing level at
  *       once). Outputs are the same; a fault covers at most one chunk, so pages after it
  *       are faulted only if they need it.</li>
- *   <li>No huge pages (no THP PMDs, PUD leaves or hugetlb VMAs): those rows of §4.4 do not
+ *   <li>No huge pages (no THP PMDs, PUD leaves or hugetlb VMAs): those cases of mm/hmm.c do not
  *       arise, and every output has map order 0.</li>
  *   <li>"None-mostly" markers (uffd-wp) and hwpoison entries do not exist in the model's
  *       {@link Pte} encoding; the "other non-swap entry → -EFAULT" branch is kept for any
@@ -119,7 +119,7 @@ final class HmmVmaWalk {
         return last;
     }
 
-    // ---- need-fault (§4.3) ----
+    // ---- need-fault (hmm_pte_need_fault) ----
 
     /**
      * {@code hmm_pte_need_fault}: whether the page whose entry is {@code entry}, currently

@@ -1,5 +1,6 @@
 package hmm4j.kernel.mm.migrate;
 
+import hmm4j.kernel.KernelRules;
 import hmm4j.check.lifetime.RefHandle;
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.MmStruct;
@@ -140,7 +141,7 @@ public final class DevPagemap {
      */
     public void memunmapPages() {
         if (state != State.LIVE) {
-            kernel.report(new Failure.InvariantViolation("memunmap_pages pairs with one memremap_pages",
+            kernel.report(new Failure.InvariantViolation(KernelRules.MEMUNMAP_PAIRS_MEMREMAP,
                     "memunmap_pages of " + this, kernel.site()));
             return;
         }
@@ -172,13 +173,13 @@ public final class DevPagemap {
         DevPagemap pgmap = page.pgmap();
         if (pgmap == null || pgmap.state != State.LIVE) {
             Kernel k = page.physMem().kernel();
-            k.report(new Failure.InvariantViolation("zone_device_page_init only on a page of a live pgmap",
+            k.report(new Failure.InvariantViolation(KernelRules.PAGE_INIT_LIVE_PGMAP,
                     "zone_device_page_init of " + page + (pgmap == null ? ", not a device-private page" : " of " + pgmap),
                     k.site()));
             return;
         }
         if (page.state() != Page.State.DEVICE_IDLE || page.isLocked()) {
-            pgmap.kernel.report(new Failure.InvariantViolation("zone_device_page_init only on a free device page",
+            pgmap.kernel.report(new Failure.InvariantViolation(KernelRules.PAGE_INIT_FREE_PAGE,
                     "zone_device_page_init of " + page + ", which the driver already handed out", pgmap.kernel.site()));
             return;
         }

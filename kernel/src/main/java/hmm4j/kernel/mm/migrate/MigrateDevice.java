@@ -1,5 +1,6 @@
 package hmm4j.kernel.mm.migrate;
 
+import hmm4j.kernel.KernelRules;
 import static hmm4j.kernel.mm.migrate.MigratePfn.MIGRATE_PFN_MIGRATE;
 
 import hmm4j.kernel.mm.Errno;
@@ -25,7 +26,7 @@ import java.util.Arrays;
  * ({@code migrate_device_range}, {@code migrate_device_pfns}, {@code migrate_device_pages},
  * {@code migrate_device_finalize}).
  *
- * <p>Overview, in the order a driver calls them (kernel-spec §5):
+ * <p>Overview, in the order a driver calls them (mm/migrate_device.c):
  * <ol>
  *   <li>{@link #migrateVmaSetup}: checks the arguments, collects the candidate pages under an
  *       {@code MMU_NOTIFY_MIGRATE} invalidation owned by {@code pgmap_owner}
@@ -234,7 +235,7 @@ public final class MigrateDevice {
                 continue;
             }
             if (!newPage.isLocked()) {
-                k.report(new Failure.InvariantViolation("migrate_vma destination pages are locked",
+                k.report(new Failure.InvariantViolation(KernelRules.MIGRATE_DESTINATION_LOCKED,
                         "migrate_vma_pages: destination " + i + " is not locked: " + newPage, k.site()));
                 src[i] &= ~MIGRATE_PFN_MIGRATE;
                 continue;

@@ -2,6 +2,7 @@ package hmm4j.kernel.mm.notifier;
 
 import hmm4j.check.lifetime.KObject;
 import hmm4j.check.lifetime.RefHandle;
+import hmm4j.kernel.KernelRules;
 import hmm4j.kernel.lib.IntervalTree;
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.MmStruct;
@@ -11,7 +12,7 @@ import java.util.Objects;
 
 /**
  * {@code struct mmu_interval_notifier}: a subscription to invalidations of one address
- * range of one mm (kernel-spec §3), with the collision-retry read side a mirroring driver
+ * range of one mm (mm/mmu_notifier.c), with the collision-retry read side a mirroring driver
  * uses to build device mappings that are never stale.
  *
  * <p>Overview: {@link #mmuIntervalNotifierInsert} subscribes [start, start + length − 1];
@@ -171,7 +172,7 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
     private int insertCommon(MmStruct on, long start, long length, MmuIntervalNotifierOps newOps) {
         Kernel k = on.kernel();
         if (isInTree() || deferred) {
-            k.report(new Failure.InvariantViolation("insert pairs with one remove",
+            k.report(new Failure.InvariantViolation(KernelRules.INSERT_PAIRS_REMOVE,
                     "mmu_interval_notifier_insert(" + name + ") of a subscription already inserted on " + mm, k.site()));
             return -Errno.EINVAL;
         }
@@ -184,8 +185,8 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
         setInterval(start, last);
         on.assertAddressSpacePinned("mmu_interval_notifier_insert");
         if (on.mmUsersPeek() <= 0) {
-            k.report(new Failure.InvariantViolation("WARN_ON(mm_users <= 0) in mmu_interval_notifier_insert",
-                    name + " inserted on " + on.describeState(), k.site()));
+            k.report(new Failure.InvariantViolation(KernelRules.INSERT_ON_LIVE_MM,
+                    "WARN_ON(mm_users <= 0): " + name + " inserted on " + on.describeState(), k.site()));
             return -Errno.EINVAL;
         }
         on.mmgrabAs(mmRef);
@@ -198,8 +199,8 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
      * subscription is running or will start, it is in neither the tree nor the deferred
      * list, and the mm pin taken by insert is dropped. May sleep (while an invalidation
      * that froze the tree is in flight); must not be called from a callback or under a lock
-     * a callback takes (reported: the lockdep map and I-12). Removing a subscription that was
-     * inserted and already removed is reported.
+     * a callback takes (reported: the lockdep map and rule notifier.not-from-callback). Removing
+     * a subscription that was inserted and already removed is reported.
      *
      * @throws IllegalStateException if the subscription was never inserted: it belongs to no
      *         mm yet (the kernel would dereference a null {@code interval_sub->mm})
@@ -216,7 +217,7 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
         MnItree itree = on.notifierSubscriptions().itree();
         long waitSeq = itree.removeLocked(this);
         if (waitSeq < 0) {
-            k.report(new Failure.InvariantViolation("remove pairs with one insert",
+            k.report(new Failure.InvariantViolation(KernelRules.REMOVE_PAIRS_INSERT,
                     "mmu_interval_notifier_remove(" + name + ") of a subscription that is not inserted", k.site()));
             return;
         }

@@ -5,7 +5,7 @@ import java.util.Objects;
 
 /**
  * The interval-notifier additions proposed in January 2020 and <em>not merged</em>
- * (kernel-spec §7, scenario S4): {@code mmu_interval_notifier_find} and the asynchronous
+ * (scenario S4): {@code mmu_interval_notifier_find} and the asynchronous
  * {@code mmu_interval_notifier_put}. They exist so that the catalogue can show why they
  * were rejected; no mainline path uses them.
  *

@@ -2,6 +2,7 @@ package hmm4j.kernel.mm.notifier;
 
 import hmm4j.check.lifetime.KObject;
 import hmm4j.check.lifetime.RefHandle;
+import hmm4j.kernel.KernelRules;
 import hmm4j.kernel.mm.ErrPtr;
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.MmStruct;
@@ -11,7 +12,7 @@ import hmm4j.sim.failure.Failure;
 import java.util.Objects;
 
 /**
- * {@code struct mmu_notifier}: one classic subscription (kernel-spec §2).
+ * {@code struct mmu_notifier}: one classic subscription (include/linux/mmu_notifier.h).
  *
  * <p>Overview: drivers embed it in their own object — pass that object as the
  * {@code container} and every callback first touches it, so a callback that runs after the
@@ -222,8 +223,8 @@ public final class MmuNotifier {
         k.syncObserver().mightSleep(k.current(), "mmu_notifier_unregister");
         NotifierContext.assertNotInCallback(k, "mmu_notifier_unregister(" + name + ")");
         if (on.mmCountPeek() <= 0) {
-            k.report(new Failure.InvariantViolation("BUG_ON(mm_count <= 0) in mmu_notifier_unregister",
-                    name + " unregistered from " + on.describeState(), k.site()));
+            k.report(new Failure.InvariantViolation(KernelRules.UNREGISTER_ON_GRABBED_MM,
+                    "BUG_ON(mm_count <= 0): " + name + " unregistered from " + on.describeState(), k.site()));
         }
         MmuNotifierSubscriptions subs = on.notifierSubscriptions();
         var srcu = MmuNotifierSubscriptions.srcu(k);
@@ -342,8 +343,8 @@ public final class MmuNotifier {
 
     /**
      * {@code mmu_notifier_synchronize}: waits until every free queued by
-     * {@link #mmuNotifierPut} before the call has completed (the documented contract, spec
-     * §10.2: a callback barrier of the notifier SRCU domain). Must not be called from a
+     * {@link #mmuNotifierPut} before the call has completed (the documented contract of
+     * {@code mmu_notifier_synchronize}: a callback barrier of the notifier SRCU domain). Must not be called from a
      * callback.
      */
     public static void mmuNotifierSynchronize(Kernel k) {

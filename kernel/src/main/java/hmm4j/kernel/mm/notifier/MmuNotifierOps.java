@@ -7,7 +7,8 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * {@code struct mmu_notifier_ops}: the callbacks of a classic subscription (kernel-spec §2.3).
+ * {@code struct mmu_notifier_ops}: the callbacks of a classic subscription
+ * (include/linux/mmu_notifier.h).
  *
  * <p>A driver implements the ops it needs; an op it does not override counts as a NULL op
  * pointer in the kernel's table ({@link #implemented}), which matters: the core calls only

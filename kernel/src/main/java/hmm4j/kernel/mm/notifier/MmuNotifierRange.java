@@ -1,5 +1,6 @@
 package hmm4j.kernel.mm.notifier;
 
+import hmm4j.kernel.KernelRules;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.failure.Failure;
@@ -20,7 +21,7 @@ import java.util.Objects;
  * ordered against every lock held around an invalidation. The core algorithm is in
  * {@link MmuNotifierSubscriptions}.
  *
- * <p>The pairing rule (spec §2.5, I-8) is checked on the range object: an end without a
+ * <p>The pairing rule (rule notifier.end-pairs-start) is checked on the range object: an end without a
  * successful start, an end after a start that failed with {@code -EAGAIN}, or a second start
  * before the end is reported as an invariant violation at the call.
  */
@@ -140,7 +141,7 @@ public final class MmuNotifierRange {
         Kernel k = mm.kernel();
         Pairing was = pairing;
         if (was != Pairing.STARTED) {
-            k.report(new Failure.InvariantViolation("every end pairs with one successful start (I-8)",
+            k.report(new Failure.InvariantViolation(KernelRules.END_PAIRS_START,
                     "invalidate_range_end on " + this + (was == Pairing.FAILED
                             ? " whose non-blocking start failed with -EAGAIN" : " that was not started"), k.site()));
         }
@@ -167,7 +168,7 @@ public final class MmuNotifierRange {
     private void beginPairing() {
         if (pairing == Pairing.STARTED) {
             Kernel k = mm.kernel();
-            k.report(new Failure.InvariantViolation("every end pairs with one successful start (I-8)",
+            k.report(new Failure.InvariantViolation(KernelRules.END_PAIRS_START,
                     "invalidate_range_start on " + this + " which is already started and not ended", k.site()));
         }
         pairing = Pairing.STARTED;

@@ -1,5 +1,6 @@
 package hmm4j.kernel.mm.notifier;
 
+import hmm4j.kernel.KernelRules;
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.Gfp;
 import hmm4j.kernel.mm.MmStruct;
@@ -18,20 +19,20 @@ import java.util.function.Consumer;
 
 /**
  * {@code struct mmu_notifier_subscriptions}: one per mm, allocated on first registration,
- * freed only by {@code __mmdrop} (kernel-spec §2.1).
+ * freed only by {@code __mmdrop} (kernel/fork.c).
  *
  * <p>Overview: holds the classic subscription list (walked under the global SRCU domain,
  * edited under {@link #lock}), the {@code has_itree} flag and the interval-notifier state
  * ({@link MnItree}). The core of {@code __mmu_notifier_register},
  * {@code __mmu_notifier_invalidate_range_start/end} and {@code __mmu_notifier_release} is
- * here, in the order of spec §2.5, §2.7 and §2.9: interval subscriptions are invalidated
+ * here, in the order of mm/mmu_notifier.c: interval subscriptions are invalidated
  * before the classic list and their bookkeeping is ended before the classic ends.
  *
  * <p>Locking: list edits, {@code users} counts and all interval state under {@link #lock}
  * (a spinlock); readers walk the list inside an SRCU read section of the kernel-wide
  * domain ({@link #srcu}); registration serialises with every start/end section through
  * the mmap write lock plus {@code mm_take_all_locks}, and reports a registration that
- * finds a section in flight on its mm (I-10).
+ * finds a section in flight on its mm (rule notifier.no-register-in-section).
  *
  * <p>Differences from the kernel: the RCU hlist is a copy-on-write list, which gives
  * readers the same "whole list as of some moment" view.
@@ -144,8 +145,8 @@ public final class MmuNotifierSubscriptions {
         mm.assertAddressSpacePinned(sub == null ? "mmu_notifier_register(interval mode)"
                 : "mmu_notifier_register(" + sub.name() + ")");
         if (mm.mmUsersPeek() <= 0) {
-            k.report(new Failure.InvariantViolation("BUG_ON(mm_users <= 0) in __mmu_notifier_register",
-                    "registering " + (sub == null ? "interval mode" : sub.name()) + " on " + mm.name()
+            k.report(new Failure.InvariantViolation(KernelRules.REGISTER_ON_LIVE_MM,
+                    "BUG_ON(mm_users <= 0): registering " + (sub == null ? "interval mode" : sub.name()) + " on " + mm.name()
                             + " whose address space is gone (" + mm.describeState() + ")", k.site()));
         }
         if (sub != null && MmuNotifierOps.has(sub.ops(), Op.ARCH_INVALIDATE_SECONDARY_TLBS)
@@ -167,7 +168,7 @@ public final class MmuNotifierSubscriptions {
         try {
             int inFlight = sectionsInFlight(mm);
             if (inFlight != 0) {
-                k.report(new Failure.InvariantViolation("no registration while a start/end section is in flight (I-10)",
+                k.report(new Failure.InvariantViolation(KernelRules.NO_REGISTER_IN_SECTION,
                         inFlight + " invalidate_range_start/end section(s) in flight on " + mm.name()
                                 + " while registering " + (sub == null ? "interval mode" : sub.name()), k.site()));
             }
@@ -232,7 +233,7 @@ public final class MmuNotifierSubscriptions {
         }
     }
 
-    /** Counts the start/end sections in flight on {@code mm}, for the I-10 check. */
+    /** Counts the start/end sections in flight on {@code mm}, for rule notifier.no-register-in-section. */
     static void sectionDelta(MmStruct mm, int delta) {
         Globals g = globals(mm.kernel());
         synchronized (g.sectionsInFlight) {
@@ -248,8 +249,8 @@ public final class MmuNotifierSubscriptions {
      * {@code __mmu_notifier_invalidate_range_start}: interval subscriptions first (an
      * {@code -EAGAIN} from them is returned at once, the interval side having undone
      * itself), then every classic start, all of them even after a failure; if one failed,
-     * every classic end is called before returning (spec §2.5; the interval side is then
-     * not unwound, as in the kernel — spec §10.1).
+     * every classic end is called before returning ({@code mn_hlist_invalidate_range_start};
+     * the interval side is then not unwound, as in the kernel).
      */
     int invalidateRangeStart(MmuNotifierRange range) {
         if (hasItree) {
@@ -272,11 +273,11 @@ public final class MmuNotifierSubscriptions {
                 int ret = sub.callInvalidateRangeStart(range);
                 if (ret != 0) {
                     if (range.blockable() || ret != -Errno.EAGAIN) {
-                        k.report(new Failure.InvariantViolation("only a non-blockable start may fail, with -EAGAIN (I-9)",
+                        k.report(new Failure.InvariantViolation(KernelRules.ONLY_NONBLOCK_START_FAILS,
                                 sub.name() + " returned " + ret + " for " + range, k.site()));
                     }
                     if (MmuNotifierOps.has(sub.ops(), Op.INVALIDATE_RANGE_END)) {
-                        k.report(new Failure.InvariantViolation("a fallible start has no end op (I-8)",
+                        k.report(new Failure.InvariantViolation(KernelRules.FALLIBLE_START_NO_END,
                                 sub.name() + " failed invalidate_range_start but implements invalidate_range_end",
                                 k.site()));
                     }
@@ -327,7 +328,7 @@ public final class MmuNotifierSubscriptions {
         }
     }
 
-    // ---- accessed-bit and secondary-TLB entry points (spec §2.11) ----
+    // ---- accessed-bit and secondary-TLB entry points ----
 
     /** {@code mmu_notifier_clear_flush_young}: the OR of every subscriber's result; 0 without notifiers. */
     public static int clearFlushYoung(MmStruct mm, long start, long end) {
@@ -426,8 +427,8 @@ public final class MmuNotifierSubscriptions {
     public static void destroy(MmStruct mm) {
         MmuNotifierSubscriptions subs = mm.notifierSubscriptions();
         if (subs != null && !subs.list.isEmpty()) {
-            mm.kernel().report(new Failure.InvariantViolation("BUG_ON(!hlist_empty) in mmu_notifier_subscriptions_destroy",
-                    mm.name() + " freed with subscriptions still registered: " + subs.list, mm.kernel().site()));
+            mm.kernel().report(new Failure.InvariantViolation(KernelRules.DESTROY_EMPTY,
+                    "BUG_ON(!hlist_empty): " + mm.name() + " freed with subscriptions still registered: " + subs.list, mm.kernel().site()));
         }
         mm.setNotifierSubscriptions(null);
     }

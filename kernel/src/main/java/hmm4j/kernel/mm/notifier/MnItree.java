@@ -1,5 +1,6 @@
 package hmm4j.kernel.mm.notifier;
 
+import hmm4j.kernel.KernelRules;
 import hmm4j.kernel.lib.IntervalTree;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.sim.Kernel;
@@ -14,13 +15,13 @@ import java.util.List;
 
 /**
  * The interval-notifier half of one mm's {@code mmu_notifier_subscriptions}
- * (kernel-spec §3.1–3.4): the interval tree, the global {@code invalidate_seq},
+ * (mm/mmu_notifier.c): the interval tree, the global {@code invalidate_seq},
  * {@code active_invalidate_ranges}, the deferred list and the wait queue, with the
  * algorithms {@code mn_itree_inv_start_range} (A), {@code mn_itree_invalidate} (B),
  * {@code mn_itree_inv_end} (C), {@code mn_itree_release} (J) and the locked halves of
  * insert (H) and remove (I).
  *
- * <p>Overview of the sequence protocol (spec §3.2): the sequence is even while no
+ * <p>Overview of the sequence protocol: the sequence is even while no
  * invalidation that hit a subscription is in flight; the first such invalidation makes it
  * odd ({@code seq |= 1}) and freezes the tree (inserts and removes go to the deferred list);
  * the last end makes it even again ({@code seq + 1}), drains the deferred list and wakes
@@ -59,8 +60,8 @@ final class MnItree {
     }
 
     /**
-     * The whole-model check of the interval state once every task is done (I-13, I-14,
-     * I-15): no invalidation in flight, an even sequence, an empty deferred list, every
+     * The whole-model check of the interval state once every task is done (rule
+     * interval.quiescent-state): no invalidation in flight, an even sequence, an empty deferred list, every
      * subscription in the tree with an odd sequence different from the global one, and a
      * well-formed tree.
      */
@@ -73,16 +74,15 @@ final class MnItree {
             problems.add(activeInvalidateRanges + " invalidation(s) still active");
         }
         if ((invalidateSeq & 1) != 0) {
-            problems.add("invalidate_seq " + invalidateSeq + " is odd (I-13)");
+            problems.add("invalidate_seq " + invalidateSeq + " is odd");
         }
         if (!deferredList.isEmpty()) {
-            problems.add(deferredList.size() + " subscription(s) left on the deferred list (I-14)");
+            problems.add(deferredList.size() + " subscription(s) left on the deferred list");
         }
         for (MmuIntervalNotifier sub : tree) {
             long seq = sub.seqPeek();
             if ((seq & 1) == 0 || seq == invalidateSeq) {
-                problems.add(sub.name() + " has invalidate_seq " + seq + " against the global " + invalidateSeq
-                        + " (I-15)");
+                problems.add(sub.name() + " has invalidate_seq " + seq + " against the global " + invalidateSeq);
             }
         }
         try {
@@ -92,7 +92,7 @@ final class MnItree {
         }
         if (!problems.isEmpty()) {
             Kernel k = mm.kernel();
-            k.report(new Failure.InvariantViolation("interval notifier state at quiescence (I-13..I-15)",
+            k.report(new Failure.InvariantViolation(KernelRules.QUIESCENT_STATE,
                     mm.name() + ": " + String.join("; ", problems), k.site()));
         }
     }
@@ -136,7 +136,8 @@ final class MnItree {
 
     /**
      * B: calls {@code ->invalidate} on every subscription overlapping the range, in ascending
-     * start order, with no lock held. A false from a blockable range is reported (I-18) and
+     * start order, with no lock held. A false from a blockable range is reported (rule
+     * interval.false-only-nonblockable) and
      * the walk goes on; from a non-blockable one the walk stops, C runs at once and
      * {@code -EAGAIN} is returned.
      */
@@ -246,7 +247,7 @@ final class MnItree {
 
     private void reportFalseOnBlockable(MmuIntervalNotifier sub, MmuNotifierRange range) {
         Kernel k = mm.kernel();
-        k.report(new Failure.InvariantViolation("invalidate returns false only for non-blockable ranges (I-18)",
+        k.report(new Failure.InvariantViolation(KernelRules.FALSE_ONLY_NONBLOCKABLE,
                 sub.name() + "->invalidate returned false for " + range, k.site()));
     }
 
@@ -260,7 +261,7 @@ final class MnItree {
      * <p>Mainline reads the pair under {@code subscriptions->lock}. Under the model's
      * sequential consistency at scheduling points the two ordered reads give the same
      * outcomes: a read of the old subscription value racing with a callback returns the old
-     * value, which {@code read_retry} then finds changed (spec §3.5 case 3); a read of the
+     * value, which {@code read_retry} then finds changed; a read of the
      * callback's value sees the global value either still equal (wait) or already advanced
      * by the end (no collision left to detect). See docs/kernel-mapping.md.
      */
@@ -310,7 +311,7 @@ final class MnItree {
             } else {
                 if ((invalidateSeq & 1) != 0) {
                     Kernel k = mm.kernel();
-                    k.report(new Failure.InvariantViolation("active_invalidate_ranges == 0 => invalidate_seq even (I-13)",
+                    k.report(new Failure.InvariantViolation(KernelRules.SEQ_EVEN_WHEN_IDLE,
                             "invalidate_seq " + invalidateSeq + " is odd with no invalidation in flight on " + mm.name(),
                             k.site()));
                 }

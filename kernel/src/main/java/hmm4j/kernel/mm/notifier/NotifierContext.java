@@ -1,5 +1,6 @@
 package hmm4j.kernel.mm.notifier;
 
+import hmm4j.kernel.KernelRules;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.Task;
 import hmm4j.sim.TaskKey;
@@ -9,8 +10,9 @@ import hmm4j.sim.failure.Failure;
  * Which notifier callback the current task is inside, so that the calls the kernel forbids
  * from a callback ({@code mmu_notifier_unregister}, {@code mmu_notifier_synchronize},
  * {@code mmu_interval_notifier_remove}: each would wait for the very callback it runs in) are
- * reported at the call (spec I-12) instead of surfacing later as a deadlock, and so that a
- * non-blockable callback runs in a non-block section where sleeping is reported (I-9).
+ * reported at the call (rule notifier.not-from-callback) instead of surfacing later as a
+ * deadlock, and so that a non-blockable callback runs in a non-block section where sleeping
+ * is reported (rule sched.sleep-in-atomic).
  */
 final class NotifierContext {
     private static final TaskKey<Callback> IN_CALLBACK = new TaskKey<>("in mmu notifier callback");
@@ -60,7 +62,7 @@ final class NotifierContext {
         Task t = k.current();
         Callback callback = t == null ? null : t.get(IN_CALLBACK);
         if (callback != null) {
-            k.report(new Failure.InvariantViolation(op + " called from a notifier callback (I-12)",
+            k.report(new Failure.InvariantViolation(KernelRules.NOT_FROM_CALLBACK,
                     t.name() + " called " + op + " inside " + callback
                             + "; it waits for callbacks to finish, including the one it runs in", k.site()));
         }

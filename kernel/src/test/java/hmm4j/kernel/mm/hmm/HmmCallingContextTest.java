@@ -15,6 +15,7 @@ import hmm4j.kernel.mm.Pte;
 import hmm4j.sim.RunResult;
 import hmm4j.sim.Task;
 import hmm4j.sim.failure.Failure;
+import hmm4j.sim.rule.SimRules;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
@@ -79,7 +80,8 @@ class HmmCallingContextTest {
             Hmm.hmmRangeFault(range);
         });
         var f = assertSingleFailure(r, Failure.InvariantViolation.class);
-        assertTrue(f.rule().startsWith("mmap_assert_locked"), f.rule());
+        assertEquals(SimRules.ASSERT_HELD, f.rule());
+        assertTrue(f.detail().startsWith("mmap_assert_locked"), f.detail());
     }
 
     @Test

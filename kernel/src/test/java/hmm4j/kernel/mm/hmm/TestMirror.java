@@ -9,6 +9,8 @@ import hmm4j.kernel.mm.notifier.MmuIntervalNotifierOps;
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.failure.Failure;
+import hmm4j.sim.failure.FailureKind;
+import hmm4j.sim.rule.Rule;
 import hmm4j.sim.sync.Mutex;
 import java.util.Map;
 import java.util.TreeMap;
@@ -25,7 +27,8 @@ import java.util.TreeMap;
  */
 final class TestMirror implements MmuIntervalNotifierOps {
     /** I-16's rule name in reports. */
-    static final String RULE = "I-16: no stale device PTE";
+    static final Rule RULE = Rule.own("test.no-stale-device-pte", FailureKind.INVARIANT_VIOLATION,
+            "no stale device PTE");
 
     /** The deliberate flaws a mirror can have. */
     enum Flaw {

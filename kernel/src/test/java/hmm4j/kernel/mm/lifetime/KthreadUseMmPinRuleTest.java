@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import hmm4j.check.lifetime.RefHandle;
+import hmm4j.kernel.KernelRules;
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.MmState;
 import hmm4j.kernel.mm.MmStruct;
@@ -159,7 +160,8 @@ class KthreadUseMmPinRuleTest {
         Process.spawn(k, "process", self -> Kthread.kthreadUseMm(MmStruct.of(self)));
         RunResult r = k.run();
         Failure.InvariantViolation v = assertSingleFailure(r, Failure.InvariantViolation.class);
-        assertTrue(v.rule().contains("PF_KTHREAD"), v.rule());
+        assertEquals(KernelRules.KTHREAD_USE_MM, v.rule());
+        assertTrue(v.detail().contains("PF_KTHREAD"), v.detail());
         assertTrue(v.detail().contains("not a kernel thread"), v.detail());
         assertEquals("process", v.site().task());
     }

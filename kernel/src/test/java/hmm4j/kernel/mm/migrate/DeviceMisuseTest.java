@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import hmm4j.kernel.KernelRules;
 import hmm4j.kernel.mm.Mmap;
 import hmm4j.kernel.mm.Page;
 import hmm4j.kernel.mm.Vma;
@@ -49,7 +50,7 @@ class DeviceMisuseTest {
             DevPagemap.zoneDevicePageInit(p);
         }, after);
         Failure.InvariantViolation v = assertSingleFailure(r, Failure.InvariantViolation.class);
-        assertEquals("zone_device_page_init only on a free device page", v.rule());
+        assertEquals(KernelRules.PAGE_INIT_FREE_PAGE, v.rule());
         assertEquals("proc", v.site().task());
         assertFalse(after.get());
     }
@@ -63,7 +64,7 @@ class DeviceMisuseTest {
             DevPagemap.zoneDevicePageInit(p);
         }, after);
         Failure.InvariantViolation v = assertSingleFailure(r, Failure.InvariantViolation.class);
-        assertEquals("zone_device_page_init only on a page of a live pgmap", v.rule());
+        assertEquals(KernelRules.PAGE_INIT_LIVE_PGMAP, v.rule());
         assertTrue(v.detail().contains("not a device-private page"), v.detail());
         assertFalse(after.get());
     }
@@ -76,7 +77,7 @@ class DeviceMisuseTest {
             dev.pgmap().memunmapPages();
         }, after);
         Failure.InvariantViolation v = assertSingleFailure(r, Failure.InvariantViolation.class);
-        assertEquals("memunmap_pages pairs with one memremap_pages", v.rule());
+        assertEquals(KernelRules.MEMUNMAP_PAIRS_MEMREMAP, v.rule());
         assertTrue(v.detail().contains("DEAD"), v.detail());
         assertFalse(after.get());
     }
@@ -90,7 +91,7 @@ class DeviceMisuseTest {
             dev.migrateToDevice(mm, a, 1, () -> pageInUse(dev).unlock());
         }, after);
         Failure.InvariantViolation v = assertSingleFailure(r, Failure.InvariantViolation.class);
-        assertEquals("migrate_vma destination pages are locked", v.rule());
+        assertEquals(KernelRules.MIGRATE_DESTINATION_LOCKED, v.rule());
         assertEquals("proc", v.site().task());
         assertFalse(after.get());
     }

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import hmm4j.kernel.KernelRules;
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.MmState;
 import hmm4j.kernel.mm.MmStruct;
@@ -57,7 +58,7 @@ class IntervalLifecycleTest {
             throw new AssertionError("the second insert must not return");
         });
         Failure.InvariantViolation v = (Failure.InvariantViolation) run.failures().get(0);
-        assertEquals("insert pairs with one remove", v.rule());
+        assertEquals(KernelRules.INSERT_PAIRS_REMOVE, v.rule());
         assertTrue(v.detail().contains("already inserted"), v.detail());
     }
 
@@ -131,7 +132,7 @@ class IntervalLifecycleTest {
             Mmap.munmap(mm, base, PAGE);
         });
         assertTrue(run.failures().stream().anyMatch(f -> f instanceof Failure.InvariantViolation iv
-                && iv.rule().contains("I-12")), () -> run.failures().toString());
+                && iv.rule().equals(KernelRules.NOT_FROM_CALLBACK)), () -> run.failures().toString());
     }
 
     @Test
@@ -176,7 +177,7 @@ class IntervalLifecycleTest {
         var run = k.run();
         var iv = run.failures().stream().filter(f -> f instanceof Failure.InvariantViolation)
                 .map(Failure.InvariantViolation.class::cast)
-                .filter(f -> f.rule().contains("quiescence")).findFirst()
+                .filter(f -> f.rule().equals(KernelRules.QUIESCENT_STATE)).findFirst()
                 .orElseThrow(() -> new AssertionError("no quiescence report in " + run.failures()));
         assertTrue(iv.detail().contains("still active") && iv.detail().contains("odd"), iv.detail());
     }

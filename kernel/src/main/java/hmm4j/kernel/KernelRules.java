@@ -1,0 +1,143 @@
+package hmm4j.kernel;
+
+import static hmm4j.sim.failure.FailureKind.INVARIANT_VIOLATION;
+
+import hmm4j.sim.rule.Rule;
+import hmm4j.sim.rule.RuleSet;
+import java.util.List;
+
+/**
+ * The rules the model of the kernel enforces: the {@code mm_struct} counters, the classic
+ * and interval notifier protocols, {@code kthread_use_mm} and the contract of
+ * {@code hmm_range_fault}. Each is reported as a
+ * {@link hmm4j.sim.failure.Failure.InvariantViolation}; the pin rule, use-after-free, the
+ * refcount problems and lockdep's reports are {@link hmm4j.sim.rule.SimRules}'.
+ *
+ * <p>A rule that follows a {@code BUG_ON}/{@code WARN_ON} of the kernel names the function
+ * that has it; one the kernel states only as a contract (in a header or its documentation)
+ * names the function the contract is about.
+ */
+public final class KernelRules {
+    private static final String MMU_NOTIFIER = "mm/mmu_notifier.c";
+
+    // ---- mm_struct ----
+
+    /** {@code mm_users > 0} implies {@code mm_count >= 1}. */
+    public static final Rule MM_COUNT_OUTLIVES_USERS = Rule.kernel("mm.count-outlives-users", INVARIANT_VIOLATION,
+            "kernel/fork.c", "__mmput, mmdrop",
+            "an mm loses its last mm_count reference only once mm_users is 0 and exit_mmap has run");
+
+    // ---- classic notifiers ----
+
+    /** {@code BUG_ON(mm_users <= 0)} in registration. */
+    public static final Rule REGISTER_ON_LIVE_MM = Rule.kernel("notifier.register-on-live-mm", INVARIANT_VIOLATION,
+            MMU_NOTIFIER, "__mmu_notifier_register", "a notifier is registered only on an mm whose mm_users is above 0");
+    /** Registration excludes start/end sections. */
+    public static final Rule NO_REGISTER_IN_SECTION = Rule.kernel("notifier.no-register-in-section",
+            INVARIANT_VIOLATION, MMU_NOTIFIER, "__mmu_notifier_register",
+            "no subscription is registered while an invalidate_range_start/end section is in flight on its mm");
+    /** {@code BUG_ON(mm_count <= 0)} in unregister. */
+    public static final Rule UNREGISTER_ON_GRABBED_MM = Rule.kernel("notifier.unregister-on-grabbed-mm",
+            INVARIANT_VIOLATION, MMU_NOTIFIER, "mmu_notifier_unregister",
+            "a notifier is unregistered only from an mm whose mm_count is still held");
+    /** {@code BUG_ON(!hlist_empty)} when the mm's notifier state is freed. */
+    public static final Rule DESTROY_EMPTY = Rule.kernel("notifier.destroy-empty", INVARIANT_VIOLATION,
+            MMU_NOTIFIER, "__mmu_notifier_subscriptions_destroy",
+            "an mm's notifier state is freed only once no subscription is registered on it");
+    /** Only a non-blockable start may fail. */
+    public static final Rule ONLY_NONBLOCK_START_FAILS = Rule.kernel("notifier.only-nonblock-start-fails",
+            INVARIANT_VIOLATION, MMU_NOTIFIER, "mn_hlist_invalidate_range_start",
+            "only a non-blockable invalidate_range_start may fail, and only with -EAGAIN");
+    /** A subscription whose start can fail has no end. */
+    public static final Rule FALLIBLE_START_NO_END = Rule.kernel("notifier.fallible-start-no-end",
+            INVARIANT_VIOLATION, MMU_NOTIFIER, "mn_hlist_invalidate_range_start",
+            "a subscription whose invalidate_range_start can fail has no invalidate_range_end");
+    /** Start and end pair. */
+    public static final Rule END_PAIRS_START = Rule.kernel("notifier.end-pairs-start", INVARIANT_VIOLATION,
+            "include/linux/mmu_notifier.h", "mmu_notifier_invalidate_range_start, mmu_notifier_invalidate_range_end",
+            "every invalidate_range_end on a range pairs with one successful invalidate_range_start on it");
+    /** Calls that wait for callbacks, made from a callback. */
+    public static final Rule NOT_FROM_CALLBACK = Rule.kernel("notifier.not-from-callback", INVARIANT_VIOLATION,
+            MMU_NOTIFIER, "mmu_notifier_unregister, mmu_interval_notifier_remove",
+            "a call that waits for notifier callbacks to finish (unregister, synchronize, interval remove) is "
+                    + "never made from a notifier callback");
+
+    // ---- interval notifiers ----
+
+    /** {@code WARN_ON(mm_users <= 0)} in insert. */
+    public static final Rule INSERT_ON_LIVE_MM = Rule.kernel("interval.insert-on-live-mm", INVARIANT_VIOLATION,
+            MMU_NOTIFIER, "mmu_interval_notifier_insert",
+            "an interval notifier is inserted only on an mm whose mm_users is above 0");
+    /** Remove pairs with insert. */
+    public static final Rule REMOVE_PAIRS_INSERT = Rule.kernel("interval.remove-pairs-insert", INVARIANT_VIOLATION,
+            MMU_NOTIFIER, "mmu_interval_notifier_remove", "every interval notifier remove pairs with one insert");
+    /** {@code invalidate} returns false only when not blockable. */
+    public static final Rule FALSE_ONLY_NONBLOCKABLE = Rule.kernel("interval.false-only-nonblockable",
+            INVARIANT_VIOLATION, MMU_NOTIFIER, "mn_itree_invalidate",
+            "an interval notifier's invalidate returns false only for a non-blockable range");
+    /** The global sequence is even when idle. */
+    public static final Rule SEQ_EVEN_WHEN_IDLE = Rule.kernel("interval.seq-even-when-idle", INVARIANT_VIOLATION,
+            MMU_NOTIFIER, "mn_itree_inv_end", "invalidate_seq is even whenever no invalidation is active");
+    /** The whole interval state once every task is done. */
+    public static final Rule QUIESCENT_STATE = Rule.own("interval.quiescent-state", INVARIANT_VIOLATION,
+            "at the end of a run no invalidation is in flight, invalidate_seq is even, the deferred list is empty "
+                    + "and every subscription's sequence is odd and unequal to the global one");
+
+    // ---- kthreads ----
+
+    /** {@code kthread_use_mm} by a kernel thread without an mm. */
+    public static final Rule KTHREAD_USE_MM = Rule.kernel("kthread.use-mm", INVARIANT_VIOLATION,
+            "kernel/kthread.c", "kthread_use_mm", "kthread_use_mm is called by a kernel thread that has no mm");
+    /** {@code kthread_unuse_mm} of the mm in use. */
+    public static final Rule KTHREAD_UNUSE_MM = Rule.kernel("kthread.unuse-mm", INVARIANT_VIOLATION,
+            "kernel/kthread.c", "kthread_unuse_mm", "kthread_unuse_mm is called by the kernel thread using that mm");
+
+    // ---- hmm_range_fault ----
+
+    /** The output of a successful {@code hmm_range_fault} meets the request. */
+    public static final Rule RANGE_FAULT_MEETS_REQUEST = Rule.kernel("hmm.range-fault-meets-request",
+            INVARIANT_VIOLATION, "mm/hmm.c", "hmm_range_fault",
+            "when hmm_range_fault returns 0, every page that asked for a fault is VALID (and WRITE if asked), "
+                    + "never ERROR, except device-private pages of the caller's owner, reported as they are");
+
+    // ---- pages and device memory ----
+
+    /** {@code VM_BUG_ON_FOLIO(!folio_test_locked)} in {@code folio_unlock}. */
+    public static final Rule UNLOCK_LOCKED_PAGE = Rule.kernel("page.unlock-locked", INVARIANT_VIOLATION,
+            "mm/filemap.c", "folio_unlock", "unlock_page is called only on a page that is locked");
+    /** The shared zero page is mapped read-only everywhere. */
+    public static final Rule ZERO_PAGE_READ_ONLY = Rule.own("page.zero-page-read-only", INVARIANT_VIOLATION,
+            "the contents of the shared zero page are never written");
+    /** {@code percpu_ref_kill} called twice, from {@code memunmap_pages}. */
+    public static final Rule MEMUNMAP_PAIRS_MEMREMAP = Rule.kernel("pgmap.memunmap-pairs-memremap",
+            INVARIANT_VIOLATION, "mm/memremap.c", "memunmap_pages",
+            "memunmap_pages is called once for each memremap_pages of a dev_pagemap");
+    /** {@code WARN_ON_ONCE(!percpu_ref_tryget_live)} in {@code zone_device_page_init}. */
+    public static final Rule PAGE_INIT_LIVE_PGMAP = Rule.kernel("pgmap.page-init-live", INVARIANT_VIOLATION,
+            "mm/memremap.c", "zone_device_page_init",
+            "zone_device_page_init is called only on a page of a live dev_pagemap");
+    /** A device page handed out twice. */
+    public static final Rule PAGE_INIT_FREE_PAGE = Rule.own("pgmap.page-init-free", INVARIANT_VIOLATION,
+            "zone_device_page_init is called only on a device page that is free (not already handed out)");
+    /** The destination pages of a device migration are locked ({@code migrate_device_finalize} unlocks them). */
+    public static final Rule MIGRATE_DESTINATION_LOCKED = Rule.kernel("migrate.destination-locked",
+            INVARIANT_VIOLATION, "mm/migrate_device.c", "migrate_vma_pages, migrate_device_finalize",
+            "every destination page a driver gives migrate_vma_pages is locked");
+    /** Insert pairs with remove. */
+    public static final Rule INSERT_PAIRS_REMOVE = Rule.own("interval.insert-pairs-remove", INVARIANT_VIOLATION,
+            "an interval notifier is inserted once before each remove, never twice");
+
+    /** The set, for the catalogue. */
+    public static final RuleSet SET = new RuleSet("Kernel model (kernel)",
+            "Checked by the model of mm_struct, the classic and interval notifiers, kthreads and HMM; "
+                    + "hmm.range-fault-meets-request is checked by its callers (the dmirror fault path).",
+            List.of(MM_COUNT_OUTLIVES_USERS, REGISTER_ON_LIVE_MM, NO_REGISTER_IN_SECTION, UNREGISTER_ON_GRABBED_MM,
+                    DESTROY_EMPTY, ONLY_NONBLOCK_START_FAILS, FALLIBLE_START_NO_END, END_PAIRS_START,
+                    NOT_FROM_CALLBACK, INSERT_ON_LIVE_MM, REMOVE_PAIRS_INSERT, FALSE_ONLY_NONBLOCKABLE,
+                    SEQ_EVEN_WHEN_IDLE, QUIESCENT_STATE, KTHREAD_USE_MM, KTHREAD_UNUSE_MM,
+                    RANGE_FAULT_MEETS_REQUEST, UNLOCK_LOCKED_PAGE, ZERO_PAGE_READ_ONLY, MEMUNMAP_PAIRS_MEMREMAP,
+                    PAGE_INIT_LIVE_PGMAP, PAGE_INIT_FREE_PAGE, MIGRATE_DESTINATION_LOCKED, INSERT_PAIRS_REMOVE));
+
+    private KernelRules() {
+    }
+}
