@@ -30,6 +30,15 @@ public final class Task {
     final TaskBody body;
     private final Map<TaskKey<?>, Object> slots = new IdentityHashMap<>();
 
+    // The operations on this task, built once: their target is the task itself.
+    private final Op.Target target;
+    private final Op startOp;
+    final Op spawnOp;
+    final Op joinOp;
+    final Op exitOp;
+    final Op sleepOp;
+    final Op msleepOp;
+
     // Runtime-owned scheduling state (controlled runtime: touched only by the running task
     // or the runtime while this task is parked; native runtime: written by the runtime).
     volatile State state = State.NEW;
@@ -52,6 +61,13 @@ public final class Task {
         this.kind = kind;
         this.daemon = daemon;
         this.body = body;
+        this.target = kernel.newTarget(name);
+        this.startOp = new Op(Op.Kind.START, target, "start");
+        this.spawnOp = new Op(Op.Kind.SPAWN, target, "spawn " + name);
+        this.joinOp = new Op(Op.Kind.JOIN, target, "join " + name);
+        this.exitOp = new Op(Op.Kind.EXIT, target, "exit " + name);
+        this.sleepOp = new Op(Op.Kind.SLEEP, target, "sleep " + name);
+        this.msleepOp = new Op(Op.Kind.MSLEEP, target, "msleep");
     }
 
     public Kernel kernel() { return kernel; }
@@ -60,6 +76,12 @@ public final class Task {
     public int id() { return id; }
 
     public String name() { return name; }
+
+    /** The task as the target of operations ({@code spawn}, {@code join}, {@code exit}, its {@code start}). */
+    public Op.Target target() { return target; }
+
+    /** The task's start: its pending operation from its creation to its first scheduling point. */
+    public Op startOp() { return startOp; }
 
     public Kind kind() { return kind; }
 

@@ -6,6 +6,7 @@ import hmm4j.kernel.mm.Page;
 import hmm4j.kernel.mm.PageTable;
 import hmm4j.kernel.mm.PhysMem;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.Op;
 import hmm4j.sim.WaitChannel;
 import hmm4j.sim.sync.SpinLock;
 import java.util.ArrayList;
@@ -54,6 +55,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * pgmap's percpu reference is a count of pages in use; pages have order 0.
  */
 public final class DevPagemap {
+    private static final Op.Kind MEMUNMAP_PAGES = new Op.Kind("memunmap_pages", Op.Access.WRITE);
 
     /** Where the pgmap is in its life. */
     public enum State { NEW, LIVE, DEAD }
@@ -72,6 +74,8 @@ public final class DevPagemap {
     private final SpinLock rmapLock;
     private final AtomicInteger inUse = new AtomicInteger();
     private final WaitChannel done;
+    /** {@code memunmap_pages} on this pgmap, built once: the wait for its pages to drain. */
+    private final Op unmapOp;
     private final Map<Page, List<RmapItem>> rmap = new IdentityHashMap<>();
     private volatile State state = State.NEW;
     private volatile Page[] pages = new Page[0];
@@ -89,6 +93,7 @@ public final class DevPagemap {
         this.ops = ops;
         this.rmapLock = new SpinLock(kernel, "pgmap->rmap_lock", name + "->rmap_lock");
         this.done = kernel.runtime().newChannel(name + "->done");
+        this.unmapOp = Op.of(MEMUNMAP_PAGES, kernel.newTarget(name));
     }
 
     /**
@@ -129,8 +134,8 @@ public final class DevPagemap {
         }
         if (kernel.current() != null) {
             kernel.syncObserver().mightSleep(kernel.current(), "memunmap_pages");
-            kernel.point("memunmap_pages(" + name + ")");
-            done.await(() -> inUse.get() == 0, "memunmap_pages(" + name + ")", WaitChannel.FOREVER);
+            kernel.point(unmapOp);
+            done.await(unmapOp.target(), () -> inUse.get() == 0, unmapOp.label(), WaitChannel.FOREVER);
         } else if (inUse.get() != 0) {
             throw new IllegalStateException("memunmap_pages outside a task with " + inUse.get() + " pages in use");
         }
