@@ -76,6 +76,8 @@ public record Op(Kind kind, Target target, String label) {
     /**
      * An object operations act on: {@code id} is allocated by {@link Kernel#newTarget} in
      * creation order and is unique within its kernel; {@code label} is for printing only.
+     * Live objects take their target from the kernel; the constructor is for operations read
+     * back from a recorded schedule (a failure file) and for tests.
      *
      * @param id    the object's number within its kernel (from 1)
      * @param label its name in reports, e.g. {@code dmirror->mutex}
