@@ -140,7 +140,7 @@ final class ControlledRuntime implements Runtime {
         t.exitChannel.wakeAll();
         Task next;
         try {
-            next = decide(t, TraceEvent.Kind.EXIT, "exit", "", TraceEvent.SwitchReason.EXITED, t.exitOp);
+            next = decide(t, TraceEvent.Kind.EXIT, "exit", "", TraceEvent.SwitchReason.EXITED, t.exitOp());
         } catch (RunAborted e) {
             return;
         }
@@ -155,7 +155,7 @@ final class ControlledRuntime implements Runtime {
     @Override
     public void joinTask(Task task) {
         kernel.syncObserver().mightSleep(current(), "join(" + task.name() + ")");
-        point(task.joinOp);
+        point(task.joinOp());
         task.exitChannel.await(task.target(), () -> task.state == Task.State.DONE,
                 "join " + task.name() + " waiting for " + task.name() + " to exit", WaitChannel.FOREVER);
     }
@@ -163,13 +163,13 @@ final class ControlledRuntime implements Runtime {
     @Override
     public void sleep(long nanos) {
         Task t = requireCurrent();
-        point(t.msleepOp);
+        point(t.msleepOp());
         t.deadline = now + Math.max(0, nanos);
         t.timedOut = false;
         t.state = Task.State.BLOCKED;
         t.blockedOn = "msleep";
         String until = "msleep until " + t.deadline + " ns";
-        transfer(t, decide(t, TraceEvent.Kind.SLEEPING, until, until, TraceEvent.SwitchReason.SLEEPING, t.sleepOp));
+        transfer(t, decide(t, TraceEvent.Kind.SLEEPING, until, until, TraceEvent.SwitchReason.SLEEPING, t.sleepOp()));
         t.timedOut = false;
         record(t, step, TraceEvent.Kind.WOKEN, "woken: " + until, until, null, null, null);
     }

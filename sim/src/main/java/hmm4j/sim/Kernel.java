@@ -260,7 +260,7 @@ public final class Kernel {
         }
         runtime.start(t);
         if (current() != null) {
-            runtime.point(t.spawnOp);
+            runtime.point(t.spawnOp());
         }
         return t;
     }

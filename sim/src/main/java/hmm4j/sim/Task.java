@@ -30,14 +30,16 @@ public final class Task {
     final TaskBody body;
     private final Map<TaskKey<?>, Object> slots = new IdentityHashMap<>();
 
-    // The operations on this task, built once: their target is the task itself.
+    // The operations on this task (their target is the task itself), each built once, on
+    // first use: most tasks are never joined and never sleep. Immutable records, so a racy
+    // first build at worst builds two equal ones.
     private final Op.Target target;
-    private final Op startOp;
-    final Op spawnOp;
-    final Op joinOp;
-    final Op exitOp;
-    final Op sleepOp;
-    final Op msleepOp;
+    private Op startOp;
+    private Op spawnOp;
+    private Op joinOp;
+    private Op exitOp;
+    private Op sleepOp;
+    private Op msleepOp;
 
     // Runtime-owned scheduling state (controlled runtime: touched only by the running task
     // or the runtime while this task is parked; native runtime: written by the runtime).
@@ -62,12 +64,6 @@ public final class Task {
         this.daemon = daemon;
         this.body = body;
         this.target = kernel.newTarget(name);
-        this.startOp = new Op(Op.Kind.START, target, "start");
-        this.spawnOp = new Op(Op.Kind.SPAWN, target, "spawn " + name);
-        this.joinOp = new Op(Op.Kind.JOIN, target, "join " + name);
-        this.exitOp = new Op(Op.Kind.EXIT, target, "exit " + name);
-        this.sleepOp = new Op(Op.Kind.SLEEP, target, "sleep " + name);
-        this.msleepOp = new Op(Op.Kind.MSLEEP, target, "msleep");
     }
 
     public Kernel kernel() { return kernel; }
@@ -81,7 +77,40 @@ public final class Task {
     public Op.Target target() { return target; }
 
     /** The task's start: its pending operation from its creation to its first scheduling point. */
-    public Op startOp() { return startOp; }
+    public Op startOp() {
+        Op op = startOp;
+        return op != null ? op : (startOp = new Op(Op.Kind.START, target, "start"));
+    }
+
+    /** {@code spawn <name>}: a running task starting this one. */
+    Op spawnOp() {
+        Op op = spawnOp;
+        return op != null ? op : (spawnOp = new Op(Op.Kind.SPAWN, target, "spawn " + name));
+    }
+
+    /** {@code join <name>}: a task waiting for this one to exit. */
+    Op joinOp() {
+        Op op = joinOp;
+        return op != null ? op : (joinOp = new Op(Op.Kind.JOIN, target, "join " + name));
+    }
+
+    /** {@code exit <name>}: this task's body returned. */
+    Op exitOp() {
+        Op op = exitOp;
+        return op != null ? op : (exitOp = new Op(Op.Kind.EXIT, target, "exit " + name));
+    }
+
+    /** {@code sleep <name>}: this task going to sleep on the virtual clock. */
+    Op sleepOp() {
+        Op op = sleepOp;
+        return op != null ? op : (sleepOp = new Op(Op.Kind.SLEEP, target, "sleep " + name));
+    }
+
+    /** {@code msleep}: the scheduling point before this task sleeps. */
+    Op msleepOp() {
+        Op op = msleepOp;
+        return op != null ? op : (msleepOp = new Op(Op.Kind.MSLEEP, target, "msleep"));
+    }
 
     public Kind kind() { return kind; }
 
