@@ -98,12 +98,15 @@ class ExploreReplayMergeCommandTest {
         Console.real().run("explore", "S3b-kfd-unwind", "--out", dir.toString(), "--no-minimise");
         Path file = onlyFailureFile();
         ObjectNode root = (ObjectNode) FailureFiles.json().readTree(Files.readString(file));
-        ((ObjectNode) root.withArray("decisions").get(4)).put("op", "mutex_lock(elsewhere)");
+        // Another object under the same name: replay compares the target's number, not the text.
+        ObjectNode step5 = (ObjectNode) root.withArray("decisions").get(4);
+        step5.put("target", step5.get("target").asInt() + 1000);
         Files.writeString(file, FailureFiles.json().writeValueAsString(root));
         Console c = Console.real().run("replay", file.toString());
         assertEquals(1, c.exitCode());
         assertTrue(c.out().startsWith("hmm4j replay " + file + ": DIVERGED diverged at step 5: operation '"), c.out());
-        assertTrue(c.out().contains("recorded 'mutex_lock(elsewhere)'"), c.out());
+        assertTrue(c.out().contains("but recorded '" + step5.get("op").asText() + "' ("), c.out());
+        assertTrue(c.out().contains("on target #" + step5.get("target").asInt() + ", "), c.out());
     }
 
     @Test

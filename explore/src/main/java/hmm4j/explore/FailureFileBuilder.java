@@ -82,7 +82,7 @@ final class FailureFileBuilder {
         for (Decision d : decisions) {
             String site = previous == 0 ? "" : sites.getOrDefault(d.step() + "/" + previous, "");
             String name = d.chosen() >= 1 && d.chosen() <= taskNames.size() ? taskNames.get(d.chosen() - 1) : "?";
-            steps.add(new FailureFile.Step(d.step(), d.chosen(), name, d.enabled(), d.op(), site));
+            steps.add(FailureFile.Step.of(d, name, site));
             previous = d.chosen();
         }
         return steps;

@@ -3,6 +3,8 @@ package hmm4j.explore;
 import hmm4j.check.Checkers;
 import hmm4j.check.lockdep.LockGraph;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.Op;
+import hmm4j.sim.TestOps;
 import hmm4j.sim.failure.Failure;
 import hmm4j.sim.failure.FailureKind;
 import hmm4j.sim.rule.Rule;
@@ -222,9 +224,10 @@ final class ClassicBugs {
         return ExploreTarget.of("livelock", (k, ctx) -> {
             Cell<Boolean> never = new Cell<>(k, "never", false);
             for (int i = 0; i < 2; i++) {
+                Op relax = TestOps.op(k, "cpu_relax");
                 k.spawnKthread("spinner" + i, self -> {
                     while (!never.readOnce()) {
-                        self.kernel().point("cpu_relax");
+                        self.kernel().point(relax);
                     }
                 });
             }

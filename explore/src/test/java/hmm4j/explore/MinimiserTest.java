@@ -9,6 +9,7 @@ import hmm4j.explore.minimise.Schedules;
 import hmm4j.explore.strategy.StrategySpec;
 import hmm4j.sim.Decision;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.Op;
 import hmm4j.sim.sync.Cell;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -64,14 +65,19 @@ class MinimiserTest {
         assertEquals(1, m.preemptions(), m.summary());
     }
 
+    /** An operation labelled {@code label}: only the task order matters to what is counted. */
+    private static Op op(String label) {
+        return new Op(new Op.Kind(label, Op.Access.WRITE), new Op.Target(1, "x"), label);
+    }
+
     @Test
     void schedules_countSwitchesAndPreemptions() {
         List<Decision> d = List.of(
-                new Decision(1, 1, List.of(1, 2), "start"),
-                new Decision(2, 2, List.of(1, 2), "READ_ONCE(x)"),    // preempts 1
-                new Decision(3, 2, List.of(1, 2), "WRITE_ONCE(x)"),
-                new Decision(4, 1, List.of(1), "exit t2"),             // 2 exited: a free switch
-                new Decision(5, 1, List.of(1), "READ_ONCE(x)"));
+                new Decision(1, 1, List.of(1, 2), op("start")),
+                new Decision(2, 2, List.of(1, 2), op("READ_ONCE(x)")),    // preempts 1
+                new Decision(3, 2, List.of(1, 2), op("WRITE_ONCE(x)")),
+                new Decision(4, 1, List.of(1), op("exit t2")),             // 2 exited: a free switch
+                new Decision(5, 1, List.of(1), op("READ_ONCE(x)")));
         assertEquals(2, Schedules.contextSwitches(d));
         assertEquals(1, Schedules.preemptions(d));
         assertEquals(List.of(1, 2, 2, 1, 1), Schedules.order(d));

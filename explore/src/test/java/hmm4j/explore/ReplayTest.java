@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import hmm4j.explore.replay.FailureFile;
 import hmm4j.explore.replay.FailureFiles;
 import hmm4j.explore.strategy.StrategySpec;
+import hmm4j.sim.Op;
 import hmm4j.sim.RunResult;
 import hmm4j.sim.TraceEvent;
 import java.nio.file.Files;
@@ -48,9 +49,18 @@ class ReplayTest {
         FailureFile.Step first = f.decisions().get(0);
         assertEquals(1, first.step());
         assertEquals("start", first.op());
+        assertEquals("start", first.kind());
+        assertEquals("machine", first.targetLabel());
         assertEquals(List.of(1, 2), first.enabled());
         assertTrue(f.decisions().stream().anyMatch(s -> s.op().startsWith("READ_ONCE(count)")
                 && s.site().contains("ClassicBugs")), "operations carry the code site that reached them");
+        FailureFile.Step read = f.decisions().stream().filter(s -> s.op().equals("READ_ONCE(count)")).findFirst()
+                .orElseThrow();
+        assertEquals("READ_ONCE", read.kind());
+        assertEquals(Op.Access.READ, read.access());
+        assertEquals("count", read.targetLabel());
+        assertTrue(f.decisions().stream().anyMatch(s -> s.op().equals("WRITE_ONCE(count)") && s.target() == read.target()
+                && s.access() == Op.Access.WRITE), "the write of the counter has the read's target");
         assertNotNull(f.minimal());
         assertEquals(1, f.minimal().preemptions(), "a lost update needs exactly one preemption");
         assertTrue(Explorer.fileName("lost-update", new RunPlan.PlannedRun(f.runIndex(), f.seed(), null, 0, 0))
@@ -85,6 +95,8 @@ class ReplayTest {
         ObjectNode d = (ObjectNode) root.withArray("decisions").get(step - 1);
         if (value instanceof String s) {
             d.put(field, s);
+        } else if (value instanceof Integer i) {
+            d.put(field, i);
         } else {
             ArrayNode a = d.putArray(field);
             for (Object o : (List<?>) value) {
@@ -97,15 +109,47 @@ class ReplayTest {
     }
 
     @Test
-    void handEditedOperation_reportsDivergenceAtThatStep() throws Exception {
+    void handEditedTarget_reportsDivergenceAtThatStep() throws Exception {
         Path path = failureFile(ClassicBugs.lostUpdate(), "random");
-        Path edited = edit(path, 3, "op", "WRITE_ONCE(somewhere else)");
+        Path edited = edit(path, 3, "target", 999);
         ReplayResult r = Explorer.replay(edited, ClassicBugs.lostUpdate());
         assertFalse(r.reproduced());
         String d = r.divergence().orElseThrow();
         assertTrue(d.startsWith("diverged at step 3: operation '"), d);
-        assertTrue(d.contains("recorded 'WRITE_ONCE(somewhere else)'"), d);
+        assertTrue(d.contains("but recorded '") && d.contains("on target #999, "), d);
         assertTrue(r.verdictLine().startsWith("DIVERGED diverged at step 3"), r.verdictLine());
+    }
+
+    @Test
+    void handEditedKind_reportsDivergenceAtThatStep() throws Exception {
+        Path path = failureFile(ClassicBugs.lostUpdate(), "random");
+        ReplayResult r = Explorer.replay(edit(path, 3, "kind", "atomic_inc"), ClassicBugs.lostUpdate());
+        assertTrue(r.divergence().orElseThrow().startsWith("diverged at step 3: operation '"), r.verdictLine());
+        r = Explorer.replay(edit(path, 3, "access", FailureFiles.read(path).decisions().get(2).access() == Op.Access.READ
+                ? "WRITE" : "READ"), ClassicBugs.lostUpdate());
+        assertTrue(r.divergence().orElseThrow().startsWith("diverged at step 3: operation '"), r.verdictLine());
+    }
+
+    @Test
+    void handEditedLabels_areForPeople_andNotCompared() throws Exception {
+        Path path = failureFile(ClassicBugs.lostUpdate(), "random");
+        Path edited = edit(edit(path, 3, "op", "WRITE_ONCE(somewhere else)"), 3, "targetLabel", "somewhere else");
+        ReplayResult r = Explorer.replay(edited, ClassicBugs.lostUpdate());
+        assertTrue(r.reproduced(), r.verdictLine());
+    }
+
+    @Test
+    void aFileOfTheFirstFormat_mustBeReRecorded() throws Exception {
+        Path path = failureFile(ClassicBugs.lostUpdate(), "random");
+        ObjectNode root = (ObjectNode) FailureFiles.json().readTree(Files.readString(path));
+        root.put("format", FailureFile.FORMAT_1);
+        Path old = dir.resolve("format-1.json");
+        Files.writeString(old, FailureFiles.json().writeValueAsString(root));
+        FailureFiles.BadFailureFileException e = assertThrows(FailureFiles.BadFailureFileException.class,
+                () -> FailureFiles.read(old));
+        assertTrue(e.getMessage().endsWith("format-1.json: a failure file of format hmm4j-failure/1, which names "
+                + "operations by their text only; re-record it with this version (format hmm4j-failure/2)"),
+                e.getMessage());
     }
 
     @Test

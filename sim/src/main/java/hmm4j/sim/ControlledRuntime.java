@@ -129,7 +129,7 @@ final class ControlledRuntime implements Runtime {
             }
             String type = e.getClass().getSimpleName();
             record(t, step, TraceEvent.Kind.THREW, "threw " + (type.isEmpty() ? e.getClass().getName() : type),
-                    "", null, null);
+                    "", null, null, null);
             recordFailure(kernel.unexpected(t, e));
             return;
         }
@@ -140,7 +140,7 @@ final class ControlledRuntime implements Runtime {
         t.exitChannel.wakeAll();
         Task next;
         try {
-            next = decide(t, TraceEvent.Kind.EXIT, "exit", "", TraceEvent.SwitchReason.EXITED, "exit " + t.name());
+            next = decide(t, TraceEvent.Kind.EXIT, "exit", "", TraceEvent.SwitchReason.EXITED, t.exitOp());
         } catch (RunAborted e) {
             return;
         }
@@ -155,30 +155,29 @@ final class ControlledRuntime implements Runtime {
     @Override
     public void joinTask(Task task) {
         kernel.syncObserver().mightSleep(current(), "join(" + task.name() + ")");
-        point("join " + task.name());
-        task.exitChannel.await(() -> task.state == Task.State.DONE,
+        point(task.joinOp());
+        task.exitChannel.await(task.target(), () -> task.state == Task.State.DONE,
                 "join " + task.name() + " waiting for " + task.name() + " to exit", WaitChannel.FOREVER);
     }
 
     @Override
     public void sleep(long nanos) {
         Task t = requireCurrent();
-        point("msleep");
+        point(t.msleepOp());
         t.deadline = now + Math.max(0, nanos);
         t.timedOut = false;
         t.state = Task.State.BLOCKED;
         t.blockedOn = "msleep";
         String until = "msleep until " + t.deadline + " ns";
-        transfer(t, decide(t, TraceEvent.Kind.SLEEPING, until, until, TraceEvent.SwitchReason.SLEEPING,
-                "sleep " + t.name()));
+        transfer(t, decide(t, TraceEvent.Kind.SLEEPING, until, until, TraceEvent.SwitchReason.SLEEPING, t.sleepOp()));
         t.timedOut = false;
-        record(t, step, TraceEvent.Kind.WOKEN, "woken: " + until, until, null, null);
+        record(t, step, TraceEvent.Kind.WOKEN, "woken: " + until, until, null, null, null);
     }
 
     // ---- scheduling ----
 
     @Override
-    public void point(String op) {
+    public void point(Op op) {
         Task t = current();
         if (t == null) {
             return;
@@ -189,7 +188,7 @@ final class ControlledRuntime implements Runtime {
         if (t.suppressPoints > 0) {
             return;
         }
-        transfer(t, decide(t, TraceEvent.Kind.OPERATION, op, "", TraceEvent.SwitchReason.PREEMPTED, op));
+        transfer(t, decide(t, TraceEvent.Kind.OPERATION, op.label(), "", TraceEvent.SwitchReason.PREEMPTED, op));
     }
 
     /**
@@ -199,23 +198,23 @@ final class ControlledRuntime implements Runtime {
      * recorded without a switch first, then the run stops and the task unwinds. Recording
      * after the decision never changes it: the strategy sees the same point either way.
      */
-    private Task decide(Task t, TraceEvent.Kind kind, String op, String detail, TraceEvent.SwitchReason reason,
-                        String decisionOp) {
+    private Task decide(Task t, TraceEvent.Kind kind, String text, String detail, TraceEvent.SwitchReason reason,
+                        Op op) {
         long before = step;
         Task next;
         try {
-            next = choose(t, decisionOp);
+            next = choose(t, op);
         } catch (NoDecision e) {
             // A deadlock is found before the step is counted: the event gets the number of
             // the decision that could not be taken, as the deadlock's site does.
-            record(t, step == before ? step + 1 : step, kind, op, detail, null, null);
+            record(t, step == before ? step + 1 : step, kind, text, detail, op, null, null);
             throw abort(e);
         }
         // The switch is only for the trace: not built when nothing is recorded.
         TraceEvent.Switch sw = next == null || next == t || !kernel.trace().enabled() ? null
                 : new TraceEvent.Switch(reason, next.id(), next.name());
         // No decision when the last task exits: the event stays in the current step.
-        record(t, step, kind, op, detail, null, sw);
+        record(t, step, kind, text, detail, op, null, sw);
         return next;
     }
 
@@ -243,7 +242,7 @@ final class ControlledRuntime implements Runtime {
         return new RunAborted();
     }
 
-    private void record(Task t, long at, TraceEvent.Kind kind, String op, String detail, Task waker,
+    private void record(Task t, long at, TraceEvent.Kind kind, String text, String detail, Op op, Task waker,
                         TraceEvent.Switch sw) {
         Trace trace = kernel.trace();
         if (!trace.enabled()) {
@@ -251,11 +250,12 @@ final class ControlledRuntime implements Runtime {
         }
         String wokenBy = waker == null ? "" : waker.name();
         if (!kernel.sitesEnabled()) {
-            trace.add(new TraceEvent(at, t.id(), t.name(), kind, op, detail, wokenBy, sw, ""));
+            trace.add(new TraceEvent(at, t.id(), t.name(), kind, text, detail, op, wokenBy, sw, ""));
             return;
         }
         StackWalker.StackFrame f = SiteCapture.innermost();
-        trace.add(new TraceEvent(at, t.id(), t.name(), kind, op, detail, wokenBy, sw, () -> SiteCapture.format(f)));
+        trace.add(new TraceEvent(at, t.id(), t.name(), kind, text, detail, op, wokenBy, sw,
+                () -> SiteCapture.format(f)));
     }
 
     /**
@@ -263,7 +263,7 @@ final class ControlledRuntime implements Runtime {
      * virtual time when only timed waiters remain; returns null when the run is complete;
      * reports a deadlock when nothing can ever run again.
      */
-    private Task choose(Task from, String op) throws NoDecision {
+    private Task choose(Task from, Op op) throws NoDecision {
         List<Task> enabled = enabledTasks();
         while (enabled.isEmpty()) {
             Task timed = earliestTimedWaiter();
@@ -419,7 +419,7 @@ final class ControlledRuntime implements Runtime {
         private final Map<Task, Task> wakers = new IdentityHashMap<>(2);
 
         @Override
-        public boolean await(BooleanSupplier ready, String reason, long timeoutNanos) {
+        public boolean await(Op.Target on, BooleanSupplier ready, String reason, long timeoutNanos) {
             Task t = requireCurrent();
             long deadline = timeoutNanos < 0 ? Long.MAX_VALUE : now + timeoutNanos;
             t.timedOut = false;
@@ -440,14 +440,14 @@ final class ControlledRuntime implements Runtime {
                 if (resumed && (ok || !expired)) {
                     // Woken (or, with the condition true, resumed by the clock): say by whom,
                     // then either go on or block again below.
-                    record(t, step, TraceEvent.Kind.WOKEN, "woken: " + reason, reason, waker, null);
+                    record(t, step, TraceEvent.Kind.WOKEN, "woken: " + reason, reason, null, waker, null);
                 }
                 if (ok) {
                     return true;
                 }
                 if (expired) {
                     t.timedOut = false;
-                    record(t, step, TraceEvent.Kind.TIMED_OUT, "timed out: " + reason, reason, null, null);
+                    record(t, step, TraceEvent.Kind.TIMED_OUT, "timed out: " + reason, reason, null, null, null);
                     return false;
                 }
                 t.state = Task.State.BLOCKED;
@@ -455,7 +455,7 @@ final class ControlledRuntime implements Runtime {
                 t.deadline = deadline;
                 waiters.add(t);
                 Task next = decide(t, TraceEvent.Kind.BLOCKED, "blocked: " + reason, reason,
-                        TraceEvent.SwitchReason.BLOCKED, "block " + reason);
+                        TraceEvent.SwitchReason.BLOCKED, new Op(Op.Kind.BLOCK, on, "block " + reason));
                 transfer(t, next);
                 waiters.remove(t);
                 waker = wakers.remove(t);
@@ -516,7 +516,7 @@ final class ControlledRuntime implements Runtime {
         }
         Task first = null;
         try {
-            first = aborted ? null : choose(null, "start");
+            first = aborted ? null : choose(null, kernel.startOp);
         } catch (NoDecision e) {
             abort(e);
             first = null;

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
@@ -46,6 +47,10 @@ public final class Kernel {
     private final List<Failure> lateFailures = new ArrayList<>();
     private volatile SyncObserver syncObserver = SyncObserver.NONE;
     private int nextTaskId = 1;
+    /** The last number given to an operation target ({@link #newTarget}). */
+    private final AtomicInteger lastTargetId = new AtomicInteger();
+    /** The operation of a run's first decision, {@code start}; its target is the machine itself. */
+    final Op startOp;
     private boolean ran;
     private volatile boolean quiescent;
 
@@ -58,6 +63,7 @@ public final class Kernel {
                 ? new ControlledRuntime(this, b.strategy != null ? b.strategy : new RandomWalkStrategy(b.seed),
                         b.maxSteps, b.maxVirtualNanos, b.wallTimeoutMillis)
                 : new NativeRuntime(this, b.wallTimeoutMillis);
+        this.startOp = new Op(Op.Kind.START, newTarget("machine"), "start");
     }
 
     /** A controlled kernel scheduled by a seeded random walk. */
@@ -171,9 +177,19 @@ public final class Kernel {
         this.syncObserver = Objects.requireNonNull(observer);
     }
 
-    /** A scheduling point for {@code op} (no-op in the native runtime). */
-    public void point(String op) {
+    /** A scheduling point before {@code op} (no-op in the native runtime). */
+    public void point(Op op) {
         runtime.point(op);
+    }
+
+    /**
+     * A new object for operations to act on ({@link Op.Target}), numbered in creation order
+     * within this kernel, so that the same seed gives the same numbers. {@code label} is for
+     * printing only: two targets with the same label are still different objects. A
+     * primitive takes one when it is created and builds its operations from it once.
+     */
+    public Op.Target newTarget(String label) {
+        return new Op.Target(lastTargetId.incrementAndGet(), label);
     }
 
     /** The component of this type, created with {@code factory} on first use. */
@@ -244,7 +260,7 @@ public final class Kernel {
         }
         runtime.start(t);
         if (current() != null) {
-            runtime.point("spawn " + name);
+            runtime.point(t.spawnOp());
         }
         return t;
     }

@@ -46,7 +46,7 @@ final class NativeRuntime implements Runtime {
     }
 
     @Override
-    public void point(String op) {
+    public void point(Op op) {
         // Real threads interleave on their own.
     }
 
@@ -93,7 +93,8 @@ final class NativeRuntime implements Runtime {
     @Override
     public void joinTask(Task task) {
         kernel.syncObserver().mightSleep(current(), "join(" + task.name() + ")");
-        task.exitChannel.await(() -> task.state == Task.State.DONE, "join " + task.name(), WaitChannel.FOREVER);
+        task.exitChannel.await(task.target(), () -> task.state == Task.State.DONE, "join " + task.name(),
+                WaitChannel.FOREVER);
     }
 
     @Override
@@ -111,7 +112,7 @@ final class NativeRuntime implements Runtime {
         private final Condition changed = lock.newCondition();
 
         @Override
-        public boolean await(BooleanSupplier ready, String reason, long timeoutNanos) {
+        public boolean await(Op.Target on, BooleanSupplier ready, String reason, long timeoutNanos) {
             Task t = current();
             lock.lock();
             try {

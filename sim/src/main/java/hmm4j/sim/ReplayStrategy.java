@@ -1,11 +1,13 @@
 package hmm4j.sim;
 
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Re-executes a recorded decision list and verifies, at every step, that the enabled set
- * and the operation are the ones recorded. On a mismatch it stops the run with
- * "diverged at step N" and what differed, rather than drifting.
+ * and the operation are the ones recorded: the same kind, target number and access
+ * ({@link Op#sameAs}; labels are for people and are not compared). On a mismatch it stops
+ * the run with "diverged at step N" and what differed, rather than drifting.
  */
 @HiddenFromSites
 public final class ReplayStrategy implements Strategy {
@@ -39,11 +41,17 @@ public final class ReplayStrategy implements Strategy {
             throw new ReplayDivergence("diverged at step " + step + ": enabled tasks " + enabled
                     + " but recorded " + d.enabled() + " (at " + point.op() + ")");
         }
-        if (!point.op().equals(d.op())) {
-            throw new ReplayDivergence("diverged at step " + step + ": operation '" + point.op()
-                    + "' but recorded '" + d.op() + "'");
+        if (!point.op().sameAs(d.op())) {
+            throw new ReplayDivergence("diverged at step " + step + ": operation " + describe(point.op())
+                    + " but recorded " + describe(d.op()));
         }
         return enabled.indexOf(d.chosen());
+    }
+
+    /** {@code 'label' (kind on target #id, access)}: what was compared, for the divergence message. */
+    private static String describe(Op op) {
+        return "'" + op.label() + "' (" + op.kind().name() + " on target #" + op.target().id() + ", "
+                + op.access().name().toLowerCase(Locale.ROOT) + ")";
     }
 
     @Override

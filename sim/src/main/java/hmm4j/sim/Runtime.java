@@ -19,9 +19,9 @@ public sealed interface Runtime permits ControlledRuntime, NativeRuntime {
 
     /**
      * A scheduling point: in the controlled runtime the strategy may switch to another
-     * task here. {@code op} names the operation about to happen.
+     * task here. {@code op} is the operation about to happen, built once by its object.
      */
-    void point(String op);
+    void point(Op op);
 
     /** A new channel for blocking and waking, named for reports. */
     WaitChannel newChannel(String name);

@@ -33,6 +33,17 @@ public final class Task implements RefHolder {
     final TaskBody body;
     private final Map<TaskKey<?>, Object> slots = new IdentityHashMap<>();
 
+    // The operations on this task (their target is the task itself), each built once, on
+    // first use: most tasks are never joined and never sleep. Immutable records, so a racy
+    // first build at worst builds two equal ones.
+    private final Op.Target target;
+    private Op startOp;
+    private Op spawnOp;
+    private Op joinOp;
+    private Op exitOp;
+    private Op sleepOp;
+    private Op msleepOp;
+
     // Runtime-owned scheduling state (controlled runtime: touched only by the running task
     // or the runtime while this task is parked; native runtime: written by the runtime).
     volatile State state = State.NEW;
@@ -55,6 +66,7 @@ public final class Task implements RefHolder {
         this.kind = kind;
         this.daemon = daemon;
         this.body = body;
+        this.target = kernel.newTarget(name);
     }
 
     public Kernel kernel() { return kernel; }
@@ -64,6 +76,45 @@ public final class Task implements RefHolder {
 
     @Override
     public String name() { return name; }
+
+    /** The task as the target of operations ({@code spawn}, {@code join}, {@code exit}, its {@code start}). */
+    public Op.Target target() { return target; }
+
+    /** The task's start: its pending operation from its creation to its first scheduling point. */
+    public Op startOp() {
+        Op op = startOp;
+        return op != null ? op : (startOp = new Op(Op.Kind.START, target, "start"));
+    }
+
+    /** {@code spawn <name>}: a running task starting this one. */
+    Op spawnOp() {
+        Op op = spawnOp;
+        return op != null ? op : (spawnOp = new Op(Op.Kind.SPAWN, target, "spawn " + name));
+    }
+
+    /** {@code join <name>}: a task waiting for this one to exit. */
+    Op joinOp() {
+        Op op = joinOp;
+        return op != null ? op : (joinOp = new Op(Op.Kind.JOIN, target, "join " + name));
+    }
+
+    /** {@code exit <name>}: this task's body returned. */
+    Op exitOp() {
+        Op op = exitOp;
+        return op != null ? op : (exitOp = new Op(Op.Kind.EXIT, target, "exit " + name));
+    }
+
+    /** {@code sleep <name>}: this task going to sleep on the virtual clock. */
+    Op sleepOp() {
+        Op op = sleepOp;
+        return op != null ? op : (sleepOp = new Op(Op.Kind.SLEEP, target, "sleep " + name));
+    }
+
+    /** {@code msleep}: the scheduling point before this task sleeps. */
+    Op msleepOp() {
+        Op op = msleepOp;
+        return op != null ? op : (msleepOp = new Op(Op.Kind.MSLEEP, target, "msleep"));
+    }
 
     public Kind kind() { return kind; }
 

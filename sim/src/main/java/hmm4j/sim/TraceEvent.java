@@ -93,6 +93,7 @@ public final class TraceEvent {
     private final Kind kind;
     private final String op;
     private final String detail;
+    private final Op operation;
     private final String wokenBy;
     private final Switch switchTo;
     private volatile String where;
@@ -102,7 +103,7 @@ public final class TraceEvent {
      * An event with its code site already known ({@code ""} for none). The kind is read
      * from {@code op} as the runtime writes it ({@code blocked: }, {@code woken: },
      * {@code timed out: }, {@code exit}, {@code threw }; anything else is an operation); there
-     * is no switch and no waker.
+     * is no switch, no waker and no typed {@link #operation()}.
      */
     public TraceEvent(long step, int taskId, String task, String op, String where) {
         this(step, taskId, task, kindOf(op), op, detailOf(op), "", null, where);
@@ -121,25 +122,36 @@ public final class TraceEvent {
      */
     public TraceEvent(long step, int taskId, String task, Kind kind, String op, String detail, String wokenBy,
                       Switch switchTo, String where) {
-        this(step, taskId, task, kind, op, detail, wokenBy, switchTo);
+        this(step, taskId, task, kind, op, detail, null, wokenBy, switchTo, where);
+    }
+
+    /**
+     * An event with its typed operation: {@code operation} is the operation of the decision
+     * taken at the event (an operation, a block, a sleep, an exit), or null for the other
+     * events; the other parameters are as above.
+     */
+    TraceEvent(long step, int taskId, String task, Kind kind, String op, String detail, Op operation,
+               String wokenBy, Switch switchTo, String where) {
+        this(step, taskId, task, kind, op, detail, operation, wokenBy, switchTo);
         this.where = Objects.requireNonNull(where, "where");
     }
 
     /** An event whose code site is computed by {@code where} when first read, once. */
-    TraceEvent(long step, int taskId, String task, Kind kind, String op, String detail, String wokenBy,
-               Switch switchTo, Supplier<String> where) {
-        this(step, taskId, task, kind, op, detail, wokenBy, switchTo);
+    TraceEvent(long step, int taskId, String task, Kind kind, String op, String detail, Op operation,
+               String wokenBy, Switch switchTo, Supplier<String> where) {
+        this(step, taskId, task, kind, op, detail, operation, wokenBy, switchTo);
         this.pending = Objects.requireNonNull(where, "where");
     }
 
-    private TraceEvent(long step, int taskId, String task, Kind kind, String op, String detail, String wokenBy,
-                       Switch switchTo) {
+    private TraceEvent(long step, int taskId, String task, Kind kind, String op, String detail, Op operation,
+                       String wokenBy, Switch switchTo) {
         this.step = step;
         this.taskId = taskId;
         this.task = Objects.requireNonNull(task, "task");
         this.kind = Objects.requireNonNull(kind, "kind");
         this.op = Objects.requireNonNull(op, "op");
         this.detail = Objects.requireNonNull(detail, "detail");
+        this.operation = operation;
         this.wokenBy = Objects.requireNonNull(wokenBy, "wokenBy");
         this.switchTo = switchTo;
     }
@@ -197,6 +209,16 @@ public final class TraceEvent {
         return detail;
     }
 
+    /**
+     * The typed operation of the decision taken at this event: the operation for an
+     * {@link Kind#OPERATION} (its label is {@link #op()}), the {@link Op.Kind#BLOCK} of a
+     * block, the sleep of a sleep, the exit of an exit; empty for wake-ups, time-outs,
+     * exceptions and events built from text.
+     */
+    public Optional<Op> operation() {
+        return Optional.ofNullable(operation);
+    }
+
     /** For a wake-up by another task: that task's name. Empty for other events and for timers. */
     public Optional<String> wokenBy() {
         return wokenBy.isEmpty() ? Optional.empty() : Optional.of(wokenBy);
@@ -226,13 +248,14 @@ public final class TraceEvent {
     @Override
     public boolean equals(Object o) {
         return o instanceof TraceEvent e && step == e.step && taskId == e.taskId && task.equals(e.task)
-                && kind == e.kind && op.equals(e.op) && detail.equals(e.detail) && wokenBy.equals(e.wokenBy)
+                && kind == e.kind && op.equals(e.op) && detail.equals(e.detail)
+                && Objects.equals(operation, e.operation) && wokenBy.equals(e.wokenBy)
                 && Objects.equals(switchTo, e.switchTo) && where().equals(e.where());
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(step, taskId, task, kind, op, detail, wokenBy, switchTo, where());
+        return Objects.hash(step, taskId, task, kind, op, detail, operation, wokenBy, switchTo, where());
     }
 
     @Override

@@ -22,12 +22,14 @@ public interface WaitChannel {
      * Blocks the current task until {@code ready} holds or the timeout (virtual time in the
      * controlled runtime) expires.
      *
+     * @param on            the object the task waits for (the lock, queue, page or task): the
+     *                      target of the {@link Op.Kind#BLOCK} operation when it blocks
      * @param ready         the wake-up condition, evaluated by the waiter
      * @param reason        what the task is blocked on, for deadlock reports and traces
      * @param timeoutNanos  {@link #FOREVER} or a timeout in nanoseconds
      * @return true if {@code ready} held, false on timeout
      */
-    boolean await(BooleanSupplier ready, String reason, long timeoutNanos);
+    boolean await(Op.Target on, BooleanSupplier ready, String reason, long timeoutNanos);
 
     /** Makes every task waiting on this channel re-check its condition. */
     void wakeAll();

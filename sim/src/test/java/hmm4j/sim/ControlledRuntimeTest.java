@@ -30,7 +30,7 @@ class ControlledRuntimeTest {
             });
         }
         k.spawnKthread("observer", self -> {
-            self.kernel().point("observe");
+            TestOps.point(self.kernel(), "observe");
         });
         out.clear();
         return k;
@@ -110,10 +110,10 @@ class ControlledRuntimeTest {
     void throwingTask_isReportedWithItsStack_notACrash() {
         Kernel k = Kernel.controlled(1);
         k.spawnKthread("bad", self -> {
-            self.kernel().point("before");
+            TestOps.point(self.kernel(), "before");
             throw new IllegalStateException("driver bug");
         });
-        k.spawnKthread("other", self -> self.kernel().point("x"));
+        k.spawnKthread("other", self -> TestOps.point(self.kernel(), "x"));
         RunResult r = k.run();
         Failure.UnexpectedException e = assertInstanceOf(Failure.UnexpectedException.class, r.failures().get(0));
         assertEquals("java.lang.IllegalStateException", e.exception());
@@ -146,23 +146,62 @@ class ControlledRuntimeTest {
         for (int i = 0; i < 2; i++) {
             replay.spawnKthread("t" + i, self -> x.writeOnce(x.readOnce() + 1));
         }
-        replay.spawnKthread("observer", self -> self.kernel().point("observe"));
+        replay.spawnKthread("observer", self -> TestOps.point(self.kernel(), "observe"));
         RunResult again = replay.run();
         assertEquals(original.decisions(), again.decisions());
         assertTrue(again.divergence().isEmpty());
 
         List<Decision> edited = new ArrayList<>(original.decisions());
         Decision d = edited.get(2);
-        edited.set(2, new Decision(d.step(), d.chosen(), d.enabled(), "something else"));
-        Kernel k2 = Kernel.builder().seed(7).strategy(new ReplayStrategy(edited)).build();
+        edited.set(2, new Decision(d.step(), d.chosen(), d.enabled(),
+                new Op(new Op.Kind("something else", Op.Access.WRITE), d.op().target(), "something else")));
+        RunResult diverged = replayLostUpdate(edited);
+        assertTrue(diverged.divergence().orElse("").startsWith("diverged at step 3"), diverged.divergence().toString());
+        assertFalse(diverged.clean());
+    }
+
+    @Test
+    void replay_comparesKindTargetAndAccess_notLabels() {
+        RunResult original = lostUpdate(7, new ArrayList<>()).run();
+        int i = 0;
+        while (!original.decisions().get(i).op().label().equals("READ_ONCE(x)")) {
+            i++;
+        }
+        Decision d = original.decisions().get(i);
+
+        // The same kind, target and access with another label: the same step.
+        List<Decision> relabelled = new ArrayList<>(original.decisions());
+        relabelled.set(i, new Decision(d.step(), d.chosen(), d.enabled(),
+                new Op(d.op().kind(), new Op.Target(d.op().target().id(), "renamed"), "renamed(op)")));
+        RunResult same = replayLostUpdate(relabelled);
+        assertTrue(same.divergence().isEmpty(), same.divergence().toString());
+        assertEquals(original.decisions(), same.decisions());
+
+        // Another target with the same label: a different object, so a divergence.
+        List<Decision> retargeted = new ArrayList<>(original.decisions());
+        retargeted.set(i, new Decision(d.step(), d.chosen(), d.enabled(), new Op(d.op().kind(),
+                new Op.Target(d.op().target().id() + 100, d.op().target().label()), d.op().label())));
+        String diverged = replayLostUpdate(retargeted).divergence().orElse("");
+        assertTrue(diverged.startsWith("diverged at step " + d.step() + ": operation '" + d.op().label() + "'"), diverged);
+        assertTrue(diverged.contains("on target #" + (d.op().target().id() + 100)), diverged);
+
+        // The same name read instead of written: a different kind.
+        List<Decision> reread = new ArrayList<>(original.decisions());
+        Op.Access other = d.op().writes() ? Op.Access.READ : Op.Access.WRITE;
+        reread.set(i, new Decision(d.step(), d.chosen(), d.enabled(),
+                new Op(new Op.Kind(d.op().kind().name(), other), d.op().target(), d.op().label())));
+        assertFalse(replayLostUpdate(reread).divergence().isEmpty());
+    }
+
+    /** The lost-update run of {@link #replay_reproducesTheRun_andDetectsDivergence} replaying {@code decisions}. */
+    private static RunResult replayLostUpdate(List<Decision> decisions) {
+        Kernel k2 = Kernel.builder().seed(7).strategy(new ReplayStrategy(decisions)).build();
         Cell<Integer> y = new Cell<>(k2, "x", 0);
         for (int i = 0; i < 2; i++) {
             k2.spawnKthread("t" + i, self -> y.writeOnce(y.readOnce() + 1));
         }
-        k2.spawnKthread("observer", self -> self.kernel().point("observe"));
-        RunResult diverged = k2.run();
-        assertTrue(diverged.divergence().orElse("").startsWith("diverged at step 3"), diverged.divergence().toString());
-        assertFalse(diverged.clean());
+        k2.spawnKthread("observer", self -> TestOps.point(self.kernel(), "observe"));
+        return k2.run();
     }
 
     @Test
@@ -194,7 +233,7 @@ class ControlledRuntimeTest {
         });
         k.spawnKthread("busy", self -> {
             for (int i = 0; i < 10; i++) {
-                self.kernel().point("work");
+                TestOps.point(self.kernel(), "work");
             }
             times.add(self.kernel().runtime().nanoTime());
         });

@@ -62,7 +62,7 @@ class SiteCaptureTest {
         List<Site> sites = new ArrayList<>();
         k.spawnKthread("t", self -> {
             sites.add(siteHere(k));
-            self.kernel().point("later");
+            TestOps.point(self.kernel(), "later");
         });
         assertTrue(k.run().clean());
         Site lazy = sites.get(0);

@@ -40,7 +40,7 @@ class TraceSwitchReasonsTest {
         Mutex m = new Mutex(k, "m");
         k.spawnKthread("holder", self -> {
             m.lock();
-            self.kernel().point("work");
+            TestOps.point(self.kernel(), "work");
             m.unlock();
         });
         k.spawnKthread("waiter", self -> {
@@ -69,12 +69,12 @@ class TraceSwitchReasonsTest {
         Mutex m = new Mutex(k, "m");
         k.spawnKthread("holder", self -> {
             m.lock();
-            self.kernel().point("hold");
+            TestOps.point(self.kernel(), "hold");
             m.unlock();
         });
         k.spawnKthread("a", self -> {
             m.lock();
-            self.kernel().point("in a");
+            TestOps.point(self.kernel(), "in a");
             m.unlock();
         });
         k.spawnKthread("b", self -> {
@@ -101,7 +101,7 @@ class TraceSwitchReasonsTest {
         for (String name : new String[] {"r1", "r2"}) {
             k.spawnKthread(name, self -> {
                 sem.downRead();
-                self.kernel().point("read side");
+                TestOps.point(self.kernel(), "read side");
                 sem.upRead();
             });
         }
@@ -128,7 +128,7 @@ class TraceSwitchReasonsTest {
         for (String name : new String[] {"r1", "r2"}) {
             k.spawnKthread(name, self -> {
                 int idx = srcu.readLock();
-                self.kernel().point("read side");
+                TestOps.point(self.kernel(), "read side");
                 srcu.readUnlock(idx);
             });
         }
@@ -200,8 +200,10 @@ class TraceSwitchReasonsTest {
                             : e.kind() == Kind.EXIT ? SwitchReason.EXITED : SwitchReason.BLOCKED,
                             sw.get().reason(), e.toString());
                 }
+                // The event carries the decision's typed operation; an operation's text is its label.
+                assertEquals(Optional.of(d.op()), e.operation(), e.toString());
                 if (e.kind() == Kind.OPERATION) {
-                    assertEquals(d.op(), e.op());
+                    assertEquals(d.op().label(), e.op());
                 }
             }
         }

@@ -3,6 +3,7 @@ package hmm4j.check.lifetime;
 import hmm4j.check.CheckRules;
 import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.Op;
 import hmm4j.sim.failure.Failure;
 import hmm4j.sim.failure.Site;
 import java.util.Objects;
@@ -33,6 +34,7 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 @HiddenFromSites
 public abstract class KObject {
+    private static final Op.Kind KFREE = new Op.Kind("kfree", Op.Access.WRITE);
 
     /** The lifecycle of an allocation. */
     public enum State {
@@ -44,6 +46,7 @@ public abstract class KObject {
 
     private final Kernel kernel;
     private final String name;
+    private final Op.Target target;
     private final Site allocSite;
     private final AtomicReference<Site> freeSite = new AtomicReference<>();
     private volatile boolean expectFreed;
@@ -60,6 +63,7 @@ public abstract class KObject {
     protected KObject(Kernel kernel, String name) {
         this.kernel = Objects.requireNonNull(kernel, "kernel");
         this.name = Objects.requireNonNull(name, "name");
+        this.target = kernel.newTarget(name);
         this.allocSite = kernel.site();
         Sanitizer.of(kernel).allocated(this);
     }
@@ -67,6 +71,14 @@ public abstract class KObject {
     /** The object's name in reports. */
     public final String name() {
         return name;
+    }
+
+    /**
+     * The object as the target of scheduling-point operations: its {@code kfree}, and the
+     * operations of subclasses on the whole object (an mm's {@code copy_from_user}).
+     */
+    public final Op.Target target() {
+        return target;
     }
 
     /** The kernel this object lives in. */
@@ -101,7 +113,8 @@ public abstract class KObject {
      * reference; the subclass's own teardown runs before this call.
      */
     public final void kfree() {
-        kernel.point("kfree(" + name + ")");
+        // Built here rather than with the object: an object is freed once (twice is the bug).
+        kernel.point(Op.of(KFREE, target));
         Site site = kernel.site();
         Site first = freeSite.compareAndExchange(null, site);
         if (first != null) {

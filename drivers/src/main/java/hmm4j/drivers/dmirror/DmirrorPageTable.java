@@ -3,6 +3,7 @@ package hmm4j.drivers.dmirror;
 import hmm4j.kernel.mm.Page;
 import hmm4j.kernel.mm.PhysMem;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.Op;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
 
@@ -38,17 +39,21 @@ final class DmirrorPageTable {
         void visit(long vpn, long entry);
     }
 
+    private static final Op.Kind XA_STORE = new Op.Kind("xa_store", Op.Access.WRITE);
+    private static final Op.Kind XA_ERASE = new Op.Kind("xa_erase", Op.Access.WRITE);
+
     private final Kernel kernel;
     private final String name;
-    private final String storeOp;
-    private final String eraseOp;
+    private final Op storeOp;
+    private final Op eraseOp;
     private final ConcurrentSkipListMap<Long, Long> entries = new ConcurrentSkipListMap<>();
 
     DmirrorPageTable(Kernel kernel, String name) {
         this.kernel = kernel;
         this.name = name;
-        this.storeOp = "xa_store(" + name + ")";
-        this.eraseOp = "xa_erase(" + name + ")";
+        Op.Target table = kernel.newTarget(name);
+        this.storeOp = Op.of(XA_STORE, table);
+        this.eraseOp = Op.of(XA_ERASE, table);
     }
 
     /** {@code xa_tag_pointer(page, tag)}. */

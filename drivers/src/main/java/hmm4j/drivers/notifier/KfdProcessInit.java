@@ -7,6 +7,7 @@ import hmm4j.kernel.mm.notifier.MmuNotifier;
 import hmm4j.kernel.mm.notifier.MmuNotifierOps;
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.Op;
 import hmm4j.sim.sync.SpinLock;
 
 /**
@@ -21,6 +22,8 @@ import hmm4j.sim.sync.SpinLock;
  * the failure frees an object no notifier ever saw.
  */
 public final class KfdProcessInit extends KObject {
+    private static final Op.Kind KFD_ALLOC_PROCESS_DOORBELLS = new Op.Kind("kfd_alloc_process_doorbells",
+            Op.Access.WRITE);
     private static final MmuNotifierOps OPS = new MmuNotifierOps() {
         @Override
         public int invalidateRangeStart(MmuNotifier subscription, MmuNotifierRange range) {
@@ -65,7 +68,8 @@ public final class KfdProcessInit extends KObject {
 
     /** The init step that fails: no doorbell page is left. */
     private boolean allocateDoorbells() {
-        kernel().point("kfd_alloc_process_doorbells");
+        // The step runs once per process, and fails: the operation is built here.
+        kernel().point(new Op(KFD_ALLOC_PROCESS_DOORBELLS, target(), "kfd_alloc_process_doorbells"));
         return false;
     }
 

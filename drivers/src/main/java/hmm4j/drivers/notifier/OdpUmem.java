@@ -7,6 +7,7 @@ import hmm4j.kernel.mm.notifier.MmuNotifier;
 import hmm4j.kernel.mm.notifier.MmuNotifierOps;
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.Op;
 import hmm4j.sim.sync.Mutex;
 import hmm4j.sim.sync.RwSemaphore;
 
@@ -25,7 +26,12 @@ import hmm4j.sim.sync.RwSemaphore;
  * that trylocks and, when it cannot proceed, returns false holding nothing.
  */
 public final class OdpUmem {
+    /** Writing the device page table for a fault; target: this umem's device mappings. */
+    private static final Op.Kind PROGRAM_DEVICE_PAGE_TABLE = new Op.Kind("odp: program device page table",
+            Op.Access.WRITE);
+
     private final Kernel kernel;
+    private final Op programOp;
     private final Mutex umemMutex;
     private final RwSemaphore umemRwsem;
     private long mappedPages;
@@ -36,6 +42,8 @@ public final class OdpUmem {
         this.kernel = kernel;
         this.umemMutex = new Mutex(kernel, "umem_odp->umem_mutex");
         this.umemRwsem = new RwSemaphore(kernel, "per_mm->umem_rwsem", "per_mm->umem_rwsem");
+        this.programOp = new Op(PROGRAM_DEVICE_PAGE_TABLE, kernel.newTarget("umem_odp->device_page_table"),
+                "odp: program device page table");
     }
 
     /** The 2019 design: a classic subscription with a start/end pair around the rwsem. */
@@ -87,7 +95,7 @@ public final class OdpUmem {
     /** A device page fault mapping {@code pages} pages under the umem mutex. */
     public void deviceFault(long pages) {
         umemMutex.lock();
-        kernel.point("odp: program device page table");
+        kernel.point(programOp);
         mappedPages += pages;
         umemMutex.unlock();
     }

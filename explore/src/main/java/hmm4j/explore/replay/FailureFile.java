@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import hmm4j.sim.Decision;
 import hmm4j.sim.HiddenFromSites;
+import hmm4j.sim.Op;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -13,9 +14,10 @@ import java.util.Objects;
  * check, step by step, that it is the same run. Written as JSON by {@link FailureFiles}.
  *
  * <p>The decision list is the heart of it: at every step, the task chosen (number and
- * name), the tasks that were enabled, the operation at which the choice was made and the
- * code site of that operation. Replay re-executes the choices and verifies the enabled set
- * and the operation at every step. The other fields say where the run came from (tool
+ * name), the tasks that were enabled, the operation at which the choice was made (its kind,
+ * access, target number and target label, and its label) and the code site of that
+ * operation. Replay re-executes the choices and verifies at every step the enabled set and
+ * the operation's kind, access and target number; labels and sites are for people. The other fields say where the run came from (tool
  * version, scenario, strategy and parameters, seed, bounds, its place in the exploration)
  * and what it found.
  *
@@ -41,8 +43,11 @@ public record FailureFile(String format, String version, String scenario, Strate
                           int runIndex, Bounds bounds, Exploration exploration, Verdict verdict, long steps,
                           List<String> tasks, List<Step> decisions, Minimal minimal) {
 
-    /** The format tag of this version of the file. */
-    public static final String FORMAT = "hmm4j-failure/1";
+    /** The format tag of this version of the file: 2 records typed operations per decision. */
+    public static final String FORMAT = "hmm4j-failure/2";
+
+    /** The tag of the first format, whose decisions name their operation by its label only. */
+    public static final String FORMAT_1 = "hmm4j-failure/1";
 
     public FailureFile {
         tasks = tasks == null ? List.of() : List.copyOf(tasks);
@@ -97,23 +102,39 @@ public record FailureFile(String format, String version, String scenario, Strate
     /**
      * One decision.
      *
-     * @param step    1-based step
-     * @param chosen  the number of the task chosen
-     * @param task    its name
-     * @param enabled the numbers of the enabled tasks, ascending
-     * @param op      the operation at which the choice was made
-     * @param site    the code site of that operation ({@code Class.method(File:line)}), or empty
+     * @param step        1-based step
+     * @param chosen      the number of the task chosen
+     * @param task        its name
+     * @param enabled     the numbers of the enabled tasks, ascending
+     * @param kind        the kind of the operation at which the choice was made, e.g. {@code mutex_lock}
+     * @param access      whether it reads or writes its target
+     * @param target      the number of its target within the run's kernel
+     * @param targetLabel the target's label, e.g. {@code dmirror->mutex}
+     * @param op          the operation's label, e.g. {@code mutex_lock(dmirror->mutex)}
+     * @param site        the code site of that operation ({@code Class.method(File:line)}), or empty
      */
-    @JsonPropertyOrder({"step", "chosen", "task", "enabled", "op", "site"})
-    public record Step(long step, int chosen, String task, List<Integer> enabled, String op, String site) {
+    @JsonPropertyOrder({"step", "chosen", "task", "enabled", "kind", "access", "target", "targetLabel", "op", "site"})
+    public record Step(long step, int chosen, String task, List<Integer> enabled, String kind, Op.Access access,
+                       int target, String targetLabel, String op, String site) {
         public Step {
             enabled = enabled == null ? List.of() : List.copyOf(enabled);
+            Objects.requireNonNull(kind, "kind");
+            Objects.requireNonNull(access, "access");
+            Objects.requireNonNull(targetLabel, "targetLabel");
             Objects.requireNonNull(op, "op");
         }
 
-        /** The substrate's decision. */
+        /** The step of decision {@code d}, whose chosen task is named {@code task}. */
+        public static Step of(Decision d, String task, String site) {
+            Op op = d.op();
+            return new Step(d.step(), d.chosen(), task, d.enabled(), op.kind().name(), op.access(), op.target().id(),
+                    op.target().label(), op.label(), site);
+        }
+
+        /** The substrate's decision, with the recorded operation. */
         public Decision toDecision() {
-            return new Decision(step, chosen, enabled, op);
+            return new Decision(step, chosen, enabled,
+                    new Op(new Op.Kind(kind, access), new Op.Target(target, targetLabel), op));
         }
     }
 

@@ -2,6 +2,7 @@ package hmm4j.explore.replay;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -13,7 +14,9 @@ import java.nio.file.Path;
 
 /**
  * Reads and writes {@link FailureFile}s as indented JSON. Reading checks the format tag and
- * the fields replay needs, so a truncated or foreign file fails with one clear line.
+ * the fields replay needs, so a truncated or foreign file fails with one clear line; a file of
+ * the first format ({@value FailureFile#FORMAT_1}, operations as text only) is refused with a
+ * line saying it must be re-recorded.
  */
 @HiddenFromSites
 public final class FailureFiles {
@@ -69,6 +72,11 @@ public final class FailureFiles {
 
     /** Parses the JSON text of a failure file; {@code source} names it in messages. */
     public static FailureFile parse(String text, String source) {
+        if (FailureFile.FORMAT_1.equals(formatOf(text))) {
+            throw new BadFailureFileException(source + ": a failure file of format " + FailureFile.FORMAT_1
+                    + ", which names operations by their text only; re-record it with this version (format "
+                    + FailureFile.FORMAT + ")");
+        }
         FailureFile f;
         try {
             f = JSON.readValue(text, FailureFile.class);
@@ -84,6 +92,16 @@ public final class FailureFiles {
             throw new BadFailureFileException(source + ": incomplete failure file (needs scenario, bounds and decisions)");
         }
         return f;
+    }
+
+    /** The file's {@code "format"} tag, or null when the text is not a JSON object with one. */
+    private static String formatOf(String text) {
+        try {
+            JsonNode format = JSON.readTree(text).get("format");
+            return format == null ? null : format.asText();
+        } catch (JsonProcessingException e) {
+            return null;
+        }
     }
 
     /** The first line of Jackson's message, without its parenthesised source location. */

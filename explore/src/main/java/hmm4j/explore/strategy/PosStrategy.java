@@ -1,6 +1,7 @@
 package hmm4j.explore.strategy;
 
 import hmm4j.sim.HiddenFromSites;
+import hmm4j.sim.Op;
 import hmm4j.sim.SchedulingPoint;
 import hmm4j.sim.Strategy;
 import hmm4j.sim.Task;
@@ -19,21 +20,32 @@ import java.util.SplittableRandom;
  *
  * <p>Overview: follows Yuan, Yang and Gu, "Partial Order Aware Concurrency Sampling"
  * (CAV 2018), the POS algorithm. A task's pending operation is the one it stopped at: the
- * operation named at its last scheduling point ({@code mutex_lock(m)}, {@code block ...},
- * {@code start} before its first point). When a task reaches a point, the operation it
- * stopped at before has just run.
+ * {@link Op} of its last scheduling point ({@code mutex_lock(m)}, a {@code block}, its
+ * {@linkplain Task#startOp() start} before its first point). When a task reaches a point,
+ * the operation it stopped at before has just run.
  *
- * <p>Differences from the paper: two operations race when they name the same object, the
- * text between the parentheses of the operation ({@code m} in {@code mutex_lock(m)}); reads
- * and writes are not told apart, so every access counts as a write, which re-samples more
- * often than needed but never misses a race between named objects.
+ * <p>Racing: two operations race when they act on the same target (the same object, by its
+ * number within the kernel, whatever its label) and at least one of them writes
+ * ({@link Op#racesWith}), the racing operations of the paper and of Fray's POS. Locks,
+ * unlocks and read-modify-write atomics write; {@code READ_ONCE}, {@code atomic_read} and
+ * waiting read. So two {@code READ_ONCE}s of one sequence do not race, and the reads of two
+ * subscriptions' sequences, labelled alike, are reads of two objects.
+ *
+ * <p>Differences from the paper: its events are memory accesses, racing on one address;
+ * here the targets are the model's objects (a lock, a cell, a page, an address space, a
+ * task), so every operation on an object counts, and every lock operation is a write: two
+ * {@code down_read}s of one rwsem race although they commute, which re-samples more often
+ * than needed but never misses a race. Control operations have targets too: a {@code join}
+ * reads the joined task and its {@code exit} writes it, so they race; a {@code block} reads
+ * what it waits for, so the release that wakes it re-samples its priority. A blocked task
+ * keeps its pending operation and its priority while it cannot run.
  */
 @HiddenFromSites
 public final class PosStrategy implements Strategy {
     private final long seed;
     private final SplittableRandom random;
     private final Map<Integer, Double> priority = new HashMap<>();
-    private final Map<Integer, String> pending = new HashMap<>();
+    private final Map<Integer, Op> pending = new HashMap<>();
 
     public PosStrategy(long seed) {
         this.seed = seed;
@@ -44,11 +56,10 @@ public final class PosStrategy implements Strategy {
     public int pick(SchedulingPoint point) {
         Task from = point.current();
         if (from != null) {
-            String ran = pending.get(from.id());
-            String object = ran == null ? null : object(ran);
-            if (object != null) {
-                for (Map.Entry<Integer, String> e : pending.entrySet()) {
-                    if (e.getKey() != from.id() && object.equals(object(e.getValue()))) {
+            Op ran = pending.get(from.id());
+            if (ran != null) {
+                for (Map.Entry<Integer, Op> e : pending.entrySet()) {
+                    if (e.getKey() != from.id() && ran.racesWith(e.getValue())) {
                         priority.put(e.getKey(), random.nextDouble());
                     }
                 }
@@ -62,7 +73,7 @@ public final class PosStrategy implements Strategy {
         for (int i = 0; i < enabled.size(); i++) {
             Task t = enabled.get(i);
             if (!pending.containsKey(t.id())) {
-                pending.put(t.id(), "start");
+                pending.put(t.id(), t.startOp());
                 priority.put(t.id(), random.nextDouble());
             }
             double p = priority.get(t.id());
@@ -74,14 +85,9 @@ public final class PosStrategy implements Strategy {
         return best;
     }
 
-    /** The object an operation names: the text inside its first parentheses, or null. */
-    static String object(String op) {
-        int open = op.indexOf('(');
-        if (open < 0) {
-            return null;
-        }
-        int close = op.indexOf(')', open + 1);
-        return close < 0 ? null : op.substring(open + 1, close);
+    /** The current priority of task {@code taskId}'s pending operation, or NaN before it has one (for tests). */
+    double priority(int taskId) {
+        return priority.getOrDefault(taskId, Double.NaN);
     }
 
     @Override

@@ -78,14 +78,6 @@ class StrategiesTest {
     }
 
     @Test
-    void pos_racingObjectIsTheTextInParentheses() {
-        assertEquals("m", PosStrategy.object("mutex_lock(m)"));
-        assertEquals("mm#1->mmap_lock", PosStrategy.object("block down_read(mm#1->mmap_lock) held by t"));
-        assertEquals(null, PosStrategy.object("exit t1"));
-        assertEquals(null, PosStrategy.object("start"));
-    }
-
-    @Test
     void spec_parsesEveryForm_andWritesItBack() {
         assertEquals(StrategySpec.pct(3), StrategySpec.parse("pct"));
         assertEquals(StrategySpec.pct(5), StrategySpec.parse("PCT:5"));

@@ -5,6 +5,7 @@ import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
 import hmm4j.kernel.mm.notifier.MmuNotifierSubscriptions;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.Op;
 import hmm4j.sim.Task;
 import hmm4j.sim.failure.Failure;
 
@@ -19,6 +20,8 @@ import hmm4j.sim.failure.Failure;
  * the address space without a pin.
  */
 public final class Exit {
+    /** The start of the address space's teardown, before the notifiers are released; target: the mm. */
+    private static final Op.Kind EXIT_MMAP = new Op.Kind("exit_mmap", Op.Access.WRITE);
     private Exit() {
     }
 
@@ -40,7 +43,7 @@ public final class Exit {
     static void exitMmap(MmStruct mm) {
         Kernel k = mm.kernel();
         mm.setExitPhase(ExitPhase.RELEASING_NOTIFIERS);
-        k.point("exit_mmap(" + mm.name() + "): mmu_notifier_release");
+        k.point(new Op(EXIT_MMAP, mm.target(), "exit_mmap(" + mm.name() + "): mmu_notifier_release"));
         MmuNotifierSubscriptions.mmuNotifierRelease(mm);
 
         mm.setExitPhase(ExitPhase.UNMAPPING);

@@ -3,6 +3,7 @@ package hmm4j.kernel.mm;
 import hmm4j.kernel.KernelRules;
 import hmm4j.kernel.mm.migrate.DevPagemap;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.Op;
 import hmm4j.sim.WaitChannel;
 import hmm4j.sim.failure.Failure;
 import hmm4j.sim.failure.Failure.RefcountProblem;
@@ -54,6 +55,8 @@ import java.util.Objects;
  * {@link DevPagemap} ({@code page->pgmap}), whose ops get it when its last reference goes.
  */
 public final class Page {
+    private static final Op.Kind LOCK_PAGE = new Op.Kind("lock_page", Op.Access.WRITE);
+    private static final Op.Kind FOLIO_WAIT_LOCKED = new Op.Kind("folio_wait_locked", Op.Access.READ);
 
     /** Where the page is in its life. Transitions: FREE → IN_USE → FREE, IN_USE ⇄ DEVICE_IDLE. */
     public enum State { FREE, IN_USE, DEVICE_IDLE }
@@ -82,6 +85,9 @@ public final class Page {
 
     private final PhysMem physMem;
     private final long pfn;
+    /** The page lock's operations, built once per page; their target is the page. */
+    private final Op lockOp;
+    private final Op waitLockedOp;
     private volatile int refcount;
     private volatile int mapcount;
     private volatile int flags;
@@ -99,6 +105,9 @@ public final class Page {
     Page(PhysMem physMem, long pfn) {
         this.physMem = physMem;
         this.pfn = pfn;
+        Op.Target page = physMem.kernel().newTarget("pfn=0x" + Long.toHexString(pfn));
+        this.lockOp = Op.of(LOCK_PAGE, page);
+        this.waitLockedOp = Op.of(FOLIO_WAIT_LOCKED, page);
     }
 
     /** {@code page_to_pfn}. */
@@ -228,10 +237,9 @@ public final class Page {
     public void lock() {
         Kernel k = physMem.kernel();
         k.syncObserver().mightSleep(k.current(), "lock_page");
-        k.point("lock_page(pfn=0x" + Long.toHexString(pfn) + ")");
+        k.point(lockOp);
         while (!trylock()) {
-            physMem.pageLockChannel().await(() -> !isLocked(), "lock_page(pfn=0x" + Long.toHexString(pfn) + ")",
-                    WaitChannel.FOREVER);
+            physMem.pageLockChannel().await(lockOp.target(), () -> !isLocked(), lockOp.label(), WaitChannel.FOREVER);
         }
     }
 
@@ -243,8 +251,8 @@ public final class Page {
     public void waitLocked() {
         Kernel k = physMem.kernel();
         k.syncObserver().mightSleep(k.current(), "folio_wait_locked");
-        k.point("folio_wait_locked(pfn=0x" + Long.toHexString(pfn) + ")");
-        physMem.pageLockChannel().await(() -> !isLocked(), "folio_wait_locked(pfn=0x" + Long.toHexString(pfn) + ")",
+        k.point(waitLockedOp);
+        physMem.pageLockChannel().await(waitLockedOp.target(), () -> !isLocked(), waitLockedOp.label(),
                 WaitChannel.FOREVER);
     }
 

@@ -1,6 +1,7 @@
 package hmm4j.kernel.mm;
 
 import hmm4j.sim.Kernel;
+import hmm4j.sim.Op;
 import hmm4j.sim.sync.SpinLock;
 
 /**
@@ -14,6 +15,10 @@ import hmm4j.sim.sync.SpinLock;
  * thread that adopted an mm with only {@code mmgrab} is reported at its first access.
  */
 public final class UserAccess {
+    /** Reads the user memory of the current task's address space (the target: its mm). */
+    private static final Op.Kind COPY_FROM_USER = new Op.Kind("copy_from_user", Op.Access.READ);
+    /** Writes it. */
+    private static final Op.Kind COPY_TO_USER = new Op.Kind("copy_to_user", Op.Access.WRITE);
     private static final int MAX_FAULT_RETRIES = 8;
 
     private UserAccess() {
@@ -34,7 +39,8 @@ public final class UserAccess {
         if (mm == null || addr < 0 || Long.compareUnsigned(addr + buf.length, Pte.TASK_SIZE) > 0) {
             return -Errno.EFAULT;
         }
-        kernel.point((write ? "copy_to_user(" : "copy_from_user(") + mm.name() + ", 0x" + Long.toHexString(addr) + ")");
+        Op.Kind kind = write ? COPY_TO_USER : COPY_FROM_USER;
+        kernel.point(new Op(kind, mm.target(), kind.name() + "(" + mm.name() + ", 0x" + Long.toHexString(addr) + ")"));
         PhysMem phys = PhysMem.of(kernel);
         int done = 0;
         int retries = 0;

@@ -3,6 +3,7 @@ package hmm4j.kernel.sched;
 import hmm4j.kernel.KernelRules;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.Op;
 import hmm4j.sim.Task;
 import hmm4j.sim.failure.Failure;
 
@@ -17,6 +18,8 @@ import hmm4j.sim.failure.Failure;
  * makes; these functions do not check it themselves, exactly like the kernel.
  */
 public final class Kthread {
+    private static final Op.Kind KTHREAD_USE_MM = new Op.Kind("kthread_use_mm", Op.Access.WRITE);
+    private static final Op.Kind KTHREAD_UNUSE_MM = new Op.Kind("kthread_unuse_mm", Op.Access.WRITE);
     private Kthread() {
     }
 
@@ -35,7 +38,7 @@ public final class Kthread {
                     k.site()));
             return;
         }
-        k.point("kthread_use_mm(" + mm.name() + ")");
+        k.point(Op.of(KTHREAD_USE_MM, mm.target()));
         mm.mmgrab();
         t.set(MmStruct.TASK_MM, mm);
     }
@@ -49,7 +52,7 @@ public final class Kthread {
                     "WARN_ON_ONCE(!(tsk->flags & PF_KTHREAD) || tsk->mm != mm): kthread_unuse_mm(" + mm.name() + ") by a task that does not use it", k.site()));
             return;
         }
-        k.point("kthread_unuse_mm(" + mm.name() + ")");
+        k.point(Op.of(KTHREAD_UNUSE_MM, mm.target()));
         t.set(MmStruct.TASK_MM, null);
         mm.mmdrop();
     }

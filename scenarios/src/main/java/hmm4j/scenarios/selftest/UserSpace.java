@@ -15,6 +15,7 @@ import hmm4j.kernel.mm.UserAccess;
 import hmm4j.kernel.sched.Clone;
 import hmm4j.kernel.sched.Process;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.Op;
 import hmm4j.sim.Task;
 import hmm4j.sim.sync.Completion;
 import java.nio.ByteBuffer;
@@ -55,6 +56,8 @@ class UserSpace extends Asserts {
     static final long PAGE_SIZE = Pte.PAGE_SIZE;
     /** {@code ffs(page_size) - 1}. */
     static final int PAGE_SHIFT = Pte.PAGE_SHIFT;
+
+    private static final Op.Kind HMM_NANOSLEEP = new Op.Kind("hmm_nanosleep", Op.Access.READ);
 
     private int children;
 
@@ -377,8 +380,10 @@ class UserSpace extends Asserts {
      */
     protected final void hmmNanosleep(long n) {
         long until = kernel.runtime().step() + n / NANOS_PER_STEP;
+        // A pause of the calling task: it touches nothing but itself.
+        Op pause = new Op(HMM_NANOSLEEP, kernel.current().target(), "hmm_nanosleep");
         while (kernel.runtime().step() < until) {
-            kernel.point("hmm_nanosleep");
+            kernel.point(pause);
         }
     }
 }

@@ -2,6 +2,7 @@ package hmm4j.sim.report;
 
 import hmm4j.sim.Decision;
 import hmm4j.sim.HiddenFromSites;
+import hmm4j.sim.Op;
 import hmm4j.sim.TraceEvent;
 import hmm4j.sim.failure.Failure;
 import java.util.ArrayList;
@@ -46,9 +47,9 @@ final class Swimlanes {
             b.append("(").append(from).append(" earlier events not shown)\n");
         }
         header();
-        if (from == 0 && !decisions.isEmpty() && decisions.get(0).op().equals("start")) {
+        if (from == 0 && !decisions.isEmpty() && decisions.get(0).op().kind().equals(Op.Kind.START)) {
             Decision d = decisions.get(0);
-            row(String.valueOf(d.step()), d.chosen() - 1, List.of("start"));
+            row(String.valueOf(d.step()), d.chosen() - 1, List.of(d.op().label()));
         }
         for (TraceEvent e : trace.subList(from, trace.size())) {
             List<String> lines = new ArrayList<>(wrap(EventText.describe(e), COLUMN));

@@ -4,6 +4,7 @@ import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.LockClass;
 import hmm4j.sim.LockInstance;
+import hmm4j.sim.Op;
 import hmm4j.sim.SyncObserver;
 import hmm4j.sim.Task;
 import hmm4j.sim.WaitChannel;
@@ -21,15 +22,15 @@ abstract class AbstractLock implements LockInstance {
     final Kernel kernel;
     private final LockClass lockClass;
     private final String name;
-    /** The scheduling-point names of this lock's operations. */
-    final PointNames points;
+    /** The lock as the target of its operations, which each lock type builds once from it. */
+    final Op.Target target;
     final WaitChannel channel;
 
     AbstractLock(Kernel kernel, String className, String name) {
         this.kernel = kernel;
         this.lockClass = new LockClass(className);
         this.name = name;
-        this.points = new PointNames(name);
+        this.target = kernel.newTarget(name);
         this.channel = kernel.runtime().newChannel(name);
     }
 
@@ -75,17 +76,17 @@ abstract class AbstractLock implements LockInstance {
      * @param tryAcquire takes the lock if it can; evaluated atomically, never blocks
      * @param holders    describes who holds the lock now, e.g. {@code held by writer}
      */
-    final void awaitAcquire(String op, BooleanSupplier tryAcquire, Supplier<String> holders) {
+    final void awaitAcquire(Op op, BooleanSupplier tryAcquire, Supplier<String> holders) {
         while (true) {
             String shown = holders.get();
             boolean[] holdersChanged = new boolean[1];
-            channel.await(() -> {
+            channel.await(target, () -> {
                 if (tryAcquire.getAsBoolean()) {
                     return true;
                 }
                 holdersChanged[0] = !holders.get().equals(shown);
                 return holdersChanged[0];
-            }, op + " " + shown, WaitChannel.FOREVER);
+            }, op.label() + " " + shown, WaitChannel.FOREVER);
             if (!holdersChanged[0]) {
                 return;
             }

@@ -2,6 +2,7 @@ package hmm4j.sim.sync;
 
 import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.Op;
 
 /**
  * A shared variable accessed with {@code READ_ONCE}/{@code WRITE_ONCE}: each access is a
@@ -11,27 +12,35 @@ import hmm4j.sim.Kernel;
  */
 @HiddenFromSites
 public final class Cell<T> {
+    private static final Op.Kind READ_ONCE = new Op.Kind("READ_ONCE", Op.Access.READ);
+    private static final Op.Kind WRITE_ONCE = new Op.Kind("WRITE_ONCE", Op.Access.WRITE);
+
     private final Kernel kernel;
     private final String name;
-    private final PointNames points;
+    /** This object as the target of its operations, which it builds once. */
+    private final Op.Target target;
+    private final Op readOnceOp;
+    private final Op writeOnceOp;
     private volatile T value;
 
     public Cell(Kernel kernel, String name, T initial) {
         this.kernel = kernel;
         this.name = name;
-        this.points = new PointNames(name);
+        this.target = kernel.newTarget(name);
+        this.readOnceOp = Op.of(READ_ONCE, target);
+        this.writeOnceOp = Op.of(WRITE_ONCE, target);
         this.value = initial;
     }
 
     /** {@code READ_ONCE}. */
     public T readOnce() {
-        kernel.point(points.of("READ_ONCE"));
+        kernel.point(readOnceOp);
         return value;
     }
 
     /** {@code WRITE_ONCE}. */
     public void writeOnce(T v) {
-        kernel.point(points.of("WRITE_ONCE"));
+        kernel.point(writeOnceOp);
         value = v;
     }
 

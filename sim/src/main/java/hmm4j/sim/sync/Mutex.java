@@ -3,6 +3,7 @@ package hmm4j.sim.sync;
 import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.LockMode;
+import hmm4j.sim.Op;
 import hmm4j.sim.Task;
 import hmm4j.sim.rule.SimRules;
 import java.util.concurrent.atomic.AtomicReference;
@@ -13,7 +14,14 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 @HiddenFromSites
 public final class Mutex extends AbstractLock {
+    private static final Op.Kind LOCK = new Op.Kind("mutex_lock", Op.Access.WRITE);
+    private static final Op.Kind TRYLOCK = new Op.Kind("mutex_trylock", Op.Access.WRITE);
+    private static final Op.Kind UNLOCK = new Op.Kind("mutex_unlock", Op.Access.WRITE);
+
     private final AtomicReference<Object> owner = new AtomicReference<>();
+    private final Op lockOp;
+    private final Op trylockOp;
+    private final Op unlockOp;
 
     public Mutex(Kernel kernel, String name) {
         this(kernel, name, name);
@@ -22,6 +30,9 @@ public final class Mutex extends AbstractLock {
     /** @param className the lockdep class shared by all mutexes initialised alike */
     public Mutex(Kernel kernel, String className, String name) {
         super(kernel, className, name);
+        this.lockOp = Op.of(LOCK, target);
+        this.trylockOp = Op.of(TRYLOCK, target);
+        this.unlockOp = Op.of(UNLOCK, target);
     }
 
     @Override
@@ -32,18 +43,18 @@ public final class Mutex extends AbstractLock {
     /** {@code mutex_lock}: may sleep. */
     public void lock() {
         Task t = task();
-        observer().mightSleep(t, points.of("mutex_lock"));
-        kernel.point(points.of("mutex_lock"));
+        observer().mightSleep(t, lockOp.label());
+        kernel.point(lockOp);
         observer().acquire(t, this, LockMode.EXCLUSIVE, false);
         Object me = holder();
-        awaitAcquire(points.of("mutex_lock"), () -> owner.compareAndSet(null, me),
+        awaitAcquire(lockOp, () -> owner.compareAndSet(null, me),
                 () -> "held by " + holderName(owner.get()));
     }
 
     /** {@code mutex_trylock}: true if taken; never sleeps. */
     public boolean trylock() {
         Task t = task();
-        kernel.point(points.of("mutex_trylock"));
+        kernel.point(trylockOp);
         if (!owner.compareAndSet(null, holder())) {
             return false;
         }
@@ -54,7 +65,7 @@ public final class Mutex extends AbstractLock {
     /** {@code mutex_unlock}: only by the owner. */
     public void unlock() {
         Task t = task();
-        kernel.point(points.of("mutex_unlock"));
+        kernel.point(unlockOp);
         Object me = holder();
         if (owner.get() != me) {
             violation(SimRules.UNLOCK_BY_HOLDER, "mutex_unlock of a mutex not held", name() + " is held by " + holderName(owner.get())

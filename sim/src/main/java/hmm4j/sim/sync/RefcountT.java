@@ -2,6 +2,7 @@ package hmm4j.sim.sync;
 
 import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.Op;
 import hmm4j.sim.failure.Failure;
 import hmm4j.sim.failure.Failure.RefcountProblem;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -13,18 +14,38 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 @HiddenFromSites
 public final class RefcountT {
+    private static final Op.Kind REFCOUNT_READ = new Op.Kind("refcount_read", Op.Access.READ);
+    private static final Op.Kind REFCOUNT_SET = new Op.Kind("refcount_set", Op.Access.WRITE);
+    private static final Op.Kind REFCOUNT_ADD = new Op.Kind("refcount_add", Op.Access.WRITE);
+    private static final Op.Kind REFCOUNT_INC_NOT_ZERO = new Op.Kind("refcount_inc_not_zero", Op.Access.WRITE);
+    private static final Op.Kind REFCOUNT_DEC_AND_TEST = new Op.Kind("refcount_dec_and_test", Op.Access.WRITE);
+    private static final Op.Kind REFCOUNT_DEC = new Op.Kind("refcount_dec", Op.Access.WRITE);
+
     /** {@code REFCOUNT_SATURATED}: {@code INT_MIN / 2}. */
     public static final int SATURATED = Integer.MIN_VALUE / 2;
 
     private final Kernel kernel;
     private final String name;
-    private final PointNames points;
+    /** This object as the target of its operations, which it builds once. */
+    private final Op.Target target;
+    private final Op refcountReadOp;
+    private final Op refcountSetOp;
+    private final Op refcountAddOp;
+    private final Op refcountIncNotZeroOp;
+    private final Op refcountDecAndTestOp;
+    private final Op refcountDecOp;
     private final AtomicInteger value;
 
     public RefcountT(Kernel kernel, String name, int initial) {
         this.kernel = kernel;
         this.name = name;
-        this.points = new PointNames(name);
+        this.target = kernel.newTarget(name);
+        this.refcountReadOp = Op.of(REFCOUNT_READ, target);
+        this.refcountSetOp = Op.of(REFCOUNT_SET, target);
+        this.refcountAddOp = Op.of(REFCOUNT_ADD, target);
+        this.refcountIncNotZeroOp = Op.of(REFCOUNT_INC_NOT_ZERO, target);
+        this.refcountDecAndTestOp = Op.of(REFCOUNT_DEC_AND_TEST, target);
+        this.refcountDecOp = Op.of(REFCOUNT_DEC, target);
         this.value = new AtomicInteger(initial);
     }
 
@@ -35,13 +56,13 @@ public final class RefcountT {
 
     /** {@code refcount_read}. */
     public int read() {
-        kernel.point(points.of("refcount_read"));
+        kernel.point(refcountReadOp);
         return value.get();
     }
 
     /** {@code refcount_set}. */
     public void set(int v) {
-        kernel.point(points.of("refcount_set"));
+        kernel.point(refcountSetOp);
         value.set(v);
     }
 
@@ -52,7 +73,7 @@ public final class RefcountT {
 
     /** {@code refcount_add}. */
     public void add(int n) {
-        kernel.point(points.of("refcount_add"));
+        kernel.point(refcountAddOp);
         int old = value.getAndAdd(n);
         if (old == SATURATED || old < 0) {
             value.set(SATURATED);
@@ -65,7 +86,7 @@ public final class RefcountT {
 
     /** {@code refcount_inc_not_zero}: false (and no change) if the count is 0. */
     public boolean incNotZero() {
-        kernel.point(points.of("refcount_inc_not_zero"));
+        kernel.point(refcountIncNotZeroOp);
         int v;
         do {
             v = value.get();
@@ -89,7 +110,7 @@ public final class RefcountT {
 
     /** {@code refcount_sub_and_test}. */
     public boolean subAndTest(int n) {
-        kernel.point(points.of("refcount_dec_and_test"));
+        kernel.point(refcountDecAndTestOp);
         int old = value.getAndAdd(-n);
         if (old == SATURATED || old < 0) {
             value.set(SATURATED);
@@ -106,7 +127,7 @@ public final class RefcountT {
 
     /** {@code refcount_dec}: must not drop the last reference (that would leak). */
     public void dec() {
-        kernel.point(points.of("refcount_dec"));
+        kernel.point(refcountDecOp);
         int old = value.getAndDecrement();
         if (old == SATURATED || old < 0) {
             value.set(SATURATED);

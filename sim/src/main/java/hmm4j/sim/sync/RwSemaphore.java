@@ -3,6 +3,7 @@ package hmm4j.sim.sync;
 import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.LockMode;
+import hmm4j.sim.Op;
 import hmm4j.sim.Task;
 import hmm4j.sim.rule.SimRules;
 import java.util.HashMap;
@@ -22,10 +23,25 @@ import java.util.Map;
  */
 @HiddenFromSites
 public final class RwSemaphore extends AbstractLock {
+    private static final Op.Kind DOWN_READ = new Op.Kind("down_read", Op.Access.WRITE);
+    private static final Op.Kind DOWN_READ_TRYLOCK = new Op.Kind("down_read_trylock", Op.Access.WRITE);
+    private static final Op.Kind DOWN_WRITE = new Op.Kind("down_write", Op.Access.WRITE);
+    private static final Op.Kind DOWN_WRITE_TRYLOCK = new Op.Kind("down_write_trylock", Op.Access.WRITE);
+    private static final Op.Kind UP_READ = new Op.Kind("up_read", Op.Access.WRITE);
+    private static final Op.Kind UP_WRITE = new Op.Kind("up_write", Op.Access.WRITE);
+    private static final Op.Kind DOWNGRADE_WRITE = new Op.Kind("downgrade_write", Op.Access.WRITE);
+
     private Object writer;
     private int writersWaiting;
     private final Map<Object, Integer> readers = new HashMap<>();
     private int readerCount;
+    private final Op downReadOp;
+    private final Op downReadTrylockOp;
+    private final Op downWriteOp;
+    private final Op downWriteTrylockOp;
+    private final Op upReadOp;
+    private final Op upWriteOp;
+    private final Op downgradeWriteOp;
 
     public RwSemaphore(Kernel kernel, String name) {
         this(kernel, name, name);
@@ -34,6 +50,13 @@ public final class RwSemaphore extends AbstractLock {
     /** @param className the lockdep class shared by all rwsems initialised alike (e.g. "mm->mmap_lock") */
     public RwSemaphore(Kernel kernel, String className, String name) {
         super(kernel, className, name);
+        this.downReadOp = Op.of(DOWN_READ, target);
+        this.downReadTrylockOp = Op.of(DOWN_READ_TRYLOCK, target);
+        this.downWriteOp = Op.of(DOWN_WRITE, target);
+        this.downWriteTrylockOp = Op.of(DOWN_WRITE_TRYLOCK, target);
+        this.upReadOp = Op.of(UP_READ, target);
+        this.upWriteOp = Op.of(UP_WRITE, target);
+        this.downgradeWriteOp = Op.of(DOWNGRADE_WRITE, target);
     }
 
     @Override
@@ -78,16 +101,16 @@ public final class RwSemaphore extends AbstractLock {
     /** {@code down_read}: may sleep. */
     public void downRead() {
         Task t = task();
-        observer().mightSleep(t, points.of("down_read"));
-        kernel.point(points.of("down_read"));
+        observer().mightSleep(t, downReadOp.label());
+        kernel.point(downReadOp);
         observer().acquire(t, this, LockMode.SHARED, false);
         Object me = holder();
-        awaitAcquire(points.of("down_read"), () -> tryRead(me), this::describeForReader);
+        awaitAcquire(downReadOp, () -> tryRead(me), this::describeForReader);
     }
 
     /** {@code down_read_trylock}: true if taken. */
     public boolean downReadTrylock() {
-        kernel.point(points.of("down_read_trylock"));
+        kernel.point(downReadTrylockOp);
         if (!tryRead(holder())) {
             return false;
         }
@@ -98,15 +121,15 @@ public final class RwSemaphore extends AbstractLock {
     /** {@code down_write}: may sleep. */
     public void downWrite() {
         Task t = task();
-        observer().mightSleep(t, points.of("down_write"));
-        kernel.point(points.of("down_write"));
+        observer().mightSleep(t, downWriteOp.label());
+        kernel.point(downWriteOp);
         observer().acquire(t, this, LockMode.EXCLUSIVE, false);
         Object me = holder();
         synchronized (this) {
             writersWaiting++;
         }
         try {
-            awaitAcquire(points.of("down_write"), () -> {
+            awaitAcquire(downWriteOp, () -> {
                 boolean ok = tryWrite(me);
                 if (ok) {
                     synchronized (this) {
@@ -127,7 +150,7 @@ public final class RwSemaphore extends AbstractLock {
 
     /** {@code down_write_trylock}: true if taken. */
     public boolean downWriteTrylock() {
-        kernel.point(points.of("down_write_trylock"));
+        kernel.point(downWriteTrylockOp);
         if (!tryWrite(holder())) {
             return false;
         }
@@ -137,7 +160,7 @@ public final class RwSemaphore extends AbstractLock {
 
     /** {@code up_read}. */
     public void upRead() {
-        kernel.point(points.of("up_read"));
+        kernel.point(upReadOp);
         Object me = holder();
         synchronized (this) {
             Integer n = readers.get(me);
@@ -155,7 +178,7 @@ public final class RwSemaphore extends AbstractLock {
 
     /** {@code up_write}. */
     public void upWrite() {
-        kernel.point(points.of("up_write"));
+        kernel.point(upWriteOp);
         Object me = holder();
         synchronized (this) {
             if (writer != me) {
@@ -171,7 +194,7 @@ public final class RwSemaphore extends AbstractLock {
 
     /** {@code downgrade_write}: the writer becomes a reader without releasing. */
     public void downgradeWrite() {
-        kernel.point(points.of("downgrade_write"));
+        kernel.point(downgradeWriteOp);
         Object me = holder();
         synchronized (this) {
             if (writer != me) {

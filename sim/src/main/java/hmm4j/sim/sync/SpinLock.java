@@ -3,6 +3,7 @@ package hmm4j.sim.sync;
 import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.LockMode;
+import hmm4j.sim.Op;
 import hmm4j.sim.Task;
 import hmm4j.sim.rule.SimRules;
 import java.util.concurrent.atomic.AtomicReference;
@@ -14,7 +15,14 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 @HiddenFromSites
 public final class SpinLock extends AbstractLock {
+    private static final Op.Kind LOCK = new Op.Kind("spin_lock", Op.Access.WRITE);
+    private static final Op.Kind TRYLOCK = new Op.Kind("spin_trylock", Op.Access.WRITE);
+    private static final Op.Kind UNLOCK = new Op.Kind("spin_unlock", Op.Access.WRITE);
+
     private final AtomicReference<Object> owner = new AtomicReference<>();
+    private final Op lockOp;
+    private final Op trylockOp;
+    private final Op unlockOp;
 
     public SpinLock(Kernel kernel, String name) {
         this(kernel, name, name);
@@ -23,6 +31,9 @@ public final class SpinLock extends AbstractLock {
     /** @param className the lockdep class shared by all locks initialised alike */
     public SpinLock(Kernel kernel, String className, String name) {
         super(kernel, className, name);
+        this.lockOp = Op.of(LOCK, target);
+        this.trylockOp = Op.of(TRYLOCK, target);
+        this.unlockOp = Op.of(UNLOCK, target);
     }
 
     @Override
@@ -33,7 +44,7 @@ public final class SpinLock extends AbstractLock {
     /** {@code spin_lock}. */
     public void lock() {
         Task t = task();
-        kernel.point(points.of("spin_lock"));
+        kernel.point(lockOp);
         observer().acquire(t, this, LockMode.EXCLUSIVE, false);
         if (t != null) {
             t.spinEnter();
@@ -42,14 +53,14 @@ public final class SpinLock extends AbstractLock {
         if (owner.get() == me) {
             violation(SimRules.SPIN_RECURSION, "spinlock recursion", name() + " is already held by " + holderName(me));
         }
-        awaitAcquire(points.of("spin_lock"), () -> owner.compareAndSet(null, me),
+        awaitAcquire(lockOp, () -> owner.compareAndSet(null, me),
                 () -> "held by " + holderName(owner.get()));
     }
 
     /** {@code spin_trylock}: true if taken. */
     public boolean trylock() {
         Task t = task();
-        kernel.point(points.of("spin_trylock"));
+        kernel.point(trylockOp);
         if (!owner.compareAndSet(null, holder())) {
             return false;
         }
@@ -63,7 +74,7 @@ public final class SpinLock extends AbstractLock {
     /** {@code spin_unlock}. */
     public void unlock() {
         Task t = task();
-        kernel.point(points.of("spin_unlock"));
+        kernel.point(unlockOp);
         Object me = holder();
         if (owner.get() != me) {
             violation(SimRules.UNLOCK_BY_HOLDER, "spin_unlock of a lock not held", name() + " is held by " + holderName(owner.get()));

@@ -2,6 +2,7 @@ package hmm4j.sim.sync;
 
 import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.Op;
 import hmm4j.sim.Task;
 import hmm4j.sim.WaitChannel;
 import hmm4j.sim.failure.Failure;
@@ -30,9 +31,24 @@ import java.util.TreeMap;
  */
 @HiddenFromSites
 public final class SrcuStruct {
+    private static final Op.Kind SRCU_READ_LOCK = new Op.Kind("srcu_read_lock", Op.Access.WRITE);
+    private static final Op.Kind SRCU_READ_UNLOCK = new Op.Kind("srcu_read_unlock", Op.Access.WRITE);
+    private static final Op.Kind SYNCHRONIZE_SRCU = new Op.Kind("synchronize_srcu", Op.Access.WRITE);
+    private static final Op.Kind CALL_SRCU = new Op.Kind("call_srcu", Op.Access.WRITE);
+    private static final Op.Kind SRCU_BARRIER = new Op.Kind("srcu_barrier", Op.Access.WRITE);
+    /** The callback thread about to run one callback whose grace period has ended. */
+    private static final Op.Kind SRCU_CALLBACK = new Op.Kind("srcu callback", Op.Access.WRITE);
+
     private final Kernel kernel;
     private final String name;
-    private final PointNames points;
+    /** This object as the target of its operations, which it builds once. */
+    private final Op.Target target;
+    private final Op srcuReadLockOp;
+    private final Op srcuReadUnlockOp;
+    private final Op synchronizeSrcuOp;
+    private final Op callSrcuOp;
+    private final Op srcuBarrierOp;
+    private final Op srcuCallbackOp;
     private final WaitChannel channel;
     private final TreeMap<Integer, String> open = new TreeMap<>();
     private final Deque<Pending> callbacks = new ArrayDeque<>();
@@ -47,13 +63,19 @@ public final class SrcuStruct {
     public SrcuStruct(Kernel kernel, String name) {
         this.kernel = kernel;
         this.name = name;
-        this.points = new PointNames(name);
+        this.target = kernel.newTarget(name);
+        this.srcuReadLockOp = Op.of(SRCU_READ_LOCK, target);
+        this.srcuReadUnlockOp = Op.of(SRCU_READ_UNLOCK, target);
+        this.synchronizeSrcuOp = Op.of(SYNCHRONIZE_SRCU, target);
+        this.callSrcuOp = Op.of(CALL_SRCU, target);
+        this.srcuBarrierOp = Op.of(SRCU_BARRIER, target);
+        this.srcuCallbackOp = Op.of(SRCU_CALLBACK, target);
         this.channel = kernel.runtime().newChannel(name);
     }
 
     /** {@code srcu_read_lock}: opens a read section; pass the result to {@link #readUnlock}. */
     public int readLock() {
-        kernel.point(points.of("srcu_read_lock"));
+        kernel.point(srcuReadLockOp);
         Task t = kernel.current();
         synchronized (this) {
             int ticket = ++lastTicket;
@@ -64,7 +86,7 @@ public final class SrcuStruct {
 
     /** {@code srcu_read_unlock}. */
     public void readUnlock(int idx) {
-        kernel.point(points.of("srcu_read_unlock"));
+        kernel.point(srcuReadUnlockOp);
         boolean known;
         synchronized (this) {
             known = open.remove(idx) != null;
@@ -83,8 +105,8 @@ public final class SrcuStruct {
 
     /** {@code synchronize_srcu}: waits for every read section that began before the call. May sleep. */
     public void synchronizeSrcu() {
-        kernel.syncObserver().mightSleep(kernel.current(), points.of("synchronize_srcu"));
-        kernel.point(points.of("synchronize_srcu"));
+        kernel.syncObserver().mightSleep(kernel.current(), synchronizeSrcuOp.label());
+        kernel.point(synchronizeSrcuOp);
         int target;
         synchronized (this) {
             target = lastTicket;
@@ -93,7 +115,7 @@ public final class SrcuStruct {
         while (true) {
             String readers = readersBefore(target);
             boolean[] readersChanged = new boolean[1];
-            channel.await(() -> {
+            channel.await(this.target, () -> {
                 if (gracePeriodOver(target)) {
                     return true;
                 }
@@ -113,7 +135,7 @@ public final class SrcuStruct {
 
     /** {@code call_srcu}: runs {@code callback} after a grace period, from the callback thread. */
     public void callSrcu(Runnable callback) {
-        kernel.point(points.of("call_srcu"));
+        kernel.point(callSrcuOp);
         boolean startThread;
         synchronized (this) {
             callbacks.add(new Pending(lastTicket, ++queued, callback));
@@ -134,13 +156,13 @@ public final class SrcuStruct {
 
     private void callbackLoop(Task self) {
         while (true) {
-            channel.await(() -> readyCallback() != null, "srcu_cb(" + name + ") waiting for callbacks",
+            channel.await(this.target, () -> readyCallback() != null, "srcu_cb(" + name + ") waiting for callbacks",
                     WaitChannel.FOREVER);
             Pending p;
             synchronized (this) {
                 p = callbacks.pollFirst();
             }
-            kernel.point("srcu callback(" + name + ")");
+            kernel.point(srcuCallbackOp);
             self.nonBlockStart();
             try {
                 p.callback().run();
@@ -156,13 +178,13 @@ public final class SrcuStruct {
 
     /** {@code srcu_barrier}: waits until every callback queued before the call has run. May sleep. */
     public void srcuBarrier() {
-        kernel.syncObserver().mightSleep(kernel.current(), points.of("srcu_barrier"));
-        kernel.point(points.of("srcu_barrier"));
+        kernel.syncObserver().mightSleep(kernel.current(), srcuBarrierOp.label());
+        kernel.point(srcuBarrierOp);
         long target;
         synchronized (this) {
             target = queued;
         }
-        channel.await(() -> {
+        channel.await(this.target, () -> {
             synchronized (this) {
                 return invoked >= target;
             }

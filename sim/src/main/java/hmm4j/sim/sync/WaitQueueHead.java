@@ -2,6 +2,7 @@ package hmm4j.sim.sync;
 
 import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.Op;
 import hmm4j.sim.WaitChannel;
 import java.util.function.BooleanSupplier;
 
@@ -12,23 +13,34 @@ import java.util.function.BooleanSupplier;
  */
 @HiddenFromSites
 public final class WaitQueueHead {
+    private static final Op.Kind WAIT_EVENT = new Op.Kind("wait_event", Op.Access.READ);
+    private static final Op.Kind WAIT_EVENT_TIMEOUT = new Op.Kind("wait_event_timeout", Op.Access.READ);
+    private static final Op.Kind WAKE_UP_ALL = new Op.Kind("wake_up_all", Op.Access.WRITE);
+
     private final Kernel kernel;
     private final String name;
-    private final PointNames points;
+    /** This object as the target of its operations, which it builds once. */
+    private final Op.Target target;
+    private final Op waitEventOp;
+    private final Op waitEventTimeoutOp;
+    private final Op wakeUpAllOp;
     private final WaitChannel channel;
 
     public WaitQueueHead(Kernel kernel, String name) {
         this.kernel = kernel;
         this.name = name;
-        this.points = new PointNames(name);
+        this.target = kernel.newTarget(name);
+        this.waitEventOp = Op.of(WAIT_EVENT, target);
+        this.waitEventTimeoutOp = Op.of(WAIT_EVENT_TIMEOUT, target);
+        this.wakeUpAllOp = Op.of(WAKE_UP_ALL, target);
         this.channel = kernel.runtime().newChannel(name);
     }
 
     /** {@code wait_event}: sleeps until {@code condition} holds. May sleep. */
     public void waitEvent(BooleanSupplier condition) {
-        kernel.syncObserver().mightSleep(kernel.current(), points.of("wait_event"));
-        kernel.point(points.of("wait_event"));
-        channel.await(condition, "wait_event(" + name + ") waiting on " + name, WaitChannel.FOREVER);
+        kernel.syncObserver().mightSleep(kernel.current(), waitEventOp.label());
+        kernel.point(waitEventOp);
+        channel.await(target, condition, "wait_event(" + name + ") waiting on " + name, WaitChannel.FOREVER);
     }
 
     /**
@@ -36,10 +48,10 @@ public final class WaitQueueHead {
      * false, otherwise the remaining time in nanoseconds (at least 1). May sleep.
      */
     public long waitEventTimeout(BooleanSupplier condition, long timeoutNanos) {
-        kernel.syncObserver().mightSleep(kernel.current(), points.of("wait_event_timeout"));
-        kernel.point(points.of("wait_event_timeout"));
+        kernel.syncObserver().mightSleep(kernel.current(), waitEventTimeoutOp.label());
+        kernel.point(waitEventTimeoutOp);
         long start = kernel.runtime().nanoTime();
-        boolean ok = channel.await(condition, "wait_event_timeout(" + name + ") waiting on " + name,
+        boolean ok = channel.await(target, condition, "wait_event_timeout(" + name + ") waiting on " + name,
                 Math.max(0, timeoutNanos));
         if (!ok) {
             return 0;
@@ -50,7 +62,7 @@ public final class WaitQueueHead {
 
     /** {@code wake_up_all}. */
     public void wakeUpAll() {
-        kernel.point(points.of("wake_up_all"));
+        kernel.point(wakeUpAllOp);
         channel.wakeAll();
     }
 

@@ -14,6 +14,13 @@
  *       taken <em>before</em> the operation: in the controlled runtime another task may run
  *       between any two primitive operations. Plain Java fields are not scheduling points;
  *       model state shared between tasks lives in these cells or under one of these locks.</li>
+ *   <li><b>Operations.</b> A point passes a typed {@link hmm4j.sim.Op}: a kind named as the
+ *       kernel names the call ({@code mutex_lock}, {@code READ_ONCE}) with its access (reads
+ *       observe; locks, unlocks and read-modify-writes write), the object as its target, and
+ *       a label {@code kind(object name)} for reports. Each object takes its target from the
+ *       kernel and builds its operations once, when it is created; a call passes the same
+ *       operation every time. A wait passes the object it waits for, the target of the
+ *       {@code block}.</li>
  *   <li><b>Names.</b> Methods keep the kernel's names in camelCase on the natural owner:
  *       {@code mutex.lock()} is {@code mutex_lock}, {@code cell.readOnce()} is
  *       {@code READ_ONCE}, {@code rwsem.downRead()} is {@code down_read},

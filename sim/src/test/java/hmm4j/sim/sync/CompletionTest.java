@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import hmm4j.sim.Kernel;
 import hmm4j.sim.RunResult;
+import hmm4j.sim.TestOps;
 import hmm4j.sim.failure.Failure;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -25,7 +26,7 @@ class CompletionTest {
                 log.add("woke");
             });
             k.spawnKthread("completer", self -> {
-                for (int i = 0; i < 3; i++) self.kernel().point("work");
+                for (int i = 0; i < 3; i++) TestOps.point(self.kernel(), "work");
                 log.add("complete");
                 c.complete();
             });

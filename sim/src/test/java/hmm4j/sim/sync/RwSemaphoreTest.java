@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.RunResult;
 import hmm4j.sim.Task;
+import hmm4j.sim.TestOps;
 import hmm4j.sim.failure.Failure;
 import hmm4j.sim.rule.SimRules;
 import java.util.ArrayList;
@@ -29,7 +30,7 @@ class RwSemaphoreTest {
                 k.spawnKthread("r" + i, self -> {
                     sem.downRead();
                     max[0] = Math.max(max[0], inside.incReturn());
-                    self.kernel().point("in read section");
+                    TestOps.point(self.kernel(), "in read section");
                     inside.dec();
                     sem.upRead();
                 });
@@ -56,7 +57,7 @@ class RwSemaphoreTest {
                     sem.downWrite();
                     if (writers.incReturn() != 1) violations.add("two writers");
                     if (readers.read() != 0) violations.add("reader inside with writer");
-                    self.kernel().point("in write section");
+                    TestOps.point(self.kernel(), "in write section");
                     writers.dec();
                     sem.upWrite();
                     done[0]++;
@@ -67,7 +68,7 @@ class RwSemaphoreTest {
                     sem.downRead();
                     readers.inc();
                     if (writers.read() != 0) violations.add("writer inside with reader");
-                    self.kernel().point("in read section");
+                    TestOps.point(self.kernel(), "in read section");
                     readers.dec();
                     sem.upRead();
                     done[0]++;
@@ -102,7 +103,7 @@ class RwSemaphoreTest {
                 awaitBlocked(self, w, "down_write(sem)");
                 writerWaits.complete();
                 // give r2 every chance to (wrongly) get in before we release
-                for (int i = 0; i < 5; i++) self.kernel().point("hold");
+                for (int i = 0; i < 5; i++) TestOps.point(self.kernel(), "hold");
                 log.add("r1 up");
                 sem.upRead();
             });
@@ -168,7 +169,7 @@ class RwSemaphoreTest {
             k.spawnKthread("w", self -> {
                 sem.downWrite();
                 writing.complete();
-                for (int i = 0; i < 5; i++) self.kernel().point("hold write");
+                for (int i = 0; i < 5; i++) TestOps.point(self.kernel(), "hold write");
                 log.add("downgrade");
                 sem.downgradeWrite();
                 sem.assertHeld("held after downgrade");

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.RunResult;
 import hmm4j.sim.Task;
+import hmm4j.sim.TestOps;
 import hmm4j.sim.failure.Failure;
 import hmm4j.sim.rule.SimRules;
 import java.util.ArrayList;
@@ -27,7 +28,7 @@ class SrcuStructTest {
             k.spawnKthread("reader", self -> {
                 int idx = srcu.readLock();
                 reading.complete();
-                for (int i = 0; i < 5; i++) self.kernel().point("read side");
+                for (int i = 0; i < 5; i++) TestOps.point(self.kernel(), "read side");
                 log.add("reader unlock");
                 srcu.readUnlock(idx);
             });
@@ -93,7 +94,7 @@ class SrcuStructTest {
                 int idx = srcu.readLock();
                 reading.complete();
                 queued.waitForCompletion();
-                for (int i = 0; i < 3; i++) self.kernel().point("read side");
+                for (int i = 0; i < 3; i++) TestOps.point(self.kernel(), "read side");
                 log.add("reader unlock");
                 srcu.readUnlock(idx);
             });

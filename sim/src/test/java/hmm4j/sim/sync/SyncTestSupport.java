@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 import hmm4j.sim.RunResult;
 import hmm4j.sim.Task;
+import hmm4j.sim.TestOps;
 import hmm4j.sim.failure.Failure;
 
 /** Small helpers shared by the primitive tests. */
@@ -22,7 +23,7 @@ final class SyncTestSupport {
     static void awaitBlocked(Task self, Task other, String what) {
         while (!(other.state() == Task.State.BLOCKED && other.blockedOn() != null
                 && other.blockedOn().contains(what))) {
-            self.kernel().point("poll " + other.name());
+            TestOps.point(self.kernel(), "poll " + other.name());
         }
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import hmm4j.sim.Kernel;
 import hmm4j.sim.RunResult;
+import hmm4j.sim.TestOps;
 import hmm4j.sim.failure.Failure;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -29,7 +30,7 @@ class WaitQueueHeadTest {
                 });
             }
             k.spawnKthread("waker", self -> {
-                self.kernel().point("work");
+                TestOps.point(self.kernel(), "work");
                 log.add("set");
                 flag.writeOnce(true);
                 wq.wakeUpAll();
@@ -81,7 +82,7 @@ class WaitQueueHeadTest {
         Kernel k = Kernel.controlled(2);
         WaitQueueHead wq = new WaitQueueHead(k, "wq");
         k.spawnKthread("sleeper", self -> wq.waitEvent(() -> false));
-        k.spawnKthread("bystander", self -> self.kernel().point("nothing"));
+        k.spawnKthread("bystander", self -> TestOps.point(self.kernel(), "nothing"));
         Failure.Deadlock d = onlyFailure(k.run(), Failure.Deadlock.class);
         assertEquals(List.of("sleeper blocked on wait_event(wq) waiting on wq"), d.blocked());
     }

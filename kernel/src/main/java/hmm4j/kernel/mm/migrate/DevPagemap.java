@@ -8,6 +8,7 @@ import hmm4j.kernel.mm.Page;
 import hmm4j.kernel.mm.PageTable;
 import hmm4j.kernel.mm.PhysMem;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.Op;
 import hmm4j.sim.WaitChannel;
 import hmm4j.sim.failure.Failure;
 import hmm4j.sim.sync.SpinLock;
@@ -57,6 +58,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * pgmap's percpu reference is a count of pages in use; pages have order 0.
  */
 public final class DevPagemap {
+    private static final Op.Kind MEMUNMAP_PAGES = new Op.Kind("memunmap_pages", Op.Access.WRITE);
 
     /** Where the pgmap is in its life. */
     public enum State { NEW, LIVE, DEAD }
@@ -79,6 +81,8 @@ public final class DevPagemap {
     private final SpinLock rmapLock;
     private final AtomicInteger inUse = new AtomicInteger();
     private final WaitChannel done;
+    /** {@code memunmap_pages} on this pgmap, built once: the wait for its pages to drain. */
+    private final Op unmapOp;
     private final Map<Page, List<RmapItem>> rmap = new IdentityHashMap<>();
     private volatile State state = State.NEW;
     private volatile Page[] pages = new Page[0];
@@ -96,6 +100,7 @@ public final class DevPagemap {
         this.ops = ops;
         this.rmapLock = new SpinLock(kernel, "pgmap->rmap_lock", name + "->rmap_lock");
         this.done = kernel.runtime().newChannel(name + "->done");
+        this.unmapOp = Op.of(MEMUNMAP_PAGES, kernel.newTarget(name));
     }
 
     /**
@@ -147,8 +152,8 @@ public final class DevPagemap {
         }
         if (kernel.current() != null) {
             kernel.syncObserver().mightSleep(kernel.current(), "memunmap_pages");
-            kernel.point("memunmap_pages(" + name + ")");
-            done.await(() -> inUse.get() == 0, "memunmap_pages(" + name + ")", WaitChannel.FOREVER);
+            kernel.point(unmapOp);
+            done.await(unmapOp.target(), () -> inUse.get() == 0, unmapOp.label(), WaitChannel.FOREVER);
         } else if (inUse.get() != 0) {
             throw new IllegalStateException("memunmap_pages outside a task with " + inUse.get() + " pages in use");
         }

@@ -7,6 +7,7 @@ import hmm4j.kernel.lib.IntervalTree;
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.Op;
 import hmm4j.sim.failure.Failure;
 import java.util.Objects;
 
@@ -51,14 +52,17 @@ import java.util.Objects;
  * {@link #mmuIntervalCheckRetry} reads the sequence locklessly ({@code READ_ONCE}).
  */
 public final class MmuIntervalNotifier extends IntervalTree.Node {
-    private static final String READ_ONCE_SEQ = "READ_ONCE(interval_sub->invalidate_seq)";
-    private static final String WRITE_ONCE_SEQ = "WRITE_ONCE(interval_sub->invalidate_seq)";
+    private static final Op.Kind READ_ONCE = new Op.Kind("READ_ONCE", Op.Access.READ);
+    private static final Op.Kind WRITE_ONCE = new Op.Kind("WRITE_ONCE", Op.Access.WRITE);
 
     private final String name;
     private final KObject container;
     private volatile MmuIntervalNotifierOps ops;
     private volatile MmStruct mm;
     private volatile long invalidateSeq;
+    /** The accesses of this subscription's sequence, built at its first insert (when the kernel is known). */
+    private volatile Op readSeqOp;
+    private volatile Op writeSeqOp;
     private boolean deferred;
     private volatile Runnable deferredRelease;
     private final RefHandle mmRef;
@@ -90,6 +94,9 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
 
     /** The subscription's sequence, without a scheduling point (tests and reports). */
     public long seqPeek() { return invalidateSeq; }
+
+    /** {@code READ_ONCE(interval_sub->invalidate_seq)} as a scheduling-point operation (set at insert). */
+    Op readSeqOp() { return readSeqOp; }
 
     boolean isDeferred() { return deferred; }
 
@@ -177,6 +184,12 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
             return -Errno.EINVAL;
         }
         this.mm = on;
+        if (readSeqOp == null) {
+            // One target per subscription: the sequences of two subscriptions are two objects.
+            Op.Target seq = k.newTarget(name + "->invalidate_seq");
+            readSeqOp = new Op(READ_ONCE, seq, "READ_ONCE(interval_sub->invalidate_seq)");
+            writeSeqOp = new Op(WRITE_ONCE, seq, "WRITE_ONCE(interval_sub->invalidate_seq)");
+        }
         this.ops = Objects.requireNonNull(newOps, "ops");
         long last = start + length - 1;
         if (length == 0 || Long.compareUnsigned(last, start) < 0) {
@@ -257,7 +270,7 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
      */
     public boolean mmuIntervalCheckRetry(long seq) {
         touch("mmu_interval_check_retry");
-        mm.kernel().point(READ_ONCE_SEQ);
+        mm.kernel().point(readSeqOp);
         return invalidateSeq != seq;
     }
 
@@ -267,7 +280,7 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
      */
     public void mmuIntervalSetSeq(long curSeq) {
         touch("mmu_interval_set_seq");
-        mm.kernel().point(WRITE_ONCE_SEQ);
+        mm.kernel().point(writeSeqOp);
         invalidateSeq = curSeq;
     }
 

@@ -42,13 +42,16 @@ public final class MmuNotifierSubscriptions {
      * The scheduling point between finding a subscription on the RCU list and calling it:
      * the window in which an unlink-and-free without a grace period bites (S3a).
      */
-    private static final String LIST_WALK = "mmu notifier list walk";
+    private static final hmm4j.sim.Op.Kind LIST_WALK = new hmm4j.sim.Op.Kind("mmu notifier list walk",
+            hmm4j.sim.Op.Access.READ);
 
     private final MmStruct mm;
     private final SpinLock lock;
     private final List<MmuNotifier> list = new CopyOnWriteArrayList<>();
     private final MnItree itree;
     private volatile boolean hasItree;
+    /** {@link #LIST_WALK} on this mm's list (the name {@code Op} here is the callbacks' enum). */
+    private final hmm4j.sim.Op listWalkOp;
 
     /** Kernel-wide notifier state: the SRCU domain, the all-locks mutex, the lockdep map. */
     private static final class Globals {
@@ -68,6 +71,8 @@ public final class MmuNotifierSubscriptions {
         this.mm = mm;
         this.lock = new SpinLock(mm.kernel(), "subscriptions->lock", mm.name() + "->notifier_subscriptions->lock");
         this.itree = new MnItree(mm, lock);
+        this.listWalkOp = new hmm4j.sim.Op(LIST_WALK,
+                mm.kernel().newTarget(mm.name() + "->notifier_subscriptions->list"), "mmu notifier list walk");
     }
 
     /** The kernel's notifier globals; the lookup allocates nothing once they exist (hot path). */
@@ -269,7 +274,7 @@ public final class MmuNotifierSubscriptions {
                 if (!MmuNotifierOps.has(sub.ops(), Op.INVALIDATE_RANGE_START)) {
                     continue;
                 }
-                k.point(LIST_WALK);
+                k.point(listWalkOp);
                 int ret = sub.callInvalidateRangeStart(range);
                 if (ret != 0) {
                     if (range.blockable() || ret != -Errno.EAGAIN) {
@@ -311,7 +316,7 @@ public final class MmuNotifierSubscriptions {
         underSrcu(() -> {
             for (MmuNotifier sub : list) {
                 if (MmuNotifierOps.has(sub.ops(), which)) {
-                    mm.kernel().point(LIST_WALK);
+                    mm.kernel().point(listWalkOp);
                     op.accept(sub);
                 }
             }
@@ -404,7 +409,7 @@ public final class MmuNotifierSubscriptions {
         }
         subs.underSrcu(() -> {
             for (MmuNotifier sub : subs.list) {
-                mm.kernel().point(LIST_WALK);
+                mm.kernel().point(subs.listWalkOp);
                 sub.callRelease(mm);
             }
             subs.lock.lock();

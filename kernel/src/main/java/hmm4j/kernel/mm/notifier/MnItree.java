@@ -4,6 +4,7 @@ import hmm4j.kernel.KernelRules;
 import hmm4j.kernel.lib.IntervalTree;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.Op;
 import hmm4j.sim.failure.Failure;
 import hmm4j.sim.sync.LockMap;
 import hmm4j.sim.sync.SpinLock;
@@ -34,9 +35,8 @@ import java.util.List;
  */
 final class MnItree {
     /** The scheduling point between finding a subscription in the frozen tree and calling it. */
-    private static final String TREE_WALK = "interval tree walk";
-    private static final String READ_SUB_SEQ = "READ_ONCE(interval_sub->invalidate_seq)";
-    private static final String READ_GLOBAL_SEQ = "READ_ONCE(subscriptions->invalidate_seq)";
+    private static final Op.Kind TREE_WALK = new Op.Kind("interval tree walk", Op.Access.READ);
+    private static final Op.Kind READ_ONCE = new Op.Kind("READ_ONCE", Op.Access.READ);
 
     private final MmStruct mm;
     private final SpinLock lock;
@@ -46,6 +46,8 @@ final class MnItree {
     private final LockMap startMap;
     private volatile long invalidateSeq = 2;
     private long activeInvalidateRanges;
+    private final Op treeWalkOp;
+    private final Op readGlobalSeqOp;
 
     /** The first overlapping subscription and the sequence value of an invalidation (A's result). */
     private record Walk(MmuIntervalNotifier first, long curSeq) {
@@ -56,6 +58,11 @@ final class MnItree {
         this.lock = lock;
         this.wq = new WaitQueueHead(mm.kernel(), mm.name() + "->notifier_subscriptions->wq");
         this.startMap = MmuNotifierSubscriptions.lockMap(mm.kernel());
+        this.treeWalkOp = new Op(TREE_WALK, mm.kernel().newTarget(mm.name() + "->notifier_subscriptions->itree"),
+                "interval tree walk");
+        this.readGlobalSeqOp = new Op(READ_ONCE,
+                mm.kernel().newTarget(mm.name() + "->notifier_subscriptions->invalidate_seq"),
+                "READ_ONCE(subscriptions->invalidate_seq)");
         mm.kernel().atQuiescence(this::validateAtQuiescence);
     }
 
@@ -145,7 +152,7 @@ final class MnItree {
         Walk walk = invStartRange(range);
         long last = range.end() - 1;
         for (MmuIntervalNotifier sub = walk.first(); sub != null; sub = tree.iterNext(sub, range.start(), last)) {
-            mm.kernel().point(TREE_WALK);
+            mm.kernel().point(treeWalkOp);
             if (sub.callInvalidate(range, walk.curSeq())) {
                 continue;
             }
@@ -267,9 +274,9 @@ final class MnItree {
      */
     long readBegin(MmuIntervalNotifier sub) {
         Kernel k = mm.kernel();
-        k.point(READ_SUB_SEQ);
+        k.point(sub.readSeqOp());
         long seq = sub.seqPeek();
-        k.point(READ_GLOBAL_SEQ);
+        k.point(readGlobalSeqOp);
         boolean busy = seq == invalidateSeq;
         lockdepPretendStart();
         if (busy) {

@@ -1,0 +1,138 @@
+package hmm4j.sim;
+
+import java.util.Objects;
+
+/**
+ * The operation at a scheduling point: what is about to happen ({@link #kind()}), to which
+ * object ({@link #target()}) and whether it reads or writes that object ({@link #access()}).
+ * {@link #label()} is the text reports show, e.g. {@code mutex_lock(dmirror->mutex)}; it is
+ * for people only: no strategy, replay or checker reads meaning out of it.
+ *
+ * <p>Overview: a primitive builds its operations once, when it is created, and passes the
+ * same {@code Op} at every call ({@code kernel.point(lockOp)}), so a scheduling point
+ * allocates nothing. Its {@link Target} comes from {@link Kernel#newTarget}: a number
+ * allocated by the kernel in creation order (the same seed gives the same numbers) and a
+ * label for printing; two objects with the same label have different numbers and are
+ * different targets. An operation whose label has a per-call part ({@code copy_from_user}
+ * at an address, {@code block} with the holders of a lock) is built at the call with the
+ * object's target and kind; only its label differs.
+ *
+ * <p>Who compares what: partial-order sampling (POS) treats two pending operations as racing
+ * when they have the same target and at least one of them writes; replay checks, at every
+ * step, that the operation has the recorded kind, target number and access. Values:
+ * operations, kinds and targets are compared by their components, so the decisions of two
+ * runs with the same seed are equal.
+ *
+ * @param kind   what the operation is
+ * @param target the object it acts on
+ * @param label  its text for reports
+ */
+@HiddenFromSites
+public record Op(Kind kind, Target target, String label) {
+
+    /** Whether an operation reads or writes its target. Locking, unlocking and read-modify-write count as writes. */
+    public enum Access {
+        /** Observes the target without changing it ({@code READ_ONCE}, {@code atomic_read}, waiting on it). */
+        READ,
+        /** Changes the target ({@code WRITE_ONCE}, any lock or unlock, an atomic increment, a spawn). */
+        WRITE
+    }
+
+    /**
+     * A kind of operation, a constant declared once next to the code that performs it (e.g.
+     * {@code mutex_lock} in {@code Mutex}); compared by value, so a kind read back from a
+     * failure file equals the live one.
+     *
+     * @param name   the kernel's name of the operation, e.g. {@code mutex_lock}
+     * @param access whether operations of this kind read or write their target
+     */
+    public record Kind(String name, Access access) {
+        /** The first decision of a run (target: the machine) and a task's start before its first point (target: the task). */
+        public static final Kind START = new Kind("start", Access.WRITE);
+        /** Starting a task from a running one; target: the new task. */
+        public static final Kind SPAWN = new Kind("spawn", Access.WRITE);
+        /** Waiting for a task to exit; target: the joined task. */
+        public static final Kind JOIN = new Kind("join", Access.READ);
+        /** A task's body returned; target: the task. */
+        public static final Kind EXIT = new Kind("exit", Access.WRITE);
+        /** Going to sleep on the virtual clock; target: the sleeping task. */
+        public static final Kind SLEEP = new Kind("sleep", Access.WRITE);
+        /** The scheduling point before a sleep on the virtual clock; target: the sleeping task. */
+        public static final Kind MSLEEP = new Kind("msleep", Access.WRITE);
+        /** Could not go on; target: what the task waits for (the lock, queue, completion or task). */
+        public static final Kind BLOCK = new Kind("block", Access.READ);
+
+        public Kind {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(access, "access");
+        }
+
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    /**
+     * An object operations act on: {@code id} is allocated by {@link Kernel#newTarget} in
+     * creation order and is unique within its kernel; {@code label} is for printing only.
+     * Live objects take their target from the kernel; the constructor is for operations read
+     * back from a recorded schedule (a failure file) and for tests.
+     *
+     * @param id    the object's number within its kernel (from 1)
+     * @param label its name in reports, e.g. {@code dmirror->mutex}
+     */
+    public record Target(int id, String label) {
+        public Target {
+            Objects.requireNonNull(label, "label");
+        }
+
+        @Override
+        public String toString() {
+            return label + "#" + id;
+        }
+    }
+
+    public Op {
+        Objects.requireNonNull(kind, "kind");
+        Objects.requireNonNull(target, "target");
+        Objects.requireNonNull(label, "label");
+    }
+
+    /** The usual form, {@code kind(target)}: e.g. {@code mutex_lock(dmirror->mutex)}. */
+    public static Op of(Kind kind, Target target) {
+        return new Op(kind, target, kind.name() + "(" + target.label() + ")");
+    }
+
+    /** Whether this operation reads or writes its target (its kind's access). */
+    public Access access() {
+        return kind.access();
+    }
+
+    /** True when this operation changes its target. */
+    public boolean writes() {
+        return kind.access() == Access.WRITE;
+    }
+
+    /**
+     * True when this operation and {@code other}, both pending in one run, race: the same
+     * target and at least one of them writes (the racing operations of POS).
+     */
+    public boolean racesWith(Op other) {
+        return target.id() == other.target.id() && (writes() || other.writes());
+    }
+
+    /**
+     * True when {@code other} is the same operation as far as a schedule is concerned: the
+     * same kind, target number and access. Labels are not compared. This is replay's check.
+     */
+    public boolean sameAs(Op other) {
+        return kind.equals(other.kind) && target.id() == other.target.id();
+    }
+
+    /** The label; the text reports show. */
+    @Override
+    public String toString() {
+        return label;
+    }
+}
