@@ -7,6 +7,7 @@ import hmm4j.kernel.mm.notifier.MmuNotifier;
 import hmm4j.kernel.mm.notifier.MmuNotifierOps;
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.Mark;
 import hmm4j.sim.sync.SpinLock;
 
 /**
@@ -21,6 +22,10 @@ import hmm4j.sim.sync.SpinLock;
  * the failure frees an object no notifier ever saw.
  */
 public final class KfdProcessInit extends KObject {
+    /** Coverage mark: the init step failed before registration, so the object was freed unseen. */
+    public static final Mark UNWIND_UNREGISTERED = Mark.of("kfd.init.unwind-unregistered",
+            "An init step failed before the notifier was registered and the object was freed unseen");
+
     private static final MmuNotifierOps OPS = new MmuNotifierOps() {
         @Override
         public int invalidateRangeStart(MmuNotifier subscription, MmuNotifierRange range) {
@@ -57,6 +62,7 @@ public final class KfdProcessInit extends KObject {
                 return -Errno.ENOMEM;
             }
         } else if (!p.allocateDoorbells()) {
+            kernel.mark(UNWIND_UNREGISTERED);
             p.kfree();
             return -Errno.ENOMEM;
         }

@@ -5,6 +5,7 @@ import hmm4j.kernel.mm.Gfp;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.notifier.MmuNotifierOps.Op;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.Mark;
 import hmm4j.sim.failure.Failure;
 import hmm4j.sim.sync.LockMap;
 import hmm4j.sim.sync.Mutex;
@@ -37,6 +38,10 @@ import java.util.function.Consumer;
  * readers the same "whole list as of some moment" view.
  */
 public final class MmuNotifierSubscriptions {
+    /** Coverage mark: a classic invalidate_range_start of a non-blockable range failed with -EAGAIN and the ends were called. */
+    public static final Mark START_NONBLOCK_EAGAIN = Mark.of("mn.start.nonblock-eagain",
+            "A classic invalidate_range_start of a non-blockable range failed with -EAGAIN and the ends were called");
+
     /**
      * The scheduling point between finding a subscription on the RCU list and calling it:
      * the window in which an unlink-and-free without a grace period bites (S3a).
@@ -284,6 +289,7 @@ public final class MmuNotifierSubscriptions {
                 }
             }
             if (err[0] != 0) {
+                k.mark(START_NONBLOCK_EAGAIN);
                 for (MmuNotifier sub : list) {
                     if (MmuNotifierOps.has(sub.ops(), Op.INVALIDATE_RANGE_END)) {
                         sub.callInvalidateRangeEnd(range);
@@ -404,6 +410,7 @@ public final class MmuNotifierSubscriptions {
         subs.underSrcu(() -> {
             for (MmuNotifier sub : subs.list) {
                 mm.kernel().point(LIST_WALK);
+                mm.kernel().mark(MmuNotifier.RELEASE_FROM_EXIT);
                 sub.callRelease(mm);
             }
             subs.lock.lock();
