@@ -182,9 +182,7 @@ final class ExploreCommand implements Callable<Integer> {
      */
     static void printMarks(PrintWriter o, List<Mark> listed, MarkCoverage marks) {
         if (!marks.reached().isEmpty()) {
-            o.println("  marks reached: " + marks.reached().stream()
-                    .map(m -> m.mark().id() + " (" + m.runs() + " run" + (m.runs() == 1 ? "" : "s") + ")")
-                    .collect(Collectors.joining(", ")));
+            o.println("  marks reached: " + marks.summary());
         }
         if (!listed.isEmpty()) {
             List<Mark> missing = marks.missing(listed);

@@ -51,6 +51,15 @@ public record MarkCoverage(List<Reached> reached) {
         return of(mark).isPresent();
     }
 
+    /** The marks reached with their runs, e.g. {@code mn.interval.read-retry (30 runs), ...}, or {@code none}. */
+    public String summary() {
+        if (reached.isEmpty()) {
+            return "none";
+        }
+        return reached.stream().map(r -> r.mark().id() + " (" + r.runs() + " run" + (r.runs() == 1 ? "" : "s") + ")")
+                .collect(java.util.stream.Collectors.joining(", "));
+    }
+
     /** The marks of {@code wanted} that no run hit, in the given order. */
     public List<Mark> missing(Collection<Mark> wanted) {
         List<Mark> missing = new ArrayList<>();

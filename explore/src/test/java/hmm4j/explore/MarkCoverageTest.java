@@ -4,11 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import hmm4j.explore.replay.FailureFiles;
+import hmm4j.explore.shard.ShardMerge;
+import hmm4j.explore.shard.ShardResult;
 import hmm4j.explore.strategy.StrategySpec;
 import hmm4j.sim.Mark;
 import hmm4j.sim.sync.Cell;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class MarkCoverageTest {
     private static final Mark EVERY = Mark.of("test.cover.every", "every run");
@@ -53,6 +60,40 @@ class MarkCoverageTest {
         assertEquals(new MarkCoverage.Reached(LATE, 4, 48), m.of(LATE).orElseThrow());
         assertFalse(m.reached(NEVER));
         assertEquals(List.of(NEVER), m.missing(List.of(EVERY, NEVER, LATE)));
+        assertEquals("test.cover.every (200 runs), test.cover.late (4 runs), test.cover.odd-seed (100 runs)",
+                m.summary());
+        assertEquals("none", MarkCoverage.NONE.summary());
+    }
+
+    @Test
+    void shards_carryTheirMarks_andMergeSumsThemById(@TempDir Path dir) throws Exception {
+        List<ShardResult> shards = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            ExplorationResult r = Explorer.explore(target(false), options(1).withShard(new Shard(i, 2)));
+            Path file = dir.resolve(ShardResult.fileName("marks", new Shard(i, 2)));
+            ShardMerge.write(ShardResult.of(r), file);
+            shards.add(ShardMerge.read(file));
+        }
+        // shard 0 owns the even run indices (odd seeds, seed 49 too), shard 1 the odd ones
+        assertEquals(List.of(new ShardResult.ShardMark("test.cover.every", 100, 0),
+                new ShardResult.ShardMark("test.cover.late", 4, 48),
+                new ShardResult.ShardMark("test.cover.odd-seed", 100, 0)), shards.get(0).marks());
+        assertEquals(List.of(new ShardResult.ShardMark("test.cover.every", 100, 1)), shards.get(1).marks());
+        ShardMerge.Merged merged = ShardMerge.merge(shards);
+        assertEquals(List.of(new ShardResult.ShardMark("test.cover.every", 200, 0),
+                new ShardResult.ShardMark("test.cover.late", 4, 48),
+                new ShardResult.ShardMark("test.cover.odd-seed", 100, 0)), merged.marks());
+    }
+
+    @Test
+    void aShardFileWithoutMarks_readsAsNone(@TempDir Path dir) throws Exception {
+        ExplorationResult r = Explorer.explore(target(false), options(1).withRuns(4));
+        String json = FailureFiles.json().writeValueAsString(ShardResult.of(r));
+        String old = json.replaceAll("(?s),\\s*\"marks\"\\s*:\\s*\\[.*?\\]", "");
+        assertFalse(old.contains("\"marks\" :"), old);
+        Path file = dir.resolve("old.json");
+        Files.writeString(file, old);
+        assertEquals(List.of(), ShardMerge.read(file).marks());
     }
 
     @Test

@@ -60,7 +60,6 @@ public final class MmStruct extends KObject {
     public static final Mark RELEASE_FENCE_ACCESS = Mark.of("mm.release-fence.access",
             "An access without mm_users was allowed by a release fence whose ->release had not returned");
 
-
     /** {@code tsk->mm}: the mm a task uses (user tasks, and kernel threads inside kthread_use_mm). */
     public static final TaskKey<MmStruct> TASK_MM = new TaskKey<>("tsk->mm");
 
