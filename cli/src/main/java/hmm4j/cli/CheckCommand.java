@@ -6,6 +6,7 @@ import hmm4j.scenarios.Catalogue;
 import hmm4j.scenarios.Scenario;
 import hmm4j.scenarios.ScenarioOutcome;
 import hmm4j.scenarios.ScenarioRunner;
+import hmm4j.sim.Mark;
 import hmm4j.sim.RunResult;
 import hmm4j.explore.report.JsonSummary;
 import hmm4j.sim.report.TextReport;
@@ -15,6 +16,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.BiFunction;
@@ -31,8 +33,10 @@ import picocli.CommandLine.Spec;
  * one row per scenario (expected verdict, actual verdict, runs, time to first failure,
  * {@code ok} or {@code MISMATCH}), then a summary line. A verdict is {@code clean} or the id
  * of a rule ({@code mem.use-after-free}, {@code lockdep.cycle}, ...): a known-bad design is as
- * expected only when its first failure breaks the rule its expectation names. Exit code 0 iff every verdict is the
- * expected one.
+ * expected only when its first failure breaks the rule its expectation names. A clean design
+ * that lists coverage marks shows how many its exploration reached ({@code clean (9/9 marks)})
+ * and is a mismatch when one is missing, named under the table. Exit code 0 iff every verdict
+ * is the expected one.
  */
 @Command(name = "check",
         mixinStandardHelpOptions = true,
@@ -124,6 +128,7 @@ final class CheckCommand implements Callable<Integer> {
             return matching == outcomes.size() ? 0 : 1;
         }
         out.print(table(outcomes).render());
+        missingMarkLines(outcomes).forEach(out::println);
         if (report) {
             printReports(out, outcomes);
         }
@@ -149,12 +154,25 @@ final class CheckCommand implements Callable<Integer> {
             var e = o.scenario().expectation();
             t.addRow(o.scenario().id(),
                     e.ruleId(),
-                    e.isPending() ? "pending (" + e.pending() + ")" : o.actualRuleId(),
+                    e.isPending() ? "pending (" + e.pending() + ")" : actualWithMarks(o),
                     e.isPending() ? "-" : String.valueOf(o.runs()),
                     o.nanosToFirstFailure() < 0 ? "-" : millis(o.nanosToFirstFailure()),
                     o.asExpected() ? "ok" : "MISMATCH");
         }
         return t;
+    }
+
+    /** The actual verdict with the marks reached, e.g. {@code clean (9/9 marks)}. */
+    static String actualWithMarks(ScenarioOutcome o) {
+        return o.actualRuleId() + o.marksLine().map(m -> " (" + m + ")").orElse("");
+    }
+
+    /** One line per scenario that missed listed marks: {@code <id>: marks not reached: a, b}. */
+    static List<String> missingMarkLines(List<ScenarioOutcome> outcomes) {
+        return outcomes.stream().filter(o -> !o.missingMarks().isEmpty())
+                .map(o -> o.scenario().id() + ": marks not reached: " + o.missingMarks().stream()
+                        .map(Mark::id).collect(Collectors.joining(", ")))
+                .toList();
     }
 
     /** One scenario of the {@code --json} output. */
@@ -164,7 +182,13 @@ final class CheckCommand implements Callable<Integer> {
         return new JsonSummary.Scenario(o.scenario().id(), o.scenario().title(), e.label(),
                 e.isPending() ? "pending" : o.actual(), e.ruleId(), o.actualRuleId(), o.asExpected(),
                 e.isPending() ? 0 : o.runs(),
-                nanos / 1_000_000.0, o.firstFailure().map(r -> JsonSummary.FailureEntry.of(r, null)).stream().toList());
+                nanos / 1_000_000.0, o.firstFailure().map(r -> JsonSummary.FailureEntry.of(r, null)).stream().toList(),
+                e.marks().isEmpty() || e.isPending() ? Optional.empty() : Optional.of(new JsonSummary.MarksEntry(
+                        ids(e.marks()), ids(o.marks().marks()), ids(o.missingMarks()))));
+    }
+
+    private static List<String> ids(List<Mark> marks) {
+        return marks.stream().map(Mark::id).toList();
     }
 
     /** Nanoseconds as milliseconds with one decimal, e.g. {@code 12.3 ms}. */

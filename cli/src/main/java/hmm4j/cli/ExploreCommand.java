@@ -4,6 +4,7 @@ import hmm4j.explore.ExplorationException;
 import hmm4j.explore.ExplorationResult;
 import hmm4j.explore.ExploreOptions;
 import hmm4j.explore.FoundFailure;
+import hmm4j.explore.MarkCoverage;
 import hmm4j.explore.ProgressBar;
 import hmm4j.explore.ReportHeader;
 import hmm4j.explore.Shard;
@@ -13,6 +14,7 @@ import hmm4j.explore.strategy.StrategySpec;
 import hmm4j.scenarios.Catalogue;
 import hmm4j.scenarios.Scenario;
 import hmm4j.scenarios.ScenarioRunner;
+import hmm4j.sim.Mark;
 import hmm4j.sim.report.TextReport;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -149,6 +151,7 @@ final class ExploreCommand implements Callable<Integer> {
         PrintWriter o = spec.commandLine().getOut();
         o.print(ReportHeader.render(result, null));
         o.println("  expected: " + scenario.expectation().label() + " (" + scenario.title() + ")");
+        printMarks(o, scenario.expectation().marks(), result.marks());
         if (shard.count() > 1) {
             Path file = out.resolve(ShardResult.fileName(scenario.id(), shard));
             ShardMerge.write(ShardResult.of(result), file);
@@ -171,6 +174,22 @@ final class ExploreCommand implements Callable<Integer> {
         }
         o.flush();
         return result.clean() ? 0 : 1;
+    }
+
+    /**
+     * The coverage marks reached, {@code id (runs)} each, and for a design that lists marks how
+     * many of them were reached and which were not; nothing when there is neither.
+     */
+    static void printMarks(PrintWriter o, List<Mark> listed, MarkCoverage marks) {
+        if (!marks.reached().isEmpty()) {
+            o.println("  marks reached: " + marks.summary());
+        }
+        if (!listed.isEmpty()) {
+            List<Mark> missing = marks.missing(listed);
+            o.println("  marks listed: " + (listed.size() - missing.size()) + "/" + listed.size() + " reached"
+                    + (missing.isEmpty() ? "" : "; not reached: "
+                    + missing.stream().map(Mark::id).collect(Collectors.joining(", "))));
+        }
     }
 
     /** The scenario with {@code id}, or a wrong-argument error listing the known ids. */

@@ -65,6 +65,10 @@ final class MergeCommand implements Callable<Integer> {
                 o.println("  replay: " + hmm4j.explore.ReportHeader.replayCommand(Path.of(f.file())));
             }
         });
+        if (!merged.marks().isEmpty()) {
+            o.println("  marks reached: " + merged.marks().stream().map(m -> m.id() + " (" + m.runs() + " runs)")
+                    .collect(java.util.stream.Collectors.joining(", ")));
+        }
         if (!merged.missing().isEmpty()) {
             o.println("  incomplete: no result for shard" + (merged.missing().size() > 1 ? "s " : " ")
                     + merged.missing().stream().map(i -> i + "/" + merged.shards()).toList());

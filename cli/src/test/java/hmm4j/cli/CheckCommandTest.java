@@ -4,11 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import hmm4j.explore.MarkCoverage;
 import hmm4j.scenarios.Budget;
 import hmm4j.scenarios.Expectation;
 import hmm4j.scenarios.Scenario;
 import hmm4j.scenarios.ScenarioOutcome;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.Mark;
 import hmm4j.sim.RunResult;
 import hmm4j.sim.failure.Failure;
 import hmm4j.sim.failure.FailureKind;
@@ -46,7 +48,8 @@ class CheckCommandTest {
             return new ScenarioOutcome(s, 0, Optional.empty(), -1, 0);
         }
         if (!f.fails()) {
-            return new ScenarioOutcome(s, b.runs(), Optional.empty(), -1, 5_000_000);
+            return new ScenarioOutcome(s, b.runs(), Optional.empty(), -1, 5_000_000, new MarkCoverage(List.of(
+                    new MarkCoverage.Reached(REACHED_A, b.runs(), 0), new MarkCoverage.Reached(REACHED_B, 3, 17))));
         }
         Site site = new Site("worker", 7, List.of("Fake.run(Fake.java:1)"));
         RunResult r = new RunResult(b.firstSeed() + 2, "random-walk(seed=" + (b.firstSeed() + 2) + ")",
@@ -67,6 +70,13 @@ class CheckCommandTest {
     /** Expects a deadlock of another rule than the one the fake run reports: same kind, wrong rule. */
     private static final Scenario WRONG_RULE = new FakeScenario("S5-wrong-rule", Expectation.finds(
             Rule.own("test.other-deadlock", FailureKind.DEADLOCK, "a deadlock of another rule")), true);
+    private static final Mark REACHED_A = Mark.of("test.check.reached-a", "the fake runner reaches it every run");
+    private static final Mark REACHED_B = Mark.of("test.check.reached-b", "the fake runner reaches it in 3 runs");
+    private static final Mark UNREACHED = Mark.of("test.check.unreached", "the fake runner never reaches it");
+    private static final Scenario COVERED = new FakeScenario("S5-covered",
+            Expectation.clean().reaching(REACHED_A, REACHED_B), false);
+    private static final Scenario BLIND = new FakeScenario("S6-blind",
+            Expectation.clean().reaching(REACHED_A, UNREACHED), false);
 
     @Test
     void runsZero_isRejectedInOneLineWithExit2() {
@@ -172,6 +182,39 @@ class CheckCommandTest {
         assertTrue(c.out().contains("worker blocked on mutex_lock(a)"), c.out());
         assertFalse(c.out().contains("== S1-good"), c.out());
         assertTrue(c.out().endsWith("2 scenarios, 2 as expected\n"), c.out());
+    }
+
+    @Test
+    void cleanDesignWithMarks_showsTheMarksReached_andIsOkWhenAllAre() {
+        Console c = console(List.of(COVERED, BAD)).run("check", "--runs", "40");
+        assertEquals(0, c.exitCode(), c.out());
+        List<String> lines = c.out().lines().toList();
+        assertTrue(lines.get(2).matches("S5-covered +clean +clean \\(2/2 marks\\) +40 +- +ok"), c.out());
+        assertFalse(c.out().contains("not reached"), c.out());
+    }
+
+    @Test
+    void cleanDesignMissingAListedMark_isAMismatch_namingTheMark_exit1() {
+        Console c = console(List.of(COVERED, BLIND)).run("check", "--runs", "40");
+        assertEquals(1, c.exitCode());
+        List<String> lines = c.out().lines().toList();
+        assertTrue(lines.get(3).matches("S6-blind +clean +clean \\(1/2 marks\\) +40 +- +MISMATCH"), c.out());
+        assertTrue(c.out().contains("\nS6-blind: marks not reached: test.check.unreached\n"), c.out());
+        assertTrue(c.out().contains("2 scenarios, 1 as expected\n"), c.out());
+    }
+
+    @Test
+    void json_listsTheMarksExpectedReachedAndMissing() throws Exception {
+        Console c = console(List.of(GOOD, BLIND)).run("check", "--json");
+        assertEquals(1, c.exitCode());
+        var scenarios = new com.fasterxml.jackson.databind.ObjectMapper().readTree(c.out()).get("scenarios");
+        assertFalse(scenarios.get(0).has("marks"), "a design that lists no marks has no marks entry");
+        var marks = scenarios.get(1).get("marks");
+        assertFalse(scenarios.get(1).get("asExpected").asBoolean());
+        assertEquals("clean", scenarios.get(1).get("actual").asText());
+        assertEquals("[\"test.check.reached-a\",\"test.check.unreached\"]", marks.get("expected").toString());
+        assertEquals("[\"test.check.reached-a\",\"test.check.reached-b\"]", marks.get("reached").toString());
+        assertEquals("[\"test.check.unreached\"]", marks.get("missing").toString());
     }
 
     @Test

@@ -3,6 +3,7 @@ package hmm4j.explore;
 import hmm4j.explore.RunPlan.LaneSource;
 import hmm4j.explore.RunPlan.PlannedRun;
 import hmm4j.sim.HiddenFromSites;
+import hmm4j.sim.Mark;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -41,7 +42,11 @@ final class Engine {
     private final List<Runs.Outcome> failures = new ArrayList<>();
     private final Map<Integer, Long> failureNanos = new HashMap<>();
     private int[] completed = new int[256];
+    /** The mark set of each completed run, as an index into {@link #markSets}. */
+    private int[] completedMarks = new int[256];
     private int completedCount;
+    private final List<List<Mark>> markSets = new ArrayList<>(List.of(List.of()));
+    private final Map<List<Mark>, Integer> markSetIndex = new HashMap<>(Map.of(List.of(), 0));
     private boolean timeUp;
     private RuntimeException error;
     private Error fatal;
@@ -58,7 +63,8 @@ final class Engine {
 
     /** What the engine found. */
     record Result(long runsDone, List<Runs.Outcome> failures, long nanosToFirstFailure, long totalNanos,
-                  ExplorationResult.StopReason stoppedBy, Optional<Integer> exhaustedAtBound, boolean pruned) {
+                  ExplorationResult.StopReason stoppedBy, Optional<Integer> exhaustedAtBound, boolean pruned,
+                  MarkCoverage marks) {
     }
 
     /** @param start {@link System#nanoTime} at the start of the exploration, for the times reported */
@@ -210,7 +216,16 @@ final class Engine {
         int index = o.run().runIndex();
         if (completedCount == completed.length) {
             completed = java.util.Arrays.copyOf(completed, completedCount * 2);
+            completedMarks = java.util.Arrays.copyOf(completedMarks, completedCount * 2);
         }
+        List<Mark> marks = o.result().marks();
+        Integer set = markSetIndex.get(marks);
+        if (set == null) {
+            set = markSets.size();
+            markSets.add(marks);
+            markSetIndex.put(marks, set);
+        }
+        completedMarks[completedCount] = set;
         completed[completedCount++] = index;
         if (!o.result().clean()) {
             failures.add(o);
@@ -231,6 +246,24 @@ final class Engine {
             }
         }
         return n;
+    }
+
+    /** The marks of the finished runs at or below the bound. Guarded by this. */
+    private MarkCoverage coverage() {
+        Map<Mark, long[]> byMark = new HashMap<>();
+        for (int i = 0; i < completedCount; i++) {
+            if (completed[i] > bound) {
+                continue;
+            }
+            for (Mark m : markSets.get(completedMarks[i])) {
+                long[] c = byMark.computeIfAbsent(m, x -> new long[] {0, Long.MAX_VALUE});
+                c[0]++;
+                c[1] = Math.min(c[1], completed[i]);
+            }
+        }
+        List<MarkCoverage.Reached> reached = new ArrayList<>();
+        byMark.forEach((m, c) -> reached.add(new MarkCoverage.Reached(m, c[0], (int) c[1])));
+        return new MarkCoverage(reached);
     }
 
     private long countFailures() {
@@ -254,6 +287,7 @@ final class Engine {
             reason = ExplorationResult.StopReason.RUNS;
         }
         boolean pruned = lanes.length == 1 && lanes[0].source.pruned();
-        return new Result(countDone(), kept, nanosToFirst, System.nanoTime() - start, reason, exhausted, pruned);
+        return new Result(countDone(), kept, nanosToFirst, System.nanoTime() - start, reason, exhausted, pruned,
+                coverage());
     }
 }

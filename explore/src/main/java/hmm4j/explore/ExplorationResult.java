@@ -21,11 +21,13 @@ import java.util.Optional;
  * @param exhaustedAtBound    for DFS: the preemption bound at which the space was exhausted
  * @param boundPruned         for DFS: true when the bound cut off schedules
  * @param runLength           the run length estimated for PCT (0 when not needed)
+ * @param marks               the coverage marks the counted runs reached ({@link MarkCoverage})
  */
 @HiddenFromSites
 public record ExplorationResult(String target, ExploreOptions options, long runsDone, List<FoundFailure> failures,
                                 long nanosToFirstFailure, long runNanos, long totalNanos, StopReason stoppedBy,
-                                Optional<Integer> exhaustedAtBound, boolean boundPruned, long runLength) {
+                                Optional<Integer> exhaustedAtBound, boolean boundPruned, long runLength,
+                                MarkCoverage marks) {
 
     /** Why an exploration stopped. */
     public enum StopReason {
@@ -41,6 +43,15 @@ public record ExplorationResult(String target, ExploreOptions options, long runs
 
     public ExplorationResult {
         failures = List.copyOf(failures);
+        java.util.Objects.requireNonNull(marks, "marks");
+    }
+
+    /** A result that reached no coverage mark. */
+    public ExplorationResult(String target, ExploreOptions options, long runsDone, List<FoundFailure> failures,
+                             long nanosToFirstFailure, long runNanos, long totalNanos, StopReason stoppedBy,
+                             Optional<Integer> exhaustedAtBound, boolean boundPruned, long runLength) {
+        this(target, options, runsDone, failures, nanosToFirstFailure, runNanos, totalNanos, stoppedBy,
+                exhaustedAtBound, boundPruned, runLength, MarkCoverage.NONE);
     }
 
     /** The first failing run, if any. */

@@ -66,7 +66,8 @@ public final class Explorer {
             found.add(found.isEmpty() ? investigate(target, options, plan, o) : plain(options, o));
         }
         return new ExplorationResult(target.name(), options, r.runsDone(), found, r.nanosToFirstFailure(),
-                r.totalNanos(), System.nanoTime() - start, r.stoppedBy(), r.exhaustedAtBound(), r.pruned(), runLength);
+                r.totalNanos(), System.nanoTime() - start, r.stoppedBy(), r.exhaustedAtBound(), r.pruned(), runLength,
+                r.marks());
     }
 
     /** The run length for PCT: the longest of a few random-walk runs (0 when no strategy needs it). */

@@ -16,6 +16,8 @@ import hmm4j.kernel.mm.Mmap;
 import hmm4j.kernel.mm.Mprotect;
 import hmm4j.kernel.mm.Pte;
 import hmm4j.kernel.mm.UserAccess;
+import hmm4j.kernel.mm.hmm.Hmm;
+import hmm4j.kernel.mm.notifier.MmuIntervalNotifier;
 import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
 import hmm4j.kernel.sched.Clone;
@@ -145,7 +147,10 @@ public final class DmirrorScenarios {
 
     private static Expectation expectation(DmirrorProtocol p) {
         return switch (p) {
-            case CORRECT -> Expectation.clean();
+            case CORRECT -> Expectation.clean().reaching(MmuIntervalNotifier.READ_BEGIN_WAITS,
+                    MmuIntervalNotifier.READ_RETRY, MmuIntervalNotifier.NONBLOCK_EAGAIN, Hmm.RANGE_FAULT_BUSY,
+                    Hmm.RANGE_FAULT_RESTART, DmirrorDevice.INVALIDATE_TRYLOCK_FAILED,
+                    DmirrorDevice.OWN_MIGRATE_SKIPPED, DmirrorDevice.OTHER_MIGRATE_INVALIDATED);
             case BLOCK_IN_NONBLOCKABLE -> Expectation.finds(SimRules.SLEEP_IN_ATOMIC_RULE);
             case READ_BEGIN_IN_CALLBACK -> Expectation.finds(SimRules.RECURSIVE_LOCKING);
             default -> Expectation.finds(DmirrorRules.NO_STALE_ENTRY);

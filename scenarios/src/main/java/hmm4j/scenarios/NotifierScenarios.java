@@ -3,6 +3,7 @@ package hmm4j.scenarios;
 import hmm4j.check.lifetime.RefHandle;
 import hmm4j.drivers.notifier.HmmStyleMirror;
 import hmm4j.drivers.notifier.IntervalFindMirror;
+import hmm4j.drivers.notifier.InvalidateLock;
 import hmm4j.drivers.notifier.KfdProcessInit;
 import hmm4j.drivers.notifier.OdpImplicitChild;
 import hmm4j.drivers.notifier.OdpUmem;
@@ -13,6 +14,7 @@ import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.Mmap;
 import hmm4j.kernel.mm.Pte;
 import hmm4j.kernel.mm.UserAccess;
+import hmm4j.kernel.mm.notifier.MmuIntervalNotifier;
 import hmm4j.kernel.mm.notifier.MmuNotifier;
 import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
@@ -70,7 +72,7 @@ public final class NotifierScenarios {
                             Clone.cloneVm(kk, "teardown", t -> mirror.unregisterAndFree(mm));
                         })),
                 new DesignScenario("S3a-get-put", "mmu_notifier_get/put: free_notifier after the grace period",
-                        Expectation.clean(), k -> process(k, (kk, mm, base) -> {
+                        Expectation.clean().reaching(MmuNotifier.SRCU_FREE, MmuNotifier.CALLBACK_AFTER_PUT), k -> process(k, (kk, mm, base) -> {
                             HmmStyleMirror mirror = HmmStyleMirror.get(mm);
                             unmapper(kk, mm, base, 2);
                             Clone.cloneVm(kk, "teardown", t -> {
@@ -84,7 +86,7 @@ public final class NotifierScenarios {
                             KfdProcessInit.createWithFailingInit(kk, mm, false);
                         })),
                 new DesignScenario("S3b-register-last", "amdkfd: registration as the last fallible step",
-                        Expectation.clean(), k -> process(k, (kk, mm, base) -> {
+                        Expectation.clean().reaching(KfdProcessInit.UNWIND_UNREGISTERED), k -> process(k, (kk, mm, base) -> {
                             unmapper(kk, mm, base, 2);
                             KfdProcessInit.createWithFailingInit(kk, mm, true);
                         })),
@@ -94,14 +96,16 @@ public final class NotifierScenarios {
                             odpRace(kk, mm, base, umem);
                         })),
                 new DesignScenario("S3c-interval-trylock", "ODP on an interval notifier: trylock, fail holding nothing",
-                        Expectation.clean(), k -> process(k, (kk, mm, base) -> {
+                        Expectation.clean().reaching(InvalidateLock.TRYLOCK_FAILED, MmuIntervalNotifier.NONBLOCK_EAGAIN), k -> process(k, (kk, mm, base) -> {
                             OdpUmem umem = OdpUmem.interval(kk, mm, base, PAGES * PAGE);
                             odpRace(kk, mm, base, umem);
                         })),
                 new DesignScenario("S3d-odp-mmgrab", "ODP implicit child: notifier registered from a work item with mmgrab only",
                         Expectation.finds(SimRules.PIN), k -> implicitChild(k, false)),
                 new DesignScenario("S3d-mmget-not-zero", "ODP implicit child: mmget_not_zero around the registration",
-                        Expectation.clean(), k -> implicitChild(k, true)),
+                        Expectation.clean().reaching(MmStruct.MMGET_NOT_ZERO_FAILED, MmuNotifier.SRCU_FREE,
+                                MmuNotifier.RELEASE_FROM_EXIT),
+                        k -> implicitChild(k, true)),
                 new DesignScenario("S4-find", "2020 proposal: mmu_interval_notifier_find + asynchronous put",
                         Expectation.finds(SimRules.USE_AFTER_FREE_RULE), k -> process(k, (kk, mm, base) -> {
                             IntervalFindMirror mirror = new IntervalFindMirror(kk, mm);
@@ -115,7 +119,9 @@ public final class NotifierScenarios {
                             });
                         })),
                 new DesignScenario("S4-whole-space", "merged design: one whole-space subscription, per-call ones owned by the caller",
-                        Expectation.clean(), k -> process(k, (kk, mm, base) -> {
+                        Expectation.clean().reaching(MmuIntervalNotifier.DEFERRED_INSERT,
+                                MmuIntervalNotifier.DEFERRED_REMOVE, MmuIntervalNotifier.READ_BEGIN_WAITS,
+                                MmuIntervalNotifier.READ_RETRY), k -> process(k, (kk, mm, base) -> {
                             WholeSpaceMirror mirror = new WholeSpaceMirror(kk, mm);
                             unmapper(kk, mm, base, 2);
                             Clone.cloneVm(kk, "device", t -> {

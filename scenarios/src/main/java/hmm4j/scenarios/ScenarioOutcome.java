@@ -1,8 +1,12 @@
 package hmm4j.scenarios;
 
+import hmm4j.explore.MarkCoverage;
+import hmm4j.sim.Mark;
 import hmm4j.sim.RunResult;
 import hmm4j.sim.failure.Failure;
 import hmm4j.sim.rule.Rule;
+import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -13,9 +17,20 @@ import java.util.Optional;
  * @param firstFailure       the first failing run, if any
  * @param nanosToFirstFailure wall time from the start to the end of the first failing run, or -1
  * @param totalNanos         wall time of the whole exploration
+ * @param marks              the coverage marks the exploration reached
  */
 public record ScenarioOutcome(Scenario scenario, int runs, Optional<RunResult> firstFailure,
-                              long nanosToFirstFailure, long totalNanos) {
+                              long nanosToFirstFailure, long totalNanos, MarkCoverage marks) {
+
+    public ScenarioOutcome {
+        Objects.requireNonNull(marks, "marks");
+    }
+
+    /** An outcome that reached no coverage mark. */
+    public ScenarioOutcome(Scenario scenario, int runs, Optional<RunResult> firstFailure, long nanosToFirstFailure,
+                           long totalNanos) {
+        this(scenario, runs, firstFailure, nanosToFirstFailure, totalNanos, MarkCoverage.NONE);
+    }
 
     /** "pending", "clean" or the first failure's kind label. */
     public String actual() {
@@ -39,10 +54,28 @@ public record ScenarioOutcome(Scenario scenario, int runs, Optional<RunResult> f
         return actualRule().map(Rule::id).orElse(firstFailure.isPresent() ? "diverged" : "clean");
     }
 
+    /** The marks the expectation lists that the exploration did not reach, in the listed order. */
+    public List<Mark> missingMarks() {
+        if (scenario.expectation().isPending()) {
+            return List.of();
+        }
+        return marks.missing(scenario.expectation().marks());
+    }
+
+    /** {@code reached/listed marks}, e.g. {@code 9/9 marks}, or empty when the expectation lists none. */
+    public Optional<String> marksLine() {
+        List<Mark> listed = scenario.expectation().marks();
+        if (listed.isEmpty() || scenario.expectation().isPending()) {
+            return Optional.empty();
+        }
+        return Optional.of((listed.size() - missingMarks().size()) + "/" + listed.size() + " mark"
+                + (listed.size() == 1 ? "" : "s"));
+    }
+
     /**
      * True when the verdict is the expected one (a pending scenario counts as matching): a
-     * clean design has no failing run, a known-bad one a first failure of the expected rule
-     * (compared by id).
+     * clean design has no failing run and reached every listed mark, a known-bad one has a
+     * first failure of the expected rule (compared by id).
      */
     public boolean asExpected() {
         Expectation e = scenario.expectation();
@@ -50,7 +83,7 @@ public record ScenarioOutcome(Scenario scenario, int runs, Optional<RunResult> f
             return true;
         }
         if (e.expectsClean()) {
-            return firstFailure.isEmpty();
+            return firstFailure.isEmpty() && missingMarks().isEmpty();
         }
         return actualRule().map(r -> r.id().equals(e.finds().id())).orElse(false);
     }

@@ -8,6 +8,7 @@ import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.Mmap;
 import hmm4j.kernel.mm.UserAccess;
+import hmm4j.kernel.mm.notifier.MmuNotifier;
 import hmm4j.kernel.sched.Process;
 import hmm4j.scenarios.rules.ScenarioRules;
 import hmm4j.sim.Kernel;
@@ -47,11 +48,12 @@ public final class UseMmScenario implements Scenario {
     public static List<Scenario> all() {
         return List.of(
                 new UseMmScenario("S1-vhost", "vhost-style worker: mmget_not_zero before kthread_use_mm",
-                        Expectation.clean(), VhostStyleDevice::new),
+                        Expectation.clean().reaching(MmStruct.MMGET_NOT_ZERO_FAILED), VhostStyleDevice::new),
                 new UseMmScenario("S1-kvm-mmgrab", "kvm/i915-style worker holding only mmgrab",
                         Expectation.finds(SimRules.PIN), KvmStyleDevice::new),
                 new UseMmScenario("S1-amdkfd-fence", "amdkfd-style worker fenced by a release notifier that waits for it",
-                        Expectation.clean(), (k, mm, a, n) -> new AmdkfdStyleDevice(k, mm, a, n, true)),
+                        Expectation.clean().reaching(MmStruct.RELEASE_FENCE_ACCESS, MmuNotifier.RELEASE_FROM_EXIT),
+                        (k, mm, a, n) -> new AmdkfdStyleDevice(k, mm, a, n, true)),
                 new UseMmScenario("S1-amdkfd-no-flush", "amdkfd-style worker whose release notifier does not wait",
                         Expectation.finds(SimRules.PIN),
                         (k, mm, a, n) -> new AmdkfdStyleDevice(k, mm, a, n, false)));

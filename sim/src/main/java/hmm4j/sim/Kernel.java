@@ -45,6 +45,7 @@ public final class Kernel {
     private final Map<Class<?>, Object> components = new LinkedHashMap<>();
     private final List<Runnable> quiescenceChecks = new ArrayList<>();
     private final List<Failure> lateFailures = new ArrayList<>();
+    private final MarkTable marks = new MarkTable();
     private volatile SyncObserver syncObserver = SyncObserver.NONE;
     private int nextTaskId = 1;
     /** The last number given to an operation target ({@link #newTarget}). */
@@ -192,6 +193,20 @@ public final class Kernel {
         return new Op.Target(lastTargetId.incrementAndGet(), label);
     }
 
+    /**
+     * Records that this run took the branch of {@code mark} (a coverage mark, see
+     * {@link Mark}). Not a scheduling point; no allocation or lock after the mark's first hit
+     * in this kernel; the same in both runtimes.
+     */
+    public void mark(Mark mark) {
+        marks.hit(mark);
+    }
+
+    /** The marks hit so far, ordered by id. */
+    public List<Mark> marksHit() {
+        return marks.snapshot();
+    }
+
     /** The component of this type, created with {@code factory} on first use. */
     public synchronized <T> T component(Class<T> type, Supplier<? extends T> factory) {
         Object c = components.get(type);
@@ -278,7 +293,7 @@ public final class Kernel {
         }
         RunResult r = runtime.run();
         if (!r.clean() && runtime.isControlled()) {
-            return r;
+            return r.withMarks(marks.snapshot());
         }
         quiescent = true;
         List<Runnable> checks;
@@ -292,12 +307,12 @@ public final class Kernel {
             }
         }
         if (lateFailures.isEmpty()) {
-            return r;
+            return r.withMarks(marks.snapshot());
         }
         List<Failure> all = new ArrayList<>(r.failures());
         all.addAll(lateFailures);
         return new RunResult(r.seed(), r.strategy(), all, r.steps(), r.virtualNanos(), r.decisions(),
-                r.trace(), r.divergence(), r.taskNames());
+                r.trace(), r.divergence(), r.taskNames(), marks.snapshot());
     }
 
     // ---- failures and sites ----

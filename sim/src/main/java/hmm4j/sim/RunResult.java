@@ -16,17 +16,37 @@ import java.util.Optional;
  * @param trace        the trace events (empty when tracing is off)
  * @param divergence   set when a replay no longer matched its recorded schedule
  * @param taskNames    task names by id (index 0 is id 1)
+ * @param marks        the coverage marks the run hit, ordered by id ({@link Mark})
  */
 @HiddenFromSites
 public record RunResult(long seed, String strategy, List<Failure> failures, long steps, long virtualNanos,
                         List<Decision> decisions, List<TraceEvent> trace, Optional<String> divergence,
-                        List<String> taskNames) {
+                        List<String> taskNames, List<Mark> marks) {
 
     public RunResult {
         failures = List.copyOf(failures);
         decisions = List.copyOf(decisions);
         trace = List.copyOf(trace);
         taskNames = List.copyOf(taskNames);
+        marks = marks.stream().distinct().sorted(Mark.BY_ID).toList();
+    }
+
+    /** A result that hit no coverage mark. */
+    public RunResult(long seed, String strategy, List<Failure> failures, long steps, long virtualNanos,
+                     List<Decision> decisions, List<TraceEvent> trace, Optional<String> divergence,
+                     List<String> taskNames) {
+        this(seed, strategy, failures, steps, virtualNanos, decisions, trace, divergence, taskNames, List.of());
+    }
+
+    /** This result with {@code marks} as the marks hit. */
+    public RunResult withMarks(List<Mark> marks) {
+        return new RunResult(seed, strategy, failures, steps, virtualNanos, decisions, trace, divergence, taskNames,
+                marks);
+    }
+
+    /** True when the run hit {@code mark}. */
+    public boolean hit(Mark mark) {
+        return marks.contains(mark);
     }
 
     /** True when the run found nothing and did not diverge. */

@@ -131,7 +131,13 @@ final class Dmirror extends KObject {
         }
         if (range.event() == MmuNotifierEvent.MMU_NOTIFY_MIGRATE
                 && (range.owner() == mdevice || protocol == SKIP_ANY_MIGRATE)) {
+            if (range.owner() == mdevice) {
+                kernel().mark(DmirrorDevice.OWN_MIGRATE_SKIPPED);
+            }
             return true;
+        }
+        if (range.event() == MmuNotifierEvent.MMU_NOTIFY_MIGRATE) {
+            kernel().mark(DmirrorDevice.OTHER_MIGRATE_INVALIDATED);
         }
         if (!lockForInvalidate(range)) {
             return false;
@@ -177,7 +183,11 @@ final class Dmirror extends KObject {
             mutex.lock();
             return true;
         }
-        return mutex.trylock();
+        if (mutex.trylock()) {
+            return true;
+        }
+        kernel().mark(DmirrorDevice.INVALIDATE_TRYLOCK_FAILED);
+        return false;
     }
 
     /** {@code dmirror_do_update}: erases [start >> PAGE_SHIFT, end >> PAGE_SHIFT], end inclusive (Q3). Mutex held. */

@@ -11,6 +11,7 @@ import hmm4j.kernel.mm.migrate.DevPagemap;
 import hmm4j.kernel.mm.migrate.MigrateDevice;
 import hmm4j.kernel.mm.migrate.MigratePfn;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.Mark;
 import hmm4j.sim.sync.Mutex;
 import hmm4j.sim.sync.SpinLock;
 import java.util.ArrayDeque;
@@ -55,6 +56,19 @@ import java.util.function.Consumer;
  * minors 0 and 1 (device-private) exist; no THP free list.
  */
 public final class DmirrorDevice {
+    /** Coverage mark: the mirror's non-blockable invalidate found its mutex busy and answered would-block. */
+    public static final Mark INVALIDATE_TRYLOCK_FAILED = Mark.of("dmirror.invalidate.trylock-failed",
+            "The mirror's invalidate of a non-blockable range found dmirror->mutex busy and returned false");
+    /** Coverage mark: the mirror skipped the MIGRATE invalidation of its own device's migration. */
+    public static final Mark OWN_MIGRATE_SKIPPED = Mark.of("dmirror.invalidate.own-migrate-skipped",
+            "The mirror skipped a MIGRATE invalidation whose owner is its own device");
+    /** Coverage mark: the mirror invalidated for another device's migration. */
+    public static final Mark OTHER_MIGRATE_INVALIDATED = Mark.of("dmirror.invalidate.other-migrate",
+            "The mirror invalidated its entries for a MIGRATE invalidation owned by another device");
+    /** Coverage mark: a device fault found the address space dead and failed with -EFAULT. */
+    public static final Mark FAULT_DEAD_MM = Mark.of("dmirror.fault.dead-mm",
+            "dmirror_fault found the address space dead (mmget_not_zero failed) and returned -EFAULT");
+
     /** Pages per chunk of device memory. */
     public static final int DEVMEM_CHUNK_PAGES = 64;
     /** At most this many chunks exist at once; an allocation beyond fails. */

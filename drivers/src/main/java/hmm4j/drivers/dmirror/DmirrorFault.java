@@ -69,6 +69,7 @@ final class DmirrorFault {
     static int dmirrorFault(Dmirror dmirror, long start, long end, boolean write) {
         MmStruct mm = dmirror.mm();
         if (!mm.mmgetNotZero()) {
+            dmirror.kernel().mark(DmirrorDevice.FAULT_DEAD_MM);
             return -Errno.EFAULT;
         }
         int ret = 0;

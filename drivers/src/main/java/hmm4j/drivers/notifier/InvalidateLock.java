@@ -1,6 +1,7 @@
 package hmm4j.drivers.notifier;
 
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
+import hmm4j.sim.Mark;
 import hmm4j.sim.sync.Mutex;
 
 /**
@@ -9,7 +10,11 @@ import hmm4j.sim.sync.Mutex;
  * include/linux/mmu_notifier.h; the pattern of
  * lib/test_hmm.c's invalidate and of every interval-notifier user).
  */
-final class InvalidateLock {
+public final class InvalidateLock {
+    /** Coverage mark: a driver's non-blockable invalidate found its lock busy and answered "would block". */
+    public static final Mark TRYLOCK_FAILED = Mark.of("driver.invalidate.trylock-failed",
+            "A driver's invalidate of a non-blockable range found its lock busy and answered would-block");
+
     private InvalidateLock() {
     }
 
@@ -19,6 +24,10 @@ final class InvalidateLock {
             lock.lock();
             return true;
         }
-        return lock.trylock();
+        if (lock.trylock()) {
+            return true;
+        }
+        range.mm().kernel().mark(TRYLOCK_FAILED);
+        return false;
     }
 }

@@ -8,6 +8,7 @@ import hmm4j.kernel.mm.notifier.MmuNotifierOps;
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.Op;
+import hmm4j.sim.Mark;
 import hmm4j.sim.sync.SpinLock;
 
 /**
@@ -22,6 +23,10 @@ import hmm4j.sim.sync.SpinLock;
  * the failure frees an object no notifier ever saw.
  */
 public final class KfdProcessInit extends KObject {
+    /** Coverage mark: the init step failed before registration, so the object was freed unseen. */
+    public static final Mark UNWIND_UNREGISTERED = Mark.of("kfd.init.unwind-unregistered",
+            "An init step failed before the notifier was registered and the object was freed unseen");
+
     private static final Op.Kind KFD_ALLOC_PROCESS_DOORBELLS = new Op.Kind("kfd_alloc_process_doorbells",
             Op.Access.WRITE);
     private static final MmuNotifierOps OPS = new MmuNotifierOps() {
@@ -60,6 +65,7 @@ public final class KfdProcessInit extends KObject {
                 return -Errno.ENOMEM;
             }
         } else if (!p.allocateDoorbells()) {
+            kernel.mark(UNWIND_UNREGISTERED);
             p.kfree();
             return -Errno.ENOMEM;
         }

@@ -80,6 +80,9 @@ public final class ExploreExtension implements ParameterResolver, InvocationInte
         }
         ExplorationResult result = Explorer.explore(target, options(explore, method));
         context.publishReportEntry("hmm4j", result.verdictLine());
+        if (!result.marks().reached().isEmpty()) {
+            context.publishReportEntry("hmm4j.marks", result.marks().summary());
+        }
         if (result.failure().isPresent()) {
             String cmd = result.failure().get().file().map(f -> replayCommand(method, f)).orElse(null);
             throw new AssertionError(ReportHeader.render(result, cmd) + "\n"

@@ -42,14 +42,17 @@ import java.util.Optional;
  *           "headline" : "...",
  *           "seed" : 17, "strategy" : "random-walk(seed=17)", "steps" : 58,
  *           "task" : "unmapper", "step" : 58, "where" : "MmuNotifier.touch(...)",
- *           "replay" : "hmm4j replay ..." } ] } ],
+ *           "replay" : "hmm4j replay ..." } ],
+ *       "marks" : { "expected" : [ "mn.interval.read-retry" ], "reached" : [ "mn.interval.read-retry" ],
+ *                   "missing" : [ ] } } ],
  *   "summary" : { "scenarios" : 1, "asExpected" : 1, "mismatches" : 0 } }
  * }</pre>
  * {@code timeMs} is rounded to one decimal; {@code kind} is the stable
  * {@link hmm4j.sim.failure.FailureKind} name, {@code label} its human form (as the table
  * prints it); {@code rule} is the id of the {@link hmm4j.sim.rule.Rule} the failure broke;
  * {@code replay} is present when the caller gave one; a run that diverged from its schedule
- * has kind and rule {@code DIVERGED}.
+ * has kind and rule {@code DIVERGED}; {@code marks} is present for a clean design that lists
+ * the coverage marks its exploration must reach ({@code reached} lists every mark reached).
  */
 @HiddenFromSites
 public final class JsonSummary {
@@ -113,10 +116,11 @@ public final class JsonSummary {
      * @param runs       runs executed
      * @param timeMs     wall time in milliseconds (to the first failure, or of all runs)
      * @param failures   the failing runs reported, first first
+     * @param marks      the coverage marks of a design that lists them
      */
     public record Scenario(String id, String title, String expected, String actual, String expectedRule,
                            String actualRule, boolean asExpected, long runs, double timeMs,
-                           List<FailureEntry> failures) {
+                           List<FailureEntry> failures, Optional<MarksEntry> marks) {
         public Scenario {
             Objects.requireNonNull(id, "id");
             Objects.requireNonNull(title, "title");
@@ -125,6 +129,29 @@ public final class JsonSummary {
             Objects.requireNonNull(expectedRule, "expectedRule");
             Objects.requireNonNull(actualRule, "actualRule");
             failures = List.copyOf(failures);
+            Objects.requireNonNull(marks, "marks");
+        }
+
+        /** A scenario that lists no coverage marks. */
+        public Scenario(String id, String title, String expected, String actual, String expectedRule,
+                        String actualRule, boolean asExpected, long runs, double timeMs, List<FailureEntry> failures) {
+            this(id, title, expected, actual, expectedRule, actualRule, asExpected, runs, timeMs, failures,
+                    Optional.empty());
+        }
+    }
+
+    /**
+     * The coverage marks of a scenario, by id ({@link hmm4j.sim.Mark}).
+     *
+     * @param expected the marks its exploration must reach
+     * @param reached  every mark its exploration reached
+     * @param missing  the expected marks not reached
+     */
+    public record MarksEntry(List<String> expected, List<String> reached, List<String> missing) {
+        public MarksEntry {
+            expected = List.copyOf(expected);
+            reached = List.copyOf(reached);
+            missing = List.copyOf(missing);
         }
     }
 
@@ -184,6 +211,22 @@ public final class JsonSummary {
             g.writeEndObject();
         }
         g.writeEndArray();
+        if (s.marks().isPresent()) {
+            MarksEntry m = s.marks().get();
+            g.writeObjectFieldStart("marks");
+            stringArray(g, "expected", m.expected());
+            stringArray(g, "reached", m.reached());
+            stringArray(g, "missing", m.missing());
+            g.writeEndObject();
+        }
         g.writeEndObject();
+    }
+
+    private static void stringArray(JsonGenerator g, String name, List<String> values) throws IOException {
+        g.writeArrayFieldStart(name);
+        for (String v : values) {
+            g.writeString(v);
+        }
+        g.writeEndArray();
     }
 }

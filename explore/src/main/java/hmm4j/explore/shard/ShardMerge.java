@@ -18,7 +18,11 @@ import java.util.TreeSet;
  * Joins the shard results of one exploration ({@code hmm4j merge}): checks that they are
  * shards of the same exploration and not duplicated, sums the runs, names the missing
  * shards, and keeps the failure with the lowest run index, which is the failure an unsharded
- * exploration with one lane per shard position would have reported first.
+ * exploration with one lane per shard position would have reported first. The coverage marks
+ * are joined by id (runs summed, the lowest first run kept).
+ *
+ * <p>A shard that stopped at its failure counts the marks of its runs up to that failure, so
+ * the merged marks of a failing exploration are those of each shard's counted runs.
  */
 @HiddenFromSites
 public final class ShardMerge {
@@ -35,9 +39,10 @@ public final class ShardMerge {
      * @param missing  shard indices with no result
      * @param runsDone runs of all merged shards
      * @param failure  the failure with the lowest run index, if any
+     * @param marks    the coverage marks of all merged shards by id: runs summed, lowest first run
      */
     public record Merged(String scenario, String strategy, int shards, int present, List<Integer> missing,
-                         long runsDone, Optional<ShardResult.ShardFailure> failure) {
+                         long runsDone, Optional<ShardResult.ShardFailure> failure, List<ShardResult.ShardMark> marks) {
 
         /** One line: {@code FAIL ...} or {@code PASS ...}, with the shards and runs. */
         public String verdictLine() {
@@ -97,6 +102,7 @@ public final class ShardMerge {
         TreeSet<Integer> seen = new TreeSet<>();
         long runs = 0;
         List<ShardResult.ShardFailure> failures = new ArrayList<>();
+        java.util.TreeMap<String, ShardResult.ShardMark> marks = new java.util.TreeMap<>();
         for (ShardResult r : results) {
             Shard s = Shard.parse(r.shard());
             String mismatch = !r.scenario().equals(first.scenario()) ? "scenario " + r.scenario()
@@ -117,6 +123,10 @@ public final class ShardMerge {
             if (r.failure() != null) {
                 failures.add(r.failure());
             }
+            for (ShardResult.ShardMark m : r.marks()) {
+                marks.merge(m.id(), m, (a, b) -> new ShardResult.ShardMark(a.id(), a.runs() + b.runs(),
+                        Math.min(a.firstRun(), b.firstRun())));
+            }
         }
         List<Integer> missing = new ArrayList<>();
         for (int i = 0; i < s0.count(); i++) {
@@ -126,6 +136,7 @@ public final class ShardMerge {
         }
         Optional<ShardResult.ShardFailure> earliest = failures.stream()
                 .min(Comparator.comparingInt(ShardResult.ShardFailure::runIndex));
-        return new Merged(first.scenario(), first.strategy(), s0.count(), seen.size(), missing, runs, earliest);
+        return new Merged(first.scenario(), first.strategy(), s0.count(), seen.size(), missing, runs, earliest,
+                List.copyOf(marks.values()));
     }
 }

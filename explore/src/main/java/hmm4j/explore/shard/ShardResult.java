@@ -25,14 +25,20 @@ import hmm4j.sim.HiddenFromSites;
  * @param runsDone  runs this shard finished
  * @param stoppedBy why the shard stopped ({@code failure}, {@code runs}, {@code time}, {@code exhausted})
  * @param failure   the shard's first failure, or null
+ * @param marks     the coverage marks the shard's counted runs reached, by id (absent in files
+ *                  written before marks existed: read as none)
  */
 @HiddenFromSites
 @JsonPropertyOrder({"format", "version", "scenario", "strategy", "firstSeed", "runs", "shard", "lanes", "maxSteps",
-        "runsDone", "stoppedBy", "failure"})
+        "runsDone", "stoppedBy", "failure", "marks"})
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ShardResult(String format, String version, String scenario, String strategy, long firstSeed, int runs,
                           String shard, int lanes, long maxSteps, long runsDone, String stoppedBy,
-                          ShardFailure failure) {
+                          ShardFailure failure, java.util.List<ShardMark> marks) {
+
+    public ShardResult {
+        marks = marks == null ? java.util.List.of() : java.util.List.copyOf(marks);
+    }
 
     /** The format tag of this version of the file. */
     public static final String FORMAT = "hmm4j-shard/1";
@@ -52,13 +58,26 @@ public record ShardResult(String format, String version, String scenario, String
     public record ShardFailure(int runIndex, long seed, String strategy, String kind, String headline, String file) {
     }
 
+    /**
+     * A coverage mark the shard reached.
+     *
+     * @param id       the mark's id
+     * @param runs     the shard's runs that hit it
+     * @param firstRun the lowest index of those runs
+     */
+    @JsonPropertyOrder({"id", "runs", "firstRun"})
+    public record ShardMark(String id, long runs, int firstRun) {
+    }
+
     /** The shard result of {@code result}. */
     public static ShardResult of(ExplorationResult result) {
         ExploreOptions o = result.options();
         ShardFailure failure = result.failure().map(ShardResult::failure).orElse(null);
         return new ShardResult(FORMAT, Version.current(), result.target(), o.strategy().text(), o.firstSeed(),
                 o.runs(), o.shard().toString(), o.effectiveLanes(), o.maxSteps(), result.runsDone(),
-                result.stoppedBy().name().toLowerCase(java.util.Locale.ROOT), failure);
+                result.stoppedBy().name().toLowerCase(java.util.Locale.ROOT), failure,
+                result.marks().reached().stream().map(m -> new ShardMark(m.mark().id(), m.runs(), m.firstRun()))
+                        .toList());
     }
 
     private static ShardFailure failure(FoundFailure f) {

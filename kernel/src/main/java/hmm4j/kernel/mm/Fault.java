@@ -4,6 +4,7 @@ import hmm4j.kernel.mm.migrate.DevPagemap;
 import hmm4j.kernel.mm.migrate.DevPagemapOps;
 import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
+import hmm4j.sim.Mark;
 import hmm4j.sim.sync.SpinLock;
 
 /**
@@ -45,6 +46,16 @@ import hmm4j.sim.sync.SpinLock;
  * retries would turn it into a spurious {@code -EFAULT}.
  */
 public final class Fault {
+    /** Coverage mark: a CPU fault on a device-private entry found the page locked by a migration and waited. */
+    public static final Mark DEVICE_PRIVATE_LOCKED = Mark.of("fault.device-private.locked",
+            "A CPU fault on a device-private entry found the page locked by a migration and waited");
+    /** Coverage mark: a CPU fault found a migration entry and waited for the migration to finish. */
+    public static final Mark MIGRATION_ENTRY_WAIT = Mark.of("fault.migration-entry.wait",
+            "A CPU fault found a migration entry and waited for the migration to finish");
+    /** Coverage mark: a CPU fault took a device-exclusive entry back from the device. */
+    public static final Mark EXCLUSIVE_REVOKED = Mark.of("fault.device-exclusive.revoked",
+            "A CPU fault took a device-exclusive entry back from the device");
+
     /** {@code FAULT_FLAG_WRITE}. */
     public static final int FAULT_FLAG_WRITE = 0x01;
     /** {@code FAULT_FLAG_REMOTE}: the fault is on behalf of another mm user (hmm, gup). */
@@ -99,6 +110,7 @@ public final class Fault {
         }
         if (Pte.isMigration(pte)) {
             ptl.unlock();
+            mm.kernel().mark(MIGRATION_ENTRY_WAIT);
             MigrationEntryWait.migrationEntryWait(mm, page);
             return 0;
         }
@@ -151,6 +163,7 @@ public final class Fault {
         Page device = phys.pfnToPage(Pte.pfn(pte));
         if (!device.trylock()) {
             ptl.unlock();
+            mm.kernel().mark(DEVICE_PRIVATE_LOCKED);
             device.waitLocked();
             return 0;
         }
@@ -180,6 +193,7 @@ public final class Fault {
         range.invalidateRangeStart();
         ptl.lock();
         if (pt.get(page) == origPte) {
+            mm.kernel().mark(EXCLUSIVE_REVOKED);
             pt.set(page, restoreExclusivePte(vma, origPte));
         }
         ptl.unlock();

@@ -7,6 +7,7 @@ import hmm4j.kernel.mm.notifier.MmuNotifier;
 import hmm4j.kernel.mm.notifier.MmuNotifierSubscriptions;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.RefHolder;
+import hmm4j.sim.Mark;
 import hmm4j.sim.Task;
 import hmm4j.sim.TaskKey;
 import hmm4j.sim.failure.Failure;
@@ -57,6 +58,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@link #transferUsersRef}.
  */
 public final class MmStruct extends KObject {
+    /** Coverage mark: mmget_not_zero found the address space dead and took no reference. */
+    public static final Mark MMGET_NOT_ZERO_FAILED = Mark.of("mm.mmget-not-zero.failed",
+            "mmget_not_zero found the address space dead and took no reference");
+    /** Coverage mark: get_task_mm returned NULL: a kernel thread, or a task whose mm is gone. */
+    public static final Mark GET_TASK_MM_NULL = Mark.of("mm.get-task-mm.null",
+            "get_task_mm returned NULL: a kernel thread, or a task whose mm is gone");
+    /** Coverage mark: an access without mm_users was allowed by a release fence whose ->release had not returned. */
+    public static final Mark RELEASE_FENCE_ACCESS = Mark.of("mm.release-fence.access",
+            "An access without mm_users was allowed by a release fence whose ->release had not returned");
 
     /** {@code tsk->mm}: the mm a task uses (user tasks, and kernel threads inside kthread_use_mm). */
     public static final TaskKey<MmStruct> TASK_MM = new TaskKey<>("tsk->mm");
@@ -160,6 +170,7 @@ public final class MmStruct extends KObject {
     public boolean mmgetNotZero() {
         checkAccess("mmget_not_zero");
         if (!mmUsers.incNotZero()) {
+            kernel().mark(MMGET_NOT_ZERO_FAILED);
             return false;
         }
         users.get(holder(kernel()), kernel().site());
@@ -210,12 +221,15 @@ public final class MmStruct extends KObject {
     /** {@code get_task_mm}: NULL for kernel threads; else {@code mmget} of the task's mm for the caller. */
     public static MmStruct getTaskMm(Task task) {
         if (task.isKthread()) {
+            task.kernel().mark(GET_TASK_MM_NULL);
             return null;
         }
         MmStruct mm = of(task);
-        if (mm != null) {
-            mm.mmget();
+        if (mm == null) {
+            task.kernel().mark(GET_TASK_MM_NULL);
+            return null;
         }
+        mm.mmget();
         return mm;
     }
 
@@ -423,6 +437,7 @@ public final class MmStruct extends KObject {
         }
         for (ReleaseFence f : fences) {
             if (f.worker() == t && f.subscription().fenceActive(this)) {
+                kernel().mark(RELEASE_FENCE_ACCESS);
                 return;
             }
         }

@@ -3,6 +3,7 @@ package hmm4j.kernel.mm.hmm;
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.notifier.MmuIntervalNotifier;
+import hmm4j.sim.Mark;
 
 /**
  * {@code hmm_range_fault} (mm/hmm.c): the driver's way to learn, and if asked to establish,
@@ -33,6 +34,13 @@ import hmm4j.kernel.mm.notifier.MmuIntervalNotifier;
  * restored, each under an invalidation, so the caller usually sees {@code -EBUSY} once.
  */
 public final class Hmm {
+    /** Coverage mark: hmm_range_fault saw the notifier sequence change and returned -EBUSY. */
+    public static final Mark RANGE_FAULT_BUSY = Mark.of("hmm.range-fault.busy",
+            "hmm_range_fault saw the notifier sequence change and returned -EBUSY");
+    /** Coverage mark: hmm_range_fault's walk faulted a page in and restarted from where it was. */
+    public static final Mark RANGE_FAULT_RESTART = Mark.of("hmm.range-fault.restart",
+            "hmm_range_fault's walk faulted a page in and restarted from where it was");
+
     private Hmm() {
     }
 
@@ -104,9 +112,13 @@ public final class Hmm {
         int ret;
         do {
             if (sub.mmuIntervalCheckRetry(range.notifierSeq())) {
+                mm.kernel().mark(RANGE_FAULT_BUSY);
                 return -Errno.EBUSY;
             }
             ret = walk.walkPageRange(walk.last(), range.end());
+            if (ret == HmmVmaWalk.RESTART) {
+                mm.kernel().mark(RANGE_FAULT_RESTART);
+            }
         } while (ret == HmmVmaWalk.RESTART);
         return ret;
     }

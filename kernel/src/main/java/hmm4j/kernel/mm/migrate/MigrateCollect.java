@@ -113,6 +113,7 @@ final class MigrateCollect {
         }
         mpfn = MigratePfn.migratePfn(page.pfn()) | MIGRATE_PFN_MIGRATE | (Pte.isWrite(pte) ? MIGRATE_PFN_WRITE : 0);
         if (page != args.faultPage() && !page.trylock()) {
+            args.mm().kernel().mark(MigrateVma.COLLECT_PAGE_BUSY);
             return 0;
         }
         long old = pt.getAndClear(addr);

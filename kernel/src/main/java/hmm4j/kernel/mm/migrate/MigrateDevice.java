@@ -265,6 +265,7 @@ public final class MigrateDevice {
             }
             int expected = 1 + (page == faultPage ? 1 : 0);
             if (page.refcount() != expected) {
+                k.mark(MigrateVma.PAGES_REFCOUNT_SKIP);
                 src[i] &= ~MIGRATE_PFN_MIGRATE;
                 continue;
             }

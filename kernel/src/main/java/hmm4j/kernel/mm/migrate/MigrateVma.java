@@ -3,6 +3,7 @@ package hmm4j.kernel.mm.migrate;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.Page;
 import hmm4j.kernel.mm.Vma;
+import hmm4j.sim.Mark;
 
 /**
  * {@code struct migrate_vma}: the arguments and results of one migration of [start, end) of a
@@ -25,6 +26,16 @@ import hmm4j.kernel.mm.Vma;
  * an argument of its own.
  */
 public final class MigrateVma {
+    /** Coverage mark: migrate_vma_collect skipped a page whose lock another task held. */
+    public static final Mark COLLECT_PAGE_BUSY = Mark.of("migrate.collect.page-busy",
+            "migrate_vma_collect skipped a page whose lock another task held");
+    /** Coverage mark: migrate_vma_setup put back a collected page still mapped or referenced elsewhere. */
+    public static final Mark UNMAP_RESTORE = Mark.of("migrate.unmap.restore",
+            "migrate_vma_setup put back a collected page still mapped or referenced elsewhere");
+    /** Coverage mark: migrate_vma_pages left a page whose reference count had changed since the collection. */
+    public static final Mark PAGES_REFCOUNT_SKIP = Mark.of("migrate.pages.refcount-skip",
+            "migrate_vma_pages left a page whose reference count had changed since the collection");
+
     /** {@code MIGRATE_VMA_SELECT_SYSTEM}: collect system memory (and holes to fill). */
     public static final int MIGRATE_VMA_SELECT_SYSTEM = 1 << 0;
     /** {@code MIGRATE_VMA_SELECT_DEVICE_PRIVATE}: collect device-private pages of {@code pgmap_owner}. */

@@ -78,6 +78,7 @@ final class MigrationEntries {
                 tryToMigrate(page);
             }
             if (page.mapcount() > 0 || !checkPage(page, faultPage)) {
+                k.mark(MigrateVma.UNMAP_RESTORE);
                 src[i] &= ~MIGRATE_PFN_MIGRATE;
                 restore++;
                 continue;

@@ -8,6 +8,7 @@ import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.Op;
+import hmm4j.sim.Mark;
 import hmm4j.sim.failure.Failure;
 import java.util.Objects;
 
@@ -52,6 +53,28 @@ import java.util.Objects;
  * {@link #mmuIntervalCheckRetry} reads the sequence locklessly ({@code READ_ONCE}).
  */
 public final class MmuIntervalNotifier extends IntervalTree.Node {
+    /** Coverage mark: an insert found the tree frozen by an invalidation in flight and went on the deferred list. */
+    public static final Mark DEFERRED_INSERT = Mark.of("mn.interval.deferred-insert",
+            "An insert found the tree frozen by an invalidation in flight and went on the deferred list");
+    /** Coverage mark: an insert ran while an invalidation that hit nothing was in flight and froze the tree itself. */
+    public static final Mark INSERT_DURING_INVALIDATION = Mark.of("mn.interval.insert-during-invalidation",
+            "An insert ran while an invalidation that hit nothing was in flight and froze the tree itself");
+    /** Coverage mark: a remove found the tree frozen, queued the removal and waited for the invalidation to end. */
+    public static final Mark DEFERRED_REMOVE = Mark.of("mn.interval.deferred-remove",
+            "A remove found the tree frozen, queued the removal and waited for the invalidation to end");
+    /** Coverage mark: a remove cancelled an insert still waiting on the deferred list. */
+    public static final Mark REMOVE_CANCELS_INSERT = Mark.of("mn.interval.remove-cancels-insert",
+            "A remove cancelled an insert still waiting on the deferred list");
+    /** Coverage mark: mmu_interval_read_begin found a collision in flight and slept until it ended. */
+    public static final Mark READ_BEGIN_WAITS = Mark.of("mn.interval.read-begin-waits",
+            "mmu_interval_read_begin found a collision in flight and slept until it ended");
+    /** Coverage mark: mmu_interval_read_retry returned true: an invalidation collided with the section. */
+    public static final Mark READ_RETRY = Mark.of("mn.interval.read-retry",
+            "mmu_interval_read_retry returned true: an invalidation collided with the section");
+    /** Coverage mark: a non-blockable invalidation stopped at a subscription that could not block and returned -EAGAIN. */
+    public static final Mark NONBLOCK_EAGAIN = Mark.of("mn.interval.nonblock-eagain",
+            "A non-blockable invalidation stopped at a subscription that could not block and returned -EAGAIN");
+
     private static final Op.Kind READ_ONCE = new Op.Kind("READ_ONCE", Op.Access.READ);
     private static final Op.Kind WRITE_ONCE = new Op.Kind("WRITE_ONCE", Op.Access.WRITE);
 
@@ -261,7 +284,11 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
      */
     public boolean mmuIntervalReadRetry(long seq) {
         touch("mmu_interval_read_retry");
-        return invalidateSeq != seq;
+        if (invalidateSeq == seq) {
+            return false;
+        }
+        mm.kernel().mark(READ_RETRY);
+        return true;
     }
 
     /**

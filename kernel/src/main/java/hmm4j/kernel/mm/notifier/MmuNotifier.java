@@ -8,6 +8,7 @@ import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.notifier.MmuNotifierOps.Op;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.Mark;
 import hmm4j.sim.failure.Failure;
 import java.util.Objects;
 
@@ -34,6 +35,16 @@ import java.util.Objects;
  * {@code subscriptions->lock}; callbacks run inside the global notifier SRCU read section.
  */
 public final class MmuNotifier {
+    /** Coverage mark: the last mmu_notifier_put's free_notifier ran from an SRCU callback after the grace period. */
+    public static final Mark SRCU_FREE = Mark.of("mn.put.srcu-free",
+            "The last mmu_notifier_put's free_notifier ran from an SRCU callback after the grace period");
+    /** Coverage mark: an invalidation called a subscription whose last put had already queued its free. */
+    public static final Mark CALLBACK_AFTER_PUT = Mark.of("mn.put.callback-after-put",
+            "An invalidate_range_start ran on a subscription whose last put had already queued its free");
+    /** Coverage mark: exit_mmap called ->release of a classic subscription still registered. */
+    public static final Mark RELEASE_FROM_EXIT = Mark.of("mn.release.from-exit",
+            "exit_mmap called ->release of a classic subscription still registered");
+
     /** The op names of the young callbacks, by {@link Op} ordinal (no text built per call). */
     private static final String[] YOUNG_OPS = java.util.Arrays.stream(Op.values())
             .map(op -> "->" + op.name().toLowerCase(java.util.Locale.ROOT)).toArray(String[]::new);
@@ -134,6 +145,9 @@ public final class MmuNotifier {
 
     int callInvalidateRangeStart(MmuNotifierRange range) {
         touch("->invalidate_range_start");
+        if (freeQueued) {
+            kernel().mark(CALLBACK_AFTER_PUT);
+        }
         boolean nonBlock = !range.blockable();
         NotifierContext.Callback prev = NotifierContext.enter(kernel(), name, "->invalidate_range_start", nonBlock);
         try {
@@ -336,6 +350,7 @@ public final class MmuNotifier {
             subs.lock().unlock();
         }
         MmuNotifierSubscriptions.srcu(k).callSrcu(() -> {
+            k.mark(SRCU_FREE);
             ops.freeNotifier(this);
             on.mmdropAs(mmRef);
         });

@@ -6,6 +6,7 @@ import hmm4j.kernel.mm.Gfp;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.notifier.MmuNotifierOps.Op;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.Mark;
 import hmm4j.sim.failure.Failure;
 import hmm4j.sim.sync.LockMap;
 import hmm4j.sim.sync.Mutex;
@@ -38,6 +39,10 @@ import java.util.function.Consumer;
  * readers the same "whole list as of some moment" view.
  */
 public final class MmuNotifierSubscriptions {
+    /** Coverage mark: a classic invalidate_range_start of a non-blockable range failed with -EAGAIN and the ends were called. */
+    public static final Mark START_NONBLOCK_EAGAIN = Mark.of("mn.start.nonblock-eagain",
+            "A classic invalidate_range_start of a non-blockable range failed with -EAGAIN and the ends were called");
+
     /**
      * The scheduling point between finding a subscription on the RCU list and calling it:
      * the window in which an unlink-and-free without a grace period bites (S3a).
@@ -290,6 +295,7 @@ public final class MmuNotifierSubscriptions {
                 }
             }
             if (err[0] != 0) {
+                k.mark(START_NONBLOCK_EAGAIN);
                 for (MmuNotifier sub : list) {
                     if (MmuNotifierOps.has(sub.ops(), Op.INVALIDATE_RANGE_END)) {
                         sub.callInvalidateRangeEnd(range);
@@ -410,6 +416,7 @@ public final class MmuNotifierSubscriptions {
         subs.underSrcu(() -> {
             for (MmuNotifier sub : subs.list) {
                 mm.kernel().point(subs.listWalkOp);
+                mm.kernel().mark(MmuNotifier.RELEASE_FROM_EXIT);
                 sub.callRelease(mm);
             }
             subs.lock.lock();

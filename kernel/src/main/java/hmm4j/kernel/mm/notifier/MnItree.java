@@ -160,6 +160,7 @@ final class MnItree {
                 reportFalseOnBlockable(sub, range);
                 continue;
             }
+            mm.kernel().mark(MmuIntervalNotifier.NONBLOCK_EAGAIN);
             invEnd();
             return -hmm4j.kernel.mm.Errno.EAGAIN;
         }
@@ -280,6 +281,7 @@ final class MnItree {
         boolean busy = seq == invalidateSeq;
         lockdepPretendStart();
         if (busy) {
+            k.mark(MmuIntervalNotifier.READ_BEGIN_WAITS);
             waitUntilSeqChanges(seq);
         }
         return seq;
@@ -308,9 +310,11 @@ final class MnItree {
         try {
             if (activeInvalidateRanges != 0) {
                 if ((invalidateSeq & 1) != 0) {
+                    mm.kernel().mark(MmuIntervalNotifier.DEFERRED_INSERT);
                     deferredList.addFirst(sub);
                     sub.setDeferred(true);
                 } else {
+                    mm.kernel().mark(MmuIntervalNotifier.INSERT_DURING_INVALIDATION);
                     invalidateSeq |= 1;
                     tree.insert(sub);
                 }
@@ -345,10 +349,12 @@ final class MnItree {
                     if (!sub.isDeferred()) {
                         return -1;
                     }
+                    mm.kernel().mark(MmuIntervalNotifier.REMOVE_CANCELS_INSERT);
                     deferredList.remove(sub);
                     sub.setDeferred(false);
                     return 0;
                 }
+                mm.kernel().mark(MmuIntervalNotifier.DEFERRED_REMOVE);
                 if (!sub.isDeferred()) {
                     deferredList.addFirst(sub);
                     sub.setDeferred(true);

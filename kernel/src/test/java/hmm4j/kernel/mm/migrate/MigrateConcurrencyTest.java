@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import hmm4j.kernel.mm.MmStruct;
+import hmm4j.kernel.mm.Fault;
 import hmm4j.kernel.mm.PhysMem;
 import hmm4j.kernel.sched.Clone;
 import hmm4j.kernel.sched.Process;
@@ -60,6 +61,7 @@ class MigrateConcurrencyTest {
 
     @Test
     void cpuAccessWhileADeviceThreadMigratesBackAndForth_keepsEveryCount() {
+        java.util.Set<hmm4j.sim.Mark> marks = new java.util.HashSet<>();
         int faulted = 0;
         int waited = 0;
         for (long seed = 1; seed <= SEEDS; seed++) {
@@ -88,9 +90,13 @@ class MigrateConcurrencyTest {
             assertEquals(0, dev[0].pgmap().pagesInUse(), "seed " + seed);
             faulted += dev[0].faultsToRam() > 0 ? 1 : 0;
             waited += traced(r, "wait_event(migration_entry_wait)") ? 1 : 0;
+            marks.addAll(r.marks());
+            assertEquals(traced(r, "wait_event(migration_entry_wait)"), r.hit(Fault.MIGRATION_ENTRY_WAIT), "seed " + seed);
         }
         assertTrue(faulted > 0, "no seed had the CPU fault on a device page");
         assertTrue(waited > 0, "no seed had the CPU wait on a migration entry");
+        assertTrue(marks.contains(MigrateVma.COLLECT_PAGE_BUSY), "no seed had the collection skip a locked page: "
+                + marks);
     }
 
     @Test
@@ -115,6 +121,7 @@ class MigrateConcurrencyTest {
             assertTrue(done.get(), "seed " + seed);
             assertEquals(0, dev[0].pgmap().pagesInUse());
             lockWaits += traced(r, "folio_wait_locked") ? 1 : 0;
+            assertEquals(traced(r, "folio_wait_locked"), r.hit(Fault.DEVICE_PRIVATE_LOCKED), "seed " + seed);
         }
         assertTrue(lockWaits > 0, "no seed had a fault wait for the page lock of a device page");
     }
