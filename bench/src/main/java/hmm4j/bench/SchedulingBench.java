@@ -180,7 +180,7 @@ public class SchedulingBench {
                 count.writeOnce(v + 1);
             });
         }
-        k.atQuiescence(() -> {
+        k.atQuiescence("count is 2", () -> {
             if (count.peek() != 2) {
                 k.report(new Failure.InvariantViolation(LOST_UPDATE, "count is " + count.peek() + ", expected 2",
                         k.site()));

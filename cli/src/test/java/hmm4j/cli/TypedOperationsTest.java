@@ -18,9 +18,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Keeps scheduling points typed: no point is built from text, and neither POS nor replay reads
- * meaning out of an operation's label. Scans every module's {@code src/main/java} of the
- * repository (this module's parent directory).
+ * Keeps identity and meaning out of display text: no scheduling point is built from text, and
+ * neither POS nor replay reads meaning out of an operation's label; no reference holder is
+ * named by a string, no rule is given as text, no expectation is compared by a label. Scans
+ * every module's {@code src/main/java} of the repository (this module's parent directory).
  */
 class TypedOperationsTest {
 
@@ -35,7 +36,12 @@ class TypedOperationsTest {
             new Rule("an operation identified by its text", Pattern.compile(
                     "\\.op\\(\\)\\s*\\.\\s*(equals|startsWith|endsWith|contains|indexOf|lastIndexOf|substring|split|matches)\\(")),
             new Rule("an operation's label parsed", Pattern.compile(
-                    "\\.label\\(\\)\\s*\\.\\s*(startsWith|endsWith|contains|indexOf|lastIndexOf|substring|split|matches)\\(")));
+                    "\\.label\\(\\)\\s*\\.\\s*(startsWith|endsWith|contains|indexOf|lastIndexOf|substring|split|matches)\\(")),
+            new Rule("a reference holder named by text", Pattern.compile(
+                    "\\b(mmgrabAs|mmdropAs|transferUsersRef|holds)\\(\\s*(\"|[\\w.]*name\\(\\))")),
+            new Rule("a rule given as text", Pattern.compile("\\bInvariantViolation\\(\\s*\"")),
+            new Rule("an expectation compared by its label", Pattern.compile(
+                    "\\bactual\\(\\)\\s*\\.equals\\(|\\.kind\\(\\)\\s*\\.label\\(\\)\\s*\\.equals\\(")));
 
     /** POS and replay compare typed operations only: no text handling of any kind. */
     private static final List<Rule> POS_AND_REPLAY = List.of(
@@ -118,7 +124,12 @@ class TypedOperationsTest {
                 "    public void point(String op) {",
                 "        kernel.point(points.of(\"mutex_lock\")); // PointNames",
                 "        if (decisions.get(0).op().equals(\"start\")) {",
-                "        int open = op.label().indexOf('(');");
+                "        int open = op.label().indexOf('(');",
+                "        mm.mmgrabAs(\"worker\");",
+                "        if (users.holds(t.name())) {",
+                "        k.report(new Failure.InvariantViolation(\"lost update\", detail, k.site()));",
+                "        return actual().equals(e.label());",
+                "        return f.kind().label().equals(expected.label());");
         for (String line : old) {
             assertTrue(EVERYWHERE.stream().anyMatch(r -> r.pattern().matcher(line).find()), line);
         }
@@ -130,7 +141,11 @@ class TypedOperationsTest {
                 "        k.point(new Op(EXIT_MMAP, mm.target(), \"exit_mmap(\" + mm.name() + \"): mmu_notifier_release\"));",
                 "        if (!point.op().sameAs(d.op())) {",
                 "        return \"'\" + op.label() + \"' (\" + op.kind().name() + \")\";",
-                "            if (!k.label().equals(name)) {");
+                "            if (!k.label().equals(name)) {",
+                "        mm.mmgrabAs(handle);",
+                "        if (users.holds(t)) {",
+                "        k.report(new Failure.InvariantViolation(KernelRules.END_PAIRS_START, detail, k.site()));",
+                "        return actualRule().map(r -> r.id().equals(e.finds().id())).orElse(false);");
         for (String line : fine) {
             assertFalse(EVERYWHERE.stream().anyMatch(r -> r.pattern().matcher(line).find()), line);
         }

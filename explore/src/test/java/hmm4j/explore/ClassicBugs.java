@@ -61,7 +61,7 @@ final class ClassicBugs {
                     count.writeOnce(v + 1);
                 });
             }
-            k.atQuiescence(() -> {
+            k.atQuiescence("classic bug invariant", () -> {
                 if (count.peek() != 2) violation(k, "lost update", "count is " + count.peek() + ", expected 2");
             });
         });
@@ -79,7 +79,7 @@ final class ClassicBugs {
                     m.unlock();
                 });
             }
-            k.atQuiescence(() -> {
+            k.atQuiescence("classic bug invariant", () -> {
                 if (count.peek() != 2) violation(k, "lost update", "count is " + count.peek() + ", expected 2");
             });
         });
@@ -98,7 +98,7 @@ final class ClassicBugs {
                     }
                 });
             }
-            k.atQuiescence(() -> {
+            k.atQuiescence("classic bug invariant", () -> {
                 if (inits.peek() != 1) violation(k, "initialised twice", inits.peek() + " initialisations");
             });
         });

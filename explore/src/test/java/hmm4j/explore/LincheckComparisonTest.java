@@ -87,7 +87,7 @@ class LincheckComparisonTest {
                 }
             });
         }
-        k.atQuiescence(() -> {
+        k.atQuiescence("no lost update", () -> {
             if (count.peek() != 2 * increments) {
                 k.report(new Failure.InvariantViolation(ClassicBugs.testRule("lost update"),
                         "count is " + count.peek() + ", expected " + 2 * increments, k.site()));

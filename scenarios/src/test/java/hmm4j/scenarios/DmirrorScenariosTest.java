@@ -8,6 +8,7 @@ import hmm4j.drivers.dmirror.DmirrorProtocol;
 import hmm4j.drivers.dmirror.DmirrorRules;
 import hmm4j.explore.ExplorationResult;
 import hmm4j.explore.strategy.StrategySpec;
+import hmm4j.sim.RunResult;
 import hmm4j.sim.failure.Failure;
 import hmm4j.sim.report.TextReport;
 import java.util.HashSet;
@@ -44,6 +45,15 @@ class DmirrorScenariosTest {
             assertEquals(p == DmirrorProtocol.CORRECT, s.expectation().expectsClean(), s.id());
         }
         assertFalse(Catalogue.byId("S5-dmirror-own-migration-skip").isPresent(), "observations are not catalogue entries");
+    }
+
+    @Test
+    void aCleanRunOfTheCorrectDevice_namesTheChecksThatRanAtItsEnd() {
+        RunResult r = ScenarioRunner.runOnce(scenario(DmirrorProtocol.CORRECT), 1, 100_000);
+        assertTrue(r.clean(), () -> TextReport.render(r));
+        assertEquals(Set.of(DmirrorRules.NO_STALE_ENTRY.id(), "interval.quiescent-state", "mem.leak", "refcount.leak",
+                "lockdep.none-held-at-exit"), Set.copyOf(r.validators()));
+        assertTrue(TextReport.render(r).contains("checked at the end: "), () -> TextReport.render(r));
     }
 
     @ParameterizedTest(name = "{0}")

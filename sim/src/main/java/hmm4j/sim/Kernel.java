@@ -43,7 +43,7 @@ public final class Kernel {
     private final Trace trace;
     private final boolean sites;
     private final Map<Class<?>, Object> components = new LinkedHashMap<>();
-    private final List<Runnable> quiescenceChecks = new ArrayList<>();
+    private final List<Validator> quiescenceChecks = new ArrayList<>();
     private final List<Failure> lateFailures = new ArrayList<>();
     private final MarkTable marks = new MarkTable();
     private volatile SyncObserver syncObserver = SyncObserver.NONE;
@@ -222,9 +222,24 @@ public final class Kernel {
         return type.cast(components.get(type));
     }
 
-    /** Registers a check run after every task is done (leaks, balanced references). */
-    public synchronized void atQuiescence(Runnable check) {
-        quiescenceChecks.add(check);
+    /** A named check of the end of a run. */
+    private record Validator(String name, Runnable check) {
+    }
+
+    /**
+     * Registers a check run after every task is done (leaks, balanced references, a model's
+     * whole-state validator), in registration order. {@code name} says what it validates,
+     * the id of the rule it enforces where there is one ({@code "mem.leak"}); the run's result
+     * lists the names of the checks that ran ({@link RunResult#validators()}), so a clean
+     * report says what was checked, not only that nothing was found.
+     */
+    public synchronized void atQuiescence(String name, Runnable check) {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(check, "check");
+        if (name.isBlank()) {
+            throw new IllegalArgumentException("a quiescence check needs a name");
+        }
+        quiescenceChecks.add(new Validator(name, check));
     }
 
     /** True while the quiescence checks run (no task is running any more). */
@@ -296,23 +311,27 @@ public final class Kernel {
             return r.withMarks(marks.snapshot());
         }
         quiescent = true;
-        List<Runnable> checks;
+        List<Validator> checks;
         synchronized (this) {
             checks = List.copyOf(quiescenceChecks);
         }
-        for (Runnable check : checks) {
-            check.run();
+        List<String> ran = new ArrayList<>();
+        for (Validator v : checks) {
+            if (!ran.contains(v.name())) {
+                ran.add(v.name());
+            }
+            v.check().run();
             if (runtime.isControlled() && !lateFailures.isEmpty()) {
                 break;
             }
         }
         if (lateFailures.isEmpty()) {
-            return r.withMarks(marks.snapshot());
+            return r.withEnd(marks.snapshot(), ran);
         }
         List<Failure> all = new ArrayList<>(r.failures());
         all.addAll(lateFailures);
         return new RunResult(r.seed(), r.strategy(), all, r.steps(), r.virtualNanos(), r.decisions(),
-                r.trace(), r.divergence(), r.taskNames(), marks.snapshot());
+                r.trace(), r.divergence(), r.taskNames(), marks.snapshot(), ran);
     }
 
     // ---- failures and sites ----

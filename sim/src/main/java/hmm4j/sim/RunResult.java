@@ -17,11 +17,15 @@ import java.util.Optional;
  * @param divergence   set when a replay no longer matched its recorded schedule
  * @param taskNames    task names by id (index 0 is id 1)
  * @param marks        the coverage marks the run hit, ordered by id ({@link Mark})
+ * @param validators   the names of the checks run at the end of the run
+ *                     ({@link Kernel#atQuiescence}), in the order they ran, each once; empty
+ *                     when the run stopped before its end (a controlled run stops at its
+ *                     first failure)
  */
 @HiddenFromSites
 public record RunResult(long seed, String strategy, List<Failure> failures, long steps, long virtualNanos,
                         List<Decision> decisions, List<TraceEvent> trace, Optional<String> divergence,
-                        List<String> taskNames, List<Mark> marks) {
+                        List<String> taskNames, List<Mark> marks, List<String> validators) {
 
     public RunResult {
         failures = List.copyOf(failures);
@@ -29,19 +33,34 @@ public record RunResult(long seed, String strategy, List<Failure> failures, long
         trace = List.copyOf(trace);
         taskNames = List.copyOf(taskNames);
         marks = marks.stream().distinct().sorted(Mark.BY_ID).toList();
+        validators = List.copyOf(validators);
+    }
+
+    /** A result that ran no end-of-run check. */
+    public RunResult(long seed, String strategy, List<Failure> failures, long steps, long virtualNanos,
+                     List<Decision> decisions, List<TraceEvent> trace, Optional<String> divergence,
+                     List<String> taskNames, List<Mark> marks) {
+        this(seed, strategy, failures, steps, virtualNanos, decisions, trace, divergence, taskNames, marks, List.of());
     }
 
     /** A result that hit no coverage mark. */
     public RunResult(long seed, String strategy, List<Failure> failures, long steps, long virtualNanos,
                      List<Decision> decisions, List<TraceEvent> trace, Optional<String> divergence,
                      List<String> taskNames) {
-        this(seed, strategy, failures, steps, virtualNanos, decisions, trace, divergence, taskNames, List.of());
+        this(seed, strategy, failures, steps, virtualNanos, decisions, trace, divergence, taskNames, List.of(),
+                List.of());
     }
 
     /** This result with {@code marks} as the marks hit. */
     public RunResult withMarks(List<Mark> marks) {
         return new RunResult(seed, strategy, failures, steps, virtualNanos, decisions, trace, divergence, taskNames,
-                marks);
+                marks, validators);
+    }
+
+    /** This result with what the end of the run added: the marks hit and the checks that ran. */
+    public RunResult withEnd(List<Mark> marks, List<String> validators) {
+        return new RunResult(seed, strategy, failures, steps, virtualNanos, decisions, trace, divergence, taskNames,
+                marks, validators);
     }
 
     /** True when the run hit {@code mark}. */

@@ -79,7 +79,7 @@ class MarkTest {
     void marksHitAtQuiescence_andByMarkHit_areKept() {
         Kernel k = Kernel.controlled(1);
         k.spawnKthread("t", self -> RACED.hit(k));
-        k.atQuiescence(() -> k.mark(ALONE));
+        k.atQuiescence("marks alone", () -> k.mark(ALONE));
         RunResult r = k.run();
         assertEquals(List.of(ALONE, RACED), r.marks());
         assertEquals(r.marks(), k.marksHit());

@@ -107,7 +107,7 @@ public final class Fixtures {
                     }
                 });
             }
-            k.atQuiescence(() -> {
+            k.atQuiescence(NO_LOST_UPDATE.id(), () -> {
                 if (count.peek() != 2) {
                     k.report(new Failure.InvariantViolation(NO_LOST_UPDATE,
                             "count is " + count.peek() + " after two increments", k.site()));

@@ -204,7 +204,7 @@ public final class RefLedger {
 
     /** Registers {@link #checkBalanced} to run when the run reaches quiescence. */
     public void checkBalancedAtQuiescence() {
-        kernel.atQuiescence(this::checkBalanced);
+        kernel.atQuiescence("refcount.leak", this::checkBalanced);
     }
 
     private void add(RefHolder holder, Site site) {

@@ -66,7 +66,7 @@ public final class Sanitizer {
 
     private static Sanitizer create(Kernel kernel) {
         Sanitizer s = new Sanitizer(kernel);
-        kernel.atQuiescence(s::checkLeaks);
+        kernel.atQuiescence("mem.leak", s::checkLeaks);
         return s;
     }
 

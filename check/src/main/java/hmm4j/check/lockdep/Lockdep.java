@@ -96,7 +96,7 @@ public final class Lockdep implements SyncObserver {
         Lockdep lockdep = new Lockdep(kernel, graph);
         kernel.component(Lockdep.class, () -> lockdep);
         kernel.setSyncObserver(lockdep);
-        kernel.atQuiescence(lockdep::checkNoLocksHeldAtExit);
+        kernel.atQuiescence("lockdep.none-held-at-exit", lockdep::checkNoLocksHeldAtExit);
         return lockdep;
     }
 

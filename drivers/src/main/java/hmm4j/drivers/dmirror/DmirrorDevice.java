@@ -145,7 +145,7 @@ public final class DmirrorDevice {
             dev.chunks.add(first);
             dev.pushFree(first);
             registry.byMinor.put(minor, dev);
-            kernel.atQuiescence(dev::checkAtQuiescence);
+            kernel.atQuiescence(DmirrorRules.NO_STALE_ENTRY.id(), dev::checkAtQuiescence);
             return dev;
         }
     }

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *     for (int i = 0; i < 2; i++) {
  *         k.spawnKthread("worker" + i, self -> count.inc());
  *     }
- *     k.atQuiescence(() -> { if (count.peek() != 2) k.report(...); });
+ *     k.atQuiescence("count is 2", () -> { if (count.peek() != 2) k.report(...); });
  * }
  * }</pre>
  *

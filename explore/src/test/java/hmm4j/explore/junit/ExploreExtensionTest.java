@@ -51,7 +51,7 @@ class ExploreExtensionTest {
             for (int i = 0; i < 2; i++) {
                 k.spawnKthread("irq" + i, self -> count.writeOnce(count.readOnce() + 1));
             }
-            k.atQuiescence(() -> {
+            k.atQuiescence("no lost update", () -> {
                 if (count.peek() != 2) {
                     k.report(new Failure.InvariantViolation(LOST_UPDATE, "count is " + count.peek(), k.site()));
                 }

@@ -11,7 +11,9 @@ import java.util.List;
  *   <li>a one-line verdict: {@code PASS no failure found}, {@code FAIL <headline>} or
  *       {@code DIVERGED <where>};</li>
  *   <li>the seed, the strategy and the number of steps; then, when the caller gives one
- *       ({@link ReportOptions#withReplayCommand}), the command that replays the run;</li>
+ *       ({@link ReportOptions#withReplayCommand}), the command that replays the run; then,
+ *       when the run reached its end, the checks that ran there ({@code checked at the end:
+ *       mem.leak, refcount.leak, ...}, {@link RunResult#validators()});</li>
  *   <li>the failure's details ({@link FailureText}): a use-after-free with its access,
  *       allocation and free sites, a lock-order cycle with lockdep's two-task "possible
  *       unsafe locking scenario", the blocked tasks of a deadlock, a stack;</li>
@@ -60,6 +62,9 @@ public final class TextReport {
         b.append("seed ").append(r.seed()).append(" · ").append(r.strategy()).append(" · ")
                 .append(r.steps()).append(" steps").append('\n');
         options.replayCommand().ifPresent(c -> b.append("replay: ").append(c).append('\n'));
+        if (!r.validators().isEmpty()) {
+            b.append("checked at the end: ").append(String.join(", ", r.validators())).append('\n');
+        }
         List<Failure> failures = r.failures();
         for (int i = 0; i < failures.size(); i++) {
             Failure f = failures.get(i);

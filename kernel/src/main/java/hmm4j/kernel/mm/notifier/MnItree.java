@@ -63,7 +63,7 @@ final class MnItree {
         this.readGlobalSeqOp = new Op(READ_ONCE,
                 mm.kernel().newTarget(mm.name() + "->notifier_subscriptions->invalidate_seq"),
                 "READ_ONCE(subscriptions->invalidate_seq)");
-        mm.kernel().atQuiescence(this::validateAtQuiescence);
+        mm.kernel().atQuiescence(KernelRules.QUIESCENT_STATE.id(), this::validateAtQuiescence);
     }
 
     /**
