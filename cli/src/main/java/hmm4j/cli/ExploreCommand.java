@@ -77,7 +77,7 @@ final class ExploreCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "SCENARIO", description = "The scenario id, e.g. S1-kvm-mmgrab ('hmm4j check' lists them).")
+    @Parameters(index = "0", paramLabel = "SCENARIO", description = "The scenario id, e.g. S1-kvm-mmgrab ('hmm4j list' lists them).")
     private String scenarioId;
 
     @Option(names = "--strategy", paramLabel = "S", converter = StrategyConverter.class,
