@@ -3,6 +3,10 @@ package hmm4j.cli;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import picocli.CommandLine;
@@ -53,7 +57,14 @@ final class ErrorHandler implements IParameterExceptionHandler, IExecutionExcept
     @Override
     public int handleExecutionException(Exception ex, CommandLine cmd, ParseResult parseResult) {
         String message = ex.getMessage();
-        if (message == null || message.isBlank() || isInternal(ex)) {
+        Throwable io = ex instanceof UncheckedIOException u ? u.getCause() : ex;
+        if (io instanceof FileSystemException f && f.getFile() != null) {
+            message = f.getFile() + ": " + (f.getReason() != null ? f.getReason()
+                    : f instanceof AccessDeniedException ? "permission denied"
+                    : f instanceof NoSuchFileException ? "no such file or directory"
+                    : f instanceof FileAlreadyExistsException ? "already exists"
+                    : "cannot be read or written");
+        } else if (message == null || message.isBlank() || isInternal(ex)) {
             message = "internal error in '" + cmd.getCommandSpec().qualifiedName() + "'"
                     + (debug.getAsBoolean() ? "" : " (" + Main.DEBUG_VARIABLE + "=1 shows the stack trace)");
         }

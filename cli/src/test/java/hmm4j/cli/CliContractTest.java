@@ -99,6 +99,22 @@ class CliContractTest {
         assertTrue(debug.err().contains("at hmm4j.cli.CliContractTest$Npe.call"), debug.err());
     }
 
+    /** A command whose file cannot be written. */
+    @Command(name = "denied")
+    static final class Denied implements Callable<Integer> {
+        @Override
+        public Integer call() throws java.io.IOException {
+            throw new java.nio.file.AccessDeniedException("/srv/out/run.html");
+        }
+    }
+
+    @Test
+    void unusableFile_namesTheFileAndTheReason_exit2() {
+        Console c = Console.with(Map.of(), new CheckCommand(), new Denied()).run("denied");
+        assertEquals(2, c.exitCode());
+        assertEquals(List.of("hmm4j: /srv/out/run.html: permission denied"), c.errLines());
+    }
+
     @Test
     void badInput_withDebug_addsTheStackTrace() {
         Console plain = Console.real().run("explore", "S1-vhost", "--max-steps", "0");
