@@ -45,7 +45,8 @@ import picocli.CommandLine.Spec;
  * <p>Exit codes: 0 when the benchmarks ran and the table was printed, whatever the verdicts
  * (a figure that misses its target is a measurement to report, not a failure of the
  * command: performance is measured, never asserted); 2 when the benchmarks jar is missing
- * or the arguments are wrong; 1 when the benchmarks failed or their result cannot be read.
+ * or the arguments are wrong, or the {@code --from-json} file is missing or not a JMH result; 1
+ * when the benchmarks failed or the result of the run cannot be read.
  */
 @Command(name = "bench",
         mixinStandardHelpOptions = true,
@@ -134,7 +135,12 @@ final class BenchCommand implements Callable<Integer> {
         Map<String, Result> results;
         String source;
         if (fromJson != null) {
-            results = parse(fromJson);
+            Options.readableFile(spec, "--from-json", fromJson);
+            try {
+                results = parse(fromJson);
+            } catch (IllegalArgumentException | UncheckedIOException e) {
+                throw new ParameterException(spec.commandLine(), "--from-json " + fromJson + ": " + e.getMessage(), e);
+            }
             source = "from " + fromJson;
         } else {
             Path benchmarks = jar != null ? jar : defaultJar();
@@ -287,6 +293,9 @@ final class BenchCommand implements Callable<Integer> {
     static Map<String, Result> parse(Path file) {
         try {
             return parse(new ObjectMapper().readTree(file.toFile()));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException("not a JMH JSON result: not JSON (line " + e.getLocation().getLineNr()
+                    + ")", e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the JMH result " + file + ": " + e.getMessage(), e);
         }

@@ -14,7 +14,9 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -35,8 +37,9 @@ import picocli.CommandLine.Spec;
  * of a rule ({@code mem.use-after-free}, {@code lockdep.cycle}, ...): a known-bad design is as
  * expected only when its first failure breaks the rule its expectation names. A clean design
  * that lists coverage marks shows how many its exploration reached ({@code clean (9/9 marks)})
- * and is a mismatch when one is missing, named under the table. Exit code 0 iff every verdict
- * is the expected one.
+ * and is a mismatch when one is missing, named under the table. A DFS exploration that covered
+ * its whole space says so under the table, per scenario. Exit code 0 iff every verdict is the
+ * expected one, 4 when nothing ran (every selected scenario pending); see {@link ExitCodes}.
  */
 @Command(name = "check",
         mixinStandardHelpOptions = true,
@@ -45,7 +48,7 @@ import picocli.CommandLine.Spec;
             "Run the scenario catalogue and compare every verdict with its expectation.",
             "Each known-good and known-bad design is explored by the explorer (the",
             "portfolio strategy unless --strategy says otherwise) over consecutive seeds;",
-            "the exit code is 0 iff every verdict is the expected one, else 1.",
+            "the last column says ok or MISMATCH.",
             ""
         },
         footer = {
@@ -54,11 +57,13 @@ import picocli.CommandLine.Spec;
             "  hmm4j check",
             "  hmm4j check --only S1-kvm-mmgrab,S1-vhost --report",
             "  hmm4j check --strategy dfs:1 --runs 20000",
+            "  hmm4j check --json > check.json",
+            "  hmm4j list                      (the catalogue, without running it)",
             "  hmm4j explore S1-kvm-mmgrab    (one scenario: failure file, replay command)"
         })
 final class CheckCommand implements Callable<Integer> {
     private static final List<String> HEADERS =
-            List.of("scenario", "expected", "actual", "runs", "time to first failure", "");
+            List.of("scenario", "expected", "actual", "runs", "time to first failure", "verdict");
     private static final List<Table.Align> ALIGNS = List.of(Table.Align.LEFT, Table.Align.LEFT,
             Table.Align.LEFT, Table.Align.RIGHT, Table.Align.RIGHT, Table.Align.LEFT);
 
@@ -89,10 +94,12 @@ final class CheckCommand implements Callable<Integer> {
             description = "Run only these scenarios (comma-separated ids).")
     private List<String> only;
 
-    @Option(names = "--report", description = "After the table, print the text report of every failing run.")
+    @Option(names = "--report", description = "After the table, print the text report of every failing run "
+            + "(not with --json).")
     private boolean report;
 
-    @Option(names = "--json", description = "Print the outcome as JSON (for scripts and CI) instead of the table.")
+    @Option(names = "--json", description = "Print the outcome as JSON (for scripts and CI) instead of the table, "
+            + "with the version, the options and each scenario's seeds.")
     private boolean json;
 
     /** The command over {@link Catalogue#all()} and {@link ScenarioRunner#run}. */
@@ -106,15 +113,16 @@ final class CheckCommand implements Callable<Integer> {
         this.runner = Objects.requireNonNull(runner);
     }
 
-    /** Runs the selected scenarios, prints the table; 0 iff all as expected, else 1. */
+    /** Runs the selected scenarios, prints the table; 0 iff all as expected, 4 if none ran, else 1. */
     @Override
     public Integer call() {
-        Budget budget;
-        try {
-            budget = new Budget(runs, seed, maxSteps, strategy);
-        } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), "Invalid budget: " + e.getMessage(), e);
+        Options.atLeast(spec, "--runs", runs, 1);
+        Options.atLeast(spec, "--max-steps", maxSteps, 1);
+        if (report && json) {
+            throw new ParameterException(spec.commandLine(), "--report prints text reports and --json a JSON document: "
+                    + "give one of them (the JSON has every failure's rule, headline, seed and site)");
         }
+        Budget budget = new Budget(runs, seed, maxSteps, strategy);
         List<Scenario> selected = select(catalogue.get());
         List<ScenarioOutcome> outcomes = new ArrayList<>(selected.size());
         for (Scenario s : selected) {
@@ -122,13 +130,16 @@ final class CheckCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         long matching = outcomes.stream().filter(ScenarioOutcome::asExpected).count();
+        boolean nothingRan = outcomes.stream().allMatch(o -> o.scenario().expectation().isPending());
+        int code = nothingRan ? ExitCodes.NOTHING_RAN : matching == outcomes.size() ? ExitCodes.CLEAN : ExitCodes.FOUND;
         if (json) {
-            out.print(JsonSummary.render(outcomes.stream().map(CheckCommand::jsonEntry).toList()));
+            out.print(JsonSummary.render(jsonRun(outcomes), outcomes.stream().map(CheckCommand::jsonEntry).toList()));
             out.flush();
-            return matching == outcomes.size() ? 0 : 1;
+            return code;
         }
         out.print(table(outcomes).render());
         missingMarkLines(outcomes).forEach(out::println);
+        exhaustedLines(outcomes).forEach(out::println);
         if (report) {
             printReports(out, outcomes);
         }
@@ -139,12 +150,38 @@ final class CheckCommand implements Callable<Integer> {
                 + " as expected"
                 + (pending > 0 ? " (" + pending + " pending)" : ""));
         if (!report && outcomes.stream().anyMatch(o -> !o.asExpected() && o.firstFailure().isPresent())) {
-            out.println("see the failing runs with: hmm4j check --report --only " + outcomes.stream()
+            out.println("see the failing runs with: " + Main.invokedAs(spec) + " check --report --only " + outcomes.stream()
                     .filter(o -> !o.asExpected() && o.firstFailure().isPresent())
                     .map(o -> o.scenario().id()).collect(Collectors.joining(",")));
         }
+        if (nothingRan) {
+            out.println("nothing ran: every selected scenario is pending (exit " + ExitCodes.NOTHING_RAN + ")");
+        }
         out.flush();
-        return asExpected == outcomes.size() ? 0 : 1;
+        return code;
+    }
+
+    /** One line per scenario whose DFS exploration covered its whole space. */
+    static List<String> exhaustedLines(List<ScenarioOutcome> outcomes) {
+        return outcomes.stream().filter(o -> o.exhaustedAtBound().isPresent())
+                .map(o -> o.scenario().id() + ": space exhausted at bound " + o.exhaustedAtBound().get() + " ("
+                        + o.runs() + " schedule" + (o.runs() == 1 ? "" : "s") + ")")
+                .toList();
+    }
+
+    /** The {@code "hmm4j"} object of the JSON: version, options, seeds, exhausted searches. */
+    private JsonSummary.Run jsonRun(List<ScenarioOutcome> outcomes) {
+        Map<String, Object> options = new LinkedHashMap<>();
+        options.put("runs", runs);
+        options.put("seed", seed);
+        options.put("maxSteps", maxSteps);
+        options.put("strategy", strategy.text());
+        options.put("only", only == null ? List.of() : List.copyOf(only));
+        Map<String, Map<String, Object>> perScenario = new LinkedHashMap<>();
+        for (ScenarioOutcome o : outcomes) {
+            o.exhaustedAtBound().ifPresent(k -> perScenario.put(o.scenario().id(), Map.of("exhaustedAtBound", k)));
+        }
+        return new JsonSummary.Run(VersionProvider.version(), options, seed, perScenario);
     }
 
     /** The table of outcomes, one row each, in the given order. */

@@ -1,6 +1,12 @@
 package hmm4j.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import picocli.CommandLine;
@@ -12,15 +18,16 @@ import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * Turns picocli's parse errors and the exceptions of commands into one line on standard
- * error: {@code hmm4j: <what> (see 'hmm4j check --help')} with exit code 2 for wrong
- * arguments, {@code hmm4j: <message>} with exit code 1 for a failing command (plus the
- * stack trace when debugging is on).
+ * error: {@code hmm4j: <what> (see 'hmm4j check --help')} with exit code {@link #USAGE} for
+ * wrong arguments or an unusable file, {@code hmm4j: <message>} with exit code
+ * {@link #FOUND} for a command that failed (plus the stack trace of either when debugging
+ * is on). The exit codes are those of {@link ExitCodes}.
  */
 final class ErrorHandler implements IParameterExceptionHandler, IExecutionExceptionHandler {
-    /** Exit code for wrong arguments. */
-    static final int USAGE = 2;
+    /** Exit code for wrong arguments or an unusable file. */
+    static final int USAGE = ExitCodes.USAGE;
     /** Exit code for a command that failed with an exception. */
-    static final int ERROR = 1;
+    static final int ERROR = ExitCodes.FOUND;
 
     private final PrintWriter err;
     private final BooleanSupplier debug;
@@ -30,29 +37,50 @@ final class ErrorHandler implements IParameterExceptionHandler, IExecutionExcept
         this.debug = debug;
     }
 
-    /** Reports a wrong argument in one line; returns {@link #USAGE}. */
+    /** Reports a wrong argument in one line (and its stack when debugging); returns {@link #USAGE}. */
     @Override
     public int handleParseException(ParameterException ex, String[] args) {
         CommandLine cmd = ex.getCommandLine();
         err.println("hmm4j: " + oneLine(describe(ex)) + " (see '"
                 + cmd.getCommandSpec().qualifiedName() + " --help')");
+        if (debug.getAsBoolean()) {
+            ex.printStackTrace(err);
+        }
         err.flush();
         return USAGE;
     }
 
-    /** Reports a failed command in one line (and its stack when debugging); returns {@link #ERROR}. */
+    /**
+     * Reports a failed command in one line (and its stack when debugging); returns
+     * {@link #USAGE} for a file that cannot be read or written, else {@link #ERROR}.
+     */
     @Override
     public int handleExecutionException(Exception ex, CommandLine cmd, ParseResult parseResult) {
         String message = ex.getMessage();
-        if (message == null || message.isBlank()) {
-            message = ex.getClass().getName();
+        Throwable io = ex instanceof UncheckedIOException u ? u.getCause() : ex;
+        if (io instanceof FileSystemException f && f.getFile() != null) {
+            message = f.getFile() + ": " + (f.getReason() != null ? f.getReason()
+                    : f instanceof AccessDeniedException ? "permission denied"
+                    : f instanceof NoSuchFileException ? "no such file or directory"
+                    : f instanceof FileAlreadyExistsException ? "already exists"
+                    : "cannot be read or written");
+        } else if (message == null || message.isBlank() || isInternal(ex)) {
+            message = "internal error in '" + cmd.getCommandSpec().qualifiedName() + "'"
+                    + (debug.getAsBoolean() ? "" : " (" + Main.DEBUG_VARIABLE + "=1 shows the stack trace)");
         }
         err.println("hmm4j: " + oneLine(message));
         if (debug.getAsBoolean()) {
             ex.printStackTrace(err);
         }
         err.flush();
-        return ERROR;
+        return ex instanceof IOException || ex instanceof UncheckedIOException ? USAGE : ERROR;
+    }
+
+    /** An exception whose message is Java's, not ours: never shown to the user. */
+    private static boolean isInternal(Exception ex) {
+        return ex instanceof NullPointerException || ex instanceof ClassCastException
+                || ex instanceof IndexOutOfBoundsException || ex instanceof ArithmeticException
+                || ex instanceof UnsupportedOperationException;
     }
 
     /** Picocli's message, except for a stray word, which is named as an unknown command. */

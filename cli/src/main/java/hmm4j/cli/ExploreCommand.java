@@ -63,12 +63,13 @@ import picocli.CommandLine.Spec;
             "  hmm4j explore S1-kvm-mmgrab",
             "  hmm4j explore S1-kvm-mmgrab --strategy pct:3 --runs 5000 --seed 42",
             "  hmm4j explore S1-vhost --strategy dfs:2 --runs 100000",
-            "  hmm4j explore S3a-get-put --time 30s --runs 1000000",
+            "  hmm4j explore S3a-get-put --time 30s",
             "  hmm4j explore S1-vhost --shard 0/4 --out shards    (one per machine, then:)",
             "  hmm4j merge shards/S1-vhost-shard-*-of-4.json",
             "  hmm4j replay hmm4j-failures/S1-kvm-mmgrab-run0-seed1.json",
             "",
-            "Exit status: 0 no failure found, 1 a failure found, 2 wrong arguments."
+            "--time alone bounds the exploration by time only; --time with --runs stops",
+            "at whichever comes first."
         })
 final class ExploreCommand implements Callable<Integer> {
     private final Supplier<List<Scenario>> catalogue;
@@ -76,21 +77,23 @@ final class ExploreCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "SCENARIO", description = "The scenario id, e.g. S1-kvm-mmgrab ('hmm4j check' lists them).")
+    @Parameters(index = "0", paramLabel = "SCENARIO", description = "The scenario id, e.g. S1-kvm-mmgrab ('hmm4j list' lists them).")
     private String scenarioId;
 
     @Option(names = "--strategy", paramLabel = "S", converter = StrategyConverter.class,
             description = "Scheduling strategy (default: ${DEFAULT-VALUE}).")
     private StrategySpec strategy = StrategySpec.PORTFOLIO;
 
-    @Option(names = "--runs", paramLabel = "N", description = "Runs to explore (default: ${DEFAULT-VALUE}).")
-    private int runs = ExploreOptions.DEFAULT_RUNS;
+    @Option(names = "--runs", paramLabel = "N", description = "Runs to explore (default: "
+            + ExploreOptions.DEFAULT_RUNS + "; with --time alone, as many as the time allows).")
+    private Integer runs;
 
     @Option(names = "--seed", paramLabel = "S", description = "Seed of run 0; run r has seed S + r (default: ${DEFAULT-VALUE}).")
     private long seed = ExploreOptions.DEFAULT_FIRST_SEED;
 
     @Option(names = "--time", paramLabel = "DURATION", converter = DurationConverter.class,
-            description = "Wall-clock budget, e.g. 30s, 5m, 500ms (default: none).")
+            description = "Wall-clock budget, e.g. 30s, 5m, 500ms (default: none). A budget of its own: "
+                    + "without --runs, runs go on until the time is up; with --runs, whichever ends first.")
     private Duration time;
 
     @Option(names = "--max-steps", paramLabel = "N",
@@ -131,16 +134,18 @@ final class ExploreCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Scenario scenario = find(catalogue.get(), scenarioId, spec);
+        validate();
+        int runBudget = runs != null ? runs : time != null ? ExploreOptions.UNBOUNDED_RUNS : ExploreOptions.DEFAULT_RUNS;
         ExploreOptions options;
         try {
-            options = ExploreOptions.defaults().withStrategy(strategy).withRuns(runs).withFirstSeed(seed)
+            options = ExploreOptions.defaults().withStrategy(strategy).withRuns(runBudget).withFirstSeed(seed)
                     .withTimeBudget(time).withMaxSteps(maxSteps).withLanes(lanes).withShard(shard).withOutDir(out)
                     .withMinimise(!noMinimise).withProgress(ProgressBar.forTerminal(scenario.id()));
             if (workers != null) {
                 options = options.withWorkers(workers);
             }
         } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), "Invalid options: " + e.getMessage(), e);
+            throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
         ExplorationResult result;
         try {
@@ -149,20 +154,22 @@ final class ExploreCommand implements Callable<Integer> {
             throw new IllegalStateException(e.getMessage(), e);
         }
         PrintWriter o = spec.commandLine().getOut();
-        o.print(ReportHeader.render(result, null));
+        o.print(ReportHeader.render(result, result.failure().flatMap(FoundFailure::file)
+                .map(f -> ReportHeader.replayCommand(Main.invokedAs(spec), f)).orElse(null)));
         o.println("  expected: " + scenario.expectation().label() + " (" + scenario.title() + ")");
+        result.spaceLine().filter(x -> result.failure().isPresent()).ifPresent(x -> o.println("  " + x));
         printMarks(o, scenario.expectation().marks(), result.marks());
         if (shard.count() > 1) {
             Path file = out.resolve(ShardResult.fileName(scenario.id(), shard));
             ShardMerge.write(ShardResult.of(result), file);
-            o.println("  shard result: " + file + " (join the shards with: hmm4j merge "
+            o.println("  shard result: " + file + " (join the shards with: " + Main.invokedAs(spec) + " merge "
                     + out.resolve(ShardResult.filePattern(scenario.id(), shard.count())) + ")");
         }
         if (result.failure().isPresent()) {
             FoundFailure found = result.failure().get();
             if (found.file().isPresent()) {
                 Path[] files = RunFiles.companions(found.file().get());
-                String replay = ReportHeader.replayCommand(found.file().get());
+                String replay = ReportHeader.replayCommand(Main.invokedAs(spec), found.file().get());
                 RunFiles.writeHtml(found.run(), "hmm4j explore " + scenario.id(), replay,
                         List.of(scenario.title(), "expected: " + scenario.expectation().label()), files[0]);
                 RunFiles.writePerfetto(found.run(), files[1]);
@@ -174,6 +181,19 @@ final class ExploreCommand implements Callable<Integer> {
         }
         o.flush();
         return result.clean() ? 0 : 1;
+    }
+
+    /** Checks every option before any work, in the options' own terms. */
+    private void validate() {
+        Options.atLeast(spec, "--runs", runs, 1);
+        Options.atLeast(spec, "--max-steps", maxSteps, 1);
+        Options.atLeast(spec, "--workers", workers, 1);
+        Options.atLeast(spec, "--lanes", lanes, 1);
+        Options.directory(spec, "--out", out);
+        if (strategy.sequential() && shard.count() > 1) {
+            throw new ParameterException(spec.commandLine(), "--strategy " + strategy.text()
+                    + " cannot be sharded: its runs depend on each other (use --shard with random, pct, pos or portfolio)");
+        }
     }
 
     /**

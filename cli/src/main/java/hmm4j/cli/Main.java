@@ -7,8 +7,11 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Help.Column;
+import picocli.CommandLine.Help.TextTable;
 import picocli.CommandLine.HelpCommand;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.UsageMessageSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
@@ -17,8 +20,10 @@ import picocli.CommandLine.Spec;
  * The {@code hmm4j} command: global options and the subcommands, one per capability.
  *
  * <p>Use {@link #configure} on a {@code new CommandLine(new Main())} before executing it:
- * it routes output to the given writers and installs the error handling of the package
- * conventions (one line on standard error; exit 2 for wrong arguments, 1 for errors).
+ * it routes output to the given writers, installs the error handling of the package
+ * conventions (one line on standard error) and writes the exit-code contract of
+ * {@link ExitCodes} into every command's help. The command list of the top-level help shows
+ * the first sentence of each command's description, whole.
  */
 @Command(name = "hmm4j",
         mixinStandardHelpOptions = true,
@@ -31,11 +36,18 @@ import picocli.CommandLine.Spec;
         },
         footer = {"", "Run 'hmm4j COMMAND --help' for the options of a command."},
         subcommands = {CheckCommand.class, ExploreCommand.class, ReplayCommand.class, MergeCommand.class,
-            BenchCommand.class, SelftestCommand.class, HelpCommand.class})
+            ListCommand.class, BenchCommand.class, SelftestCommand.class, HelpCommand.class})
 public final class Main implements Callable<Integer> {
 
     /** The environment variable that turns on stack traces, like {@code --debug}. */
     public static final String DEBUG_VARIABLE = "HMM4J_DEBUG";
+
+    /**
+     * The environment variable in which the {@code hmm4j} launcher passes the command the user
+     * typed to run it (e.g. {@code ./hmm4j}), for the commands hmm4j prints; {@code hmm4j}
+     * when unset.
+     */
+    public static final String COMMAND_VARIABLE = "HMM4J_COMMAND";
 
     private final Map<String, String> environment;
 
@@ -84,7 +96,60 @@ public final class Main implements Callable<Integer> {
         commandLine.setErr(err);
         commandLine.setParameterExceptionHandler(handler);
         commandLine.setExecutionExceptionHandler(handler);
+        describeExitCodes(commandLine);
+        commandLine.getHelpSectionMap().put(UsageMessageSpec.SECTION_KEY_COMMAND_LIST, Main::commandList);
         return commandLine;
+    }
+
+    /** Writes the exit-code contract into the help of {@code commandLine} and its subcommands. */
+    private static void describeExitCodes(CommandLine commandLine) {
+        UsageMessageSpec usage = commandLine.getCommandSpec().usageMessage();
+        if (!"help".equals(commandLine.getCommandName())) {
+            usage.exitCodeListHeading(commandLine.getParent() == null ? "%nExit status (every command):%n"
+                    : "%nExit status:%n").exitCodeList(ExitCodes.of(commandLine.getCommandName()));
+        }
+        commandLine.getSubcommands().values().forEach(Main::describeExitCodes);
+    }
+
+    /** The command list: each name with the first sentence of its description, wrapped, never cut. */
+    private static String commandList(CommandLine.Help help) {
+        Map<String, CommandLine.Help> subcommands = help.subcommands();
+        if (subcommands.isEmpty()) {
+            return "";
+        }
+        int width = help.commandSpec().usageMessage().width();
+        int nameWidth = subcommands.keySet().stream().mapToInt(String::length).max().orElse(0) + 4;
+        TextTable table = TextTable.forColumns(help.colorScheme(),
+                new Column(nameWidth, 2, Column.Overflow.SPAN), new Column(width - nameWidth, 0, Column.Overflow.WRAP));
+        subcommands.forEach((name, sub) -> table.addRowValues(name, summary(sub.commandSpec())));
+        return table.toString();
+    }
+
+    /** The command's header, else the first sentence of its description. */
+    static String summary(CommandSpec spec) {
+        String[] header = spec.usageMessage().header();
+        String text = String.join(" ", header.length > 0 ? header : spec.usageMessage().description())
+                .replaceAll("\\s+", " ").strip();
+        int end = text.indexOf(". ");
+        return end < 0 ? text : text.substring(0, end + 1);
+    }
+
+    /**
+     * The command the user typed to run hmm4j, as a shell word: {@value #COMMAND_VARIABLE} of
+     * the root command's environment, or {@code hmm4j}.
+     */
+    static String invokedAs(CommandSpec spec) {
+        CommandSpec root = spec;
+        while (root.parent() != null) {
+            root = root.parent();
+        }
+        String command = root.userObject() instanceof Main main ? main.environment.get(COMMAND_VARIABLE) : null;
+        return command == null || command.isBlank() ? "hmm4j" : shellWord(command);
+    }
+
+    /** {@code word} quoted for a POSIX shell when it needs to be. */
+    static String shellWord(String word) {
+        return word.matches("[A-Za-z0-9_./:@%+=,-]+") ? word : "'" + word.replace("'", "'\\''") + "'";
     }
 
     /** No subcommand: the usage on standard error, exit code 2. */

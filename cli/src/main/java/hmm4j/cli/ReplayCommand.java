@@ -45,11 +45,7 @@ import picocli.CommandLine.Spec;
             "  hmm4j replay hmm4j-failures/S1-kvm-mmgrab-run0-seed1.json",
             "  hmm4j replay --minimal hmm4j-failures/S1-kvm-mmgrab-run0-seed1.json",
             "  hmm4j replay --steps 200 FILE      (show more of the interleaving)",
-            "  hmm4j replay --html run.html --perfetto run.trace.json FILE",
-            "",
-            "Exit status: 0 the recorded failure was reproduced, 1 the replay diverged or",
-            "gave another verdict, 2 wrong arguments (missing or unreadable file,",
-            "unknown scenario)."
+            "  hmm4j replay --html run.html --perfetto run.trace.json FILE"
         })
 final class ReplayCommand implements Callable<Integer> {
     private final Supplier<List<Scenario>> catalogue;
@@ -111,10 +107,10 @@ final class ReplayCommand implements Callable<Integer> {
         o.println("  recorded by hmm4j " + f.version() + " with " + (f.strategy() == null ? "?" : f.strategy().description())
                 + ", run " + f.runIndex() + ", seed " + f.seed() + ", " + f.decisions().size() + " decisions"
                 + (minimal ? " (replaying the minimised " + f.minimal().decisions().size() + ")" : ""));
-        o.println("  replay: " + ReportHeader.replayCommand(file) + (minimal ? " --minimal" : ""));
+        o.println("  replay: " + ReportHeader.replayCommand(Main.invokedAs(spec), file) + (minimal ? " --minimal" : ""));
         try {
             if (html != null) {
-                RunFiles.writeHtml(r.run(), "hmm4j replay " + file.getFileName(), ReportHeader.replayCommand(file),
+                RunFiles.writeHtml(r.run(), "hmm4j replay " + file.getFileName(), ReportHeader.replayCommand(Main.invokedAs(spec), file),
                         List.of(r.verdictLine()), html);
                 o.println("  timeline: " + html);
             }

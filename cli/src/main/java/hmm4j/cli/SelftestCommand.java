@@ -25,7 +25,8 @@ import picocli.CommandLine.Spec;
  * (tools/testing/selftests/mm/hmm-tests.c) against the dmirror device of the model and
  * prints kselftest-style TAP: the plan, one {@code ok}/{@code not ok} line per test as each
  * finishes (skips with their reason), the diagnostics of a failure as {@code # } lines, and
- * the totals. Exit code 0 iff no test failed.
+ * the totals. Exit code 0 iff no test failed and one at least ran, 4 (kselftest's skip code)
+ * when every selected test was skipped; see {@link ExitCodes}.
  */
 @Command(name = "selftest",
         mixinStandardHelpOptions = true,
@@ -34,7 +35,7 @@ import picocli.CommandLine.Spec;
             "Run the kernel's HMM selftests (hmm-tests.c) against the model's dmirror device.",
             "Each test runs in a process on a fresh deterministic machine with the checkers",
             "installed; a failed assertion or any checker failure fails it. Output is TAP",
-            "as kselftest prints it; the exit code is 0 iff no test failed, else 1.",
+            "as kselftest prints it.",
             ""
         },
         footer = {
@@ -76,7 +77,7 @@ final class SelftestCommand implements Callable<Integer> {
         this.runner = Objects.requireNonNull(runner);
     }
 
-    /** Runs (or lists) the selected tests; 0 iff none failed, else 1. */
+    /** Runs (or lists) the selected tests; 1 if one failed, else 4 if all were skipped, else 0. */
     @Override
     public Integer call() {
         List<Selftest> selected = select(suite.get());
@@ -97,7 +98,11 @@ final class SelftestCommand implements Callable<Integer> {
         }
         out.println(Tap.totals(results));
         out.flush();
-        return results.stream().anyMatch(r -> r.status() == SelftestResult.Status.FAIL) ? 1 : 0;
+        if (results.stream().anyMatch(r -> r.status() == SelftestResult.Status.FAIL)) {
+            return ExitCodes.FOUND;
+        }
+        return results.stream().allMatch(r -> r.status() == SelftestResult.Status.SKIP)
+                ? ExitCodes.NOTHING_RAN : ExitCodes.CLEAN;
     }
 
     /** The suite in its order, restricted to {@code --only} when given. */

@@ -167,10 +167,25 @@ class BenchCommandTest {
     }
 
     @Test
-    void unreadableResult_oneLineAndExit1(@TempDir Path dir) throws IOException {
+    void unusableFromJson_oneLineAndExit2(@TempDir Path dir) throws IOException {
         Path bad = Files.writeString(dir.resolve("bad.json"), "{\"not\": \"jmh\"}");
         Console c = Console.real().run("bench", "--from-json", bad.toString());
-        assertEquals(1, c.exitCode());
-        assertEquals(List.of("hmm4j: not a JMH JSON result: the top level is not an array"), c.errLines());
+        assertEquals(2, c.exitCode(), "an unusable file is bad input");
+        assertEquals(List.of("hmm4j: --from-json " + bad + ": not a JMH JSON result: the top level is not an array"
+                + " (see 'hmm4j bench --help')"), c.errLines());
+        Path notJson = Files.writeString(dir.resolve("text.json"), "hello");
+        Console text = Console.real().run("bench", "--from-json", notJson.toString());
+        assertEquals(2, text.exitCode());
+        assertEquals(List.of("hmm4j: --from-json " + notJson + ": not a JMH JSON result: not JSON (line 1)"
+                + " (see 'hmm4j bench --help')"), text.errLines(), "no Jackson text");
+    }
+
+    @Test
+    void missingFromJson_oneLineAndExit2(@TempDir Path dir) {
+        Path none = dir.resolve("none.json");
+        Console c = Console.real().run("bench", "--from-json", none.toString());
+        assertEquals(2, c.exitCode(), "a missing file is bad input, as for every other command");
+        assertEquals(List.of("hmm4j: --from-json " + none + ": no such file (see 'hmm4j bench --help')"), c.errLines());
+        assertEquals("", c.out());
     }
 }

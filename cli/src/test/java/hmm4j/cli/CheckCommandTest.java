@@ -82,7 +82,7 @@ class CheckCommandTest {
     void runsZero_isRejectedInOneLineWithExit2() {
         Console c = Console.real().run("check", "--runs", "0");
         assertEquals(2, c.exitCode());
-        assertEquals(List.of("hmm4j: Invalid budget: runs must be positive: 0 (see 'hmm4j check --help')"),
+        assertEquals(List.of("hmm4j: --runs must be at least 1 (got 0) (see 'hmm4j check --help')"),
                 c.errLines());
         assertEquals("", c.out());
     }
@@ -91,7 +91,8 @@ class CheckCommandTest {
     void maxStepsNegative_isRejectedWithExit2() {
         Console c = console(List.of(GOOD)).run("check", "--max-steps", "-5");
         assertEquals(2, c.exitCode());
-        assertEquals(1, c.errLines().size(), c.err());
+        assertEquals(List.of("hmm4j: --max-steps must be at least 1 (got -5) (see 'hmm4j check --help')"),
+                c.errLines(), "the option's name, not the budget's internal 'maxSteps must be positive'");
         assertTrue(budgets.isEmpty(), "nothing may run with a bad budget");
     }
 
@@ -109,8 +110,8 @@ class CheckCommandTest {
         Console c = console(List.of(GOOD, BAD, PENDING)).run("check", "--runs", "40", "--seed", "9");
         assertEquals(0, c.exitCode(), c.err());
         assertEquals("""
-                scenario  expected         actual                     runs  time to first failure
-                --------  ---------------  -------------------------  ----  ---------------------  --
+                scenario  expected         actual                     runs  time to first failure  verdict
+                --------  ---------------  -------------------------  ----  ---------------------  -------
                 S1-good   clean            clean                        40                      -  ok
                 S2-bad    run.no-deadlock  run.no-deadlock               3                 1.3 ms  ok
                 S3-later  clean            pending (needs notifiers)     -                      -  ok
@@ -215,6 +216,65 @@ class CheckCommandTest {
         assertEquals("[\"test.check.reached-a\",\"test.check.unreached\"]", marks.get("expected").toString());
         assertEquals("[\"test.check.reached-a\",\"test.check.reached-b\"]", marks.get("reached").toString());
         assertEquals("[\"test.check.unreached\"]", marks.get("missing").toString());
+    }
+
+    @Test
+    void everySelectedScenarioPending_nothingRan_exit4() {
+        Console c = console(List.of(GOOD, PENDING)).run("check", "--only", "S3-later");
+        assertEquals(4, c.exitCode(), c.out());
+        assertTrue(c.out().contains("nothing ran: every selected scenario is pending (exit 4)"), c.out());
+        Console json = console(List.of(PENDING)).run("check", "--json");
+        assertEquals(4, json.exitCode(), json.out());
+    }
+
+    @Test
+    void json_recordsTheVersionOptionsAndSeeds() throws Exception {
+        Console c = console(List.of(GOOD, BAD)).run("check", "--runs", "40", "--seed", "9", "--max-steps", "500",
+                "--strategy", "pct:2", "--only", "S1-good,S2-bad", "--json");
+        assertEquals(0, c.exitCode(), c.err());
+        var root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(c.out());
+        var header = root.get("hmm4j");
+        assertEquals(VersionProvider.version(), header.get("version").asText());
+        var options = header.get("options");
+        assertEquals(40, options.get("runs").asInt());
+        assertEquals(9, options.get("seed").asLong());
+        assertEquals(500, options.get("maxSteps").asLong());
+        assertEquals("pct:2", options.get("strategy").asText());
+        assertEquals("[\"S1-good\",\"S2-bad\"]", options.get("only").toString());
+        assertEquals(9, header.get("firstSeed").asLong());
+        var good = root.get("scenarios").get(0).get("seeds");
+        assertEquals(9, good.get("first").asLong());
+        assertEquals(48, good.get("last").asLong(), "40 runs from seed 9");
+        assertEquals(11, root.get("scenarios").get(1).get("seeds").get("last").asLong(), "stopped at run 3");
+    }
+
+    @Test
+    void reportWithJson_refusedInOneLine_exit2() {
+        Console c = console(List.of(GOOD)).run("check", "--json", "--report");
+        assertEquals(2, c.exitCode());
+        assertEquals(1, c.errLines().size(), c.err());
+        assertTrue(c.err().startsWith("hmm4j: --report prints text reports and --json a JSON document: give one"),
+                c.err());
+        assertEquals("", c.out());
+        assertTrue(budgets.isEmpty(), "refused before running");
+    }
+
+    @Test
+    void dfs_saysPerScenarioThatTheSpaceWasExhausted() throws Exception {
+        Console c = Console.real().run("check", "--only", "S1-vhost,S3b-register-last", "--strategy", "dfs:1",
+                "--runs", "100000");
+        assertEquals(0, c.exitCode(), c.out() + c.err());
+        List<String> lines = c.out().lines().toList();
+        assertTrue(lines.stream().anyMatch(l -> l.matches("S1-vhost: space exhausted at bound 1 \\(\\d+ schedules\\)")),
+                c.out());
+        assertTrue(lines.stream().anyMatch(l -> l.matches(
+                "S3b-register-last: space exhausted at bound 1 \\(\\d+ schedules\\)")), c.out());
+        Console json = Console.real().run("check", "--only", "S1-vhost", "--strategy", "dfs:1", "--runs", "100000",
+                "--json");
+        var entry = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.out()).get("scenarios").get(0);
+        assertEquals(1, entry.get("exhaustedAtBound").asInt(), json.out());
+        Console random = Console.real().run("check", "--only", "S1-vhost", "--runs", "50");
+        assertFalse(random.out().contains("exhausted"), random.out());
     }
 
     @Test

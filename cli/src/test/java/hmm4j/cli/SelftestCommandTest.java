@@ -113,6 +113,14 @@ class SelftestCommandTest {
     }
 
     @Test
+    void everySelectedTestSkipped_nothingRan_exit4() {
+        String[] r = run(new SelftestCommand(), "selftest", "--only", "hmm.hmm_device_coherent.open_close");
+        assertEquals("4", r[0], r[1] + r[2]);
+        assertTrue(r[1].contains("ok 1 hmm.hmm_device_coherent.open_close # SKIP"), r[1]);
+        assertTrue(r[1].contains("# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0"), r[1]);
+    }
+
+    @Test
     void badSeed_isOneLineAndExit2() {
         String[] r = run(fakeCommand(), "selftest", "--seed", "x");
         assertEquals("2", r[0]);

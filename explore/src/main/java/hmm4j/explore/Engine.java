@@ -234,7 +234,8 @@ final class Engine {
                 bound = Math.min(bound, index);
             }
         }
-        options.progress().runFinished(countDone(), options.plannedRuns(), countFailures(), System.nanoTime() - start);
+        long planned = options.runs() == ExploreOptions.UNBOUNDED_RUNS ? -1 : options.plannedRuns();
+        options.progress().runFinished(countDone(), planned, countFailures(), System.nanoTime() - start);
     }
 
     /** Finished runs at or below the bound (all of them when there is none). */

@@ -38,6 +38,12 @@ public record ExploreOptions(StrategySpec strategy, int runs, long firstSeed, Du
                              int workers, int lanes, Shard shard, Path outDir, boolean stopAtFirstFailure,
                              boolean minimise, ProgressListener progress) {
 
+    /**
+     * Runs of an exploration bounded by its time budget only ({@code --time} without
+     * {@code --runs}): the largest run space.
+     */
+    public static final int UNBOUNDED_RUNS = Integer.MAX_VALUE;
+
     /** Default runs of an exploration. */
     public static final int DEFAULT_RUNS = 1000;
     /** Default seed of run 0. */

@@ -77,13 +77,17 @@ public final class ProgressBar implements ProgressListener {
         }
     }
 
-    /** The text of the bar, e.g. {@code S1 [#####.......]  512/1000 runs  2048 runs/s  0 failures}. */
+    /**
+     * The text of the bar, e.g. {@code S1 [#####.......]  512/1000 runs  2048 runs/s  0 failures};
+     * {@code 512 runs} with an empty bar when the runs are bounded by time only (planned -1).
+     */
     static String line(String label, long runsDone, long runsPlanned, long failures, long elapsedNanos) {
         int filled = runsPlanned <= 0 ? 0 : (int) Math.min(WIDTH, WIDTH * runsDone / runsPlanned);
         double seconds = elapsedNanos / 1e9;
         long rate = seconds <= 0 ? 0 : Math.round(runsDone / seconds);
-        return String.format(Locale.ROOT, "%s [%s%s] %d/%d runs  %d runs/s  %d failure%s", label,
-                "#".repeat(filled), ".".repeat(WIDTH - filled), runsDone, runsPlanned, rate, failures,
+        return String.format(Locale.ROOT, "%s [%s%s] %s runs  %d runs/s  %d failure%s", label,
+                "#".repeat(filled), ".".repeat(WIDTH - filled),
+                runsPlanned < 0 ? String.valueOf(runsDone) : runsDone + "/" + runsPlanned, rate, failures,
                 failures == 1 ? "" : "s");
     }
 }

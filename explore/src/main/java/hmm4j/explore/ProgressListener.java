@@ -24,7 +24,7 @@ public interface ProgressListener {
      * A run finished.
      *
      * @param runsDone     runs finished so far
-     * @param runsPlanned  runs the budget allows (of this shard)
+     * @param runsPlanned  runs the budget allows (of this shard), or -1 when only the time budget bounds them
      * @param failures     failing runs so far
      * @param elapsedNanos wall time since the exploration started
      */

@@ -15,10 +15,27 @@ public final class ReportHeader {
     private ReportHeader() {
     }
 
-    /** The shell command that replays {@code file}. */
+    /** The shell command that replays {@code file}, with {@code hmm4j} on the PATH. */
     public static String replayCommand(Path file) {
+        return replayCommand("hmm4j", file);
+    }
+
+    /**
+     * The shell command that replays {@code file} with the tool run as {@code tool} (a shell
+     * word, e.g. {@code ./hmm4j}).
+     */
+    public static String replayCommand(String tool, Path file) {
         String f = file.toString();
-        return "hmm4j replay " + (f.matches("[A-Za-z0-9_./:@%+=,-]+") ? f : "'" + f.replace("'", "'\\''") + "'");
+        return tool + " replay " + (f.matches("[A-Za-z0-9_./:@%+=,-]+") ? f : "'" + f.replace("'", "'\\''") + "'");
+    }
+
+    /** {@code 1000 runs}, {@code 1000 runs or 500 ms}, or {@code 20000 ms} when only the time bounds the runs. */
+    static String budget(ExploreOptions o) {
+        if (o.timeBudget() == null) {
+            return o.runs() + " runs";
+        }
+        String time = o.timeBudget().toMillis() + " ms";
+        return o.runs() == ExploreOptions.UNBOUNDED_RUNS ? time + " (runs unbounded)" : o.runs() + " runs or " + time;
     }
 
     /**
@@ -31,8 +48,7 @@ public final class ReportHeader {
         ExploreOptions o = result.options();
         b.append("hmm4j explore ").append(result.target()).append(": ").append(result.verdictLine()).append('\n');
         b.append("  strategy ").append(o.strategy().text()).append(", seeds from ").append(o.firstSeed())
-                .append(", budget ").append(o.runs()).append(" runs").append(o.shard().count() > 1 ? ", shard " + o.shard() : "")
-                .append(o.timeBudget() == null ? "" : " or " + o.timeBudget().toMillis() + " ms")
+                .append(", budget ").append(budget(o)).append(o.shard().count() > 1 ? ", shard " + o.shard() : "")
                 .append(", max ").append(o.maxSteps()).append(" steps per run").append('\n');
         b.append("  ").append(result.rateLine()).append('\n');
         result.failure().ifPresent(f -> {

@@ -22,6 +22,31 @@ class ProgressBarTest {
     }
 
     @Test
+    void line_timeBoundedOnly_showsTheRunsWithoutAPlan() {
+        assertEquals("S1 [........................] 500 runs  250 runs/s  0 failures",
+                ProgressBar.line("S1", 500, -1, 0, 2_000_000_000L));
+    }
+
+    @Test
+    void explorer_withUnboundedRuns_reportsNoPlan() {
+        List<Long> planned = new ArrayList<>();
+        ProgressListener listener = new ProgressListener() {
+            @Override
+            public void runFinished(long runsDone, long runsPlanned, long failures, long elapsedNanos) {
+                planned.add(runsPlanned);
+            }
+
+            @Override
+            public void finished() {
+            }
+        };
+        Explorer.explore(ClassicBugs.lockedUpdate(), ExploreOptions.defaults().withStrategy(StrategySpec.RANDOM)
+                .withRuns(ExploreOptions.UNBOUNDED_RUNS).withTimeBudget(java.time.Duration.ofMillis(500)).withWorkers(1)
+                .withProgress(listener));
+        assertTrue(!planned.isEmpty() && planned.stream().allMatch(p -> p == -1), planned.toString());
+    }
+
+    @Test
     void bar_redrawsInPlace_andClearsItsLineAtTheEnd() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         ProgressBar bar = new ProgressBar(new PrintStream(bytes, true, StandardCharsets.UTF_8), "t");

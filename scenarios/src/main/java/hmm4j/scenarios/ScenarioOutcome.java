@@ -18,12 +18,22 @@ import java.util.Optional;
  * @param nanosToFirstFailure wall time from the start to the end of the first failing run, or -1
  * @param totalNanos         wall time of the whole exploration
  * @param marks              the coverage marks the exploration reached
+ * @param exhaustedAtBound   for a DFS exploration that covered its whole space: the preemption
+ *                           bound at which it was exhausted
  */
 public record ScenarioOutcome(Scenario scenario, int runs, Optional<RunResult> firstFailure,
-                              long nanosToFirstFailure, long totalNanos, MarkCoverage marks) {
+                              long nanosToFirstFailure, long totalNanos, MarkCoverage marks,
+                              Optional<Integer> exhaustedAtBound) {
 
     public ScenarioOutcome {
         Objects.requireNonNull(marks, "marks");
+        Objects.requireNonNull(exhaustedAtBound, "exhaustedAtBound");
+    }
+
+    /** An outcome whose exploration did not exhaust a search space. */
+    public ScenarioOutcome(Scenario scenario, int runs, Optional<RunResult> firstFailure, long nanosToFirstFailure,
+                           long totalNanos, MarkCoverage marks) {
+        this(scenario, runs, firstFailure, nanosToFirstFailure, totalNanos, marks, Optional.empty());
     }
 
     /** An outcome that reached no coverage mark. */

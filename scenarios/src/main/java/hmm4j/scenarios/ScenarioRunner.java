@@ -55,7 +55,7 @@ public final class ScenarioRunner {
         }
         ExplorationResult r = Explorer.explore(target(scenario), options(budget));
         return new ScenarioOutcome(scenario, (int) r.runsDone(), r.failure().map(FoundFailure::run),
-                r.nanosToFirstFailure(), r.totalNanos(), r.marks());
+                r.nanosToFirstFailure(), r.totalNanos(), r.marks(), r.exhaustedAtBound());
     }
 
     /** Explores {@code scenario} with any options (the {@code hmm4j explore} command). */

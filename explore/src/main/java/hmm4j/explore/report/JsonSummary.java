@@ -155,17 +155,55 @@ public final class JsonSummary {
         }
     }
 
+    /**
+     * What was run, for the {@code "hmm4j"} object that {@link #render(Run, List)} writes first:
+     * the version, the options as given (simple values: strings, numbers, booleans, lists of
+     * strings) and the seeds, run {@code r} of a scenario having seed {@code firstSeed + r}.
+     *
+     * @param version    the hmm4j version
+     * @param options    the options by name (e.g. {@code runs}, {@code strategy}), in order
+     * @param firstSeed  the seed of run 0 of every scenario
+     * @param perScenario further fields of a scenario's entry by its id (e.g. where a search
+     *                   was exhausted), written after its own fields
+     */
+    public record Run(String version, java.util.Map<String, Object> options, long firstSeed,
+                      java.util.Map<String, java.util.Map<String, Object>> perScenario) {
+        public Run {
+            Objects.requireNonNull(version, "version");
+            options = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(options));
+            perScenario = java.util.Map.copyOf(perScenario);
+        }
+    }
+
     /** The JSON document for {@code scenarios}, in their order. */
     public static String render(List<Scenario> scenarios) {
+        return render(null, scenarios);
+    }
+
+    /**
+     * The JSON document for {@code scenarios}, in their order, led by an {@code "hmm4j"} object
+     * with the version and options of {@code run}; each scenario that ran also has
+     * {@code "seeds": {"first": F, "last": L}}, the seeds of its runs.
+     */
+    public static String render(Run run, List<Scenario> scenarios) {
         StringWriter out = new StringWriter();
         try (JsonGenerator g = JSON.createGenerator(out)) {
             DefaultPrettyPrinter pretty = new DefaultPrettyPrinter().withArrayIndenter(DefaultIndenter.SYSTEM_LINEFEED_INSTANCE
                     .withLinefeed("\n"));
             g.setPrettyPrinter(pretty.withObjectIndenter(DefaultIndenter.SYSTEM_LINEFEED_INSTANCE.withLinefeed("\n")));
             g.writeStartObject();
+            if (run != null) {
+                g.writeObjectFieldStart("hmm4j");
+                g.writeStringField("version", run.version());
+                g.writeObjectFieldStart("options");
+                values(g, run.options());
+                g.writeEndObject();
+                g.writeNumberField("firstSeed", run.firstSeed());
+                g.writeEndObject();
+            }
             g.writeArrayFieldStart("scenarios");
             for (Scenario s : scenarios) {
-                scenario(g, s);
+                scenario(g, s, run);
             }
             g.writeEndArray();
             long ok = scenarios.stream().filter(Scenario::asExpected).count();
@@ -181,7 +219,24 @@ public final class JsonSummary {
         return out + "\n";
     }
 
-    private static void scenario(JsonGenerator g, Scenario s) throws IOException {
+    private static void values(JsonGenerator g, java.util.Map<String, Object> values) throws IOException {
+        for (var e : values.entrySet()) {
+            Object v = e.getValue();
+            if (v == null) {
+                g.writeNullField(e.getKey());
+            } else if (v instanceof Boolean b) {
+                g.writeBooleanField(e.getKey(), b);
+            } else if (v instanceof Long || v instanceof Integer) {
+                g.writeNumberField(e.getKey(), ((Number) v).longValue());
+            } else if (v instanceof List<?> list) {
+                stringArray(g, e.getKey(), list.stream().map(String::valueOf).toList());
+            } else {
+                g.writeStringField(e.getKey(), String.valueOf(v));
+            }
+        }
+    }
+
+    private static void scenario(JsonGenerator g, Scenario s, Run run) throws IOException {
         g.writeStartObject();
         g.writeStringField("id", s.id());
         g.writeStringField("title", s.title());
@@ -218,6 +273,15 @@ public final class JsonSummary {
             stringArray(g, "reached", m.reached());
             stringArray(g, "missing", m.missing());
             g.writeEndObject();
+        }
+        if (run != null && s.runs() > 0) {
+            g.writeObjectFieldStart("seeds");
+            g.writeNumberField("first", run.firstSeed());
+            g.writeNumberField("last", run.firstSeed() + s.runs() - 1);
+            g.writeEndObject();
+        }
+        if (run != null && run.perScenario().containsKey(s.id())) {
+            values(g, run.perScenario().get(s.id()));
         }
         g.writeEndObject();
     }

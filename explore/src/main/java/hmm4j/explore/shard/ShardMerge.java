@@ -1,6 +1,8 @@
 package hmm4j.explore.shard;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import hmm4j.explore.Shard;
 import hmm4j.explore.replay.FailureFiles;
 import hmm4j.sim.HiddenFromSites;
@@ -26,6 +28,9 @@ import java.util.TreeSet;
  */
 @HiddenFromSites
 public final class ShardMerge {
+    /** How the format tag of a failure file begins ({@code hmm4j-failure/2}). */
+    private static final String FAILURE_FORMAT_PREFIX = "hmm4j-failure/";
+
     private ShardMerge() {
     }
 
@@ -66,7 +71,9 @@ public final class ShardMerge {
     /**
      * Reads a shard result.
      *
-     * @throws IllegalArgumentException with a one-line message when the file is missing or not a shard result
+     * @throws IllegalArgumentException with a one-line message when the file is missing, is a
+     *         failure file, is not a shard result or has an impossible value (a negative
+     *         {@code runsDone}, more runs done than the shard has, ...)
      */
     public static ShardResult read(Path path) {
         String text;
@@ -77,17 +84,68 @@ public final class ShardMerge {
         } catch (IOException e) {
             throw new IllegalArgumentException(path + ": cannot read: " + e.getMessage());
         }
-        ShardResult r;
+        JsonNode tree;
         try {
-            r = FailureFiles.json().readValue(text, ShardResult.class);
+            tree = FailureFiles.json().readTree(text);
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(path + ": not a valid shard result: " + FailureFiles.brief(e));
+            throw new IllegalArgumentException(path + ": not a valid shard result: not JSON (line "
+                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");
         }
-        if (r == null || !ShardResult.FORMAT.equals(r.format()) || r.shard() == null) {
+        String format = tree != null && tree.path("format").isTextual() ? tree.get("format").asText() : null;
+        if (format != null && format.startsWith(FAILURE_FORMAT_PREFIX)) {
+            throw new IllegalArgumentException(path + ": this is a failure file, not a shard result (replay it with "
+                    + "'hmm4j replay'; merge takes the *-shard-I-of-N.json files of 'hmm4j explore --shard')");
+        }
+        if (tree == null || !tree.isObject() || !ShardResult.FORMAT.equals(format)) {
             throw new IllegalArgumentException(path + ": not an hmm4j shard result (expected \"format\": \""
                     + ShardResult.FORMAT + "\")");
         }
+        for (String field : List.of("scenario", "strategy", "shard")) {
+            if (!tree.path(field).isTextual()) {
+                throw new IllegalArgumentException(path + ": not a valid shard result: '" + field + "' must be a string");
+            }
+        }
+        for (String field : List.of("firstSeed", "runs", "lanes", "maxSteps", "runsDone")) {
+            if (!tree.path(field).canConvertToLong()) {
+                throw new IllegalArgumentException(path + ": not a valid shard result: '" + field + "' must be a whole number");
+            }
+        }
+        ShardResult r;
+        try {
+            r = FailureFiles.json().treeToValue(tree, ShardResult.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(path + ": not a valid shard result: " + where(e));
+        }
+        Shard shard;
+        try {
+            shard = Shard.parse(r.shard());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(path + ": not a valid shard result: 'shard' " + e.getMessage());
+        }
+        String bad = r.runs() <= 0 ? "'runs' must be at least 1 (got " + r.runs() + ")"
+                : r.lanes() <= 0 ? "'lanes' must be at least 1 (got " + r.lanes() + ")"
+                : r.maxSteps() <= 0 ? "'maxSteps' must be at least 1 (got " + r.maxSteps() + ")"
+                : r.runsDone() < 0 ? "'runsDone' must not be negative (got " + r.runsDone() + ")"
+                : r.runsDone() > shard.runsBelow(r.runs()) ? "'runsDone' " + r.runsDone() + " is more than the "
+                        + shard.runsBelow(r.runs()) + " runs of shard " + shard
+                : r.failure() != null && (r.failure().runIndex() < 0 || r.failure().runIndex() >= r.runs()
+                        || r.failure().runIndex() % shard.count() != shard.index())
+                        ? "the failure's 'runIndex' " + r.failure().runIndex() + " is not a run of shard " + shard
+                : null;
+        if (bad != null) {
+            throw new IllegalArgumentException(path + ": not a valid shard result: " + bad);
+        }
         return r;
+    }
+
+    /** The field a mapping error is about, e.g. {@code 'failure.seed' has the wrong type}. */
+    private static String where(JsonProcessingException e) {
+        if (e instanceof JsonMappingException m && !m.getPath().isEmpty()) {
+            String field = m.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName()
+                    : String.valueOf(r.getIndex())).collect(java.util.stream.Collectors.joining("."));
+            return "'" + field + "' has the wrong type or value";
+        }
+        return "a field has the wrong type or value";
     }
 
     /**
