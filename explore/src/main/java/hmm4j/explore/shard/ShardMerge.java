@@ -77,15 +77,35 @@ public final class ShardMerge {
         } catch (IOException e) {
             throw new IllegalArgumentException(path + ": cannot read: " + e.getMessage());
         }
-        ShardResult r;
+        com.fasterxml.jackson.databind.JsonNode tree;
         try {
-            r = FailureFiles.json().readValue(text, ShardResult.class);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(path + ": not a valid shard result: " + FailureFiles.brief(e));
+            tree = FailureFiles.tree(text, path.toString(), "shard result");
+        } catch (FailureFiles.BadFailureFileException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
         }
-        if (r == null || !ShardResult.FORMAT.equals(r.format()) || r.shard() == null) {
+        String format = tree.path("format").asText("");
+        if (format.startsWith("hmm4j-failure/")) {
+            throw new IllegalArgumentException(path + ": this is a failure file, not a shard result (replay it with "
+                    + "'hmm4j replay')");
+        }
+        if (!ShardResult.FORMAT.equals(format)) {
             throw new IllegalArgumentException(path + ": not an hmm4j shard result (expected \"format\": \""
                     + ShardResult.FORMAT + "\")");
+        }
+        ShardResult r;
+        try {
+            r = FailureFiles.json().treeToValue(tree, ShardResult.class);
+        } catch (JsonProcessingException | IllegalArgumentException e) {
+            String why = e instanceof JsonProcessingException j ? FailureFiles.describe(j) : e.getMessage();
+            throw new IllegalArgumentException(path + ": not a valid shard result: " + why);
+        }
+        if (r == null || r.shard() == null || r.scenario() == null || r.strategy() == null) {
+            throw new IllegalArgumentException(path + ": incomplete shard result (needs scenario, strategy and shard)");
+        }
+        try {
+            Shard.parse(r.shard());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(path + ": shard: " + e.getMessage());
         }
         return r;
     }
