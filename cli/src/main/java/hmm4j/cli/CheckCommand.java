@@ -1,5 +1,6 @@
 package hmm4j.cli;
 
+import hmm4j.explore.ExploreOptions;
 import hmm4j.explore.strategy.StrategySpec;
 import hmm4j.scenarios.Budget;
 import hmm4j.scenarios.Catalogue;
@@ -85,6 +86,15 @@ final class CheckCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     private StrategySpec strategy = Budget.DEFAULT.strategy();
 
+    @Option(names = "--workers", paramLabel = "N",
+            description = "Worker threads, one kernel each (default: one per processor). The verdicts do not depend on it.")
+    private Integer workers;
+
+    @Option(names = "--lanes", paramLabel = "N",
+            description = "Sequences of runs that share the lockdep graph (default: ${DEFAULT-VALUE}). Part of the "
+                    + "exploration's identity, like the seed.")
+    private int lanes = ExploreOptions.DEFAULT_LANES;
+
     @Option(names = "--only", split = ",", paramLabel = "ID",
             description = "Run only these scenarios (comma-separated ids).")
     private List<String> only;
@@ -111,7 +121,9 @@ final class CheckCommand implements Callable<Integer> {
     public Integer call() {
         Budget budget;
         try {
-            budget = new Budget(runs, seed, maxSteps, strategy);
+            // The explorer's own checks, so that --workers and --lanes are refused as by 'explore'.
+            ExploreOptions.defaults().withLanes(lanes).withWorkers(workers == null ? 1 : workers);
+            budget = new Budget(runs, seed, maxSteps, strategy, workers == null ? 0 : workers, lanes);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), "Invalid budget: " + e.getMessage(), e);
         }
