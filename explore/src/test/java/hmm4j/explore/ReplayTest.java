@@ -358,6 +358,12 @@ class ReplayTest {
         hmm4j.explore.shard.ShardMerge.write(hmm4j.explore.shard.ShardResult.of(r), shard);
         assertTrue(rejection(shard).endsWith("shard.json: this is a shard result, not a failure file (join shard "
                 + "results with 'hmm4j merge'; a failing shard names its failure file)"), rejection(shard));
+        Path shardTrailing = dir.resolve("shard-trailing.json");
+        Files.writeString(shardTrailing, Files.readString(shard) + "]");
+        IllegalArgumentException t = assertThrows(IllegalArgumentException.class,
+                () -> hmm4j.explore.shard.ShardMerge.read(shardTrailing));
+        assertTrue(t.getMessage().contains("shard-trailing.json: not a valid shard result: text after the end of the "
+                + "JSON object"), t.getMessage());
         Path file = r.failure().orElseThrow().file().orElseThrow();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> hmm4j.explore.shard.ShardMerge.read(file));
