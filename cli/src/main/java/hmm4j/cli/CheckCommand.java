@@ -1,5 +1,6 @@
 package hmm4j.cli;
 
+import hmm4j.explore.ExploreOptions;
 import hmm4j.explore.strategy.StrategySpec;
 import hmm4j.scenarios.Budget;
 import hmm4j.scenarios.Catalogue;
@@ -90,6 +91,15 @@ final class CheckCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     private StrategySpec strategy = Budget.DEFAULT.strategy();
 
+    @Option(names = "--workers", paramLabel = "N",
+            description = "Worker threads, one kernel each (default: one per processor). The verdicts do not depend on it.")
+    private Integer workers;
+
+    @Option(names = "--lanes", paramLabel = "N",
+            description = "Sequences of runs that share the lockdep graph (default: ${DEFAULT-VALUE}). Part of the "
+                    + "exploration's identity, like the seed.")
+    private int lanes = ExploreOptions.DEFAULT_LANES;
+
     @Option(names = "--only", split = ",", paramLabel = "ID",
             description = "Run only these scenarios (comma-separated ids).")
     private List<String> only;
@@ -122,7 +132,9 @@ final class CheckCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--report prints text reports and --json a JSON document: "
                     + "give one of them (the JSON has every failure's rule, headline, seed and site)");
         }
-        Budget budget = new Budget(runs, seed, maxSteps, strategy);
+        Options.atLeast(spec, "--workers", workers, 1);
+        Options.atLeast(spec, "--lanes", lanes, 1);
+        Budget budget = new Budget(runs, seed, maxSteps, strategy, workers == null ? 0 : workers, lanes);
         List<Scenario> selected = select(catalogue.get());
         List<ScenarioOutcome> outcomes = new ArrayList<>(selected.size());
         for (Scenario s : selected) {

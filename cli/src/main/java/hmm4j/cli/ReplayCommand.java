@@ -35,8 +35,13 @@ import picocli.CommandLine.Spec;
             "Replay a failure file written by 'hmm4j explore'. The run is re-executed",
             "decision by decision; at every step the enabled tasks and the operation must",
             "be the recorded ones, else the replay stops with 'diverged at step N' and",
-            "what differed. When the run used the lockdep graph of earlier runs, those",
-            "runs are re-run first.",
+            "what differed; a recorded choice that is not enabled diverges at its step.",
+            "The file's seed must be the one its exploration gave the run, and the",
+            "verdict's kind, rule and headline the recorded ones, else the replay says",
+            "DIFFERENT SEED or DIFFERENT VERDICT and names the field. A file of another",
+            "hmm4j version replays when its format is this version's (a note says so).",
+            "When the run used the lockdep graph of earlier runs, those runs are re-run",
+            "first.",
             ""
         },
         footer = {
@@ -81,6 +86,9 @@ final class ReplayCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (steps < 1) {
+            throw new ParameterException(spec.commandLine(), "--steps must be at least 1: " + steps);
+        }
         FailureFile f;
         try {
             f = FailureFiles.read(file);
@@ -97,7 +105,7 @@ final class ReplayCommand implements Callable<Integer> {
         ReplayResult r;
         try {
             r = Explorer.replay(f, ScenarioRunner.target(scenario), minimal);
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | FailureFiles.BadFailureFileException e) {
             throw new ParameterException(spec.commandLine(), file + ": " + e.getMessage(), e);
         } catch (ExplorationException e) {
             throw new IllegalStateException(e.getMessage(), e);
@@ -107,6 +115,7 @@ final class ReplayCommand implements Callable<Integer> {
         o.println("  recorded by hmm4j " + f.version() + " with " + (f.strategy() == null ? "?" : f.strategy().description())
                 + ", run " + f.runIndex() + ", seed " + f.seed() + ", " + f.decisions().size() + " decisions"
                 + (minimal ? " (replaying the minimised " + f.minimal().decisions().size() + ")" : ""));
+        FailureFiles.versionNote(f).ifPresent(n -> o.println("  " + n));
         o.println("  replay: " + ReportHeader.replayCommand(Main.invokedAs(spec), file) + (minimal ? " --minimal" : ""));
         try {
             if (html != null) {

@@ -145,12 +145,16 @@ public final class Explorer {
     }
 
     /**
-     * Replays {@code file} on {@code target}: rebuilds the shared objects of the run's lane when
-     * the run used them, re-executes the recorded decisions (or the minimised ones when
-     * {@code minimal}) with a verifying {@link ReplayStrategy}, and checks that the run
-     * neither diverges nor ends early and that its verdict is the recorded one.
+     * Replays {@code file} on {@code target}: checks that the run's place in its exploration
+     * is possible, rebuilds the shared objects of the run's lane when the run used them,
+     * re-executes the recorded decisions (or the minimised ones when {@code minimal}) with a
+     * verifying {@link ReplayStrategy} (which also checks that each recorded choice is
+     * enabled), and checks that the run neither diverges nor ends early, that the file's seed
+     * is the one its exploration gave the run, and that the verdict's kind, rule and headline
+     * are the recorded ones.
      *
-     * @throws IllegalArgumentException when {@code minimal} and the file has no minimised schedule
+     * @throws IllegalArgumentException            when {@code minimal} and the file has no minimised schedule
+     * @throws FailureFiles.BadFailureFileException when the run's lane or place cannot be the exploration's
      */
     public static ReplayResult replay(FailureFile file, ExploreTarget target, boolean minimal) {
         if (minimal && file.minimal() == null) {
@@ -166,9 +170,18 @@ public final class Explorer {
         if (e != null) {
             lane = e.lane();
             before = e.runsBeforeInLane();
+            RunPlan plan;
+            try {
+                plan = new RunPlan(StrategySpec.parse(e.strategy()), e.firstSeed(), e.runs(), Shard.parse(e.shard()),
+                        e.lanes(), e.runLength());
+            } catch (IllegalArgumentException x) {
+                throw new FailureFiles.BadFailureFileException("exploration: " + x.getMessage());
+            }
+            String place = plan.placeProblem(file.runIndex(), lane, before);
+            if (place != null) {
+                throw new FailureFiles.BadFailureFileException("exploration: " + place);
+            }
             if (e.sharedState() && e.runsBeforeInLane() > 0) {
-                RunPlan plan = new RunPlan(StrategySpec.parse(e.strategy()), e.firstSeed(), e.runs(),
-                        Shard.parse(e.shard()), e.lanes(), e.runLength());
                 store = Runs.rebuild(target, plan, e.lane(), file.runIndex(), maxSteps);
             }
         }
@@ -183,9 +196,51 @@ public final class Explorer {
         }
         String recorded = file.verdict() == null ? "?" : file.verdict().headline();
         String actual = r.firstFailure().map(Failure::headline).orElse("no failure");
-        boolean sameKind = file.verdict() != null && r.firstFailure()
-                .map(f -> f.kind().name().equals(file.verdict().kind())).orElse(false);
-        boolean reproduced = divergence.isEmpty() && sameKind && actual.equals(recorded);
-        return new ReplayResult(file, r, divergence, reproduced, recorded, actual);
+        Optional<String> difference = divergence.isPresent() ? Optional.empty()
+                : seedDifference(file).or(() -> verdictDifference(file.verdict(), r.firstFailure()));
+        boolean reproduced = divergence.isEmpty() && difference.isEmpty();
+        return new ReplayResult(file, r, divergence, reproduced, recorded, actual, difference);
+    }
+
+    /**
+     * {@code DIFFERENT SEED: ...} when the file's seed is not the one its exploration gave the
+     * run ({@code firstSeed + runIndex}), or not the one in the strategy's parameters.
+     */
+    private static Optional<String> seedDifference(FailureFile file) {
+        FailureFile.Exploration e = file.exploration();
+        if (e != null && e.firstSeed() + file.runIndex() != file.seed()) {
+            return Optional.of("DIFFERENT SEED: the file's seed is " + file.seed() + ", but run " + file.runIndex()
+                    + " of its exploration (first seed " + e.firstSeed() + ") has seed "
+                    + (e.firstSeed() + file.runIndex()));
+        }
+        Object strategySeed = file.strategy() == null ? null : file.strategy().parameters().get("seed");
+        if (strategySeed instanceof Number n && n.longValue() != file.seed()) {
+            return Optional.of("DIFFERENT SEED: the file's seed is " + file.seed() + ", but strategy.parameters.seed is "
+                    + n.longValue());
+        }
+        return Optional.empty();
+    }
+
+    /** {@code DIFFERENT VERDICT: ...} naming the first of kind, rule and headline that differs. */
+    private static Optional<String> verdictDifference(FailureFile.Verdict recorded, Optional<Failure> actual) {
+        String kind = actual.map(f -> f.kind().name()).orElse("none");
+        String headline = actual.map(Failure::headline).orElse("no failure");
+        if (recorded == null) {
+            return Optional.of("DIFFERENT VERDICT: the file records none, replay gave " + kind + " '" + headline + "'");
+        }
+        if (!kind.equals(recorded.kind())) {
+            return Optional.of("DIFFERENT VERDICT: kind recorded " + recorded.kind() + ", replay gave " + kind
+                    + " ('" + headline + "')");
+        }
+        String rule = actual.map(f -> f.rule().id()).orElse("none");
+        if (recorded.rule() != null && !rule.equals(recorded.rule())) {
+            return Optional.of("DIFFERENT VERDICT: rule recorded " + recorded.rule() + ", replay gave " + rule
+                    + " ('" + headline + "')");
+        }
+        if (!headline.equals(recorded.headline())) {
+            return Optional.of("DIFFERENT VERDICT: recorded '" + recorded.headline() + "', replay gave '" + headline
+                    + "'");
+        }
+        return Optional.empty();
     }
 }

@@ -28,7 +28,7 @@ final class FailureFileBuilder {
                 options.firstSeed(), options.runs(), options.shard().toString(), options.effectiveLanes(), f.lane(),
                 f.runsBeforeInLane(), runLength, f.usedShared());
         FailureFile.Verdict verdict = r.firstFailure()
-                .map(x -> new FailureFile.Verdict(x.kind().name(), x.headline()))
+                .map(x -> new FailureFile.Verdict(x.kind().name(), x.rule().id(), x.headline()))
                 .orElseGet(() -> new FailureFile.Verdict("DIVERGED", r.divergence().orElse("")));
         List<FailureFile.Step> steps = steps(r.decisions(), r.taskNames(), sites(r.trace()));
         FailureFile.Minimal minimal = f.minimisation().map(m -> minimal(m, r.taskNames())).orElse(null);

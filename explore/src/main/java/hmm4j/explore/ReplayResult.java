@@ -16,12 +16,16 @@ import java.util.Optional;
  *                        recorded verdict
  * @param recordedVerdict the verdict written in the file
  * @param actualVerdict   the verdict of the replayed run
+ * @param difference      when the run followed the schedule but is not the recorded one: one
+ *                        line naming the field that differs ({@code DIFFERENT SEED: ...} or
+ *                        {@code DIFFERENT VERDICT: kind|rule recorded X, replay gave Y ...}),
+ *                        else empty
  */
 @HiddenFromSites
 public record ReplayResult(FailureFile file, RunResult run, Optional<String> divergence, boolean reproduced,
-                           String recordedVerdict, String actualVerdict) {
+                           String recordedVerdict, String actualVerdict, Optional<String> difference) {
 
-    /** One line: {@code REPRODUCED ...}, {@code DIVERGED ...} or {@code DIFFERENT VERDICT ...}. */
+    /** One line: {@code REPRODUCED ...}, {@code DIVERGED ...}, {@code DIFFERENT SEED ...} or {@code DIFFERENT VERDICT ...}. */
     public String verdictLine() {
         if (divergence.isPresent()) {
             return "DIVERGED " + divergence.get();
@@ -29,6 +33,7 @@ public record ReplayResult(FailureFile file, RunResult run, Optional<String> div
         if (reproduced) {
             return "REPRODUCED " + actualVerdict;
         }
-        return "DIFFERENT VERDICT: recorded '" + recordedVerdict + "', replay gave '" + actualVerdict + "'";
+        return difference.orElse("DIFFERENT VERDICT: recorded '" + recordedVerdict + "', replay gave '" + actualVerdict
+                + "'");
     }
 }

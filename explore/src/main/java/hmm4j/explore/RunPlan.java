@@ -26,7 +26,10 @@ final class RunPlan {
     private final int lanes;
     private final long runLength;
 
+    /** @throws IllegalArgumentException when {@code lanes} or {@code runs} is not positive */
     RunPlan(StrategySpec strategy, long firstSeed, int runs, Shard shard, int lanes, long runLength) {
+        if (lanes < 1) throw new IllegalArgumentException("lanes must be at least 1: " + lanes);
+        if (runs < 1) throw new IllegalArgumentException("runs must be positive: " + runs);
         this.strategy = strategy;
         this.firstSeed = firstSeed;
         this.runs = runs;
@@ -45,6 +48,31 @@ final class RunPlan {
 
     long seedOf(int runIndex) {
         return firstSeed + runIndex;
+    }
+
+    /**
+     * Why run {@code runIndex} cannot be the {@code before}-th run of lane {@code lane} in this
+     * plan (another shard owns it, or it belongs to another lane or place), or null when it is.
+     */
+    String placeProblem(int runIndex, int lane, int before) {
+        int expectedLane;
+        long expectedBefore;
+        if (strategy.sequential()) {
+            expectedLane = 0;
+            expectedBefore = runIndex;
+        } else {
+            if (!shard.owns(runIndex)) {
+                return "run " + runIndex + " is not in shard " + shard;
+            }
+            long position = (runIndex - shard.index()) / shard.count();
+            expectedLane = (int) (position % lanes);
+            expectedBefore = position / lanes;
+        }
+        if (lane != expectedLane || before != expectedBefore) {
+            return "run " + runIndex + " is run " + expectedBefore + " of lane " + expectedLane + " of the exploration ("
+                    + lanes + " lanes), not run " + before + " of lane " + lane;
+        }
+        return null;
     }
 
     /** The runs of lane {@code lane}, from its first. */

@@ -45,15 +45,19 @@ final class Runs {
     /**
      * The shared objects lane {@code lane} of {@code plan} held just before run
      * {@code runIndex}: a fresh store fed by re-running the lane's earlier runs in order.
+     * Bounded: a lane's run indices rise, so at most {@code runIndex} runs are re-run; a lane
+     * that does not advance or passes {@code runIndex} without reaching it is an error.
+     *
+     * @throws ExplorationException when the lane has no run {@code runIndex}
      */
     static SharedStore rebuild(ExploreTarget target, RunPlan plan, int lane, int runIndex, long maxSteps) {
         SharedStore store = new SharedStore();
         LaneSource source = plan.lane(lane);
-        while (true) {
+        int previous = -1;
+        for (long rerun = 0; rerun <= runIndex; rerun++) {
             int next = source.peek();
-            if (next < 0 || next > runIndex) {
-                throw new ExplorationException("cannot rebuild run " + runIndex + ": lane " + lane
-                        + " of the exploration has no such run");
+            if (next < 0 || next > runIndex || next <= previous) {
+                break;
             }
             PlannedRun p = source.next();
             if (next == runIndex) {
@@ -61,6 +65,9 @@ final class Runs {
             }
             execute(target, p, store, maxSteps);
             source.finished();
+            previous = next;
         }
+        throw new ExplorationException("cannot rebuild run " + runIndex + ": lane " + lane
+                + " of the exploration has no such run");
     }
 }

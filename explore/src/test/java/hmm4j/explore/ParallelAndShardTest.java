@@ -64,6 +64,25 @@ class ParallelAndShardTest {
         assertEquals(one, three);
     }
 
+    @Test
+    void failureFiles_areByteIdenticalForAnyWorkerCount(@TempDir Path dir) throws Exception {
+        for (String strategy : List.of("pct:3", "portfolio")) {
+            byte[] first = null;
+            for (int workers : new int[] {1, 3, 8}) {
+                ExplorationResult r = Explorer.explore(ClassicBugs.lostUpdate(), options(strategy, 300)
+                        .withMinimise(true).withWorkers(workers).withOutDir(dir.resolve(strategy + "-" + workers)));
+                byte[] bytes = java.nio.file.Files.readAllBytes(r.failure().orElseThrow().file().orElseThrow());
+                if (first == null) {
+                    first = bytes;
+                } else {
+                    assertEquals(new String(first, java.nio.charset.StandardCharsets.UTF_8),
+                            new String(bytes, java.nio.charset.StandardCharsets.UTF_8), strategy + ", " + workers + " workers");
+                    assertTrue(java.util.Arrays.equals(first, bytes), strategy + ", " + workers + " workers");
+                }
+            }
+        }
+    }
+
     private static TreeSet<Integer> failingRuns(ExplorationResult r) {
         TreeSet<Integer> s = new TreeSet<>();
         r.failures().forEach(f -> s.add(f.runIndex()));

@@ -207,4 +207,197 @@ class ReplayTest {
         e = assertThrows(FailureFiles.BadFailureFileException.class, () -> FailureFiles.read(foreign));
         assertTrue(e.getMessage().contains("not an hmm4j failure file"), e.getMessage());
     }
+
+    /** Writes {@code root} as a failure file named {@code name}. */
+    private Path write(ObjectNode root, String name) throws Exception {
+        Path edited = dir.resolve(name);
+        Files.writeString(edited, FailureFiles.json().writeValueAsString(root));
+        return edited;
+    }
+
+    private ObjectNode tree(Path path) throws Exception {
+        return (ObjectNode) FailureFiles.json().readTree(Files.readString(path));
+    }
+
+    private static String rejection(Path path) {
+        return assertThrows(FailureFiles.BadFailureFileException.class, () -> FailureFiles.read(path)).getMessage();
+    }
+
+    @Test
+    void handEditedChoice_thatIsNotEnabled_divergesAtThatStep() throws Exception {
+        Path path = failureFile(ClassicBugs.lostUpdate(), "random");
+        FailureFile f = FailureFiles.read(path);
+        FailureFile.Step two = f.decisions().stream().filter(s -> s.enabled().size() == 2).skip(1).findFirst()
+                .orElseThrow();
+        ReplayResult r = Explorer.replay(edit(path, (int) two.step(), "chosen", 3), ClassicBugs.lostUpdate());
+        assertFalse(r.reproduced());
+        assertEquals("diverged at step " + two.step() + ": the recorded choice, task 3, is not enabled (enabled tasks "
+                + two.enabled() + ", at " + two.op() + ")", r.divergence().orElseThrow());
+    }
+
+    /** A failure file of a run that used the lane's shared objects of earlier runs. */
+    private Path sharedStateFile() {
+        ExplorationResult r = Explorer.explore(ClassicBugs.lockOrderAcrossRuns(true), ExploreOptions.defaults()
+                .withStrategy(StrategySpec.RANDOM).withRuns(200).withLanes(2).withWorkers(1).withOutDir(dir));
+        FoundFailure f = r.failure().orElseThrow();
+        assertTrue(f.usedShared() && f.runsBeforeInLane() > 0, "a run after others in its lane");
+        return f.file().orElseThrow();
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(120) // before the fix the lane rebuild looped forever
+    void zeroLanes_isRejectedInOneLine_andNeverLoops() throws Exception {
+        Path path = sharedStateFile();
+        assertTrue(Explorer.replay(path, ClassicBugs.lockOrderAcrossRuns(true)).reproduced());
+        ObjectNode root = tree(path);
+        root.withObjectProperty("exploration").put("lanes", 0);
+        Path zero = write(root, "zero-lanes.json");
+        assertTrue(rejection(zero).endsWith("zero-lanes.json: exploration.lanes must be at least 1: 0"), rejection(zero));
+        root.withObjectProperty("exploration").put("lanes", 2).put("lane", 1 - root.withObjectProperty("exploration").get("lane").asInt());
+        Path otherLane = write(root, "other-lane.json");
+        FailureFiles.BadFailureFileException e = assertThrows(FailureFiles.BadFailureFileException.class,
+                () -> Explorer.replay(otherLane, ClassicBugs.lockOrderAcrossRuns(true)));
+        assertTrue(e.getMessage().startsWith("exploration: run " + FailureFiles.read(path).runIndex() + " is run "),
+                e.getMessage());
+    }
+
+    @Test
+    void runPlan_refusesZeroLanes_andTheRebuildIsBounded() {
+        assertThrows(IllegalArgumentException.class, () -> new RunPlan(StrategySpec.RANDOM, 1, 10, Shard.ALL, 0, 0));
+        RunPlan plan = new RunPlan(StrategySpec.RANDOM, 1, 10, Shard.ALL, 2, 0);
+        assertEquals(null, plan.placeProblem(7, 1, 3));
+        assertEquals("run 7 is run 3 of lane 1 of the exploration (2 lanes), not run 2 of lane 1",
+                plan.placeProblem(7, 1, 2));
+        ExplorationException e = assertThrows(ExplorationException.class,
+                () -> Runs.rebuild(ClassicBugs.lostUpdate(), plan, 0, 7, 1000));
+        assertEquals("cannot rebuild run 7: lane 0 of the exploration has no such run", e.getMessage());
+        assertEquals("run 3 is not in shard 1/3",
+                new RunPlan(StrategySpec.RANDOM, 1, 10, new Shard(1, 3), 2, 0).placeProblem(3, 0, 0));
+    }
+
+    @Test
+    void aFileOfAnotherVersion_replaysWithANote_andAnotherFormatIsRefused() throws Exception {
+        Path path = failureFile(ClassicBugs.lostUpdate(), "random");
+        assertEquals(java.util.Optional.empty(), FailureFiles.versionNote(FailureFiles.read(path)));
+        ObjectNode root = tree(path);
+        root.put("version", "9.9.9");
+        Path other = write(root, "other-version.json");
+        FailureFile f = FailureFiles.read(other);
+        assertEquals("note: recorded by hmm4j 9.9.9, replayed by hmm4j " + Version.current() + "; the format "
+                + FailureFile.FORMAT + " is the same, so it replays as recorded", FailureFiles.versionNote(f).orElseThrow());
+        assertTrue(Explorer.replay(f, ClassicBugs.lostUpdate(), false).reproduced());
+        root.put("format", "hmm4j-failure/3");
+        Path future = write(root, "future.json");
+        assertTrue(rejection(future).endsWith("future.json: a failure file of format hmm4j-failure/3 (recorded by "
+                + "hmm4j 9.9.9), which hmm4j " + Version.current() + " cannot read (it reads hmm4j-failure/2); replay it "
+                + "with the version that recorded it, or re-record it"), rejection(future));
+        root.remove("version");
+        root.put("format", FailureFile.FORMAT);
+        assertTrue(rejection(write(root, "no-version.json")).endsWith("incomplete failure file (needs version)"));
+    }
+
+    @Test
+    void trailingGarbage_isRefused() throws Exception {
+        Path path = failureFile(ClassicBugs.lostUpdate(), "random");
+        Path garbage = dir.resolve("trailing.json");
+        Files.writeString(garbage, Files.readString(path) + "garbage\n");
+        assertTrue(rejection(garbage).endsWith("trailing.json: not a valid failure file: text after the end of the "
+                + "JSON object at line " + (Files.readString(path).lines().count() + 1)), rejection(garbage));
+        Files.writeString(garbage, Files.readString(path) + "{}");
+        assertTrue(rejection(garbage).contains("text after the end of the JSON object"), rejection(garbage));
+        Files.writeString(garbage, Files.readString(path) + "\n\n  \n");
+        assertTrue(FailureFiles.read(garbage).decisions().size() > 0, "white space after the object is fine");
+    }
+
+    @Test
+    void aChangedSeed_isNamed() throws Exception {
+        Path path = failureFile(ClassicBugs.lostUpdate(), "random");
+        FailureFile f = FailureFiles.read(path);
+        ObjectNode root = tree(path);
+        root.put("seed", f.seed() + 76);
+        ReplayResult r = Explorer.replay(write(root, "seed.json"), ClassicBugs.lostUpdate());
+        assertFalse(r.reproduced());
+        assertEquals("DIFFERENT SEED: the file's seed is " + (f.seed() + 76) + ", but run " + f.runIndex()
+                + " of its exploration (first seed 1) has seed " + f.seed(), r.verdictLine());
+        root.put("seed", f.seed());
+        root.withObjectProperty("strategy").withObjectProperty("parameters").put("seed", 5);
+        r = Explorer.replay(write(root, "strategy-seed.json"), ClassicBugs.lostUpdate());
+        assertEquals("DIFFERENT SEED: the file's seed is " + f.seed() + ", but strategy.parameters.seed is 5",
+                r.verdictLine());
+    }
+
+    @Test
+    void aChangedVerdictKindOrRule_isNamed_andAnUnknownKindIsRefused() throws Exception {
+        Path path = failureFile(ClassicBugs.lostUpdate(), "random");
+        FailureFile f = FailureFiles.read(path);
+        assertEquals("INVARIANT_VIOLATION", f.verdict().kind());
+        assertTrue(f.verdict().rule() != null && !f.verdict().rule().isBlank(), "the rule is recorded");
+        ObjectNode root = tree(path);
+        root.withObjectProperty("verdict").put("kind", "DEADLOCK");
+        ReplayResult r = Explorer.replay(write(root, "kind.json"), ClassicBugs.lostUpdate());
+        assertFalse(r.reproduced());
+        assertEquals("DIFFERENT VERDICT: kind recorded DEADLOCK, replay gave INVARIANT_VIOLATION ('"
+                + f.verdict().headline() + "')", r.verdictLine());
+        root.withObjectProperty("verdict").put("kind", "INVARIANT_VIOLATION").put("rule", "mem.use-after-free");
+        r = Explorer.replay(write(root, "rule.json"), ClassicBugs.lostUpdate());
+        assertEquals("DIFFERENT VERDICT: rule recorded mem.use-after-free, replay gave " + f.verdict().rule() + " ('"
+                + f.verdict().headline() + "')", r.verdictLine());
+        root.withObjectProperty("verdict").put("kind", "BOGUS");
+        assertTrue(rejection(write(root, "bogus.json")).contains("verdict.kind 'BOGUS' is not a verdict hmm4j reports"
+                + " (one of USE_AFTER_FREE, "), "unknown kind");
+        root.withObjectProperty("verdict").put("kind", "INVARIANT_VIOLATION").remove("rule");
+        assertTrue(Explorer.replay(write(root, "no-rule.json"), ClassicBugs.lostUpdate()).reproduced(),
+                "a file without a rule (written before rules were recorded) compares kind and headline");
+    }
+
+    @Test
+    void aShardResult_orAWrongField_isNamedInTheFilesTerms() throws Exception {
+        ExplorationResult r = Explorer.explore(ClassicBugs.lostUpdate(), ExploreOptions.defaults()
+                .withStrategy(StrategySpec.RANDOM).withRuns(300).withShard(new Shard(0, 2)).withOutDir(dir));
+        Path shard = dir.resolve("shard.json");
+        hmm4j.explore.shard.ShardMerge.write(hmm4j.explore.shard.ShardResult.of(r), shard);
+        assertTrue(rejection(shard).endsWith("shard.json: this is a shard result, not a failure file (join shard "
+                + "results with 'hmm4j merge'; a failing shard names its failure file)"), rejection(shard));
+        Path shardTrailing = dir.resolve("shard-trailing.json");
+        Files.writeString(shardTrailing, Files.readString(shard) + "]");
+        IllegalArgumentException t = assertThrows(IllegalArgumentException.class,
+                () -> hmm4j.explore.shard.ShardMerge.read(shardTrailing));
+        assertTrue(t.getMessage().contains("shard-trailing.json: not a valid shard result: text after the end of the "
+                + "JSON object"), t.getMessage());
+        Path file = r.failure().orElseThrow().file().orElseThrow();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> hmm4j.explore.shard.ShardMerge.read(file));
+        assertTrue(e.getMessage().contains(": this is a failure file, not a shard result (replay it with "
+                + "'hmm4j replay'"), e.getMessage());
+        ObjectNode root = tree(file);
+        root.withObjectProperty("exploration").put("lanes", "many");
+        String m = rejection(write(root, "lanes-text.json"));
+        assertTrue(m.endsWith("lanes-text.json: not a valid failure file: field 'exploration.lanes' must be a whole "
+                + "number"), m);
+        root = tree(file);
+        ((ObjectNode) root.withArray("decisions").get(2)).remove("kind");
+        m = rejection(write(root, "no-kind.json"));
+        assertTrue(m.endsWith("no-kind.json: not a valid failure file: field 'decisions[2]': missing kind"), m);
+        root = tree(file);
+        ((ObjectNode) root.withArray("decisions").get(2)).put("step", 9);
+        m = rejection(write(root, "step.json"));
+        assertTrue(m.endsWith("step.json: decisions[2].step is 9, expected 3 (decisions are numbered from 1, one per "
+                + "step)"), m);
+    }
+
+    @Test
+    void strategyParameters_areWrittenWithSortedKeys_whateverTheMapOrder() {
+        java.util.Map<String, Object> reversed = new java.util.LinkedHashMap<>();
+        for (String k : List.of("seed", "run", "preemptionBound", "runLength", "lambda", "kappa", "gamma", "depth")) {
+            reversed.put(k, k.length());
+        }
+        FailureFile f = new FailureFile(FailureFile.FORMAT, "1", "x", new FailureFile.StrategyInfo("pct:3", "pct",
+                reversed), 1, 0, new FailureFile.Bounds(10), null, new FailureFile.Verdict("DEADLOCK", "d"), 1,
+                List.of("t"), List.of(), null);
+        String json = FailureFiles.toJson(f);
+        String parameters = json.substring(json.indexOf("\"parameters\""), json.indexOf('}', json.indexOf("\"parameters\"")));
+        List<String> keys = parameters.lines().map(String::strip).filter(l -> l.matches("\"[a-zA-Z]+\" : \\d+,?"))
+                .map(l -> l.substring(1, l.indexOf('"', 1))).filter(reversed::containsKey).toList();
+        assertEquals(reversed.keySet().stream().sorted().toList(), keys, json);
+    }
 }

@@ -39,10 +39,12 @@ public final class ScenarioRunner {
         return kernel.run();
     }
 
-    /** The explorer options of {@code budget}: its strategy, runs, seeds and step bound; no minimisation. */
+    /** The explorer options of {@code budget}: its strategy, runs, seeds, step bound, workers and lanes; no minimisation. */
     public static ExploreOptions options(Budget budget) {
-        return ExploreOptions.defaults().withStrategy(budget.strategy()).withRuns(budget.runs())
-                .withFirstSeed(budget.firstSeed()).withMaxSteps(budget.maxSteps()).withMinimise(false);
+        ExploreOptions o = ExploreOptions.defaults().withStrategy(budget.strategy()).withRuns(budget.runs())
+                .withFirstSeed(budget.firstSeed()).withMaxSteps(budget.maxSteps()).withLanes(budget.lanes())
+                .withMinimise(false);
+        return budget.workers() > 0 ? o.withWorkers(budget.workers()) : o;
     }
 
     /**

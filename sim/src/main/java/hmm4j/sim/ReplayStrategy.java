@@ -6,7 +6,8 @@ import java.util.Locale;
 /**
  * Re-executes a recorded decision list and verifies, at every step, that the enabled set
  * and the operation are the ones recorded: the same kind, target number and access
- * ({@link Op#sameAs}; labels are for people and are not compared). On a mismatch it stops
+ * ({@link Op#sameAs}; labels are for people and are not compared), and that the recorded
+ * choice is one of the enabled tasks. On a mismatch it stops
  * the run with "diverged at step N" and what differed, rather than drifting.
  */
 @HiddenFromSites
@@ -45,7 +46,12 @@ public final class ReplayStrategy implements Strategy {
             throw new ReplayDivergence("diverged at step " + step + ": operation " + describe(point.op())
                     + " but recorded " + describe(d.op()));
         }
-        return enabled.indexOf(d.chosen());
+        int index = enabled.indexOf(d.chosen());
+        if (index < 0) {
+            throw new ReplayDivergence("diverged at step " + step + ": the recorded choice, task " + d.chosen()
+                    + ", is not enabled (enabled tasks " + enabled + ", at " + point.op() + ")");
+        }
+        return index;
     }
 
     /** {@code 'label' (kind on target #id, access)}: what was compared, for the divergence message. */

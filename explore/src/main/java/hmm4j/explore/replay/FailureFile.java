@@ -63,8 +63,10 @@ public record FailureFile(String format, String version, String scenario, Strate
      */
     @JsonPropertyOrder({"spec", "description", "parameters"})
     public record StrategyInfo(String spec, String description, Map<String, Object> parameters) {
+        /** Keeps the parameters in the order given (files are written with their keys sorted anyway). */
         public StrategyInfo {
-            parameters = parameters == null ? Map.of() : Map.copyOf(parameters);
+            parameters = parameters == null ? Map.of()
+                    : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(parameters));
         }
     }
 
@@ -94,9 +96,17 @@ public record FailureFile(String format, String version, String scenario, Strate
 
     /**
      * @param kind     the failure kind's name, e.g. {@code DEADLOCK}, or {@code DIVERGED}
+     * @param rule     the id of the rule the failure breaks, e.g. {@code mem.use-after-free}, or
+     *                 null (a divergence, or a file written before rules were recorded)
      * @param headline the one-line verdict
      */
-    public record Verdict(String kind, String headline) {
+    @JsonPropertyOrder({"kind", "rule", "headline"})
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Verdict(String kind, String rule, String headline) {
+        /** A verdict without a rule. */
+        public Verdict(String kind, String headline) {
+            this(kind, null, headline);
+        }
     }
 
     /**

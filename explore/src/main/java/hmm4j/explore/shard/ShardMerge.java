@@ -86,10 +86,9 @@ public final class ShardMerge {
         }
         JsonNode tree;
         try {
-            tree = FailureFiles.json().readTree(text);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(path + ": not a valid shard result: not JSON (line "
-                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");
+            tree = FailureFiles.tree(text, path.toString(), "shard result");
+        } catch (FailureFiles.BadFailureFileException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
         }
         String format = tree != null && tree.path("format").isTextual() ? tree.get("format").asText() : null;
         if (format != null && format.startsWith(FAILURE_FORMAT_PREFIX)) {
