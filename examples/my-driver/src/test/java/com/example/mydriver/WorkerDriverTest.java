@@ -37,7 +37,7 @@ class WorkerDriverTest {
     void buggyWorkerIsCaughtUsingTheAddressSpaceWithoutMmget(@TempDir Path out) {
         ExploreTarget buggy = ExploreTarget.of("my-driver-buggy", (k, ctx) -> {
             Checkers.install(k);
-            WorkerDriver.fixed(k);
+            WorkerDriver.buggy(k);
         });
         FoundFailure found = ExploreAssertions.assertFinds(buggy,
                 ExploreOptions.defaults().withRuns(500).withOutDir(out), SimRules.PIN);
