@@ -33,7 +33,7 @@ public final class WholeSpaceMirror {
     private final MmuIntervalNotifierOps ops;
     private int calls;
 
-    /** Open: subscribes [0, ULONG_MAX & PAGE_MASK). Process context. */
+    /** Open: subscribes {@code [0, ULONG_MAX & PAGE_MASK)}. Process context. */
     public WholeSpaceMirror(Kernel kernel, MmStruct mm) {
         this.kernel = kernel;
         this.mm = mm;
