@@ -30,6 +30,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The two counters of {@code mm_struct} and the LIVE → DEAD → FREED lifecycle (kernel-spec
@@ -176,6 +178,44 @@ class MmStructLifetimeTest {
         assertEquals("mm->mmap_lock", uaf.access());
         assertEquals("<main>", uaf.allocated().task());
         assertEquals("owner", uaf.freed().task());
+        assertEquals("late", uaf.site().task());
+    }
+
+    /** A reference operation on an mm, and the access its use-after-free report names. */
+    enum RefOperation {
+        MMGET("mmget", MmStruct::mmget),
+        MMGET_NOT_ZERO("mmget_not_zero", MmStruct::mmgetNotZero),
+        MMPUT("mmput", MmStruct::mmput),
+        MMGRAB("mmgrab", MmStruct::mmgrab),
+        MMDROP("mmdrop", MmStruct::mmdrop),
+        TRANSFER("mm_users transfer", mm -> mm.transferUsersRef(RefHandle.mainContext(mm.kernel())));
+
+        final String access;
+        final java.util.function.Consumer<MmStruct> call;
+
+        RefOperation(String access, java.util.function.Consumer<MmStruct> call) {
+            this.access = access;
+            this.call = call;
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(RefOperation.class)
+    void aReferenceOperationOnAFreedMm_isAUseAfterFree_beforeAnyCounterIsTouched(RefOperation op) {
+        Kernel k = checkedKernel(5);
+        MmStruct mm = MmStruct.mmAlloc(k, RefHandle.mainContext(k));
+        Completion freed = new Completion(k, "freed");
+        k.spawnUser("owner", self -> {
+            mm.mmput();
+            freed.complete();
+        }, t -> mm.transferUsersRef(t));
+        k.spawnKthread("late", self -> {
+            freed.waitForCompletion();
+            op.call.accept(mm);
+        });
+        Failure.UseAfterFree uaf = assertSingleFailure(k.run(), Failure.UseAfterFree.class);
+        assertEquals("mm#1", uaf.object());
+        assertEquals(op.access, uaf.access());
         assertEquals("late", uaf.site().task());
     }
 
