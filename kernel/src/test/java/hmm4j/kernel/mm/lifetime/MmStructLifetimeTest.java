@@ -3,8 +3,10 @@ package hmm4j.kernel.mm.lifetime;
 import static hmm4j.kernel.mm.lifetime.Runs.assertClean;
 import static hmm4j.kernel.mm.lifetime.Runs.assertSingleFailure;
 import static hmm4j.kernel.mm.lifetime.Runs.checkedKernel;
+import static hmm4j.kernel.mm.lifetime.Runs.describe;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -258,6 +260,24 @@ class MmStructLifetimeTest {
         assertNotNull(ref.get());
         assertEquals(1, ref.get().mmUsersPeek());
         assertEquals(MmState.LIVE, ref.get().mmState(), "the leaked reference keeps the address space alive");
+    }
+
+    @Test
+    void mmgrabNeverDropped_isAnMmCountLeakAtTheEndOfTheRun_namingTheHolder() {
+        Kernel k = checkedKernel(13);
+        AtomicReference<MmStruct> ref = new AtomicReference<>();
+        Process.spawn(k, "proc", self -> {
+            MmStruct mm = MmStruct.of(self);
+            ref.set(mm);
+            mm.mmgrab();
+        });
+        RunResult r = k.run();
+        assertFalse(r.failures().isEmpty(), "a structure reference never dropped must be reported");
+        Failure.RefcountError e = assertInstanceOf(Failure.RefcountError.class, r.failures().get(0), () -> describe(r));
+        assertEquals(Failure.RefcountProblem.LEAK, e.problem());
+        assertEquals("mm#1 mm_count", e.object());
+        assertTrue(e.detail().startsWith("1 reference(s) never put: proc (get at proc @ step "), e.detail());
+        assertEquals(MmState.DEAD, ref.get().mmState(), "the address space went, the structure stayed");
     }
 
     @Test
