@@ -160,4 +160,28 @@ class KObjectTest {
             super(kernel, name);
         }
     }
+
+    @Test
+    void severalLeaks_areReportedInAllocationOrder_onEveryRun() {
+        // Names out of alphabetical order, and more objects than an identity-hash order
+        // would put back in allocation order by chance.
+        List<String> names = List.of("m", "c", "x", "a", "q", "f", "z", "b", "k", "e", "t", "h");
+        for (long seed = 1; seed <= 3; seed++) {
+            Kernel k = kernel(seed);
+            List<String> expected = new ArrayList<>();
+            for (int i = 0; i < names.size(); i++) {
+                Buffer b = new Buffer(k, names.get(i));
+                b.expectFreedAtQuiescence();
+                if (i % 4 == 1) {
+                    k.spawnKthread("free " + b.name(), self -> b.kfree());
+                } else {
+                    expected.add(b.name());
+                }
+            }
+            RunResult r = k.run();
+            List<String> reported = r.failures().stream()
+                    .map(f -> assertInstanceOf(Failure.RefcountError.class, f).object()).toList();
+            assertEquals(expected, reported, "seed " + seed);
+        }
+    }
 }

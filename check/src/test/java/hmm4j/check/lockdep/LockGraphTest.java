@@ -102,4 +102,18 @@ class LockGraphTest {
         assertNotNull(add(g, B, A, DependencyKind.EN));
         assertNull(add(g, B, A, DependencyKind.SN), "the cycle A B was reported already");
     }
+
+    @Test
+    void twoDistinctCycles_inOneGraph_areEachReportedOnce() {
+        LockGraph g = new LockGraph();
+        add(g, A, B, DependencyKind.EN);
+        assertEquals(List.of("A-EN->B"), names(add(g, B, A, DependencyKind.EN)));
+        add(g, X, Y, DependencyKind.EN);
+        List<LockGraph.Dependency> second = add(g, Y, X, DependencyKind.EN);
+        assertNotNull(second, "a second cycle with other classes is not the first one again");
+        assertEquals(List.of("X-EN->Y"), names(second));
+        add(g, B, X, DependencyKind.EN);
+        assertEquals(List.of("B-EN->X"), names(add(g, X, B, DependencyKind.EN)), "a third one, sharing classes");
+        assertNull(add(g, Y, X, DependencyKind.SN), "the cycle X Y was reported already");
+    }
 }

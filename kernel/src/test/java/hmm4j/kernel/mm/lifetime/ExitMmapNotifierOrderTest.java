@@ -16,9 +16,12 @@ import hmm4j.kernel.mm.UserAccess;
 import hmm4j.kernel.mm.notifier.MmuNotifier;
 import hmm4j.kernel.sched.Process;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.Op;
 import hmm4j.sim.Task;
+import hmm4j.sim.sync.Completion;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -153,5 +156,60 @@ class ExitMmapNotifierOrderTest {
         assertEquals(List.of("second RELEASING_NOTIFIERS used=" + mapped.get(),
                 "first RELEASING_NOTIFIERS used=" + mapped.get()), log, "most recent registration first");
         assertEquals(MmState.FREED, mmRef.get().mmState());
+    }
+
+    /**
+     * The final grace period of {@code mmu_notifier_release}: a driver thread unregistering
+     * while the process exits runs {@code ->release} itself; exit also calls it (the
+     * subscription is still listed), but must not unmap anything before the driver's
+     * {@code ->release} has returned. The driver's release waits until exit's release has
+     * run, then works a while (scheduling points) and looks at the exit phase and the page.
+     */
+    @Test
+    void unregisterRacingExit_exitUnmapsOnlyAfterTheReleaseRunByUnregisterReturned() {
+        for (long seed = 1; seed <= 12; seed++) {
+            Kernel k = checkedKernel(seed);
+            Completion registered = new Completion(k, "registered");
+            Completion inRelease = new Completion(k, "driver in release");
+            Completion exitReleased = new Completion(k, "exit called release");
+            AtomicLong addrRef = new AtomicLong();
+            AtomicReference<MmStruct> mmRef = new AtomicReference<>();
+            List<String> seenByDriver = new CopyOnWriteArrayList<>();
+            Op work = new Op(new Op.Kind("driver work", Op.Access.READ), k.newTarget("driver->work"), "driver work");
+            RecordingNotifierOps ops = new RecordingNotifierOps(mm -> {
+                if (!"driver".equals(k.current().name())) {
+                    exitReleased.complete();
+                    return;
+                }
+                inRelease.complete();
+                exitReleased.waitForCompletion();
+                for (int i = 0; i < 16; i++) {
+                    k.point(work);
+                }
+                seenByDriver.add(mm.exitPhase() + "/present=" + Pte.isPresent(mm.ptePeek(addrRef.get())));
+            });
+            MmuNotifier sub = new MmuNotifier("driver->notifier", ops);
+            Process.spawn(k, "proc", self -> {
+                MmStruct mm = MmStruct.of(self);
+                mmRef.set(mm);
+                long addr = Mmap.mmapAnonymous(mm, Pte.PAGE_SIZE, Mmap.PROT_READ | Mmap.PROT_WRITE);
+                assertFalse(Errno.isError(addr));
+                addrRef.set(addr);
+                assertEquals(0, UserAccess.copyToUser(k, addr, new byte[] {1}));
+                assertEquals(0, sub.register(mm));
+                registered.complete();
+                inRelease.waitForCompletion();
+            });
+            k.spawnKthread("driver", self -> {
+                registered.waitForCompletion();
+                sub.unregister(mmRef.get());
+            });
+            assertClean(k.run());
+            String s = "seed " + seed;
+            assertEquals(List.of("release", "release"), ops.events(), s + ": unregister's and exit's");
+            assertEquals(List.of("RELEASING_NOTIFIERS/present=true"), seenByDriver,
+                    s + ": exit waits in mmu_notifier_release for the release unregister is running");
+            assertEquals(MmState.FREED, mmRef.get().mmState(), s);
+        }
     }
 }

@@ -3,8 +3,10 @@ package hmm4j.kernel.mm.lifetime;
 import static hmm4j.kernel.mm.lifetime.Runs.assertClean;
 import static hmm4j.kernel.mm.lifetime.Runs.assertSingleFailure;
 import static hmm4j.kernel.mm.lifetime.Runs.checkedKernel;
+import static hmm4j.kernel.mm.lifetime.Runs.describe;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -30,6 +32,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The two counters of {@code mm_struct} and the LIVE → DEAD → FREED lifecycle (kernel-spec
@@ -179,6 +183,44 @@ class MmStructLifetimeTest {
         assertEquals("late", uaf.site().task());
     }
 
+    /** A reference operation on an mm, and the access its use-after-free report names. */
+    enum RefOperation {
+        MMGET("mmget", MmStruct::mmget),
+        MMGET_NOT_ZERO("mmget_not_zero", MmStruct::mmgetNotZero),
+        MMPUT("mmput", MmStruct::mmput),
+        MMGRAB("mmgrab", MmStruct::mmgrab),
+        MMDROP("mmdrop", MmStruct::mmdrop),
+        TRANSFER("mm_users transfer", mm -> mm.transferUsersRef(RefHandle.mainContext(mm.kernel())));
+
+        final String access;
+        final java.util.function.Consumer<MmStruct> call;
+
+        RefOperation(String access, java.util.function.Consumer<MmStruct> call) {
+            this.access = access;
+            this.call = call;
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(RefOperation.class)
+    void aReferenceOperationOnAFreedMm_isAUseAfterFree_beforeAnyCounterIsTouched(RefOperation op) {
+        Kernel k = checkedKernel(5);
+        MmStruct mm = MmStruct.mmAlloc(k, RefHandle.mainContext(k));
+        Completion freed = new Completion(k, "freed");
+        k.spawnUser("owner", self -> {
+            mm.mmput();
+            freed.complete();
+        }, t -> mm.transferUsersRef(t));
+        k.spawnKthread("late", self -> {
+            freed.waitForCompletion();
+            op.call.accept(mm);
+        });
+        Failure.UseAfterFree uaf = assertSingleFailure(k.run(), Failure.UseAfterFree.class);
+        assertEquals("mm#1", uaf.object());
+        assertEquals(op.access, uaf.access());
+        assertEquals("late", uaf.site().task());
+    }
+
     @Test
     void mmputByAHolderThatNeverTookOne_isPutWithoutGet_andChangesNothing() {
         Kernel k = checkedKernel(9);
@@ -218,6 +260,24 @@ class MmStructLifetimeTest {
         assertNotNull(ref.get());
         assertEquals(1, ref.get().mmUsersPeek());
         assertEquals(MmState.LIVE, ref.get().mmState(), "the leaked reference keeps the address space alive");
+    }
+
+    @Test
+    void mmgrabNeverDropped_isAnMmCountLeakAtTheEndOfTheRun_namingTheHolder() {
+        Kernel k = checkedKernel(13);
+        AtomicReference<MmStruct> ref = new AtomicReference<>();
+        Process.spawn(k, "proc", self -> {
+            MmStruct mm = MmStruct.of(self);
+            ref.set(mm);
+            mm.mmgrab();
+        });
+        RunResult r = k.run();
+        assertFalse(r.failures().isEmpty(), "a structure reference never dropped must be reported");
+        Failure.RefcountError e = assertInstanceOf(Failure.RefcountError.class, r.failures().get(0), () -> describe(r));
+        assertEquals(Failure.RefcountProblem.LEAK, e.problem());
+        assertEquals("mm#1 mm_count", e.object());
+        assertTrue(e.detail().startsWith("1 reference(s) never put: proc (get at proc @ step "), e.detail());
+        assertEquals(MmState.DEAD, ref.get().mmState(), "the address space went, the structure stayed");
     }
 
     @Test

@@ -130,6 +130,51 @@ class ClassicNotifierTest {
         }
     }
 
+    /**
+     * The guarantee of {@code mmu_notifier_unregister}'s grace period: a callback of the
+     * subscription running on another task when unregister is called has returned when
+     * unregister returns, so the driver may free the object the subscription is embedded in.
+     * The callback is let go only by the unregistering task's own {@code ->release}, and then
+     * works a while (scheduling points) before it touches the driver object.
+     */
+    @Test
+    void unregister_whileAnotherTaskIsInsideACallback_returnsOnlyAfterTheCallbackReturned_soTheDriverMayFree() {
+        for (long seed : SEEDS) {
+            List<String> order = new CopyOnWriteArrayList<>();
+            runClean(seed, (k, mm, base) -> {
+                Completion inCallback = new Completion(k, "in callback");
+                Completion gate = new Completion(k, "gate");
+                DriverObject drv = new DriverObject(k, "drv");
+                hmm4j.sim.Op work = new hmm4j.sim.Op(new hmm4j.sim.Op.Kind("driver work", hmm4j.sim.Op.Access.READ),
+                        k.newTarget("drv->work"), "driver work");
+                MmuNotifier sub = new MmuNotifier(drv, "drv->notifier", new MmuNotifierOps() {
+                    @Override
+                    public void release(MmuNotifier s, MmStruct m) {
+                        gate.complete();
+                    }
+
+                    @Override
+                    public void invalidateRangeEnd(MmuNotifier s, MmuNotifierRange r) {
+                        inCallback.complete();
+                        gate.waitForCompletion();
+                        for (int i = 0; i < 16; i++) {
+                            k.point(work);
+                        }
+                        drv.checkAccess("driver state");
+                        order.add("callback returns");
+                    }
+                });
+                assertEquals(0, sub.register(mm));
+                Clone.cloneVm(k, "unmapper", self -> Mmap.munmap(mm, base, PAGE));
+                inCallback.waitForCompletion();
+                sub.unregister(mm);
+                order.add("unregistered");
+                drv.kfree();
+            });
+            assertEquals(List.of("callback returns", "unregistered"), order, "seed " + seed);
+        }
+    }
+
     @Test
     void get_propagatesAnAllocationError_andPutWithoutUsersIsReported() {
         runClean(1, (k, mm, base) -> {

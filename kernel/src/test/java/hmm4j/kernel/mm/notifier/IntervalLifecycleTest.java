@@ -50,6 +50,29 @@ class IntervalLifecycleTest {
     }
 
     @Test
+    void insert_coversStartToStartPlusLengthMinusOne_itsLastPageIsHit_andThePagesAroundItAreNot() {
+        runClean(1, (k, mm, base) -> {
+            List<String> hits = new CopyOnWriteArrayList<>();
+            MmuIntervalNotifier a = new MmuIntervalNotifier("A");
+            assertEquals(0, a.mmuIntervalNotifierInsert(mm, base + PAGE, 2 * PAGE, (s, r, seq) -> {
+                hits.add("page " + (r.start() - base) / PAGE);
+                s.mmuIntervalSetSeq(seq);
+                return true;
+            }));
+            assertEquals(base + PAGE, a.start());
+            assertEquals(base + 3 * PAGE - 1, a.last());
+            for (int page : new int[] {3, 0, 2, 1}) {
+                MmuNotifierRange r = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_CLEAR, 0, mm,
+                        base + page * PAGE, base + (page + 1) * PAGE);
+                r.invalidateRangeStart();
+                r.invalidateRangeEnd();
+            }
+            assertEquals(List.of("page 2", "page 1"), hits, "the page after and the page before are outside");
+            a.mmuIntervalNotifierRemove();
+        });
+    }
+
+    @Test
     void aSecondInsertOfAnInsertedSubscription_isReportedAtTheInsert() {
         var run = runProcess(2, (k, mm, base) -> {
             MmuIntervalNotifier sub = new MmuIntervalNotifier("A");
