@@ -117,6 +117,10 @@ class ExploreExpectAndReplayTest {
         void malformedRule(Kernel k) {
         }
 
+        @Explore(runs = 0)
+        void noRuns(Kernel k) {
+        }
+
         @Explore(runs = 30, strategy = "pct:2", seed = 7, workers = 2)
         void lockedPasses(Kernel k) {
             counter(k, true, true);
@@ -254,6 +258,22 @@ class ExploreExpectAndReplayTest {
         assertTrue(rule instanceof ExtensionConfigurationException, rule.toString());
         assertTrue(rule.getMessage().startsWith("@Explore(expect = \"Lost Update\") on malformedRule: 'Lost Update' is "
                 + "neither a rule id (lower-case words joined by dots, e.g. mm.pin) nor a failure kind"), rule.getMessage());
+    }
+
+    @Test
+    void badRuns_isAConfigurationErrorNamingTheAttribute() {
+        Throwable t = failureOf(run("noRuns"));
+        assertTrue(t instanceof ExtensionConfigurationException, t.toString());
+        assertEquals("@Explore(runs = 0) on noRuns: runs must be at least 1", t.getMessage());
+    }
+
+    @Test
+    void replay_ofNoFailureFile_isAClearError() throws Exception {
+        Path notOne = Files.writeString(dir.resolve("notes.json"), "{\"hello\": 1}");
+        System.setProperty(ExploreExtension.REPLAY_PROPERTY, notOne.toString());
+        Throwable t = failureOf(run("lockedPasses"));
+        assertTrue(t instanceof ExtensionConfigurationException, t.toString());
+        assertTrue(t.getMessage().startsWith("-Dhmm4j.replay=" + notOne + ": "), t.getMessage());
     }
 
     @Test
