@@ -63,7 +63,7 @@ record Expectation(String text, Optional<String> rule, Optional<FailureKind> kin
         return rule.map(r -> r.equals(failure.rule().id())).orElseGet(() -> kind.orElseThrow() == failure.kind());
     }
 
-    /** {@code rule mm.refcount (kind REFCOUNT_ERROR)}: what a failure is, in the attribute's terms. */
+    /** {@code rule mm.pin (kind UNPINNED_ADDRESS_SPACE)}: what a failure is, in the attribute's terms. */
     static String describe(Failure failure) {
         return "rule " + failure.rule().id() + " (kind " + failure.kind().name() + ")";
     }
