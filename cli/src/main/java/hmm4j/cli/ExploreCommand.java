@@ -8,6 +8,7 @@ import hmm4j.explore.MarkCoverage;
 import hmm4j.explore.ProgressBar;
 import hmm4j.explore.ReportHeader;
 import hmm4j.explore.Shard;
+import hmm4j.explore.report.RunFiles;
 import hmm4j.explore.shard.ShardMerge;
 import hmm4j.explore.shard.ShardResult;
 import hmm4j.explore.strategy.StrategySpec;

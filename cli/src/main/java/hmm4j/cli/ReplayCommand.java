@@ -6,6 +6,7 @@ import hmm4j.explore.ReplayResult;
 import hmm4j.explore.ReportHeader;
 import hmm4j.explore.replay.FailureFile;
 import hmm4j.explore.replay.FailureFiles;
+import hmm4j.explore.report.RunFiles;
 import hmm4j.scenarios.Catalogue;
 import hmm4j.scenarios.Scenario;
 import hmm4j.scenarios.ScenarioRunner;

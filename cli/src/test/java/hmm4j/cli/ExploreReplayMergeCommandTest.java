@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import hmm4j.explore.replay.FailureFiles;
+import hmm4j.explore.report.RunFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

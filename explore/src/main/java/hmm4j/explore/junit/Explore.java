@@ -30,10 +30,26 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * per-run state in local variables or on the kernel, not in fields of the test class.
  * {@code @BeforeEach} and {@code @AfterEach} run once around the whole exploration.
  *
- * <p>Replay: a failing exploration writes its failure file under
+ * <p>A passing test prints one line on standard output and publishes it, with its parts, as
+ * JUnit report entries: {@code hmm4j explore T: 500 runs, no failure, marks hit 2: ...;
+ * strategy portfolio, seeds 1..500}. Surefire and Gradle keep standard output in the JUnit
+ * XML ({@code <system-out>}); IDEs show the report entries.
+ *
+ * <p>A failing exploration writes its failure file {@code X.json} under
  * {@code target/hmm4j-failures} (or the directory in the system property
- * {@code hmm4j.failures}); running the test with the system property
- * {@code hmm4j.replay=FILE} replays that file instead of exploring.
+ * {@code hmm4j.failures}) and next to it the HTML timeline {@code X.html}, the Perfetto trace
+ * {@code X.trace.json} and the text report of the minimised run {@code X.minimal.txt}; the
+ * test fails with the verdict, the minimisation, the failure file, the replay command and
+ * the minimised run's report.
+ *
+ * <p>Replay: running the test with the system property {@code hmm4j.replay=FILE} replays that
+ * file instead of exploring. The file must be this test's (another test's is a configuration
+ * error); a file whose failure no longer happens (the design was fixed, or the test changed)
+ * fails the test saying so: delete it or re-explore.
+ *
+ * <p>A known-bad design: {@code @Explore(expect = "mm.pin")} passes when the exploration finds
+ * a failure of that rule (or, with a failure kind's name such as {@code USE_AFTER_FREE}, of
+ * that kind), and fails when it finds none within the budget or one for another reason.
  */
 @Documented
 @Retention(RetentionPolicy.RUNTIME)
@@ -59,4 +75,12 @@ public @interface Explore {
 
     /** Worker threads; 0 for one per available processor. */
     int workers() default 0;
+
+    /**
+     * The failure this design must be caught with: a rule id such as {@code mm.pin}, or a
+     * failure kind's name such as {@code USE_AFTER_FREE} ({@code hmm4j.sim.failure.FailureKind});
+     * empty (the default) for a design that must explore clean. Any other value is a
+     * configuration error.
+     */
+    String expect() default "";
 }

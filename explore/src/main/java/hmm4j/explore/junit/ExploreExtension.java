@@ -5,8 +5,8 @@ import hmm4j.explore.ExplorationResult;
 import hmm4j.explore.ExploreOptions;
 import hmm4j.explore.ExploreTarget;
 import hmm4j.explore.Explorer;
+import hmm4j.explore.FoundFailure;
 import hmm4j.explore.ReplayResult;
-import hmm4j.explore.ReportHeader;
 import hmm4j.explore.replay.FailureFile;
 import hmm4j.explore.replay.FailureFiles;
 import hmm4j.explore.strategy.StrategySpec;
@@ -19,7 +19,10 @@ import java.lang.reflect.Parameter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.extension.ExtensionConfigurationException;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.InvocationInterceptor;
@@ -29,9 +32,13 @@ import org.junit.jupiter.api.extension.ReflectiveInvocationContext;
 
 /**
  * Runs an {@link Explore} method as an exploration: intercepts the single invocation JUnit
- * would make, calls the method once per run with that run's kernel and context, and fails
- * the test with the report header (including the replay command) and the text report of the
- * first failing run.
+ * would make, calls the method once per run with that run's kernel and context, and reports
+ * through {@link ExploreReport}: a passing test prints and publishes one line (runs, marks
+ * hit, strategy, seeds); a failing one writes the HTML timeline, the Perfetto trace and the
+ * minimised run next to its failure file and fails with the report header (minimisation,
+ * failure file, replay command) and the text report of the minimised run. With
+ * {@code expect}, a failure of that rule or kind passes the test, and none, or another, fails
+ * it. With {@code -Dhmm4j.replay=FILE} it replays the file instead, which must be this test's.
  *
  * <p>JUnit resolves the method's parameters before the interception; this resolver gives it
  * a placeholder kernel and context that are never run. The explored runs get their own.
@@ -67,42 +74,120 @@ public final class ExploreExtension implements ParameterResolver, InvocationInte
             return;
         }
         invocation.skip();
+        Optional<Expectation> expect = expectation(explore, method);
+        ExploreOptions options = options(explore, method);
         Object instance = invocationContext.getTarget().orElse(null);
-        String name = method.getDeclaringClass().getName() + "#" + method.getName();
+        String name = testName(method);
         ExploreTarget target = ExploreTarget.of(name, (kernel, ctx) -> invoke(method, instance, kernel, ctx));
         String replay = System.getProperty(REPLAY_PROPERTY);
         if (replay != null && !replay.isBlank()) {
-            FailureFile file = FailureFiles.read(Path.of(replay));
-            if (file.scenario().equals(name)) {
-                replay(target, file, Path.of(replay), method);
-                return;
-            }
+            replay(target, Path.of(replay.strip()), method, expect, context);
+            return;
         }
-        ExplorationResult result = Explorer.explore(target, options(explore, method));
-        context.publishReportEntry("hmm4j", result.verdictLine());
-        if (!result.marks().reached().isEmpty()) {
-            context.publishReportEntry("hmm4j.marks", result.marks().summary());
+        ExplorationResult result = Explorer.explore(target, options);
+        ExploreReport report = ExploreReport.of(name, result, target, f -> replayCommand(method, f));
+        Optional<FoundFailure> found = result.failure();
+        boolean asExpected = expect.isPresent() && found.flatMap(FoundFailure::failure)
+                .filter(f -> expect.get().matches(f)).isPresent();
+        publish(context, report.entries(expect, asExpected));
+        if (found.isEmpty() && expect.isPresent()) {
+            throw new AssertionError("hmm4j explore " + name + ": expected a failure of " + expect.get().describe()
+                    + ", none found in " + result.runsDone() + " run" + (result.runsDone() == 1 ? "" : "s")
+                    + " (strategy " + options.strategy().text() + ", seeds " + ExploreReport.seeds(result) + "): the "
+                    + "design was not caught within the budget; raise runs or timeBudget, or try another strategy\n\n"
+                    + report.failureMessage(null));
         }
-        if (result.failure().isPresent()) {
-            String cmd = result.failure().get().file().map(f -> replayCommand(method, f)).orElse(null);
-            throw new AssertionError(ReportHeader.render(result, cmd) + "\n"
-                    + TextReport.render(result.failure().get().run()));
+        if (found.isPresent() && !asExpected) {
+            String first = expect.map(e -> "found for another reason: expected a failure of " + e.describe()
+                    + ", found " + found.get().failure().map(Expectation::describe).orElse("no failure") + ": "
+                    + found.get().headline()).orElse(null);
+            throw new AssertionError(report.failureMessage(first));
         }
     }
 
-    private static void replay(ExploreTarget target, FailureFile file, Path path, Method method) {
-        ReplayResult r = Explorer.replay(file, target, false);
-        String text = "hmm4j replay " + path + ": " + r.verdictLine() + "\n  replay: " + replayCommand(method, path)
-                + "\n\n" + TextReport.render(r.run());
-        if (r.divergence().isPresent() || !r.run().clean()) {
-            throw new AssertionError(text);
+    /** {@code pkg.Class#method}: the target's name, and the test a failure file names. */
+    static String testName(Method method) {
+        return method.getDeclaringClass().getName() + "#" + method.getName();
+    }
+
+    /** Publishes the report entries and prints the one line on standard output. */
+    private static void publish(ExtensionContext context, Map<String, String> entries) {
+        context.publishReportEntry(entries);
+        System.out.println(entries.get(ExploreReport.LINE));
+    }
+
+    /**
+     * Replays {@code path} for this test: a file of another test, or no failure file at all, is a
+     * configuration error; a reproduced failure fails the test (passes it when it is the expected
+     * one); a run that no longer fails, or no longer follows the file, fails it with what that
+     * means and what to do.
+     */
+    private static void replay(ExploreTarget target, Path path, Method method, Optional<Expectation> expect,
+                               ExtensionContext context) {
+        String prop = "-D" + REPLAY_PROPERTY + "=" + path;
+        FailureFile file;
+        ReplayResult r;
+        try {
+            file = FailureFiles.read(path);
+            if (!target.name().equals(file.scenario())) {
+                String other = file.scenario();
+                String hint = other != null && other.contains("#")
+                        ? "replay it with that test alone (" + replayCommand(other, path) + ")"
+                        : "replay it with 'hmm4j replay'";
+                throw new ExtensionConfigurationException(prop + " is the failure file of " + other
+                        + ", not of this test (" + target.name() + "): " + hint + ", or leave " + REPLAY_PROPERTY
+                        + " out to explore this test");
+            }
+            r = Explorer.replay(file, target, false);
+        } catch (FailureFiles.BadFailureFileException e) {
+            throw new ExtensionConfigurationException(prop + ": " + e.getMessage(), e);
         }
+        String head = "hmm4j replay " + path + ": " + r.verdictLine() + "\n  replay: " + replayCommand(method, path) + "\n";
+        boolean expected = r.reproduced() && expect.isPresent()
+                && r.run().firstFailure().filter(f -> expect.get().matches(f)).isPresent();
+        Map<String, String> entries = new LinkedHashMap<>();
+        entries.put(ExploreReport.LINE, head.substring(0, head.indexOf('\n')));
+        entries.put("hmm4j.replayed", path.toString());
+        publish(context, entries);
+        if (expected) {
+            return;
+        }
+        String advice = "";
+        if (!r.reproduced()) {
+            advice = r.run().firstFailure().isEmpty()
+                    ? "  the recorded failure no longer happens: the design was fixed, or the schedule no longer "
+                    + "applies (the test or the code under it changed since the file was recorded); delete the file "
+                    + "or re-explore (run the test without -D" + REPLAY_PROPERTY + ")\n"
+                    : "  the replay did not reproduce the recorded failure: the run "
+                    + (r.divergence().isPresent() ? "left the recorded schedule" : "ended differently")
+                    + " and failed another way (below): the test or the code under it changed since the file was "
+                    + "recorded; re-explore (run the test without -D" + REPLAY_PROPERTY + ") to record the new "
+                    + "failure, and delete this file\n";
+        }
+        throw new AssertionError(head + advice + "\n" + TextReport.render(r.run()));
     }
 
     /** The Maven command that replays {@code file} for this test. */
     static String replayCommand(Method method, Path file) {
-        return "mvn test -Dtest='" + method.getDeclaringClass().getSimpleName() + "#" + method.getName() + "' -D"
-                + REPLAY_PROPERTY + "=" + file.toAbsolutePath();
+        return replayCommand(testName(method), file);
+    }
+
+    /** The Maven command that replays {@code file} for the test {@code pkg.Class#method} (or {@code Outer$Inner#m}). */
+    static String replayCommand(String test, Path file) {
+        int hash = test.indexOf('#');
+        String cls = test.substring(0, hash);
+        cls = cls.substring(Math.max(cls.lastIndexOf('.'), cls.lastIndexOf('$')) + 1);
+        return "mvn test -Dtest='" + cls + test.substring(hash) + "' -D" + REPLAY_PROPERTY + "=" + file.toAbsolutePath();
+    }
+
+    /** The {@code expect} attribute, or a configuration error naming it. */
+    static Optional<Expectation> expectation(Explore e, Method method) {
+        try {
+            return Expectation.parse(e.expect());
+        } catch (IllegalArgumentException x) {
+            throw new ExtensionConfigurationException("@Explore(expect = \"" + e.expect() + "\") on " + method.getName()
+                    + ": " + x.getMessage(), x);
+        }
     }
 
     static ExploreOptions options(Explore e, Method method) {
@@ -112,10 +197,20 @@ public final class ExploreExtension implements ParameterResolver, InvocationInte
         } catch (IllegalArgumentException x) {
             throw new ExtensionConfigurationException("@Explore on " + method.getName() + ": " + x.getMessage(), x);
         }
+        atLeast("runs", e.runs(), 1, method);
+        atLeast("maxSteps", e.maxSteps(), 1, method);
+        atLeast("workers", e.workers(), 0, method);
         ExploreOptions o = ExploreOptions.defaults().withStrategy(strategy).withRuns(e.runs()).withFirstSeed(e.seed())
                 .withMaxSteps(e.maxSteps()).withTimeBudget(parseDuration(e.timeBudget(), method))
                 .withOutDir(Path.of(System.getProperty(FAILURES_PROPERTY, "target/hmm4j-failures")));
         return e.workers() > 0 ? o.withWorkers(e.workers()) : o;
+    }
+
+    private static void atLeast(String attribute, long value, long min, Method method) {
+        if (value < min) {
+            throw new ExtensionConfigurationException("@Explore(" + attribute + " = " + value + ") on "
+                    + method.getName() + ": " + attribute + " must be at least " + min);
+        }
     }
 
     /** {@code 500ms}, {@code 10s}, {@code 2m}, or an ISO-8601 duration; null for empty. */
