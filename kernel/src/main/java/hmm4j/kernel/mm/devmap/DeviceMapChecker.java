@@ -35,8 +35,9 @@ import java.util.Map;
  *       entry of P when P is a device-private page (whose pgmap owner must be M's owner), or a
  *       device-exclusive entry of P — unless C is a migration entry (P is under migration and
  *       the migration's owner rewrites the tables at its end);</li>
- *   <li>devmap.write-needs-cpu-write: a writable E only where C is writable (or
- *       device-private or device-exclusive: the device holds the page).</li>
+ *   <li>devmap.write-needs-cpu-write: a writable E only where C is writable (for a
+ *       device-private or device-exclusive C, the write bit of that entry: fork makes a
+ *       device-private entry of a private mapping read-only too).</li>
  * </ul>
  * When: at the end of every invalidation (the survivor rule, then the other two on the entries
  * of the range), before every {@link DeviceMap#access} (the other two, and a write through a
@@ -106,7 +107,6 @@ public final class DeviceMapChecker {
         if (Pte.isMigration(pte)) {
             return Mismatch.UNDER_MIGRATION;
         }
-        boolean deviceHeld = false;
         if (page.isDevicePrivate()) {
             if (page.devicePrivateOwner() != owner) {
                 return Mismatch.OTHER_OWNER;
@@ -114,16 +114,14 @@ public final class DeviceMapChecker {
             if (!Pte.isDevicePrivate(pte) || Pte.pfn(pte) != page.pfn()) {
                 return Mismatch.DEVICE_PAGE_NOT_MAPPED;
             }
-            deviceHeld = true;
         } else if (Pte.isDeviceExclusive(pte)) {
             if (Pte.pfn(pte) != page.pfn()) {
                 return Mismatch.PAGE_NOT_MAPPED;
             }
-            deviceHeld = true;
         } else if (!Pte.isPresent(pte) || Pte.isProtNone(pte) || Pte.pfn(pte) != page.pfn()) {
             return Mismatch.PAGE_NOT_MAPPED;
         }
-        if (writable && !deviceHeld && !Pte.isWrite(pte)) {
+        if (writable && !Pte.isWrite(pte)) {
             return Mismatch.WRITE_NOT_WRITABLE;
         }
         return Mismatch.NONE;

@@ -261,7 +261,11 @@ class DeviceMapCheckerTest {
                     p, false, OWNER));
             assertEquals(Mismatch.UNDER_MIGRATION, DeviceMapChecker.compare(Pte.mkMigration(pfn, true), p, true,
                     OWNER));
-            assertEquals(Mismatch.NONE, DeviceMapChecker.compare(Pte.mkDeviceExclusive(pfn, false), p, true, OWNER));
+            assertEquals(Mismatch.NONE, DeviceMapChecker.compare(Pte.mkDeviceExclusive(pfn, true), p, true, OWNER));
+            assertEquals(Mismatch.WRITE_NOT_WRITABLE, DeviceMapChecker.compare(Pte.mkDeviceExclusive(pfn, false), p,
+                    true, OWNER));
+            assertEquals(Mismatch.PAGE_NOT_MAPPED, DeviceMapChecker.compare(Pte.mkDevicePrivate(pfn, true), p, false,
+                    OWNER));
             map.close();
         }));
     }
