@@ -127,15 +127,36 @@ public final class KernelRules {
     public static final Rule INSERT_PAIRS_REMOVE = Rule.own("interval.insert-pairs-remove", INVARIANT_VIOLATION,
             "an interval notifier is inserted once before each remove, never twice");
 
+    // ---- device mappings (hmm4j.kernel.mm.devmap) ----
+
+    /** A device entry left in place by an invalidation that covered it. */
+    public static final Rule DEVMAP_NO_ENTRY_SURVIVES = Rule.kernel("devmap.no-entry-survives-invalidation",
+            INVARIANT_VIOLATION, "include/linux/mmu_notifier.h", "mmu_notifier_invalidate_range_end",
+            "once an invalidation of a range has ended, no device entry made before it began remains in the range "
+                    + "(a read-only entry may outlive a protection or soft-dirty change; the driver's own "
+                    + "migration or exclusive conversion is its own to finish)");
+    /** A writable device entry over a read-only CPU entry. */
+    public static final Rule DEVMAP_WRITE_NEEDS_CPU_WRITE = Rule.kernel("devmap.write-needs-cpu-write",
+            INVARIANT_VIOLATION, "Documentation/mm/hmm.rst", "hmm_range_fault",
+            "a writable device entry maps a page only while the CPU maps that page writable at that address");
+    /** A device entry naming a page the CPU does not map there. */
+    public static final Rule DEVMAP_NAMES_CPU_PAGE = Rule.kernel("devmap.names-cpu-page", INVARIANT_VIOLATION,
+            "Documentation/mm/hmm.rst", "hmm_range_fault",
+            "a device entry names the page the CPU maps at its address now (for a device-private page: the "
+                    + "device-private entry of that page, of the map's owner), unless the page is under migration");
+
     /** The set, for the catalogue. */
     public static final RuleSet SET = new RuleSet("Kernel model (kernel)",
             "Checked by the model of mm_struct, the classic and interval notifiers, kthreads and HMM; "
-                    + "hmm.range-fault-meets-request is checked by its callers (the dmirror fault path).",
+                    + "hmm.range-fault-meets-request is checked by its callers (the dmirror fault path), the devmap "
+                    + "rules by hmm4j.kernel.mm.devmap on the maps drivers declare.",
             List.of(MM_COUNT_OUTLIVES_USERS, REGISTER_ON_LIVE_MM, NO_REGISTER_IN_SECTION, UNREGISTER_ON_GRABBED_MM,
                     DESTROY_EMPTY, ONLY_NONBLOCK_START_FAILS, FALLIBLE_START_NO_END, END_PAIRS_START,
                     NOT_FROM_CALLBACK, INSERT_ON_LIVE_MM, REMOVE_PAIRS_INSERT, FALSE_ONLY_NONBLOCKABLE,
                     SEQ_EVEN_WHEN_IDLE, QUIESCENT_STATE, KTHREAD_USE_MM, KTHREAD_UNUSE_MM,
-                    RANGE_FAULT_MEETS_REQUEST, UNLOCK_LOCKED_PAGE, ZERO_PAGE_READ_ONLY, MEMUNMAP_PAIRS_MEMREMAP,
+                    RANGE_FAULT_MEETS_REQUEST,
+                    DEVMAP_NO_ENTRY_SURVIVES, DEVMAP_WRITE_NEEDS_CPU_WRITE, DEVMAP_NAMES_CPU_PAGE,
+                    UNLOCK_LOCKED_PAGE, ZERO_PAGE_READ_ONLY, MEMUNMAP_PAIRS_MEMREMAP,
                     PAGE_INIT_LIVE_PGMAP, PAGE_INIT_FREE_PAGE, MIGRATE_DESTINATION_LOCKED, INSERT_PAIRS_REMOVE));
 
     private KernelRules() {

@@ -8,6 +8,7 @@ import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.Page;
 import hmm4j.kernel.mm.PhysMem;
 import hmm4j.kernel.mm.Pte;
+import hmm4j.kernel.mm.devmap.DeviceMapChecker;
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.failure.Failure;
@@ -30,7 +31,11 @@ import hmm4j.sim.rule.Rule;
  *       rewrites the tables at its end, so the entry is not judged.</li>
  * </ul>
  * A violation is reported as {@link Failure.InvariantViolation} with the rule
- * {@link #RULE}.
+ * {@link #RULE}. The judgement of an RO or WRITE entry against its CPU entry is the
+ * device-mapping checker's ({@link DeviceMapChecker#compare}); the ATOMIC tag, the device
+ * check of device-private pages and the points where the table is checked are dmirror's.
+ * dmirror keeps its own table (an xarray of tagged pfns, as lib/test_hmm.c) and reports under
+ * its own rule, so it does not declare a {@link hmm4j.kernel.mm.devmap.DeviceMap}.
  *
  * <p>When it runs: after every fault commit and every install (under the mutex), at the end of
  * every invalidation callback that did not skip (no entry may be left in the range, and the
@@ -115,19 +120,15 @@ final class DmirrorValidator {
             return Pte.isDeviceExclusive(pte) && Pte.pfn(pte) == page.pfn() ? null
                     : what + " is tagged ATOMIC but the page is not device-exclusive there" + cpu;
         }
-        if (page.isDevicePrivate()) {
-            if (page.devicePrivateOwner() != dmirror.mdevice()) {
-                return what + " names a device-private page of another device" + cpu;
-            }
-            if (!Pte.isDevicePrivate(pte) || Pte.pfn(pte) != page.pfn()) {
-                return what + " names a device page the CPU no longer maps there" + cpu;
-            }
-        } else if (!Pte.isPresent(pte) || Pte.isProtNone(pte) || Pte.pfn(pte) != page.pfn()) {
+        if (!page.isDevicePrivate() && Pte.isDeviceExclusive(pte)) {
             return what + " names a page the CPU no longer maps there" + cpu;
         }
-        if (tag == DPT_XA_TAG_WRITE && !Pte.isWrite(pte)) {
-            return what + " is tagged WRITE but the CPU entry is read-only" + cpu;
-        }
-        return null;
+        return switch (DeviceMapChecker.compare(pte, page, tag == DPT_XA_TAG_WRITE, dmirror.mdevice())) {
+            case NONE, UNDER_MIGRATION -> null;
+            case OTHER_OWNER -> what + " names a device-private page of another device" + cpu;
+            case DEVICE_PAGE_NOT_MAPPED -> what + " names a device page the CPU no longer maps there" + cpu;
+            case PAGE_NOT_MAPPED -> what + " names a page the CPU no longer maps there" + cpu;
+            case WRITE_NOT_WRITABLE -> what + " is tagged WRITE but the CPU entry is read-only" + cpu;
+        };
     }
 }

@@ -2,6 +2,7 @@ package hmm4j.kernel.mm.notifier;
 
 import hmm4j.kernel.KernelRules;
 import hmm4j.kernel.mm.MmStruct;
+import hmm4j.kernel.mm.devmap.DeviceMapChecker;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.failure.Failure;
 import hmm4j.sim.sync.LockMap;
@@ -20,6 +21,9 @@ import java.util.Objects;
  * {@code mmu_notifier_invalidate_range_start} so that a lock taken inside a callback is
  * ordered against every lock held around an invalidation. The core algorithm is in
  * {@link MmuNotifierSubscriptions}.
+ *
+ * <p>Every start and end is reported to {@link DeviceMapChecker}, which judges the device
+ * maps drivers declare once the invalidation has ended.
  *
  * <p>The pairing rule (rule notifier.end-pairs-start) is checked on the range object: an end without a
  * successful start, an end after a start that failed with {@code -EAGAIN}, or a second start
@@ -94,6 +98,7 @@ public final class MmuNotifierRange {
         Kernel k = mm.kernel();
         k.syncObserver().mightSleep(k.current(), "mmu_notifier_invalidate_range_start");
         beginPairing();
+        DeviceMapChecker.invalidationStarted(this);
         LockMap map = MmuNotifierSubscriptions.lockMap(k);
         map.acquire();
         try {
@@ -117,6 +122,7 @@ public final class MmuNotifierRange {
     public int invalidateRangeStartNonblock() {
         Kernel k = mm.kernel();
         beginPairing();
+        DeviceMapChecker.invalidationStarted(this);
         int ret = 0;
         LockMap map = MmuNotifierSubscriptions.lockMap(k);
         map.acquire();
@@ -132,6 +138,7 @@ public final class MmuNotifierRange {
         if (ret != 0) {
             pairing = Pairing.FAILED;
             MmuNotifierSubscriptions.sectionDelta(mm, -1);
+            DeviceMapChecker.invalidationAbandoned(this);
         }
         return ret;
     }
@@ -153,16 +160,16 @@ public final class MmuNotifierRange {
             k.syncObserver().mightSleep(k.current(), "mmu_notifier_invalidate_range_end");
         }
         MmuNotifierSubscriptions subs = mm.notifierSubscriptions();
-        if (subs == null) {
-            return;
+        if (subs != null) {
+            LockMap map = MmuNotifierSubscriptions.lockMap(k);
+            map.acquire();
+            try {
+                subs.invalidateRangeEnd(this);
+            } finally {
+                map.release();
+            }
         }
-        LockMap map = MmuNotifierSubscriptions.lockMap(k);
-        map.acquire();
-        try {
-            subs.invalidateRangeEnd(this);
-        } finally {
-            map.release();
-        }
+        DeviceMapChecker.invalidationEnded(this);
     }
 
     private void beginPairing() {
