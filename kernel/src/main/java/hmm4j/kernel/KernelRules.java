@@ -127,6 +127,15 @@ public final class KernelRules {
     public static final Rule INSERT_PAIRS_REMOVE = Rule.own("interval.insert-pairs-remove", INVARIANT_VIOLATION,
             "an interval notifier is inserted once before each remove, never twice");
 
+    /** {@code WARN_ON_ONCE} in {@code __queue_work} on a workqueue being destroyed. */
+    public static final Rule WQ_QUEUE_ON_DESTROYED = Rule.kernel("workqueue.queue-on-destroyed", INVARIANT_VIOLATION,
+            "kernel/workqueue.c", "__queue_work, destroy_workqueue",
+            "no work is queued on a destroyed workqueue, and none has its timer armed when the workqueue is destroyed");
+    /** {@code WARN_ON(ret < 0)} in {@code module_put}. */
+    public static final Rule MODULE_PUT_PAIRS_GET = Rule.kernel("module.put-pairs-get", INVARIANT_VIOLATION,
+            "kernel/module/main.c", "module_put",
+            "every module_put drops a reference taken by try_module_get or __module_get");
+
     /** The set, for the catalogue. */
     public static final RuleSet SET = new RuleSet("Kernel model (kernel)",
             "Checked by the model of mm_struct, the classic and interval notifiers, kthreads and HMM; "
@@ -136,7 +145,8 @@ public final class KernelRules {
                     NOT_FROM_CALLBACK, INSERT_ON_LIVE_MM, REMOVE_PAIRS_INSERT, FALSE_ONLY_NONBLOCKABLE,
                     SEQ_EVEN_WHEN_IDLE, QUIESCENT_STATE, KTHREAD_USE_MM, KTHREAD_UNUSE_MM,
                     RANGE_FAULT_MEETS_REQUEST, UNLOCK_LOCKED_PAGE, ZERO_PAGE_READ_ONLY, MEMUNMAP_PAIRS_MEMREMAP,
-                    PAGE_INIT_LIVE_PGMAP, PAGE_INIT_FREE_PAGE, MIGRATE_DESTINATION_LOCKED, INSERT_PAIRS_REMOVE));
+                    PAGE_INIT_LIVE_PGMAP, PAGE_INIT_FREE_PAGE, MIGRATE_DESTINATION_LOCKED, INSERT_PAIRS_REMOVE,
+                    WQ_QUEUE_ON_DESTROYED, MODULE_PUT_PAIRS_GET));
 
     private KernelRules() {
     }
