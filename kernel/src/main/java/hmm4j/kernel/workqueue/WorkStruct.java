@@ -2,6 +2,7 @@ package hmm4j.kernel.workqueue;
 
 import hmm4j.check.lifetime.KObject;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.Mark;
 import hmm4j.sim.Op;
 import hmm4j.sim.Task;
 import hmm4j.sim.WaitChannel;
@@ -39,6 +40,12 @@ import java.util.Objects;
  * the workqueue it was last queued on instead of a pool id.
  */
 public final class WorkStruct {
+    /** Coverage mark: {@code cancel_work_sync} took a pending work off its queue before it ran. */
+    public static final Mark CANCEL_UNQUEUED = Mark.of("workqueue.cancel.unqueued",
+            "cancel_work_sync took a pending work off its queue before a worker ran it");
+    /** Coverage mark: {@code cancel_work_sync} found the work running and waited for it. */
+    public static final Mark CANCEL_WAITED = Mark.of("workqueue.cancel.waited-for-running",
+            "cancel_work_sync found the work running on a kworker and waited for it to finish");
     private static final Op.Kind FLUSH_WORK = new Op.Kind("flush_work", Op.Access.READ);
     private static final Op.Kind CANCEL_WORK_SYNC = new Op.Kind("cancel_work_sync", Op.Access.WRITE);
     private static final Op.Kind QUEUE_WORK = new Op.Kind("queue_work", Op.Access.WRITE);
@@ -196,10 +203,14 @@ public final class WorkStruct {
             waitFor = runningOn != null ? runningSeq : 0;
             canceling++;
         }
+        if (wasPending) {
+            kernel.mark(CANCEL_UNQUEUED);
+        }
         try {
             lockdepMap.acquire();
             lockdepMap.release();
             if (waitFor != 0) {
+                kernel.mark(CANCEL_WAITED);
                 awaitDone(waitFor, "cancel_work_sync");
             }
         } finally {
