@@ -12,6 +12,7 @@ import hmm4j.kernel.sched.Process;
 import hmm4j.kernel.workqueue.WorkStruct;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.Task;
+import hmm4j.sim.sync.Completion;
 import hmm4j.sim.rule.SimRules;
 import java.util.List;
 
@@ -59,24 +60,29 @@ public final class ServiceScenarios {
         });
     }
 
-    /** M1: a process opens the driver, touches its memory and closes it; rmmod removes the module. */
+    /**
+     * M1: a process opens the driver, touches its memory and closes it; rmmod removes the
+     * module once the file is closed (the free queued by the close may not have run yet).
+     */
     private static void moduleExit(Kernel k, boolean fixed) {
         NotifierModule drv = NotifierModule.load(k, fixed);
-        Task process = Process.spawn(k, "process", self -> {
+        Completion closed = new Completion(k, "closed");
+        Process.spawn(k, "process", self -> {
             MmStruct mm = MmStruct.of(self);
             long base = Mmap.mmapAnonymous(mm, 2 * PAGE, Mmap.PROT_READ | Mmap.PROT_WRITE);
             if (Errno.isError(base) || UserAccess.copyToUser(k, base, new byte[(int) (2 * PAGE)]) != 0) {
                 throw new IllegalStateException("process could not set up its mapping: " + base);
             }
             if (drv.open(mm) != 0) {
-                return;
+                throw new IllegalStateException("open of the live module failed");
             }
             Mmap.munmap(mm, base, PAGE);
             drv.release();
+            closed.complete();
             Mmap.munmap(mm, base + PAGE, PAGE);
         });
         k.spawnKthread("rmmod", t -> {
-            process.join();
+            closed.waitForCompletion();
             int ret = drv.module().deleteModule();
             if (ret != 0) {
                 throw new IllegalStateException("delete_module failed: " + ret);

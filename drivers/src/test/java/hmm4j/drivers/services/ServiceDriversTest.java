@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import hmm4j.explore.strategy.PctStrategy;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.Mmap;
 import hmm4j.kernel.sched.Process;
@@ -14,6 +13,7 @@ import hmm4j.sim.Kernel;
 import hmm4j.sim.RunResult;
 import hmm4j.sim.Task;
 import hmm4j.sim.failure.Failure;
+import hmm4j.sim.sync.Completion;
 import hmm4j.sim.rule.SimRules;
 import hmm4j.testkit.TestKernels;
 import hmm4j.testkit.UserMemory;
@@ -41,21 +41,23 @@ class ServiceDriversTest {
         return k.run();
     }
 
-    /** PCT (depth 3, about 70 steps) reaches the late SRCU callback much more often than a random walk. */
     private static RunResult moduleExit(long seed, boolean fixed) {
-        Kernel k = TestKernels.checked(seed, new PctStrategy(3, 70, seed));
+        Kernel k = TestKernels.checked(seed);
         NotifierModule drv = NotifierModule.load(k, fixed);
-        Task process = Process.spawn(k, "process", self -> {
+        Completion closed = new Completion(k, "closed");
+        Process.spawn(k, "process", self -> {
             MmStruct mm = MmStruct.of(self);
             long base = UserMemory.mapTouched(k, mm, 2);
             assertEquals(0, drv.open(mm));
             Mmap.munmap(mm, base, UserMemory.PAGE);
             drv.release();
+            closed.complete();
             Mmap.munmap(mm, base + UserMemory.PAGE, UserMemory.PAGE);
         });
         k.spawnKthread("rmmod", t -> {
-            process.join();
-            assertEquals(0, drv.module().deleteModule());
+            closed.waitForCompletion();
+            int ret = drv.module().deleteModule();
+            assertEquals(0, ret);
         });
         return k.run();
     }
