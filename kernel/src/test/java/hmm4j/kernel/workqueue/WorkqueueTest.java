@@ -241,4 +241,50 @@ class WorkqueueTest {
         Failure f = k.run().failures().get(0);
         assertEquals(SimRules.SLEEP_IN_ATOMIC_RULE, f.rule());
     }
+
+    @Test
+    void flushWorkqueueUnderALockOneOfItsWorksTakes_isALockOrderCycle() {
+        Kernel k = checkedKernel(1);
+        Device dev = new Device(k);
+        k.spawnKthread("driver", t -> {
+            WorkqueueStruct wq = WorkqueueStruct.allocWorkqueue(k, "dev_wq", 0, 1);
+            wq.queueWork(dev.work);
+            wq.flushWorkqueue();
+            dev.lock.lock();
+            wq.flushWorkqueue();
+            dev.lock.unlock();
+        });
+        Failure.LockOrderCycle cycle = assertSingleFailure(k.run(), Failure.LockOrderCycle.class);
+        String both = cycle.held() + " " + cycle.acquiring();
+        assertTrue(both.contains("dev->lock") && both.contains("(wq_completion)dev_wq"), both);
+    }
+
+    @Test
+    void workFlushingAnotherWorkOfItsOrderedQueue_isALockOrderReportOnTheQueueMap() {
+        Kernel k = checkedKernel(1);
+        k.spawnKthread("driver", t -> {
+            WorkqueueStruct wq = WorkqueueStruct.allocOrderedWorkqueue(k, "ordered", 0);
+            WorkStruct second = new WorkStruct(k, "second", w -> { });
+            WorkStruct first = new WorkStruct(k, "first", w -> {
+                wq.queueWork(second);
+                second.flushWork();
+            });
+            wq.queueWork(first);
+            first.flushWork();
+        });
+        Failure.LockOrderCycle f = assertSingleFailure(k.run(), Failure.LockOrderCycle.class);
+        assertTrue((f.held() + " " + f.acquiring()).contains("(wq_completion)ordered"), f.toString());
+    }
+
+    @Test
+    void destroyWithATimerArmed_isReported() {
+        Kernel k = checkedKernel(1);
+        k.spawnKthread("driver", t -> {
+            WorkqueueStruct wq = WorkqueueStruct.allocWorkqueue(k, "timers", 0, 1);
+            wq.queueDelayedWork(new DelayedWork(k, "late", w -> { }), 1_000_000);
+            wq.destroyWorkqueue();
+        });
+        Failure f = assertSingleFailure(k.run(), Failure.InvariantViolation.class);
+        assertEquals(KernelRules.WQ_QUEUE_ON_DESTROYED, f.rule());
+    }
 }
