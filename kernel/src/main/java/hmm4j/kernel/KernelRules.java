@@ -145,6 +145,17 @@ public final class KernelRules {
             "a device entry names the page the CPU maps at its address now (for a device-private page: the "
                     + "device-private entry of that page, of the map's owner), unless the page is under migration");
 
+    // ---- kernel services (hmm4j.kernel.workqueue, hmm4j.kernel.module) ----
+
+    /** {@code WARN_ON_ONCE} in {@code __queue_work} on a workqueue being destroyed. */
+    public static final Rule WQ_QUEUE_ON_DESTROYED = Rule.kernel("workqueue.queue-on-destroyed", INVARIANT_VIOLATION,
+            "kernel/workqueue.c", "__queue_work, destroy_workqueue",
+            "no work is queued on a destroyed workqueue, and none has its timer armed when the workqueue is destroyed");
+    /** {@code WARN_ON(ret < 0)} in {@code module_put}. */
+    public static final Rule MODULE_PUT_PAIRS_GET = Rule.kernel("module.put-pairs-get", INVARIANT_VIOLATION,
+            "kernel/module/main.c", "module_put",
+            "every module_put drops a reference taken by try_module_get or __module_get");
+
     /** The set, for the catalogue. */
     public static final RuleSet SET = new RuleSet("Kernel model (kernel)",
             "Checked by the model of mm_struct, the classic and interval notifiers, kthreads and HMM; "
@@ -157,7 +168,8 @@ public final class KernelRules {
                     RANGE_FAULT_MEETS_REQUEST,
                     DEVMAP_NO_ENTRY_SURVIVES, DEVMAP_WRITE_NEEDS_CPU_WRITE, DEVMAP_NAMES_CPU_PAGE,
                     UNLOCK_LOCKED_PAGE, ZERO_PAGE_READ_ONLY, MEMUNMAP_PAIRS_MEMREMAP,
-                    PAGE_INIT_LIVE_PGMAP, PAGE_INIT_FREE_PAGE, MIGRATE_DESTINATION_LOCKED, INSERT_PAIRS_REMOVE));
+                    PAGE_INIT_LIVE_PGMAP, PAGE_INIT_FREE_PAGE, MIGRATE_DESTINATION_LOCKED, INSERT_PAIRS_REMOVE,
+                    WQ_QUEUE_ON_DESTROYED, MODULE_PUT_PAIRS_GET));
 
     private KernelRules() {
     }

@@ -16,6 +16,7 @@ public final class Catalogue {
         all.addAll(NotifierScenarios.all());
         all.addAll(DmirrorScenarios.all());
         all.addAll(DeviceMapScenarios.all());
+        all.addAll(ServiceScenarios.all());
         return List.copyOf(all);
     }
 

@@ -13,6 +13,35 @@ public final class Errno {
     public static final int EINVAL = 22;
     public static final int EOVERFLOW = 75;
     public static final int EOPNOTSUPP = 95;
+    // The other common values of include/uapi/asm-generic/errno-base.h and errno.h.
+    public static final int ESRCH = 3;
+    public static final int EIO = 5;
+    public static final int ENXIO = 6;
+    public static final int E2BIG = 7;
+    public static final int EBADF = 9;
+    public static final int ECHILD = 10;
+    /** {@code EWOULDBLOCK} is {@code EAGAIN}. */
+    public static final int EWOULDBLOCK = EAGAIN;
+    public static final int EEXIST = 17;
+    public static final int EXDEV = 18;
+    public static final int ENODEV = 19;
+    public static final int ENOTDIR = 20;
+    public static final int EISDIR = 21;
+    public static final int ENFILE = 23;
+    public static final int EMFILE = 24;
+    public static final int ENOTTY = 25;
+    public static final int EFBIG = 27;
+    public static final int ENOSPC = 28;
+    public static final int ESPIPE = 29;
+    public static final int EROFS = 30;
+    public static final int EPIPE = 32;
+    public static final int ERANGE = 34;
+    public static final int EDEADLK = 35;
+    public static final int ENOSYS = 38;
+    public static final int ENODATA = 61;
+    public static final int ETIMEDOUT = 110;
+    public static final int ECANCELED = 125;
+    public static final int EHWPOISON = 133;
 
     private Errno() {
     }

@@ -187,6 +187,22 @@ public final class MmStruct extends KObject {
         }
     }
 
+    /**
+     * {@code mmput_async} (kernel/fork.c): drops an {@code mm_users} reference without
+     * sleeping, so it may be called from atomic context; the last one queues
+     * {@code mm->async_put_work} on {@code system_wq}, whose kworker runs {@code __mmput}.
+     * The {@code mm_count} reference of the users keeps the structure alive until then.
+     */
+    public void mmputAsync() {
+        checkAccess("mmput_async");
+        users.put(holder(kernel()), kernel().site());
+        if (mmUsers.decAndTest()) {
+            hmm4j.kernel.workqueue.WorkStruct asyncPut = new hmm4j.kernel.workqueue.WorkStruct(this,
+                    name() + "->async_put_work", w -> Exit.mmputLast(this));
+            asyncPut.scheduleWork();
+        }
+    }
+
     // ---- mm_count ----
 
     /** {@code mmgrab}: pins the structure (not the address space). The caller must already pin it. */
