@@ -15,6 +15,7 @@ public final class Catalogue {
         all.addAll(UseMmScenario.all());
         all.addAll(NotifierScenarios.all());
         all.addAll(DmirrorScenarios.all());
+        all.addAll(MigrationScenarios.all());
         return List.copyOf(all);
     }
 

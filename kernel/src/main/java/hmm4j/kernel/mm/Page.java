@@ -101,6 +101,10 @@ public final class Page {
     private volatile Site allocSite;
     /** Where the page last lost its last reference; null while in use, or unless the checkers record sites. */
     private volatile Site freeSite;
+    /** Where the page lock was last taken; null unless the checkers record sites. */
+    private volatile Site lockSite;
+    /** Where the last {@code get_page} of the page was; null unless the checkers record sites. */
+    private volatile Site getSite;
 
     Page(PhysMem physMem, long pfn) {
         this.physMem = physMem;
@@ -137,7 +141,9 @@ public final class Page {
         if (old <= 0) {
             REFCOUNT.getAndAdd(this, -1);
             reportRefcount(RefcountProblem.ADDITION_ON_ZERO, "get_page", old);
+            return;
         }
+        getSite = physMem.sites().siteOrNull();
     }
 
     /** {@code get_page_unless_zero}: takes a reference unless the page is being freed. */
@@ -149,6 +155,7 @@ public final class Page {
                 return false;
             }
         } while (!REFCOUNT.compareAndSet(this, v, v + 1));
+        getSite = physMem.sites().siteOrNull();
         return true;
     }
 
@@ -228,7 +235,13 @@ public final class Page {
     }
 
     /** {@code trylock_page}: true if this call took the page lock. */
-    public boolean trylock() { return !testAndSetFlag(PG_LOCKED); }
+    public boolean trylock() {
+        if (testAndSetFlag(PG_LOCKED)) {
+            return false;
+        }
+        lockSite = physMem.sites().siteOrNull();
+        return true;
+    }
 
     /**
      * {@code lock_page}: takes the page lock, sleeping while someone else holds it. May sleep
@@ -490,6 +503,12 @@ public final class Page {
         return CheckerSites.orNotRecorded(freeSite);
     }
 
+    /** Where the page lock was last taken, or a stand-in when no site was recorded. */
+    Site lockSiteForReport() { return CheckerSites.orNotRecorded(lockSite); }
+
+    /** Where the last {@code get_page} was, else where the page was allocated (its first reference), else a stand-in. */
+    Site lastReferenceSiteForReport() { return CheckerSites.orNotRecorded(getSite != null ? getSite : allocSite); }
+
     /** KASAN style: the access, and the page's allocation and free sites. In a task, does not return. */
     private void reportUseAfterFree(String access) {
         Kernel k = physMem.kernel();
@@ -518,6 +537,8 @@ public final class Page {
     void onAllocate(int initialFlags, Site site) {
         allocSite = site;
         freeSite = null;
+        lockSite = null;
+        getSite = null;
         generation++;
         flags = initialFlags;
         pgmap = null;
