@@ -38,8 +38,9 @@ import java.util.Objects;
  * {@link Failure.InvariantViolation}s. The misused operation changes nothing (a write goes
  * nowhere, a read of a free page reads zeros), so a native run goes on. The allocation and
  * free sites are recorded only once the checkers are installed
- * ({@link hmm4j.check.Checkers#install}); without them a report says the sites were not
- * recorded, and allocation and free capture nothing.
+ * ({@link hmm4j.check.Checkers#install}), and so are the sites of the last page lock and the
+ * last {@code get_page}, for the end-of-run checks ({@link PageStateChecks}); without the
+ * checkers a report says the sites were not recorded, and nothing is captured.
  *
  * <p>Locking. Refcount, map count and flags are atomics, as in the kernel; callers need no
  * lock for them. Contents are plain memory: concurrent writers race as CPUs would, but the
@@ -236,11 +237,9 @@ public final class Page {
 
     /** {@code trylock_page}: true if this call took the page lock. */
     public boolean trylock() {
-        if (testAndSetFlag(PG_LOCKED)) {
-            return false;
-        }
-        lockSite = physMem.sites().siteOrNull();
-        return true;
+        boolean taken = !testAndSetFlag(PG_LOCKED);
+        if (taken) lockSite = physMem.sites().siteOrNull();
+        return taken;
     }
 
     /**
