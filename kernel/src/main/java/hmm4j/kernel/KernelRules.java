@@ -123,6 +123,22 @@ public final class KernelRules {
     public static final Rule MIGRATE_DESTINATION_LOCKED = Rule.kernel("migrate.destination-locked",
             INVARIANT_VIOLATION, "mm/migrate_device.c", "migrate_vma_pages, migrate_device_finalize",
             "every destination page a driver gives migrate_vma_pages is locked");
+    /** A {@code migrate_vma} that was set up is finalized. */
+    public static final Rule MIGRATE_FINALIZED = Rule.kernel("migrate.finalized", INVARIANT_VIOLATION,
+            "mm/migrate_device.c", "migrate_vma_setup, migrate_vma_finalize",
+            "every migrate_vma_setup that succeeded is followed by migrate_vma_pages and migrate_vma_finalize "
+                    + "before the end of the run");
+    /** No migration entry outlives its migration. */
+    public static final Rule NO_MIGRATION_ENTRY_LEFT = Rule.kernel("migrate.no-entry-left", INVARIANT_VIOLATION,
+            "mm/migrate.c", "remove_migration_ptes",
+            "at the end of a run no page table of a live address space holds a migration entry");
+    /** Every page lock is released. */
+    public static final Rule NO_PAGE_LEFT_LOCKED = Rule.kernel("page.none-locked-at-end", INVARIANT_VIOLATION,
+            "mm/filemap.c", "folio_lock, folio_unlock", "at the end of a run no page is locked");
+    /** Every page reference beyond the page's mappings is dropped. */
+    public static final Rule NO_PAGE_REFERENCE_LEFT = Rule.kernel("page.no-reference-left", INVARIANT_VIOLATION,
+            "mm/swap.c", "get_page, put_page",
+            "at the end of a run an anonymous page holds no reference beyond its mappings and the page cache");
     /** Insert pairs with remove. */
     public static final Rule INSERT_PAIRS_REMOVE = Rule.own("interval.insert-pairs-remove", INVARIANT_VIOLATION,
             "an interval notifier is inserted once before each remove, never twice");
@@ -169,7 +185,8 @@ public final class KernelRules {
                     DEVMAP_NO_ENTRY_SURVIVES, DEVMAP_WRITE_NEEDS_CPU_WRITE, DEVMAP_NAMES_CPU_PAGE,
                     UNLOCK_LOCKED_PAGE, ZERO_PAGE_READ_ONLY, MEMUNMAP_PAIRS_MEMREMAP,
                     PAGE_INIT_LIVE_PGMAP, PAGE_INIT_FREE_PAGE, MIGRATE_DESTINATION_LOCKED, INSERT_PAIRS_REMOVE,
-                    WQ_QUEUE_ON_DESTROYED, MODULE_PUT_PAIRS_GET));
+                    WQ_QUEUE_ON_DESTROYED, MODULE_PUT_PAIRS_GET,
+                    MIGRATE_FINALIZED, NO_MIGRATION_ENTRY_LEFT, NO_PAGE_LEFT_LOCKED, NO_PAGE_REFERENCE_LEFT));
 
     private KernelRules() {
     }

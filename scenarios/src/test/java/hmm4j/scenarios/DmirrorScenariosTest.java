@@ -52,7 +52,8 @@ class DmirrorScenariosTest {
         RunResult r = ScenarioRunner.runOnce(scenario(DmirrorProtocol.CORRECT), 1, 100_000);
         assertTrue(r.clean(), () -> TextReport.render(r));
         assertEquals(Set.of(DmirrorRules.NO_STALE_ENTRY.id(), "interval.quiescent-state", "mem.leak", "refcount.leak",
-                "lockdep.none-held-at-exit"), Set.copyOf(r.validators()));
+                "lockdep.none-held-at-exit", "migrate.finalized", "migrate.no-entry-left", "page.none-locked-at-end",
+                "page.no-reference-left"), Set.copyOf(r.validators()));
         assertTrue(TextReport.render(r).contains("checked at the end: "), () -> TextReport.render(r));
     }
 

@@ -124,13 +124,9 @@ final class ControlledRuntime implements Runtime {
         } catch (RunAborted e) {
             return;
         } catch (Throwable e) {
-            if (aborted) {
-                return;
+            if (!aborted) {
+                recordThrow(t, e);
             }
-            String type = e.getClass().getSimpleName();
-            record(t, step, TraceEvent.Kind.THREW, "threw " + (type.isEmpty() ? e.getClass().getName() : type),
-                    "", null, null, null);
-            recordFailure(kernel.unexpected(t, e));
             return;
         }
         if (aborted) {
@@ -484,6 +480,22 @@ final class ControlledRuntime implements Runtime {
         if (current() != null) {
             throw new RunAborted();
         }
+    }
+
+    @Override
+    public void taskThrew(Task t, Throwable e) {
+        if (!aborted) {
+            recordThrow(t, e);
+        }
+        throw new RunAborted();
+    }
+
+    /** The trace event and the failure of an exception thrown by {@code t}'s body. */
+    private void recordThrow(Task t, Throwable e) {
+        String type = e.getClass().getSimpleName();
+        record(t, step, TraceEvent.Kind.THREW, "threw " + (type.isEmpty() ? e.getClass().getName() : type),
+                "", null, null, null);
+        recordFailure(kernel.unexpected(t, e));
     }
 
     private void recordFailure(Failure failure) {

@@ -337,6 +337,25 @@ public final class Kernel {
     // ---- failures and sites ----
 
     /**
+     * Reports {@code e}, thrown by the body of the calling task, as that task's failure now,
+     * for code that wraps a task's body with a cleanup (a process's {@code exit_mm}) and must
+     * not let the cleanup run first: a cleanup that blocks on a lock the body still held would
+     * otherwise hide the exception behind a deadlock or lockdep report. In a controlled run
+     * this stops the run and does not return (the task unwinds with {@link RunAborted}); in
+     * the native runtime the failure is collected and the caller goes on with its cleanup and
+     * rethrows {@code e}, which is then not reported a second time.
+     *
+     * @throws IllegalStateException outside a task
+     */
+    public void reportTaskException(Throwable e) {
+        Task t = current();
+        if (t == null) {
+            throw new IllegalStateException("reportTaskException outside a task");
+        }
+        runtime.taskThrew(t, Objects.requireNonNull(e));
+    }
+
+    /**
      * Reports a failure. In a controlled run this stops the run and, when called from a
      * task, does not return (the task unwinds with {@link RunAborted}).
      */

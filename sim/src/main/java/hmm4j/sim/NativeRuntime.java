@@ -83,7 +83,9 @@ final class NativeRuntime implements Runtime {
         } catch (RunAborted e) {
             // not used natively, but harmless
         } catch (Throwable e) {
-            fail(kernel.unexpected(t, e));
+            if (e != t.reportedThrow) {
+                fail(kernel.unexpected(t, e));
+            }
         } finally {
             t.state = Task.State.DONE;
             t.exitChannel.wakeAll();
@@ -100,6 +102,12 @@ final class NativeRuntime implements Runtime {
     @Override
     public void sleep(long nanos) {
         LockSupport.parkNanos(Math.max(0, nanos));
+    }
+
+    @Override
+    public void taskThrew(Task t, Throwable e) {
+        t.reportedThrow = e;
+        fail(kernel.unexpected(t, e));
     }
 
     @Override

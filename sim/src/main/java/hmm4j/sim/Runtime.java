@@ -47,6 +47,14 @@ public sealed interface Runtime permits ControlledRuntime, NativeRuntime {
      */
     void fail(Failure failure);
 
+    /**
+     * Reports {@code e}, thrown by the body of task {@code t} (the calling task), as the
+     * task's failure now, before code that wraps the body (an exit cleanup) runs. Controlled:
+     * records it and throws {@link RunAborted}, as {@link #fail} does. Native: collects it and
+     * returns; when {@code e} then leaves the body, it is not reported again.
+     */
+    void taskThrew(Task t, Throwable e);
+
     /** Runs every started task to completion (or until the run stops) and returns the result. */
     RunResult run();
 }

@@ -48,6 +48,8 @@ public final class Task implements RefHolder {
     // or the runtime while this task is parked; native runtime: written by the runtime).
     volatile State state = State.NEW;
     volatile String blockedOn;
+    /** The exception already reported by {@link Runtime#taskThrew}, so that the task's exit does not report it twice. */
+    volatile Throwable reportedThrow;
     Thread thread;
     WaitChannel exitChannel;
     long deadline = Long.MAX_VALUE;

@@ -27,7 +27,8 @@ import java.util.Objects;
  * put by one never drops the other's reference. A holder may hold several references, kept
  * in the order taken, and a put drops its most recent one. Handing a reference to another
  * holder is an explicit {@link #transfer}. A put or transfer by a holder with no outstanding
- * reference is a {@link RefcountProblem#PUT_WITHOUT_GET}; references still outstanding when
+ * reference is a {@link RefcountProblem#PUT_WITHOUT_GET}, citing where that holder's last
+ * reference was put if it had one (the first put of a double put); references still outstanding when
  * {@link #checkBalanced} runs are a {@link RefcountProblem#LEAK} listing every holder by name,
  * in the order they first took a reference, with the site of each get.
  *
@@ -47,6 +48,8 @@ public final class RefLedger {
     private final Kernel kernel;
     private final String object;
     private final Map<RefHolder, Refs> outstanding = new IdentityHashMap<>();
+    /** Per holder that has held references and holds none now: where its last one was put (the first put of a double put). */
+    private final Map<RefHolder, Site> lastPut = new IdentityHashMap<>();
     private int count;
     private long nextOrder;
 
@@ -115,14 +118,21 @@ public final class RefLedger {
         Objects.requireNonNull(holder, "holder");
         Objects.requireNonNull(site, "site");
         String holders;
+        Site previous;
         synchronized (this) {
             if (take(holder) != null) {
+                if (!outstanding.containsKey(holder)) {
+                    lastPut.put(holder, site);
+                }
                 return;
             }
             holders = describeOutstanding();
+            previous = lastPut.get(holder);
         }
         kernel.report(new Failure.RefcountError(object, RefcountProblem.PUT_WITHOUT_GET,
-                "put by " + holder.name() + " at " + site + " without a matching get; outstanding: " + holders, site));
+                "put by " + holder.name() + " at " + site + " without a matching get"
+                        + (previous == null ? "" : "; its last reference was already put at " + previous)
+                        + "; outstanding: " + holders, site));
     }
 
     /** {@link #put(RefHolder, Site)} at the current site (one stack walk). */

@@ -240,7 +240,24 @@ public final class Lockdep implements SyncObserver {
             return;
         }
         checkKernel(task);
-        kernel.report(new Failure.SleepInAtomic(operation, task.atomicContextDescription(), kernel.site()));
+        kernel.report(new Failure.SleepInAtomic(operation, atomicContext(task), kernel.site()));
+    }
+
+    /**
+     * The atomic context of a sleep-in-atomic report: what makes it atomic and, as the
+     * kernel's {@code __might_resched} prints the held locks, each spinlock held with where it
+     * was taken.
+     */
+    private String atomicContext(Task task) {
+        StringBuilder sb = new StringBuilder(task.atomicContextDescription());
+        String sep = ": ";
+        for (HeldLock h : heldLocks(task)) {
+            if (h.lock().spinning()) {
+                sb.append(sep).append(h);
+                sep = ", ";
+            }
+        }
+        return sb.toString();
     }
 
     // ---- reports ----

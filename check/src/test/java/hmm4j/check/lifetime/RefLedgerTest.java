@@ -52,6 +52,23 @@ class RefLedgerTest {
     }
 
     @Test
+    void aDoublePut_citesTheFirstPut() {
+        Kernel k = kernel();
+        RefLedger users = new RefLedger(k, "mm#1 mm_users");
+        RefHandle device = new RefHandle("device");
+        k.spawnKthread("driver", self -> {
+            users.get(device);
+            users.put(device);
+            users.put(device);
+        });
+        Failure.RefcountError e = assertInstanceOf(Failure.RefcountError.class, k.run().firstFailure().orElseThrow());
+        assertEquals(RefcountProblem.PUT_WITHOUT_GET, e.problem());
+        assertTrue(e.detail().contains("; its last reference was already put at driver @ step "), e.detail());
+        String first = e.detail().substring(e.detail().indexOf("already put at "));
+        assertTrue(first.contains("RefLedgerTest.lambda$"), "the first put's frames: " + first);
+    }
+
+    @Test
     void put_withAnotherHandleOfTheSameName_isAPutWithoutGet_andLeavesTheReference() {
         Kernel k = kernel();
         RefLedger count = new RefLedger(k, "mm#1 mm_count");

@@ -44,7 +44,8 @@ class SleepInAtomicTest {
             };
         }));
         assertEquals("mutex_lock(m)", f.operation());
-        assertEquals("atomic context (spinlock held)", f.context());
+        assertTrue(f.context().startsWith("atomic context (spinlock held): s taken at sleeper @ step "), f.context());
+        assertTrue(f.context().contains("SleepInAtomicTest.lambda$"), "the spin_lock's site: " + f.context());
         assertEquals("sleeper", f.site().task());
         assertTrue(f.site().where().startsWith("SleepInAtomicTest.lambda$"), f.site().toString());
     }

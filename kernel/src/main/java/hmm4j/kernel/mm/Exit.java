@@ -99,15 +99,19 @@ public final class Exit {
     }
 
     /**
-     * {@code exit_mm}: a user task gives up its address space ({@code tsk->mm = NULL},
-     * then {@code mmput}). Called when a process task exits.
+     * {@code exit_mm}: a user task gives up its address space ({@code tsk->mm = NULL} under
+     * {@code task_lock}, so that a concurrent {@code get_task_mm} either finds the mm and
+     * takes its reference first or finds NULL; then {@code mmput}). Called when a process
+     * task exits.
      */
     public static void exitMm(Task task) {
         MmStruct mm = MmStruct.of(task);
         if (mm == null) {
             return;
         }
+        TaskLock.taskLock(task);
         task.set(MmStruct.TASK_MM, null);
+        TaskLock.taskUnlock(task);
         mm.mmput();
     }
 }

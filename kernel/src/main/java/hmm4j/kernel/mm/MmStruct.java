@@ -234,18 +234,31 @@ public final class MmStruct extends KObject {
         count.get(holder, kernel().site());
     }
 
-    /** {@code get_task_mm}: NULL for kernel threads; else {@code mmget} of the task's mm for the caller. */
+    /**
+     * {@code get_task_mm}: NULL for kernel threads and for a task whose mm is gone; else
+     * {@code mmget} of the task's mm for the caller. {@code tsk->mm} is read and the reference
+     * taken under {@code task_lock(task)} ({@link TaskLock}), which {@code exit_mm} takes to
+     * clear it, so the mm found still has users. Takes a spinlock; does not sleep. Pairs
+     * with {@link #mmput}.
+     */
     public static MmStruct getTaskMm(Task task) {
         if (task.isKthread()) {
             task.kernel().mark(GET_TASK_MM_NULL);
             return null;
         }
-        MmStruct mm = of(task);
+        TaskLock.taskLock(task);
+        MmStruct mm;
+        try {
+            mm = of(task);
+            if (mm != null) {
+                mm.mmget();
+            }
+        } finally {
+            TaskLock.taskUnlock(task);
+        }
         if (mm == null) {
             task.kernel().mark(GET_TASK_MM_NULL);
-            return null;
         }
-        mm.mmget();
         return mm;
     }
 

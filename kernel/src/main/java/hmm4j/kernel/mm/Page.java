@@ -38,8 +38,9 @@ import java.util.Objects;
  * {@link Failure.InvariantViolation}s. The misused operation changes nothing (a write goes
  * nowhere, a read of a free page reads zeros), so a native run goes on. The allocation and
  * free sites are recorded only once the checkers are installed
- * ({@link hmm4j.check.Checkers#install}); without them a report says the sites were not
- * recorded, and allocation and free capture nothing.
+ * ({@link hmm4j.check.Checkers#install}), and so are the sites of the last page lock and the
+ * last {@code get_page}, for the end-of-run checks ({@link PageStateChecks}); without the
+ * checkers a report says the sites were not recorded, and nothing is captured.
  *
  * <p>Locking. Refcount, map count and flags are atomics, as in the kernel; callers need no
  * lock for them. Contents are plain memory: concurrent writers race as CPUs would, but the
@@ -101,6 +102,10 @@ public final class Page {
     private volatile Site allocSite;
     /** Where the page last lost its last reference; null while in use, or unless the checkers record sites. */
     private volatile Site freeSite;
+    /** Where the page lock was last taken; null unless the checkers record sites. */
+    private volatile Site lockSite;
+    /** Where the last {@code get_page} of the page was; null unless the checkers record sites. */
+    private volatile Site getSite;
 
     Page(PhysMem physMem, long pfn) {
         this.physMem = physMem;
@@ -137,7 +142,9 @@ public final class Page {
         if (old <= 0) {
             REFCOUNT.getAndAdd(this, -1);
             reportRefcount(RefcountProblem.ADDITION_ON_ZERO, "get_page", old);
+            return;
         }
+        getSite = physMem.sites().siteOrNull();
     }
 
     /** {@code get_page_unless_zero}: takes a reference unless the page is being freed. */
@@ -149,6 +156,7 @@ public final class Page {
                 return false;
             }
         } while (!REFCOUNT.compareAndSet(this, v, v + 1));
+        getSite = physMem.sites().siteOrNull();
         return true;
     }
 
@@ -228,7 +236,11 @@ public final class Page {
     }
 
     /** {@code trylock_page}: true if this call took the page lock. */
-    public boolean trylock() { return !testAndSetFlag(PG_LOCKED); }
+    public boolean trylock() {
+        boolean taken = !testAndSetFlag(PG_LOCKED);
+        if (taken) lockSite = physMem.sites().siteOrNull();
+        return taken;
+    }
 
     /**
      * {@code lock_page}: takes the page lock, sleeping while someone else holds it. May sleep
@@ -490,6 +502,12 @@ public final class Page {
         return CheckerSites.orNotRecorded(freeSite);
     }
 
+    /** Where the page lock was last taken, or a stand-in when no site was recorded. */
+    Site lockSiteForReport() { return CheckerSites.orNotRecorded(lockSite); }
+
+    /** Where the last {@code get_page} was, else where the page was allocated (its first reference), else a stand-in. */
+    Site lastReferenceSiteForReport() { return CheckerSites.orNotRecorded(getSite != null ? getSite : allocSite); }
+
     /** KASAN style: the access, and the page's allocation and free sites. In a task, does not return. */
     private void reportUseAfterFree(String access) {
         Kernel k = physMem.kernel();
@@ -518,6 +536,8 @@ public final class Page {
     void onAllocate(int initialFlags, Site site) {
         allocSite = site;
         freeSite = null;
+        lockSite = null;
+        getSite = null;
         generation++;
         flags = initialFlags;
         pgmap = null;

@@ -64,6 +64,8 @@ public final class PhysMem {
     private long devicePages;
     private final WaitChannel pageLockChannel;
     private final CheckerSites sites;
+    /** True once the end-of-run page checks exist ({@link PageStateChecks}, with the checkers only). */
+    private volatile boolean pageStateChecks;
 
     /** Physical memory with the default budget. Use {@link #of} to get the kernel's instance. */
     public PhysMem(Kernel kernel) {
@@ -116,6 +118,10 @@ public final class PhysMem {
      */
     public Page allocPage() {
         Site site = sites.siteOrNull();
+        if (site != null && !pageStateChecks) {
+            pageStateChecks = true;
+            PageStateChecks.create(this);
+        }
         synchronized (lock) {
             if (usedPages >= totalPages) {
                 return null;
@@ -205,6 +211,11 @@ public final class PhysMem {
         }
         Page[] chunk = chunks[(int) (pfn >>> CHUNK_SHIFT)];
         return chunk[(int) (pfn & (CHUNK_SIZE - 1))];
+    }
+
+    /** One past the highest pfn ever handed out (pages below it exist; for the end-of-run checks). */
+    long highPfn() {
+        return highPfn;
     }
 
     /** The budget of ordinary pages. */

@@ -14,7 +14,8 @@ import hmm4j.sim.TaskBody;
  * the task), either new ({@link #spawn}) or duplicated from the forking task's
  * ({@link #fork}, kernel/fork.c {@code copy_mm} without {@code CLONE_VM}). When the body
  * returns the task exits: {@code exit_mm} drops its address space reference, which tears
- * the address space down if it was the last one.
+ * the address space down if it was the last one. A body that throws is reported at the
+ * throw, before its exit.
  */
 public final class Process {
     private Process() {
@@ -23,7 +24,7 @@ public final class Process {
     /**
      * Spawns a process task named {@code name} with a fresh mm; {@code body} is the task's
      * code (it maps and fills its memory itself, as a C test program does). A body that
-     * throws still exits its mm; the exception is then reported as the task's failure.
+     * throws is reported as the task's failure at the throw, before it exits its mm.
      *
      * @return the task; its mm is {@code MmStruct.of(task)} until it exits
      */
@@ -65,7 +66,13 @@ public final class Process {
         mm.transferUsersRef(t);
     }
 
-    /** {@code body}, followed by {@code exit_mm} whether it returns or throws (also for threads of a process). */
+    /**
+     * {@code body}, followed by {@code exit_mm} whether it returns or throws (also for threads
+     * of a process). An exception is reported when the body throws it, before {@code exit_mm}
+     * ({@link Kernel#reportTaskException}): the exit could block on a lock the body still held
+     * and bury the exception under a deadlock or lockdep report. In a controlled run the run
+     * ends there; natively the exit still runs.
+     */
     static TaskBody exitingMm(TaskBody body) {
         return self -> {
             try {
@@ -73,6 +80,7 @@ public final class Process {
             } catch (RunAborted stopped) {
                 throw stopped;
             } catch (Exception e) {
+                self.kernel().reportTaskException(e);
                 Exit.exitMm(self);
                 throw e;
             }

@@ -14,11 +14,14 @@ public final class ScenarioRules {
     /** A failed assertion of a ported selftest. */
     public static final Rule SELFTEST_ASSERTION = Rule.own("selftest.assertion", INVARIANT_VIOLATION,
             "every assertion of a ported hmm-tests.c test holds");
+    /** S6's check of the data after a migration to the device and back. */
+    public static final Rule MIGRATED_DATA = Rule.own("migrate.data-kept", INVARIANT_VIOLATION,
+            "what a process wrote reads back the same after its pages went to device memory and back");
 
     /** The set, for the catalogue. */
     public static final RuleSet SET = new RuleSet("Scenarios and selftests (scenarios)",
             "Checked by the scenario workloads themselves and by the kselftest-like harness of the ported selftests.",
-            List.of(COPY_FROM_USER_DATA, SELFTEST_ASSERTION));
+            List.of(COPY_FROM_USER_DATA, SELFTEST_ASSERTION, MIGRATED_DATA));
 
     private ScenarioRules() {
     }

@@ -5,12 +5,15 @@ import hmm4j.sim.Kernel;
 import hmm4j.sim.Op;
 import hmm4j.sim.failure.Failure;
 import hmm4j.sim.failure.Failure.RefcountProblem;
+import hmm4j.sim.failure.Site;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * {@code refcount_t}: a saturating reference count. An increment from 0, an overflow or an
  * underflow is reported as a refcount error (the kernel WARNs) and the counter saturates at
- * {@link #SATURATED}, where it stays: the object then leaks instead of being freed twice.
+ * {@link #SATURATED}, where it stays: the object then leaks instead of being freed twice. An
+ * underflow cites the put that took the count to 0 before (its site is kept by the put that
+ * returns true from {@link #decAndTest}).
  */
 @HiddenFromSites
 public final class RefcountT {
@@ -35,6 +38,8 @@ public final class RefcountT {
     private final Op refcountDecAndTestOp;
     private final Op refcountDecOp;
     private final AtomicInteger value;
+    /** Where the count last reached 0 (the first put of a double put); null until it does. */
+    private volatile Site zeroSite;
 
     public RefcountT(Kernel kernel, String name, int initial) {
         this.kernel = kernel;
@@ -78,7 +83,7 @@ public final class RefcountT {
         if (old == SATURATED || old < 0) {
             value.set(SATURATED);
         } else if (old == 0) {
-            warn(RefcountProblem.ADDITION_ON_ZERO, "refcount_inc on " + name + " with value 0");
+            warn(RefcountProblem.ADDITION_ON_ZERO, "refcount_inc on " + name + " with value 0" + reachedZero());
         } else if (old + n < 0) {
             warn(RefcountProblem.SATURATED, "refcount overflow on " + name);
         }
@@ -117,10 +122,11 @@ public final class RefcountT {
             return false;
         }
         if (old == n) {
+            zeroSite = kernel.site();
             return true;
         }
         if (old < n) {
-            warn(RefcountProblem.UNDERFLOW, "refcount_dec_and_test on " + name + " with value " + old);
+            warn(RefcountProblem.UNDERFLOW, "refcount_dec_and_test on " + name + " with value " + old + reachedZero());
         }
         return false;
     }
@@ -134,8 +140,14 @@ public final class RefcountT {
         } else if (old <= 1) {
             warn(old == 1 ? RefcountProblem.SATURATED : RefcountProblem.UNDERFLOW,
                     "refcount_dec on " + name + " with value " + old
-                            + (old == 1 ? " (decrement hit 0; leaking memory)" : ""));
+                            + (old == 1 ? " (decrement hit 0; leaking memory)" : reachedZero()));
         }
+    }
+
+    /** Where the count reached 0 before, for an underflow report: the put this one repeats. */
+    private String reachedZero() {
+        Site s = zeroSite;
+        return s == null ? "" : "; the count reached 0 at " + s;
     }
 
     /** The value without a scheduling point, for checkers and reports only. */

@@ -41,6 +41,18 @@ class RefcountTTest {
     }
 
     @Test
+    void aDoublePut_citesThePutThatReachedZero() {
+        RefcountT[] ref = new RefcountT[1];
+        Failure.RefcountError e = runExpectingError(1, r -> {
+            r.decAndTest();
+            r.decAndTest();
+        }, ref);
+        assertEquals(RefcountProblem.UNDERFLOW, e.problem());
+        assertTrue(e.detail().contains("; the count reached 0 at t @ step "), e.detail());
+        assertTrue(e.detail().contains("RefcountTTest"), "the first put's frames: " + e.detail());
+    }
+
+    @Test
     void decHittingZero_isReported() {
         RefcountT[] ref = new RefcountT[1];
         Failure.RefcountError e = runExpectingError(1, RefcountT::dec, ref);

@@ -7,6 +7,7 @@ import static hmm4j.kernel.mm.migrate.MigrateVma.MIGRATE_VMA_SELECT_SYSTEM;
 
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.Page;
+import hmm4j.kernel.mm.PageStateChecks;
 import hmm4j.kernel.mm.PageTable;
 import hmm4j.kernel.mm.PhysMem;
 import hmm4j.kernel.mm.Pte;
@@ -121,6 +122,10 @@ final class MigrateCollect {
             page.setFlag(Page.PG_DIRTY);
         }
         pt.set(addr, Pte.mkMigration(page.pfn(), Pte.isWrite(old)));
+        PageStateChecks checks = PageStateChecks.recording(args.mm().kernel());
+        if (checks != null) {
+            checks.migrationEntryInstalled(args.mm(), pt, addr, page.pfn(), args.mm().kernel().site());
+        }
         page.decMapcount();
         return mpfn;
     }

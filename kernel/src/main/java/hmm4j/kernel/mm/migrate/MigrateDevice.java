@@ -7,6 +7,7 @@ import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.MigrationEntryWait;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.Page;
+import hmm4j.kernel.mm.PageStateChecks;
 import hmm4j.kernel.mm.PageTable;
 import hmm4j.kernel.mm.PhysMem;
 import hmm4j.kernel.mm.Pte;
@@ -124,6 +125,11 @@ public final class MigrateDevice {
         }
         args.setCpages(cpages);
         args.advance(MigrateVma.Stage.NEW, MigrateVma.Stage.SET_UP, "migrate_vma_setup");
+        PageStateChecks checks = PageStateChecks.recording(mm.kernel());
+        if (checks != null) {
+            checks.migrationSetUp(args, "migrate_vma of [0x" + Long.toHexString(start) + ", 0x"
+                    + Long.toHexString(args.end()) + ") in " + mm.name(), mm.kernel().site());
+        }
         return 0;
     }
 
@@ -158,6 +164,10 @@ public final class MigrateDevice {
         mm.mmapAssertLocked();
         PageTable pt = mm.pgd("migrate_vma_finalize");
         finalizeAll(mm.kernel(), args.src(), args.dst(), args.npages(), args.faultPage(), places(args, pt));
+        PageStateChecks checks = PageStateChecks.recording(mm.kernel());
+        if (checks != null) {
+            checks.migrationFinished(args);
+        }
     }
 
     // ---- device-side eviction ----
@@ -203,6 +213,10 @@ public final class MigrateDevice {
             src[i] = MigratePfn.migratePfn(page.pfn()) | MIGRATE_PFN_MIGRATE;
         }
         MigrationEntries.unmap(kernel, src, npages, null, null);
+        PageStateChecks checks = PageStateChecks.recording(kernel);
+        if (checks != null) {
+            checks.migrationSetUp(src, "migrate_device_pfns of " + npages + " pages", kernel.site());
+        }
         return 0;
     }
 
@@ -214,6 +228,10 @@ public final class MigrateDevice {
     /** {@code migrate_device_finalize}: {@link #migrateVmaFinalize} for entries from {@link #migrateDeviceRange}. */
     public static void migrateDeviceFinalize(Kernel kernel, long[] src, long[] dst, int npages) {
         finalizeAll(kernel, src, dst, npages, null, null);
+        PageStateChecks checks = PageStateChecks.recording(kernel);
+        if (checks != null) {
+            checks.migrationFinished(src);
+        }
     }
 
     // ---- the shared steps ----

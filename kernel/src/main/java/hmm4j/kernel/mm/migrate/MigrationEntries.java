@@ -5,6 +5,7 @@ import static hmm4j.kernel.mm.migrate.MigratePfn.MIGRATE_PFN_MIGRATE;
 import hmm4j.kernel.mm.MigrationEntryWait;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.Page;
+import hmm4j.kernel.mm.PageStateChecks;
 import hmm4j.kernel.mm.PageTable;
 import hmm4j.kernel.mm.PhysMem;
 import hmm4j.kernel.mm.Pte;
@@ -139,6 +140,11 @@ final class MigrationEntries {
                     long pte = it.pgd().get(it.addr());
                     if (Pte.isDevicePrivate(pte) && Pte.pfn(pte) == page.pfn()) {
                         it.pgd().set(it.addr(), Pte.mkMigration(page.pfn(), Pte.isWrite(pte)));
+                        PageStateChecks checks = PageStateChecks.recording(it.mm().kernel());
+                        if (checks != null) {
+                            checks.migrationEntryInstalled(it.mm(), it.pgd(), it.addr(), page.pfn(),
+                                    it.mm().kernel().site());
+                        }
                         page.decMapcount();
                         page.put();
                     }

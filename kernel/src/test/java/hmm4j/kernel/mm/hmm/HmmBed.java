@@ -21,8 +21,10 @@ import hmm4j.kernel.sched.Process;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.RunResult;
 import hmm4j.sim.sync.Mutex;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -59,6 +61,8 @@ final class HmmBed implements MmuIntervalNotifierOps {
     final Mutex driverLock;
     private int invalidations;
     private final Map<Object, TestDevice> devices = new IdentityHashMap<>();
+    /** Pages of {@link #sharedAnonPage}, each holding one reference for its other sharer. */
+    private final List<Page> otherSharers = new ArrayList<>();
 
     private HmmBed(Kernel k, MmStruct mm) {
         this.k = k;
@@ -92,6 +96,7 @@ final class HmmBed implements MmuIntervalNotifierOps {
             assertEquals(0, bed.sub.mmuIntervalNotifierInsert(bed.mm, 0, Pte.TASK_SIZE, bed));
             body.run(bed);
             bed.sub.mmuIntervalNotifierRemove();
+            bed.dropOtherSharers();
         });
         return k.run();
     }
@@ -161,8 +166,18 @@ final class HmmBed implements MmuIntervalNotifierOps {
      */
     long sharedAnonPage(long addr) {
         long pfn = anonPage(addr, false);
-        phys.pfnToPage(pfn).get();
+        Page page = phys.pfnToPage(pfn);
+        page.get();
+        otherSharers.add(page);
         return pfn;
+    }
+
+    /** The other sharers of {@link #sharedAnonPage}s go away: their references are dropped. */
+    private void dropOtherSharers() {
+        for (Page page : otherSharers) {
+            page.put();
+        }
+        otherSharers.clear();
     }
 
     /** Puts a swap entry at {@code addr} whose slot holds a page starting with {@code marker}. */
