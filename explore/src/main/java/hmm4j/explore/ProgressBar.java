@@ -31,7 +31,7 @@ public final class ProgressBar implements ProgressListener {
     private static final int MIN_BAR = 8;
     static final int DEFAULT_COLUMNS = 80;
     /** Carriage return and erase to the end of the line (ANSI EL). */
-    static final String CLEAR = "\r\u001b[K";
+    public static final String CLEAR = "\r\u001b[K";
 
     private final PrintStream out;
     private final String label;
