@@ -77,7 +77,10 @@ import picocli.CommandLine.Spec;
             "  hmm4j replay hmm4j-failures/S1-kvm-mmgrab-run0-seed1.json",
             "",
             "--time alone bounds the exploration by time only; --time with --runs stops",
-            "at whichever comes first."
+            "at whichever comes first.",
+            "",
+            "Ctrl-C prints what was explored so far (and where a failure found is saved)",
+            "on standard error and exits 130 (interrupted)."
         })
 final class ExploreCommand implements Callable<Integer> {
     private final Supplier<List<Scenario>> catalogue;

@@ -97,4 +97,11 @@ class ExploreInterruptTest {
         assertTrue(Files.isRegularFile(file), file.toString());
         assertTrue(err.toString().endsWith("  failure saved: " + file + System.lineSeparator()), err.toString());
     }
+
+    @Test
+    void exploreHelp_statesTheInterruptedCode() {
+        Console c = Console.real().run("explore", "--help");
+        assertTrue(c.out().contains("\nCtrl-C prints what was explored so far (and where a failure found is saved)\n"
+                + "on standard error and exits 130 (interrupted).\n"), c.out());
+    }
 }
