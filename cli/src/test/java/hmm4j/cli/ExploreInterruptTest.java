@@ -18,7 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.function.LongPredicate;
+import java.util.function.BiPredicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,7 +40,7 @@ class ExploreInterruptTest {
     }
 
     /** Explores {@code id} with the bar, calling the hook once {@code when} holds of (runs done, failures). */
-    private ExplorationResult explore(String id, java.util.function.BiPredicate<Long, Long> when) {
+    private ExplorationResult explore(String id, BiPredicate<Long, Long> when) {
         boolean[] called = {false};
         ProgressListener listener = new ProgressListener() {
             @Override
@@ -70,8 +70,7 @@ class ExploreInterruptTest {
 
     @Test
     void ctrlC_withoutFailure_clearsTheBarAndSaysWhatWasExplored() {
-        LongPredicate tenRuns = n -> n == 10;
-        explore("S1-vhost", (runs, failures) -> tenRuns.test(runs));
+        explore("S1-vhost", (runs, failures) -> runs == 10);
         String text = err.toString();
         assertTrue(text.matches("(?s)interrupted: 10 runs in [0-9.]+ s \\([0-9]+ runs/s\\), 0 failures, seeds 1\\.\\.10\\R"
                 + "  no failure found so far: nothing to save\\R"), text);
