@@ -23,7 +23,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
@@ -37,7 +42,9 @@ import picocli.CommandLine.Spec;
  * {@code hmm4j explore SCENARIO}: explores one scenario of the catalogue with the explorer
  * and prints the verdict; on a failure, the report header (who found it, the minimisation,
  * the failure file and the replay command) and the text report of the failing run. With
- * {@code --shard i/n} it also writes the shard's result for {@code hmm4j merge}.
+ * {@code --shard i/n} it also writes the shard's result for {@code hmm4j merge}. On Ctrl-C a
+ * shutdown hook ({@link Interrupt}) clears the progress bar, prints what was explored and
+ * where the failure found so far is saved; the JVM then exits with 130.
  */
 @Command(name = "explore",
         mixinStandardHelpOptions = true,
@@ -70,7 +77,10 @@ import picocli.CommandLine.Spec;
             "  hmm4j replay hmm4j-failures/S1-kvm-mmgrab-run0-seed1.json",
             "",
             "--time alone bounds the exploration by time only; --time with --runs stops",
-            "at whichever comes first."
+            "at whichever comes first.",
+            "",
+            "Ctrl-C prints what was explored so far (and where a failure found is saved)",
+            "on standard error and exits 130 (interrupted)."
         })
 final class ExploreCommand implements Callable<Integer> {
     private final Supplier<List<Scenario>> catalogue;
@@ -138,10 +148,11 @@ final class ExploreCommand implements Callable<Integer> {
         validate();
         int runBudget = runs != null ? runs : time != null ? ExploreOptions.UNBOUNDED_RUNS : ExploreOptions.DEFAULT_RUNS;
         ExploreOptions options;
+        ProgressBar bar = ProgressBar.tracking(scenario.id());
         try {
             options = ExploreOptions.defaults().withStrategy(strategy).withRuns(runBudget).withFirstSeed(seed)
                     .withTimeBudget(time).withMaxSteps(maxSteps).withLanes(lanes).withShard(shard).withOutDir(out)
-                    .withMinimise(!noMinimise).withProgress(ProgressBar.forTerminal(scenario.id()));
+                    .withMinimise(!noMinimise).withProgress(bar);
             if (workers != null) {
                 options = options.withWorkers(workers);
             }
@@ -149,10 +160,25 @@ final class ExploreCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
         ExplorationResult result;
+        Interrupt interrupt = new Interrupt(bar);
+        Thread hook = new Thread(() -> interrupt.onInterrupt(spec.commandLine().getErr(), Interrupt.WAIT_FOR_FILE),
+                "hmm4j-explore-interrupt");
+        Runtime.getRuntime().addShutdownHook(hook);
         try {
             result = ScenarioRunner.explore(scenario, options);
+            interrupt.explored(result);
         } catch (ExplorationException e) {
+            interrupt.explored(null);
             throw new IllegalStateException(e.getMessage(), e);
+        } catch (RuntimeException | Error e) {
+            interrupt.explored(null);
+            throw e;
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // Ctrl-C came as the exploration ended: the hook runs and reports.
+            }
         }
         PrintWriter o = spec.commandLine().getOut();
         o.print(ReportHeader.render(result, result.failure().flatMap(FoundFailure::file)
@@ -218,5 +244,60 @@ final class ExploreCommand implements Callable<Integer> {
         return all.stream().filter(s -> s.id().equals(id)).findFirst().orElseThrow(() ->
                 new ParameterException(spec.commandLine(), "Unknown scenario: '" + id + "' (known: "
                         + all.stream().map(Scenario::id).collect(Collectors.joining(", ")) + ")"));
+    }
+
+    /**
+     * What Ctrl-C prints: the body of the explore command's shutdown hook, callable directly.
+     * The explorer writes a failure file once the exploration has stopped and the failure is
+     * replayed and minimised, not as runs fail; so when a failure was found the hook waits
+     * a bounded time for the exploration to hand over its result and prints the file's path,
+     * else says how to get it.
+     */
+    static final class Interrupt {
+        /** How long the hook waits for the failure file of a failure already found. */
+        static final Duration WAIT_FOR_FILE = Duration.ofSeconds(10);
+
+        private final ProgressBar bar;
+        private final CompletableFuture<Optional<ExplorationResult>> result = new CompletableFuture<>();
+
+        Interrupt(ProgressBar bar) {
+            this.bar = Objects.requireNonNull(bar);
+        }
+
+        /** The exploration returned {@code r} (null when it failed). */
+        void explored(ExplorationResult r) {
+            result.complete(Optional.ofNullable(r));
+        }
+
+        /** Clears the bar and prints the summary and the failure file (or why there is none) on {@code err}. */
+        void onInterrupt(PrintWriter err, Duration wait) {
+            bar.finished();
+            err.println("interrupted: " + bar.summary());
+            if (bar.failures() == 0) {
+                err.println("  no failure found so far: nothing to save");
+            } else {
+                Optional<Path> file = failureFile(wait);
+                if (file.isPresent()) {
+                    err.println("  failure saved: " + file.get());
+                } else {
+                    err.println("  failure not saved: the failure file is written once the failing run is replayed "
+                            + "and minimised, and that had not finished; explore again with the same options "
+                            + "(--no-minimise saves it sooner)");
+                }
+            }
+            err.flush();
+        }
+
+        private Optional<Path> failureFile(Duration wait) {
+            try {
+                return result.get(wait.toMillis(), TimeUnit.MILLISECONDS)
+                        .flatMap(ExplorationResult::failure).flatMap(FoundFailure::file);
+            } catch (TimeoutException | ExecutionException e) {
+                return Optional.empty();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return Optional.empty();
+            }
+        }
     }
 }

@@ -234,6 +234,7 @@ final class Engine {
                 bound = Math.min(bound, index);
             }
         }
+        options.progress().runDone(index, o.run().seed(), !o.result().clean());
         long planned = options.runs() == ExploreOptions.UNBOUNDED_RUNS ? -1 : options.plannedRuns();
         options.progress().runFinished(countDone(), planned, countFailures(), System.nanoTime() - start);
     }

@@ -21,6 +21,16 @@ public interface ProgressListener {
     };
 
     /**
+     * A run finished, before the {@link #runFinished} call that counts it; by default nothing.
+     *
+     * @param runIndex the run's index in the exploration
+     * @param seed     the run's seed
+     * @param failed   whether the run failed
+     */
+    default void runDone(int runIndex, long seed, boolean failed) {
+    }
+
+    /**
      * A run finished.
      *
      * @param runsDone     runs finished so far
