@@ -13,6 +13,7 @@ import hmm4j.explore.shard.ShardMerge;
 import hmm4j.explore.shard.ShardResult;
 import hmm4j.explore.strategy.StrategySpec;
 import hmm4j.scenarios.Catalogue;
+import hmm4j.scenarios.Expectation;
 import hmm4j.scenarios.Scenario;
 import hmm4j.scenarios.ScenarioRunner;
 import hmm4j.sim.Mark;
@@ -183,7 +184,7 @@ final class ExploreCommand implements Callable<Integer> {
         PrintWriter o = spec.commandLine().getOut();
         o.print(ReportHeader.render(result, result.failure().flatMap(FoundFailure::file)
                 .map(f -> ReportHeader.replayCommand(Main.invokedAs(spec), f)).orElse(null)));
-        o.println("  expected: " + scenario.expectation().label() + " (" + scenario.title() + ")");
+        o.println("  expected: " + expectedLine(scenario.expectation()) + " (" + scenario.title() + ")");
         result.spaceLine().filter(x -> result.failure().isPresent()).ifPresent(x -> o.println("  " + x));
         printMarks(o, scenario.expectation().marks(), result.marks());
         if (shard.count() > 1) {
@@ -198,7 +199,7 @@ final class ExploreCommand implements Callable<Integer> {
                 Path[] files = RunFiles.companions(found.file().get());
                 String replay = ReportHeader.replayCommand(Main.invokedAs(spec), found.file().get());
                 RunFiles.writeHtml(found.run(), "hmm4j explore " + scenario.id(), replay,
-                        List.of(scenario.title(), "expected: " + scenario.expectation().label()), files[0]);
+                        List.of(scenario.title(), "expected: " + expectedLine(scenario.expectation())), files[0]);
                 RunFiles.writePerfetto(found.run(), files[1]);
                 o.println("  timeline: " + files[0] + " (open in a browser)");
                 o.println("  trace: " + files[1] + " (open in https://ui.perfetto.dev or chrome://tracing)");
@@ -299,5 +300,10 @@ final class ExploreCommand implements Callable<Integer> {
                 return Optional.empty();
             }
         }
+    }
+
+    /** {@code clean}, or the expected rule's id with its failure kind, e.g. {@code mm.pin (address space used without mmget)}. */
+    static String expectedLine(Expectation e) {
+        return e.expectsClean() ? "clean" : e.ruleId() + " (" + e.label() + ")";
     }
 }

@@ -40,6 +40,7 @@ class ExploreReplayMergeCommandTest {
         assertTrue(lines.contains("  replay: hmm4j replay " + file), c.out());
         assertTrue(lines.contains("  failure file: " + file), c.out());
         assertTrue(c.out().contains("  found by pct(depth=3"), c.out());
+        assertTrue(c.out().contains("  expected: mm.pin (address space used without mmget) ("), c.out());
         assertTrue(c.out().contains("\n\nFAIL address space used without mmget"),
                 "the text report follows the header:\n" + c.out());
         assertEquals("", c.err(), "no progress bar when standard error is not a terminal");
