@@ -13,7 +13,8 @@ import hmm4j.kernel.mm.migrate.DeviceExclusive;
  * out of the way: {@code make_device_exclusive} replaces each page's CPU entry with a
  * device-exclusive entry (under an {@code MMU_NOTIFY_EXCLUSIVE} invalidation without owner,
  * which every mirror honours), and the mirror maps the page tagged ATOMIC. Any later CPU access
- * restores the entry under another such invalidation, which erases the ATOMIC entry; CHECK
+ * restores the entry under an {@code MMU_NOTIFY_CLEAR} invalidation without owner, which
+ * erases the ATOMIC entry; CHECK
  * tells whether that happened.
  */
 final class DmirrorExclusive {

@@ -34,9 +34,11 @@ import hmm4j.sim.sync.SpinLock;
  *       If the page lock is taken (the page is being migrated or faulted by someone else),
  *       wait until it is released and answer 0;</li>
  *   <li>a device-exclusive entry ({@code remove_device_exclusive_entry}): reference and lock
- *       the page, then inside an {@code MMU_NOTIFY_EXCLUSIVE} invalidation without owner put
- *       the present entry back (writable and dirty if the VMA is writable) if it is still
- *       the same, so the device that had exclusive access is told it lost it.</li>
+ *       the page, then inside an {@code MMU_NOTIFY_CLEAR} invalidation without owner (the
+ *       event the kernel sends since v6.15; {@code MMU_NOTIFY_EXCLUSIVE} now only announces
+ *       the conversion to device-exclusive) put the present entry back (writable and dirty if
+ *       the VMA is writable) if it is still the same, so the device that had exclusive access
+ *       is told it lost it, even by a driver that filters out EXCLUSIVE events.</li>
  * </ul>
  *
  * <p>Differences from the kernel: no THP, no fault-around, no userfaultfd; when a
@@ -188,7 +190,7 @@ public final class Fault {
             return 0;
         }
         p.lock();
-        MmuNotifierRange range = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_EXCLUSIVE, 0, mm, page,
+        MmuNotifierRange range = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_CLEAR, 0, mm, page,
                 page + Pte.PAGE_SIZE, null);
         range.invalidateRangeStart();
         ptl.lock();

@@ -3,6 +3,7 @@ package hmm4j.kernel.mm;
 import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.Mark;
 import hmm4j.sim.sync.SpinLock;
 
 /**
@@ -51,17 +52,23 @@ import hmm4j.sim.sync.SpinLock;
  * then copies it. A migration entry of a device page also joins the rmap, so that the
  * migration rewrites the child's copy too. A device-exclusive entry is first restored to the
  * present entry it stands for, in the parent (the VMA's invalidation is in progress, so the
- * device is told), and then copied as a present page.
+ * device is told), under its page lock taken with a trylock, and then copied as a present
+ * page. If the page is locked by someone else the copy stops there and the fork fails with
+ * {@code -ENOMEM}, as the kernel's {@code copy_pte_range} passes {@code -EBUSY} up and
+ * {@code copy_pmd_range} turns any error into {@code -ENOMEM}; the partial new mm is released
+ * with {@code mmput} after the mmap locks are dropped ({@code dup_mm}).
  *
  * <p>Differences from the kernel: no {@code anon_vma}: every private VMA counts as holding
  * anonymous pages, so its entries are copied (and it gets its invalidation) even where the
  * kernel would skip a private file mapping never written to. No {@code VM_WIPEONFORK}, no
- * accounting, no pinned-page ({@code FOLL_PIN}) early copy, no failure (the model's page
- * tables cannot run out of memory). The restore of a device-exclusive entry does not take the
- * page lock (the kernel tries it and backs off when it is taken); the entry only changes
- * under the parent's page-table lock, which the copy holds.
+ * accounting, no pinned-page ({@code FOLL_PIN}) early copy, no allocation failure (the
+ * model's page tables cannot run out of memory): a locked device-exclusive page is the only
+ * way a fork fails.
  */
 public final class Fork {
+    /** Coverage mark: fork found a device-exclusive page locked by someone else and failed. */
+    public static final Mark EXCLUSIVE_LOCKED = Mark.of("fork.device-exclusive.locked",
+            "fork found a device-exclusive page whose lock was taken and failed with -ENOMEM");
 
     private Fork() {
     }
@@ -72,17 +79,25 @@ public final class Fork {
      *
      * @return the new mm, {@code mm_users == 1}, {@code mm_count == 1}; the calling context
      *         holds the {@code mm_users} reference and hands it to the child task with
-     *         {@link MmStruct#transferUsersRef} (the child drops it with {@code exit_mm})
+     *         {@link MmStruct#transferUsersRef} (the child drops it with {@code exit_mm});
+     *         or {@code -ENOMEM} when the copy failed (the partial mm is already released)
      */
-    public static MmStruct dupMm(MmStruct oldmm) {
+    public static ErrPtr<MmStruct> dupMm(MmStruct oldmm) {
         Kernel k = oldmm.kernel();
         MmStruct mm = MmStruct.mmAlloc(k, MmStruct.holder(k));
-        dupMmap(mm, oldmm);
-        return mm;
+        int err = dupMmap(mm, oldmm);
+        if (err != 0) {
+            mm.mmput();
+            return ErrPtr.err(err);
+        }
+        return ErrPtr.of(mm);
     }
 
-    /** {@code dup_mmap}: copies the VMAs and their entries into the new, empty {@code mm}. */
-    private static void dupMmap(MmStruct mm, MmStruct oldmm) {
+    /**
+     * {@code dup_mmap}: copies the VMAs and their entries into the new, empty {@code mm};
+     * stops at the first VMA whose copy fails and returns its error (0 when all are copied).
+     */
+    private static int dupMmap(MmStruct mm, MmStruct oldmm) {
         oldmm.mmapWriteLock();
         try {
             if (!mm.mmapLock().downWriteTrylock()) {
@@ -97,8 +112,12 @@ public final class Fork {
                     Vma copy = new Vma(vma.vmStart(), vma.vmEnd(), vma.flags() & ~VmFlags.VM_LOCKED, vma.file(),
                             vma.pgoff());
                     dst.insert(copy);
-                    copyPageRange(mm, oldmm, vma);
+                    int err = copyPageRange(mm, oldmm, vma);
+                    if (err != 0) {
+                        return err;
+                    }
                 }
+                return 0;
             } finally {
                 mm.mmapWriteUnlock();
             }
@@ -117,11 +136,15 @@ public final class Fork {
         return vma.hasAny(VmFlags.VM_PFNMAP | VmFlags.VM_MIXEDMAP) || !vma.isShared();
     }
 
-    /** {@code copy_page_range} for one VMA; both mmap locks held for write. */
-    private static void copyPageRange(MmStruct dst, MmStruct src, Vma vma) {
+    /**
+     * {@code copy_page_range} for one VMA; both mmap locks held for write. Returns 0, or
+     * {@code -ENOMEM} when {@code copy_pte_range} stopped ({@code copy_pmd_range}'s mapping
+     * of every error).
+     */
+    private static int copyPageRange(MmStruct dst, MmStruct src, Vma vma) {
         src.mmapAssertWriteLocked();
         if (!vmaNeedsCopy(vma)) {
-            return;
+            return 0;
         }
         boolean cow = isCowMapping(vma.flags());
         MmuNotifierRange range = null;
@@ -131,6 +154,7 @@ public final class Fork {
             range.invalidateRangeStart();
         }
         SpinLock srcPtl = src.pageTableLock();
+        int err;
         srcPtl.lock();
         try {
             SpinLock dstPtl = dst.pageTableLock();
@@ -138,8 +162,8 @@ public final class Fork {
                 throw new IllegalStateException("copy_page_range: the new " + dst.name() + " is already locked");
             }
             try {
-                copyPteRange(dst, dst.pgd("copy_page_range"), src.pgd("copy_page_range"), PhysMem.of(src.kernel()),
-                        vma, cow);
+                err = copyPteRange(dst, dst.pgd("copy_page_range"), src.pgd("copy_page_range"),
+                        PhysMem.of(src.kernel()), vma, cow);
             } finally {
                 dstPtl.unlock();
             }
@@ -149,18 +173,29 @@ public final class Fork {
         if (range != null) {
             range.invalidateRangeEnd();
         }
+        return err == 0 ? 0 : -Errno.ENOMEM;
     }
 
-    /** {@code copy_pte_range}: every non-none entry of the VMA; both page-table locks held. */
-    private static void copyPteRange(MmStruct dstMm, PageTable dst, PageTable src, PhysMem phys, Vma vma,
-                                     boolean cow) {
+    /**
+     * {@code copy_pte_range}: every non-none entry of the VMA; both page-table locks held.
+     * Returns 0, or {@code -EBUSY} at a device-exclusive entry whose page lock is taken
+     * ({@code try_restore_exclusive_pte}); the entries before it stay copied.
+     */
+    private static int copyPteRange(MmStruct dstMm, PageTable dst, PageTable src, PhysMem phys, Vma vma,
+                                    boolean cow) {
         PteList entries = PteList.collect(src, vma.vmStart(), vma.vmEnd());
         for (int i = 0; i < entries.size(); i++) {
             long addr = entries.addr(i);
             long pte = entries.pte(i);
             if (Pte.isDeviceExclusive(pte)) {
+                Page page = phys.pfnToPage(Pte.pfn(pte));
+                if (!page.trylock()) {
+                    dstMm.kernel().mark(EXCLUSIVE_LOCKED);
+                    return -Errno.EBUSY;
+                }
                 pte = Fault.restoreExclusivePte(vma, pte);
                 src.set(addr, pte);
+                page.unlock();
             }
             long child;
             if (Pte.isPresent(pte)) {
@@ -176,6 +211,7 @@ public final class Fork {
                 }
             }
         }
+        return 0;
     }
 
     /** {@code copy_present_pte}: shares the page; write-protects both sides of a COW mapping. */

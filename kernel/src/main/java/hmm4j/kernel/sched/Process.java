@@ -1,6 +1,7 @@
 package hmm4j.kernel.sched;
 
 import hmm4j.check.lifetime.RefHandle;
+import hmm4j.kernel.mm.ErrPtr;
 import hmm4j.kernel.mm.Exit;
 import hmm4j.kernel.mm.Fork;
 import hmm4j.kernel.mm.MmStruct;
@@ -41,9 +42,26 @@ public final class Process {
      * process does. May sleep.
      *
      * @return the child task
-     * @throws IllegalStateException if {@code parent} is not the calling task or has no mm
+     * @throws IllegalStateException if {@code parent} is not the calling task or has no mm,
+     *         or if the copy failed (use {@link #tryFork} where fork may fail)
      */
     public static Task fork(Task parent, String childName, TaskBody body) {
+        ErrPtr<Task> child = tryFork(parent, childName, body);
+        if (child.isErr()) {
+            throw new IllegalStateException("fork of " + parent.name() + " failed: " + child);
+        }
+        return child.get();
+    }
+
+    /**
+     * {@link #fork} with the kernel's failure: {@code -ENOMEM} when {@code dup_mm} fails (in
+     * the model, only at a device-exclusive page whose lock another task holds), in which case
+     * no child exists and the partial mm has been released.
+     *
+     * @return the child task, or {@code -ENOMEM}
+     * @throws IllegalStateException if {@code parent} is not the calling task or has no mm
+     */
+    public static ErrPtr<Task> tryFork(Task parent, String childName, TaskBody body) {
         Kernel kernel = parent.kernel();
         if (kernel.current() != parent) {
             throw new IllegalStateException("fork must be called by the forking task, not by "
@@ -53,8 +71,11 @@ public final class Process {
         if (parent.isKthread() || oldmm == null) {
             throw new IllegalStateException(parent.name() + " has no address space to duplicate");
         }
-        MmStruct mm = Fork.dupMm(oldmm);
-        return kernel.spawnUser(childName, exitingMm(body), t -> adopt(t, mm));
+        ErrPtr<MmStruct> mm = Fork.dupMm(oldmm);
+        if (mm.isErr()) {
+            return ErrPtr.err(mm.ptrErr());
+        }
+        return ErrPtr.of(kernel.spawnUser(childName, exitingMm(body), t -> adopt(t, mm.get())));
     }
 
     /**

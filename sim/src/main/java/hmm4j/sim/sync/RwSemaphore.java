@@ -4,6 +4,7 @@ import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.LockMode;
 import hmm4j.sim.Op;
+import hmm4j.sim.SyncObserver;
 import hmm4j.sim.Task;
 import hmm4j.sim.rule.SimRules;
 import java.util.HashMap;
@@ -145,6 +146,20 @@ public final class RwSemaphore extends AbstractLock {
                 }
             }
             throw e;
+        }
+    }
+
+    /**
+     * {@code might_lock}: tells lockdep that the caller could take this lock for write here
+     * (an acquisition and release of its lockdep map only). No state changes, never blocks,
+     * not a scheduling point; costs nothing when no checker observes the kernel.
+     */
+    public void mightLock() {
+        SyncObserver o = observer();
+        if (o != SyncObserver.NONE) {
+            Task t = task();
+            o.acquire(t, this, LockMode.EXCLUSIVE, false);
+            o.release(t, this);
         }
     }
 

@@ -43,7 +43,7 @@ import hmm4j.sim.sync.SpinLock;
  * {@code dev_private_owner} is reported as it is and never faulted. A requested page behind
  * another owner's device-private entry, or behind a device-exclusive entry, is faulted like a
  * missing one: the fault handler calls that pgmap's {@code migrate_to_ram}, or restores the
- * exclusive entry, each under an invalidation (MIGRATE owned by the other device; EXCLUSIVE
+ * exclusive entry, each under an invalidation (MIGRATE owned by the other device; CLEAR
  * without owner), so the caller usually sees {@code -EBUSY} once and then the system page.
  *
  * <p>Cost. Nothing is allocated per page or per table: entries are read from the table array

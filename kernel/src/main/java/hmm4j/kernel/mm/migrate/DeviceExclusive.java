@@ -23,7 +23,7 @@ import hmm4j.sim.sync.SpinLock;
  * referenced and locked; then, inside an {@code MMU_NOTIFY_EXCLUSIVE} invalidation whose owner
  * is the caller's, its writable entry is replaced by a device-exclusive entry. The CPU can no
  * longer use the page without faulting; the device may (for atomics). Any CPU access faults,
- * and {@link Fault#handleMmFault} restores the entry under an {@code MMU_NOTIFY_EXCLUSIVE}
+ * and {@link Fault#handleMmFault} restores the entry under an {@code MMU_NOTIFY_CLEAR}
  * invalidation without owner, so the device's own notifier sees that it lost the page. Fork
  * restores the entry before copying it.
  *

@@ -156,8 +156,9 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
     /**
      * {@code mmu_interval_notifier_insert}: subscribes [start, start + length − 1] of
      * {@code mm}. Enables interval mode on first use (taking the mmap lock for write), so
-     * the caller must not hold the mmap lock; it must hold an {@code mm_users} pin (the pin
-     * rule is checked). After return the ops are called for every overlapping invalidation,
+     * the caller must not hold the mmap lock, which every call tells lockdep
+     * ({@code might_lock}, as the kernel does on each call, not only the first); it must hold
+     * an {@code mm_users} pin (the pin rule is checked). After return the ops are called for every overlapping invalidation,
      * but the subscription may not be in the tree yet: use {@link #mmuIntervalReadBegin}.
      *
      * @return 0, {@code -EOVERFLOW} (empty or wrapping range), {@code -EINVAL} (the address
@@ -167,6 +168,7 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
     public int mmuIntervalNotifierInsert(MmStruct on, long start, long length, MmuIntervalNotifierOps ops) {
         Kernel k = on.kernel();
         k.syncObserver().mightSleep(k.current(), "mmu_interval_notifier_insert");
+        on.mmapLock().mightLock();
         MmuNotifierSubscriptions subs = on.notifierSubscriptions();
         if (subs == null || !subs.hasItree()) {
             on.mmapWriteLock();

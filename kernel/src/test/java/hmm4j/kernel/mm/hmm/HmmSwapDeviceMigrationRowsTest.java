@@ -142,7 +142,7 @@ class HmmSwapDeviceMigrationRowsTest {
 
     /**
      * The fault restores the normal mapping of a device-exclusive entry under an
-     * {@code MMU_NOTIFY_EXCLUSIVE} invalidation, which collides with the caller's sequence:
+     * {@code MMU_NOTIFY_CLEAR} invalidation, which collides with the caller's sequence:
      * {@code -EBUSY} first, then the restored writable page.
      */
     @Test

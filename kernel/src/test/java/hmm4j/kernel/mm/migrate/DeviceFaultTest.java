@@ -126,7 +126,7 @@ class DeviceFaultTest {
     }
 
     @Test
-    void makeDeviceExclusive_isRevokedByACpuAccess_withAnExclusiveInvalidationWithoutOwner() {
+    void makeDeviceExclusive_isRevokedByACpuAccess_withAClearInvalidationWithoutOwner() {
         MigrateHarness.Run run = inProcess(14, 4, (k, self, mm, dev, rec) -> {
             long a = mapAnon(mm, 1, RW);
             fill(k, a, 1, 5);
@@ -147,7 +147,7 @@ class DeviceFaultTest {
 
             rec.clear();
             assertEquals(5000, readInt(k, a), "the CPU access restores the mapping");
-            assertEquals(List.of(line("MMU_NOTIFY_EXCLUSIVE", a, a + PAGE, null)), rec.events(),
+            assertEquals(List.of(line("MMU_NOTIFY_CLEAR", a, a + PAGE, null)), rec.events(),
                     "the device is told, by an event that is not its own");
             e = pte(mm, a);
             assertTrue(Pte.isPresent(e) && Pte.isWrite(e) && Pte.pfn(e) == p.pfn(), Pte.toString(e));

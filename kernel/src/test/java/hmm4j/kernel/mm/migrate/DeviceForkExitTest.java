@@ -20,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import hmm4j.kernel.mm.ErrPtr;
+import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.Page;
 import hmm4j.kernel.mm.PhysMem;
@@ -125,6 +126,57 @@ class DeviceForkExitTest {
             child.join();
             writeInt(k, a, 7);
             assertEquals(7, readInt(k, a));
+        });
+        assertTrue(childDone.get());
+        assertNoLeak(run);
+    }
+
+    /**
+     * The kernel's {@code try_restore_exclusive_pte} only trylocks the page; when another task
+     * holds the lock, {@code copy_pte_range} stops with {@code -EBUSY}, {@code copy_pmd_range}
+     * makes it {@code -ENOMEM} and the fork fails, its partial copy released. Once the lock is
+     * free, the same fork succeeds.
+     */
+    @Test
+    void fork_failsWithEnomem_whenADeviceExclusivePageIsLockedByAnotherTask() {
+        AtomicBoolean childDone = new AtomicBoolean();
+        MigrateHarness.Run run = inProcess(37, 4, (k, self, mm, dev, rec) -> {
+            long a = mapAnon(mm, 2, RW);
+            fill(k, a, 2, 4);
+            Page first = pageAt(k, mm, a);
+            mm.mmapReadLock();
+            Page p = DeviceExclusive.makeDeviceExclusive(mm, a + PAGE, MigrateHarness.GPU).get();
+            mm.mmapReadUnlock();
+            p.unlock();
+            Completion locked = new Completion(k, "locked");
+            Completion forkTried = new Completion(k, "fork tried");
+            Task locker = k.spawnKthread("locker", t -> {
+                p.lock();
+                locked.complete();
+                forkTried.waitForCompletion();
+                p.unlock();
+            });
+            locked.waitForCompletion();
+            ErrPtr<Task> failed = Process.tryFork(self, "child", c -> {
+                throw new AssertionError("no child may run");
+            });
+            assertTrue(failed.isErr(), failed.toString());
+            assertEquals(-Errno.ENOMEM, failed.ptrErr());
+            assertTrue(Pte.isDeviceExclusive(pte(mm, a + PAGE)), "left exclusive: " + Pte.toString(pte(mm, a + PAGE)));
+            assertEquals(1, first.mapcount(), "the child's copy of the page before it was released");
+            assertEquals(1, first.refcount());
+            assertEquals(1, p.mapcount());
+            assertEquals(2, p.refcount(), "the mapping's and ours");
+            forkTried.complete();
+            locker.join();
+
+            Task child = Process.fork(self, "child", c -> {
+                check(k, a, 2, 4);
+                childDone.set(true);
+            });
+            child.join();
+            assertTrue(Pte.isPresent(pte(mm, a + PAGE)), Pte.toString(pte(mm, a + PAGE)));
+            p.put();
         });
         assertTrue(childDone.get());
         assertNoLeak(run);

@@ -179,6 +179,45 @@ class IntervalLifecycleTest {
     }
 
     /**
+     * The kernel's {@code mmu_interval_notifier_insert} annotates {@code might_lock(mmap_lock)}
+     * on every call: a second insert (interval mode already on, so no mmap lock is taken) under
+     * a lock that is elsewhere taken inside the mmap lock is still a lock-order report. The
+     * same insert without that lock held is clean.
+     */
+    @Test
+    void aLaterInsertUnderALockTakenInsideTheMmapLock_isALockdepCycle() {
+        for (boolean underDriverLock : new boolean[] {true, false}) {
+            var run = runProcess(1, (k, mm, base) -> {
+                var driverLock = new hmm4j.sim.sync.Mutex(k, "driver->lock");
+                MmuIntervalNotifier a = new MmuIntervalNotifier("A");
+                assertEquals(0, a.mmuIntervalNotifierInsert(mm, base, PAGE, (s, r, seq) -> true));
+                assertTrue(mm.notifierSubscriptions().hasItree());
+                mm.mmapReadLock();
+                driverLock.lock();
+                driverLock.unlock();
+                mm.mmapReadUnlock();
+                MmuIntervalNotifier b = new MmuIntervalNotifier("B");
+                if (underDriverLock) {
+                    driverLock.lock();
+                }
+                assertEquals(0, b.mmuIntervalNotifierInsert(mm, base + PAGE, PAGE, (s, r, seq) -> true));
+                if (underDriverLock) {
+                    driverLock.unlock();
+                }
+                b.mmuIntervalNotifierRemove();
+                a.mmuIntervalNotifierRemove();
+            });
+            if (underDriverLock) {
+                assertEquals(1, run.failures().size(), () -> run.failures().toString());
+                assertTrue(run.failures().get(0) instanceof Failure.LockOrderCycle, () -> run.failures().toString());
+                assertTrue(run.failures().get(0).toString().contains("driver->lock"), () -> run.failures().toString());
+            } else {
+                assertClean(run);
+            }
+        }
+    }
+
+    /**
      * On the native runtime every failure of a run is collected, so both end-of-run checks
      * show: the subscription's leaked structure reference and the whole-model interval check.
      */
