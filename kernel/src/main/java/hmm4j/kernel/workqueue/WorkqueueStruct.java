@@ -137,14 +137,7 @@ public final class WorkqueueStruct {
                 }
             }
         }
-        if (destroyed) {
-            reportDestroyed("queue_work(" + work.name() + ") on destroyed workqueue " + name);
-            return false;
-        }
-        if (queued) {
-            wakeWorkers();
-        }
-        return queued;
+        return afterQueue("queue_work", work, queued);
     }
 
     /**
@@ -172,8 +165,16 @@ public final class WorkqueueStruct {
                 }
             }
         }
+        return afterQueue("queue_delayed_work", work, queued);
+    }
+
+    /**
+     * The end of a queueing call {@code op} outside the pool's monitor: a queue on a destroyed
+     * workqueue is reported (in a task, does not return), a newly pending work wakes a worker.
+     */
+    private boolean afterQueue(String op, WorkStruct work, boolean queued) {
         if (destroyed) {
-            reportDestroyed("queue_delayed_work(" + work.name() + ") on destroyed workqueue " + name);
+            reportDestroyed(op + "(" + work.name() + ") on destroyed workqueue " + name);
             return false;
         }
         if (queued) {
