@@ -127,8 +127,10 @@ public final class WorkqueueStruct {
         work.touch("queue_work");
         kernel.point(work.queueOp);
         boolean queued;
+        boolean refused;
         synchronized (pool) {
-            if (destroyed) {
+            refused = destroyed;
+            if (refused) {
                 queued = false;
             } else {
                 queued = markPendingLocked(work);
@@ -137,7 +139,7 @@ public final class WorkqueueStruct {
                 }
             }
         }
-        return afterQueue("queue_work", work, queued);
+        return afterQueue("queue_work", work, queued, refused);
     }
 
     /**
@@ -153,8 +155,10 @@ public final class WorkqueueStruct {
         work.touch("queue_delayed_work");
         kernel.point(work.queueOp);
         boolean queued;
+        boolean refused;
         synchronized (pool) {
-            if (destroyed) {
+            refused = destroyed;
+            if (refused) {
                 queued = false;
             } else {
                 queued = markPendingLocked(work);
@@ -165,15 +169,17 @@ public final class WorkqueueStruct {
                 }
             }
         }
-        return afterQueue("queue_delayed_work", work, queued);
+        return afterQueue("queue_delayed_work", work, queued, refused);
     }
 
     /**
-     * The end of a queueing call {@code op} outside the pool's monitor: a queue on a destroyed
-     * workqueue is reported (in a task, does not return), a newly pending work wakes a worker.
+     * The end of a queueing call {@code op} outside the pool's monitor: a queue the monitor
+     * {@code refused} because the workqueue was destroyed is reported (in a task, does not
+     * return), a newly pending work wakes a worker. {@code refused} is what the monitor saw,
+     * not a second read of the flag, which a concurrent destroy could have changed since.
      */
-    private boolean afterQueue(String op, WorkStruct work, boolean queued) {
-        if (destroyed) {
+    private boolean afterQueue(String op, WorkStruct work, boolean queued, boolean refused) {
+        if (refused) {
             reportDestroyed(op + "(" + work.name() + ") on destroyed workqueue " + name);
             return false;
         }
