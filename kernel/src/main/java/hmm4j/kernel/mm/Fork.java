@@ -58,6 +58,11 @@ import hmm4j.sim.sync.SpinLock;
  * {@code copy_pmd_range} turns any error into {@code -ENOMEM}; the partial new mm is released
  * with {@code mmput} after the mmap locks are dropped ({@code dup_mm}).
  *
+ * <p>Pinned pages ({@link ForkPinned}): in a COW mapping of an mm that ever pinned a page
+ * ({@code MMF_HAS_PINNED}), an anonymous page that may be pinned for DMA is copied for the
+ * child at once and the parent keeps its entry as it was, writable, so the pin and the
+ * parent's mapping stay on the same page.
+ *
  * <p>Differences from the kernel: no {@code anon_vma}: every private VMA counts as holding
  * anonymous pages, so its entries are copied (and it gets its invalidation) even where the
  * kernel would skip a private file mapping never written to. No {@code VM_WIPEONFORK}, no
@@ -162,8 +167,9 @@ public final class Fork {
                 throw new IllegalStateException("copy_page_range: the new " + dst.name() + " is already locked");
             }
             try {
+                FolioPins pins = FolioPins.of(src.kernel());
                 err = copyPteRange(dst, dst.pgd("copy_page_range"), src.pgd("copy_page_range"),
-                        PhysMem.of(src.kernel()), vma, cow);
+                        PhysMem.of(src.kernel()), vma, cow, cow && pins.mmHasPinned(src) ? pins : null);
             } finally {
                 dstPtl.unlock();
             }
@@ -179,10 +185,13 @@ public final class Fork {
     /**
      * {@code copy_pte_range}: every non-none entry of the VMA; both page-table locks held.
      * Returns 0, or {@code -EBUSY} at a device-exclusive entry whose page lock is taken
-     * ({@code try_restore_exclusive_pte}); the entries before it stay copied.
+     * ({@code try_restore_exclusive_pte}), or {@code -ENOMEM} when the copy of a pinned page
+     * found no memory; the entries before it stay copied. {@code pinned} is the pin accounting
+     * when pinned anonymous pages must be copied early (a COW mapping of an mm with
+     * {@code MMF_HAS_PINNED}), else null.
      */
     private static int copyPteRange(MmStruct dstMm, PageTable dst, PageTable src, PhysMem phys, Vma vma,
-                                    boolean cow) {
+                                    boolean cow, FolioPins pinned) {
         PteList entries = PteList.collect(src, vma.vmStart(), vma.vmEnd());
         for (int i = 0; i < entries.size(); i++) {
             long addr = entries.addr(i);
@@ -198,7 +207,12 @@ public final class Fork {
                 page.unlock();
             }
             long child;
-            if (Pte.isPresent(pte)) {
+            if (pinned != null && Pte.isPresent(pte) && ForkPinned.needsCowForDma(phys, pinned, pte)) {
+                child = ForkPinned.copyPresentPage(dstMm, phys, vma, pte);
+                if (child == 0) {
+                    return -Errno.ENOMEM;
+                }
+            } else if (Pte.isPresent(pte)) {
                 child = copyPresentPte(src, phys, vma, addr, pte, cow);
             } else {
                 child = copyNonpresentPte(src, phys, addr, pte, cow);

@@ -5,6 +5,7 @@ import static hmm4j.kernel.mm.migrate.MigratePfn.MIGRATE_PFN_WRITE;
 import static hmm4j.kernel.mm.migrate.MigrateVma.MIGRATE_VMA_SELECT_DEVICE_PRIVATE;
 import static hmm4j.kernel.mm.migrate.MigrateVma.MIGRATE_VMA_SELECT_SYSTEM;
 
+import hmm4j.kernel.mm.FolioPins;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.Page;
 import hmm4j.kernel.mm.PageStateChecks;
@@ -13,6 +14,7 @@ import hmm4j.kernel.mm.PhysMem;
 import hmm4j.kernel.mm.Pte;
 import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
+import hmm4j.sim.Mark;
 import hmm4j.sim.sync.SpinLock;
 
 /**
@@ -33,7 +35,11 @@ import hmm4j.sim.sync.SpinLock;
  *       migration entry of the same writability right away, the mapping is dropped and its
  *       reference becomes the migration's;</li>
  *   <li>0 for everything else: swap, migration and device-exclusive entries, special and
- *       PROT_NONE entries, another owner's device pages, pages whose lock is taken.</li>
+ *       PROT_NONE entries, another owner's device pages, pages whose lock is taken, and an
+ *       exclusive anonymous page that may be pinned for DMA ({@code folio_maybe_dma_pinned}:
+ *       the kernel's {@code folio_try_share_anon_rmap_pte} refuses it and the entry is put
+ *       back; the model takes a page mapped once as exclusive). A pinned page mapped more than
+ *       once is collected and then restored by the reference check of the unmap step.</li>
  * </ul>
  * Holes are collected whatever the select flags, as the kernel does; the driver decides
  * whether to fill them.
@@ -45,6 +51,10 @@ import hmm4j.sim.sync.SpinLock;
  * the model's migration entries cannot carry the protection back; no THP handling.
  */
 final class MigrateCollect {
+    /** Coverage mark: the collection skipped an exclusive anonymous page that may be pinned for DMA. */
+    static final Mark COLLECT_PINNED = Mark.of("migrate.collect.pinned",
+            "The collection skipped an exclusive anonymous page that may be pinned for DMA (folio_maybe_dma_pinned)");
+
     private MigrateCollect() {
     }
 
@@ -55,6 +65,7 @@ final class MigrateCollect {
                 args.end(), args.pgmapOwner());
         range.invalidateRangeStart();
         PhysMem phys = PhysMem.of(mm.kernel());
+        FolioPins pins = FolioPins.of(mm.kernel());
         SpinLock ptl = mm.pageTableLock();
         int collected = 0;
         long addr = args.start();
@@ -66,7 +77,7 @@ final class MigrateCollect {
             try {
                 for (int k = 0; k < n; k++) {
                     long a = addr + ((long) k << Pte.PAGE_SHIFT);
-                    long mpfn = collectPte(args, phys, pt, a);
+                    long mpfn = collectPte(args, phys, pins, pt, a);
                     if (mpfn != 0) {
                         collected++;
                     }
@@ -84,7 +95,7 @@ final class MigrateCollect {
     }
 
     /** One entry, under the page-table lock: the {@code src} value for {@code addr}. */
-    private static long collectPte(MigrateVma args, PhysMem phys, PageTable pt, long addr) {
+    private static long collectPte(MigrateVma args, PhysMem phys, FolioPins pins, PageTable pt, long addr) {
         long pte = pt.get(addr);
         if (Pte.isNone(pte)) {
             return args.vma().isAnonymous() ? MIGRATE_PFN_MIGRATE : 0;
@@ -110,6 +121,10 @@ final class MigrateCollect {
             page = phys.pfnToPage(Pte.pfn(pte));
         }
         if (!page.isAnon() && page.mapping() == null) {
+            return 0;
+        }
+        if (page.isAnon() && !page.isDevicePrivate() && page.mapcount() == 1 && pins.folioMaybeDmaPinned(page)) {
+            args.mm().kernel().mark(COLLECT_PINNED);
             return 0;
         }
         mpfn = MigratePfn.migratePfn(page.pfn()) | MIGRATE_PFN_MIGRATE | (Pte.isWrite(pte) ? MIGRATE_PFN_WRITE : 0);
