@@ -1,8 +1,10 @@
 package hmm4j.scenarios.selftest;
 
 import static hmm4j.scenarios.selftest.Feature.C;
+import static hmm4j.scenarios.selftest.Feature.G;
 import static hmm4j.scenarios.selftest.Feature.M;
 import static hmm4j.scenarios.selftest.Feature.R;
+import static hmm4j.scenarios.selftest.Feature.T;
 import static hmm4j.scenarios.selftest.Feature.TWO;
 import static hmm4j.scenarios.selftest.Feature.W;
 import static hmm4j.scenarios.selftest.Feature.X;
@@ -55,7 +57,7 @@ public final class HmmTests {
                 TestCase.hmm("exclusive_mprotect", EnumSet.of(X), ExclusiveTests::new,
                         ExclusiveTests::exclusiveMprotect),
                 TestCase.hmm("exclusive_cow", EnumSet.of(X, W), ExclusiveTests::new, ExclusiveTests::exclusiveCow),
-                SkippedTests.hmmGupTest(),
+                TestCase.hmm("hmm_gup_test", EnumSet.of(M, G), GupTests::new, GupTests::hmmGupTest),
                 TestCase.hmm("hmm_cow_in_device", EnumSet.of(M, W), MigrateTests::new, MigrateTests::hmmCowInDevice),
                 SkippedTests.migrateAnonHugeEmpty(),
                 SkippedTests.migrateAnonHugeZero(),
@@ -63,7 +65,8 @@ public final class HmmTests {
                 SkippedTests.migrateAnonHugeFault(),
                 TestCase.hmm("migrate_partial_unmap_fault", EnumSet.of(M), MigrateTests::new,
                         MigrateTests::migratePartialUnmapFault),
-                SkippedTests.migrateRemapFault(),
+                TestCase.hmm("migrate_remap_fault", EnumSet.of(M, T), MremapTests::new,
+                        MremapTests::migrateRemapFault),
                 SkippedTests.migrateAnonHugeErr(),
                 SkippedTests.migrateAnonHugeZeroErr(),
                 SkippedTests.benchmarkThpMigration());

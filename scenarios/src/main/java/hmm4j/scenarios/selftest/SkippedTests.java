@@ -1,7 +1,6 @@
 package hmm4j.scenarios.selftest;
 
 import static hmm4j.scenarios.selftest.Feature.F;
-import static hmm4j.scenarios.selftest.Feature.G;
 import static hmm4j.scenarios.selftest.Feature.H;
 import static hmm4j.scenarios.selftest.Feature.M;
 import static hmm4j.scenarios.selftest.Feature.T;
@@ -10,9 +9,10 @@ import java.util.EnumSet;
 
 /**
  * The tests of hmm-tests.c the model cannot run, each with the reason it is skipped, as
- * kselftest skips a test whose kernel feature is missing: transparent huge pages (T),
- * hugetlbfs (H), the {@code gup_test} module (G) and {@code mremap} are not modelled. The
- * fault-injection tests (F) all inject the failure of a THP allocation, so they need T too.
+ * kselftest skips a test whose kernel feature is missing: transparent huge pages (T) and
+ * hugetlbfs (H) are not modelled. The fault-injection tests (F) all inject the failure of a
+ * THP allocation, so they need T too. ({@code hmm_gup_test} and {@code migrate_remap_fault}
+ * run: see {@link GupTests} and {@link MremapTests}.)
  */
 final class SkippedTests {
     static final String NO_THP = "THP is not modelled (no MADV_HUGEPAGE, no PMD-mapped or compound device pages)";
@@ -36,12 +36,6 @@ final class SkippedTests {
         return TestCase.skipped(Fixture.HMM, "compound", EnumSet.of(H), NO_HUGETLB);
     }
 
-    /** {@code hmm_gup_test}: device pages pinned through the gup_test debugfs module. */
-    static TestCase hmmGupTest() {
-        return TestCase.skipped(Fixture.HMM, "hmm_gup_test", EnumSet.of(M, G),
-                "gup_test is not modelled (no /sys/kernel/debug/gup_test, no FOLL_LONGTERM pins)");
-    }
-
     /** {@code migrate_anon_huge_empty}: an untouched THP range migrates as zero pages. */
     static TestCase migrateAnonHugeEmpty() {
         return TestCase.skipped(Fixture.HMM, "migrate_anon_huge_empty", EnumSet.of(M, T), NO_THP);
@@ -60,12 +54,6 @@ final class SkippedTests {
     /** {@code migrate_anon_huge_fault}: a collapsed THP migrates as one device-private THP. */
     static TestCase migrateAnonHugeFault() {
         return TestCase.skipped(Fixture.HMM, "migrate_anon_huge_fault", EnumSet.of(M, T), NO_THP);
-    }
-
-    /** {@code migrate_remap_fault}: a migrated range moved with mremap, then faulted. */
-    static TestCase migrateRemapFault() {
-        return TestCase.skipped(Fixture.HMM, "migrate_remap_fault", EnumSet.of(M, T),
-                "mremap is not modelled (MREMAP_MAYMOVE | MREMAP_FIXED [| MREMAP_DONTUNMAP]); half its runs need THP");
     }
 
     /** {@code migrate_anon_huge_err}: FAIL_ALLOC forces the THP migration to split. */

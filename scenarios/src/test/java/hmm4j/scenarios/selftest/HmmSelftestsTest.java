@@ -16,8 +16,7 @@ import org.junit.jupiter.api.TestFactory;
 /**
  * The ported hmm-tests.c suite under {@code mvn verify}: every selftest runs with the
  * default seed and must pass; a skip is allowed only with a reason, and only for the tests
- * the model is known not to run (the coherent variants and the THP, hugetlbfs, gup_test and
- * mremap tests), so that a ported test cannot silently turn into a skip.
+ * the model is known not to run (the coherent variants and the THP and hugetlbfs tests), so that a ported test cannot silently turn into a skip.
  */
 class HmmSelftestsTest {
 
@@ -58,12 +57,12 @@ class HmmSelftestsTest {
                 "anon_write_prot", "anon_write_child", "anon_write_child_shared", "file_read", "file_write",
                 "migrate", "migrate_file_private", "migrate_fault", "migrate_release", "migrate_shared",
                 "migrate_mixed", "migrate_multiple", "anon_read_multiple", "anon_teardown", "mixedmap", "snapshot",
-                "double_map", "exclusive", "exclusive_mprotect", "exclusive_cow", "hmm_cow_in_device",
-                "migrate_partial_unmap_fault")), ported);
+                "double_map", "exclusive", "exclusive_mprotect", "exclusive_cow", "hmm_gup_test", "hmm_cow_in_device",
+                "migrate_partial_unmap_fault", "migrate_remap_fault")), ported);
         for (TestCase c : HmmTests.testCases()) {
             if (!c.ported()) {
-                assertTrue(c.features().contains(Feature.T) || c.features().contains(Feature.H)
-                        || c.features().contains(Feature.G), c.name() + " is skipped without needing T, H or G");
+                assertTrue(c.features().contains(Feature.T) || c.features().contains(Feature.H),
+                        c.name() + " is skipped without needing T or H");
             }
         }
     }
