@@ -23,9 +23,9 @@ import hmm4j.sim.Mark;
  * {@code PageAnonExclusive} only then; the model has no exclusive bit and copies any pinned
  * anonymous page.
  */
-final class ForkPinned {
+public final class ForkPinned {
     /** Coverage mark: fork copied a pinned anonymous page for the child instead of sharing it. */
-    static final Mark COPIED = Mark.of("fork.pinned.copied",
+    public static final Mark COPIED = Mark.of("fork.pinned.copied",
             "fork copied a page pinned for DMA for the child instead of sharing it copy-on-write");
 
     private ForkPinned() {

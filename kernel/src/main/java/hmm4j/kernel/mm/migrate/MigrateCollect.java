@@ -14,7 +14,6 @@ import hmm4j.kernel.mm.PhysMem;
 import hmm4j.kernel.mm.Pte;
 import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
-import hmm4j.sim.Mark;
 import hmm4j.sim.sync.SpinLock;
 
 /**
@@ -51,10 +50,6 @@ import hmm4j.sim.sync.SpinLock;
  * the model's migration entries cannot carry the protection back; no THP handling.
  */
 final class MigrateCollect {
-    /** Coverage mark: the collection skipped an exclusive anonymous page that may be pinned for DMA. */
-    static final Mark COLLECT_PINNED = Mark.of("migrate.collect.pinned",
-            "The collection skipped an exclusive anonymous page that may be pinned for DMA (folio_maybe_dma_pinned)");
-
     private MigrateCollect() {
     }
 
@@ -124,7 +119,7 @@ final class MigrateCollect {
             return 0;
         }
         if (page.isAnon() && !page.isDevicePrivate() && page.mapcount() == 1 && pins.folioMaybeDmaPinned(page)) {
-            args.mm().kernel().mark(COLLECT_PINNED);
+            args.mm().kernel().mark(MigrateVma.COLLECT_PINNED);
             return 0;
         }
         mpfn = MigratePfn.migratePfn(page.pfn()) | MIGRATE_PFN_MIGRATE | (Pte.isWrite(pte) ? MIGRATE_PFN_WRITE : 0);

@@ -29,6 +29,9 @@ public final class MigrateVma {
     /** Coverage mark: migrate_vma_collect skipped a page whose lock another task held. */
     public static final Mark COLLECT_PAGE_BUSY = Mark.of("migrate.collect.page-busy",
             "migrate_vma_collect skipped a page whose lock another task held");
+    /** Coverage mark: migrate_vma_collect skipped an exclusive anonymous page that may be pinned for DMA. */
+    public static final Mark COLLECT_PINNED = Mark.of("migrate.collect.pinned",
+            "migrate_vma_collect skipped an exclusive anonymous page that may be pinned for DMA");
     /** Coverage mark: migrate_vma_setup put back a collected page still mapped or referenced elsewhere. */
     public static final Mark UNMAP_RESTORE = Mark.of("migrate.unmap.restore",
             "migrate_vma_setup put back a collected page still mapped or referenced elsewhere");
