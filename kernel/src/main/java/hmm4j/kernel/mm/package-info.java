@@ -1,7 +1,8 @@
 /**
  * The address-space model: page-table entries and radix page tables, physical pages and
  * their allocator, swap space, the tmpfs page cache, and VMAs with the tree surgery of
- * mmap, munmap and mprotect. Follows {@code mm/memory.c}, {@code mm/mmap.c}, {@code mm/vma.c},
+ * mmap, munmap, mprotect and mremap; get_user_pages and DMA pins. Follows {@code mm/memory.c},
+ * {@code mm/mmap.c}, {@code mm/vma.c}, {@code mm/mremap.c}, {@code mm/gup.c},
  * {@code include/linux/pgtable.h}, {@code mm/swap_state.c} and {@code mm/filemap.c}
  * (behaviour of Linux 6.x, x86-64 with 4-level page tables and 4 KiB pages).
  *
