@@ -27,8 +27,10 @@ import hmm4j.kernel.mm.Mmap;
 import hmm4j.kernel.mm.Mremap;
 import hmm4j.kernel.mm.PhysMem;
 import hmm4j.kernel.mm.Pte;
+import hmm4j.kernel.mm.SwapSpace;
 import hmm4j.kernel.mm.UserAccess;
 import hmm4j.kernel.mm.Vma;
+import hmm4j.kernel.mm.Vmscan;
 import hmm4j.sim.Kernel;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -180,6 +182,22 @@ class MremapTest {
             assertArrayEquals(pattern((int) (4 * PAGE), 7), read(kk, a, (int) (4 * PAGE)));
             assertEquals(0, pte(mm, unmapped));
         });
+    }
+
+    @Test
+    void swapEntries_moveWithTheirSlots_andSwapInAtTheNewAddress() {
+        Kernel k = inProcess(48, (kk, self, mm, ops) -> {
+            long a = mapAnon(mm, 2, RW);
+            write(kk, a, pattern((int) (2 * PAGE), 8));
+            assertEquals(2, Vmscan.reclaimAnon(mm, a, a + 2 * PAGE));
+            assertTrue(Pte.isSwap(pte(mm, a)));
+            long to = a + 16 * PAGE;
+            assertEquals(to, Mremap.mremap(mm, a, 2 * PAGE, 2 * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, to));
+            assertTrue(Pte.isSwap(pte(mm, to)) && Pte.isSwap(pte(mm, to + PAGE)), "moved as they are");
+            assertEquals(2, SwapSpace.of(kk).usedSlots(), "the slots keep their one user each");
+            assertArrayEquals(pattern((int) (2 * PAGE), 8), read(kk, to, (int) (2 * PAGE)), "swapped in");
+        });
+        assertNothingAllocated(k);
     }
 
     @Test
