@@ -28,6 +28,7 @@ import hmm4j.kernel.mm.Pte;
 import hmm4j.kernel.sched.Process;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.Task;
+import hmm4j.sim.failure.Failure;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
@@ -185,6 +186,20 @@ class GupCallsTest {
             assertEquals(-Errno.EINVAL, gup.ioctl(7, hole));
             assertEquals(0, gup.close());
         });
+    }
+
+    @Test
+    void unpinOfAPageThatIsNotPinned_isReportedAsAPutWithoutAGet_andChangesNothing() {
+        Kernel k = hmm4j.kernel.mm.lifetime.Runs.checkedKernel(67);
+        Process.spawn(k, "proc", self -> {
+            MmStruct mm = MmStruct.of(self);
+            long a = mapAnon(mm, 1, RW);
+            write(k, a, pattern(8, 5));
+            Gup.unpinUserPages(mm, new Page[] {page(k, mm, a)}, 1);
+        });
+        Failure.RefcountError e = hmm4j.kernel.mm.lifetime.Runs.assertSingleFailure(k.run(), Failure.RefcountError.class);
+        assertEquals(Failure.RefcountProblem.PUT_WITHOUT_GET, e.problem());
+        assertTrue(e.detail().contains("not pinned"), e.detail());
     }
 
     @Test
