@@ -203,6 +203,20 @@ class GupCallsTest {
     }
 
     @Test
+    void aPinNeverUnpinned_isFoundAtTheEndOfTheRun_asAReferenceLeft() {
+        Kernel k = hmm4j.kernel.mm.lifetime.Runs.checkedKernel(68);
+        Process.spawn(k, "proc", self -> {
+            MmStruct mm = MmStruct.of(self);
+            long a = mapAnon(mm, 1, RW);
+            write(k, a, pattern(8, 6));
+            assertEquals(1, Gup.pinUserPagesFast(mm, a, 1, Gup.FOLL_WRITE | Gup.FOLL_LONGTERM, new Page[1]));
+        });
+        Failure.InvariantViolation v = hmm4j.kernel.mm.lifetime.Runs.assertSingleFailure(k.run(),
+                Failure.InvariantViolation.class);
+        assertEquals(hmm4j.kernel.KernelRules.NO_PAGE_REFERENCE_LEFT, v.rule(), v::detail);
+    }
+
+    @Test
     void fork_copiesAPinnedAnonymousPageForTheChild_andLeavesTheParentsEntryWritable() {
         AtomicBoolean childDone = new AtomicBoolean();
         Kernel k = inProcess(66, (kk, self, mm, ops) -> {
