@@ -47,6 +47,10 @@ import hmm4j.sim.sync.SpinLock;
  *       anonymous page shared with a child is not unshared first.</li>
  *   <li>The kernel retries a fault until it succeeds or a fatal signal arrives; the model gives
  *       up after {@value #MAX_FAULTS_PER_PAGE} faults on one page with {@code -EFAULT}.</li>
+ *   <li>PTE level only: a huge (PMD-level) entry is refused with {@code -EFAULT}
+ *       ({@link #HUGE_REFUSED}; the fast walk stops there and the slow path refuses it); the
+ *       kernel follows it ({@code follow_pmd_mask}, {@code gup_fast_pmd_leaf}). The THP work
+ *       joins here.</li>
  *   <li>{@code FOLL_PIN} is an internal flag in both; its value here is the model's.</li>
  * </ul>
  */
@@ -62,6 +66,9 @@ public final class Gup {
 
     /** Coverage mark: a GUP faulted a page in (a device-private page comes back to system memory here). */
     public static final Mark FAULTED = Mark.of("gup.faulted", "get_user_pages faulted a page in before taking it");
+    /** Coverage mark: a GUP met a huge (PMD-level) entry, which this PTE-level GUP refuses. */
+    public static final Mark HUGE_REFUSED = Mark.of("gup.huge.refused",
+            "get_user_pages met a huge (PMD-level) entry and refused it with -EFAULT: PTE level only");
     /** Coverage mark: a fast GUP stopped at an entry it cannot take locklessly and fell back to the slow path. */
     public static final Mark FAST_FALLBACK = Mark.of("gup.fast.fallback",
             "A fast get_user_pages stopped at an entry it cannot take locklessly and fell back to the slow path");
@@ -171,7 +178,8 @@ public final class Gup {
                 return i;
             }
             long pte = pt.get(addr);
-            if (!Pte.isPresent(pte) || Pte.isProtNone(pte) || Pte.isSpecial(pte) || (write && !Pte.isWrite(pte))) {
+            if (!Pte.isPresent(pte) || Pte.isProtNone(pte) || Pte.isSpecial(pte) || Pte.isHuge(pte)
+                    || (write && !Pte.isWrite(pte))) {
                 return i;
             }
             Page page = phys.pfnToPage(Pte.pfn(pte));
@@ -245,6 +253,10 @@ public final class Gup {
             PageTable pt = mm.pgd("follow_page");
             long page = addr & Pte.PAGE_MASK;
             long pte = pt.get(page);
+            if (Pte.isHuge(pte)) {
+                mm.kernel().mark(HUGE_REFUSED);
+                return -Errno.EFAULT;
+            }
             if (!Pte.isPresent(pte) || Pte.isProtNone(pte) || (write && !Pte.isWrite(pte))) {
                 return NEEDS_FAULT;
             }

@@ -217,6 +217,27 @@ class GupCallsTest {
     }
 
     @Test
+    void aHugeEntry_isRefusedWithEfault_byTheSlowAndTheFastPath() {
+        inProcess(69, (kk, self, mm, ops) -> {
+            long a = mapAnon(mm, 2, RW);
+            write(kk, a, pattern((int) PAGE, 7));
+            long huge = Pte.mkPresent(PhysMem.of(kk).zeroPfn(), false) | Pte.HUGE;
+            MmHarness.setPte(mm, a + PAGE, huge);
+            Page[] pages = new Page[2];
+            mm.mmapReadLock();
+            try {
+                assertEquals(-Errno.EFAULT, Gup.getUserPages(mm, a + PAGE, 1, 0, pages));
+            } finally {
+                mm.mmapReadUnlock();
+            }
+            assertEquals(1, Gup.getUserPagesFast(mm, a, 2, 0, pages), "the page before it, then the refusal");
+            pages[0].put();
+            assertEquals(huge, pte(mm, a + PAGE), "left as it was");
+            MmHarness.setPte(mm, a + PAGE, 0);
+        });
+    }
+
+    @Test
     void fork_copiesAPinnedAnonymousPageForTheChild_andLeavesTheParentsEntryWritable() {
         AtomicBoolean childDone = new AtomicBoolean();
         Kernel k = inProcess(66, (kk, self, mm, ops) -> {
