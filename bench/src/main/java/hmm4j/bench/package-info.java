@@ -17,13 +17,19 @@
  *       its arrays ({@link hmm4j.bench.PageTableFootprint});</li>
  *   <li>the controlled runtime's cost per scheduling decision against a raw virtual-thread
  *       hand-off, and whole runs of the lost-update scenario per second:
- *       {@link hmm4j.bench.SchedulingBench}.</li>
+ *       {@link hmm4j.bench.SchedulingBench};</li>
+ *   <li>whole explored runs of three catalogue scenarios, per run and (with {@code -prof gc})
+ *       allocation per decision: {@link hmm4j.bench.ScenarioRunBench};</li>
+ *   <li>the explorer's parallel speed-up at 1, 2, ... N workers with the load average
+ *       recorded, a program rather than a JMH benchmark: {@link hmm4j.bench.ParallelScaling}.</li>
  * </ul>
  *
  * <h2>Conventions</h2>
  * <ul>
  *   <li><b>Native runtime, no checkers.</b> Every benchmark of the model (all but
- *       {@link hmm4j.bench.SchedulingBench}, which measures the controlled runtime itself)
+ *       {@link hmm4j.bench.SchedulingBench}, which measures the controlled runtime itself,
+ *       and {@link hmm4j.bench.ScenarioRunBench} and {@link hmm4j.bench.ParallelScaling},
+ *       which measure explored runs with their checkers)
  *       builds its machine with
  *       {@code Kernel.builder().nativeRuntime()} and never installs lockdep or the lifetime
  *       sanitizer's checks ({@code Checkers.install}): the figures are the model's own cost

@@ -162,7 +162,8 @@ final class Engine {
             }
             Runs.Outcome outcome;
             try {
-                outcome = Runs.execute(target, run, lane.store, options.maxSteps());
+                outcome = Runs.execute(target, run, run.strategy(), lane.store, options.maxSteps(),
+                        options.stopAtFirstFailure() ? Runs.Recording.BARE : Runs.Recording.SITES);
             } catch (RuntimeException | Error e) {
                 fail(e);
                 return;

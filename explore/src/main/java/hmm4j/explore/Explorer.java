@@ -30,12 +30,14 @@ import java.util.function.Function;
  * <ol>
  *   <li>For PCT (alone or in the portfolio), estimate the run length once: the longest of
  *       {@value #CALIBRATION_RUNS} random-walk runs from the first seed.</li>
- *   <li>Run the {@link RunPlan} on the {@link Engine}'s workers, untraced for speed. Every run
+ *   <li>Run the {@link RunPlan} on the {@link Engine}'s workers, untraced and without code
+ *       frames in their sites, for speed (a site is then task and step). Every run
  *       ends with the kernel's quiescence checks (the whole-model validator and the
  *       checkers' end-of-run verdict, registered by the target's set-up).</li>
  *   <li>For the first failing run: replay its schedule with the full trace and code sites
  *       (rebuilding its lane's shared objects first when it used them), minimise its
- *       preemptions, and write its failure file.</li>
+ *       preemptions, and write its failure file. When not stopping at the first failure,
+ *       the runs keep their code frames, since the later failures are reported as found.</li>
  * </ol>
  * A run that exceeds its step bound ends as a {@code StepBoundExceeded} failure (a livelock
  * report); a set-up that throws ends the exploration with an {@link ExplorationException}.
@@ -102,11 +104,12 @@ public final class Explorer {
         }
         boolean history = o.usedShared() && p.runsBeforeInLane() > 0;
         Function<Strategy, RunResult> rerun = s -> Runs.execute(target, p, s,
-                history ? Runs.rebuild(target, plan, p.lane(), p.runIndex(), options.maxSteps()) : new SharedStore(),
-                options.maxSteps(), false).result();
+                history ? Runs.rebuild(target, plan, p.lane(), p.runIndex(), options.maxSteps(), Runs.Recording.BARE)
+                        : new SharedStore(),
+                options.maxSteps(), Runs.Recording.BARE).result();
         RunResult traced = Runs.execute(target, p, new ReplayStrategy(found.decisions(), found.strategy()),
                 history ? Runs.rebuild(target, plan, p.lane(), p.runIndex(), options.maxSteps()) : new SharedStore(),
-                options.maxSteps(), true).result();
+                options.maxSteps(), Runs.Recording.TRACED).result();
         RunResult report = Minimiser.sameFailure(traced, failure.get()) ? traced : found;
         Optional<Minimisation> minimisation = Optional.empty();
         if (options.minimise()) {
@@ -187,7 +190,8 @@ public final class Explorer {
         }
         String description = file.strategy() == null ? null : file.strategy().description();
         PlannedRun p = new PlannedRun(file.runIndex(), file.seed(), null, lane, before);
-        RunResult r = Runs.execute(target, p, new ReplayStrategy(decisions, description), store, maxSteps, true).result();
+        RunResult r = Runs.execute(target, p, new ReplayStrategy(decisions, description), store, maxSteps,
+                Runs.Recording.TRACED).result();
         Optional<String> divergence = r.divergence();
         if (divergence.isEmpty() && r.steps() < decisions.size()) {
             divergence = Optional.of("diverged at step " + (r.steps() + 1) + ": the run ended after " + r.steps()

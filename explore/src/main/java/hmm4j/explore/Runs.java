@@ -13,6 +13,20 @@ final class Runs {
     private Runs() {
     }
 
+    /**
+     * What a run records. Runs are deterministic functions of their schedule, so only the
+     * runs a report shows need sites: exploring records neither trace nor code frames (a
+     * site is then task and step), and the first failure is replayed {@link #TRACED}.
+     */
+    enum Recording {
+        /** No trace, sites without code frames: the runs of an exploration. */
+        BARE,
+        /** No trace, sites with code frames: runs whose failures or checker records are shown. */
+        SITES,
+        /** The trace and every code site: the runs a report prints. */
+        TRACED
+    }
+
     /** A finished run and whether its set-up used shared objects. */
     record Outcome(PlannedRun run, RunResult result, boolean usedShared) {
     }
@@ -20,13 +34,14 @@ final class Runs {
     /**
      * Runs {@code target} once with {@code strategy} on a kernel seeded {@code seed}.
      *
-     * @param traced record the trace with code sites (for reports), or nothing (for speed)
+     * @param recording what the run records: the trace and sites for reports, less for speed
      * @throws ExplorationException when the set-up throws
      */
     static Outcome execute(ExploreTarget target, PlannedRun run, Strategy strategy, SharedStore store, long maxSteps,
-                           boolean traced) {
+                           Recording recording) {
+        boolean traced = recording == Recording.TRACED;
         Kernel kernel = Kernel.builder().seed(run.seed()).strategy(strategy).maxSteps(maxSteps)
-                .trace(traced).sites(traced).build();
+                .trace(traced).sites(traced).siteFrames(recording != Recording.BARE).build();
         ExplorationContext context = new ExplorationContext(store, run.runIndex(), run.seed());
         try {
             target.setup().setUp(kernel, context);
@@ -37,20 +52,28 @@ final class Runs {
         return new Outcome(run, kernel.run(), context.usedShared());
     }
 
-    /** Runs {@code run} with its own strategy, untraced. */
+    /** Runs {@code run} with its own strategy, untraced and without code frames. */
     static Outcome execute(ExploreTarget target, PlannedRun run, SharedStore store, long maxSteps) {
-        return execute(target, run, run.strategy(), store, maxSteps, false);
+        return execute(target, run, run.strategy(), store, maxSteps, Recording.BARE);
     }
 
     /**
      * The shared objects lane {@code lane} of {@code plan} held just before run
      * {@code runIndex}: a fresh store fed by re-running the lane's earlier runs in order.
      * Bounded: a lane's run indices rise, so at most {@code runIndex} runs are re-run; a lane
-     * that does not advance or passes {@code runIndex} without reaching it is an error.
+     * that does not advance or passes {@code runIndex} without reaching it is an error. The
+     * runs are re-run with code frames, since what they leave in the shared objects (a lock
+     * graph's dependencies and their sites) can appear in the report of run {@code runIndex}.
      *
      * @throws ExplorationException when the lane has no run {@code runIndex}
      */
     static SharedStore rebuild(ExploreTarget target, RunPlan plan, int lane, int runIndex, long maxSteps) {
+        return rebuild(target, plan, lane, runIndex, maxSteps, Recording.SITES);
+    }
+
+    /** {@link #rebuild(ExploreTarget, RunPlan, int, int, long)}, re-running with {@code recording}. */
+    static SharedStore rebuild(ExploreTarget target, RunPlan plan, int lane, int runIndex, long maxSteps,
+                               Recording recording) {
         SharedStore store = new SharedStore();
         LaneSource source = plan.lane(lane);
         int previous = -1;
@@ -63,7 +86,7 @@ final class Runs {
             if (next == runIndex) {
                 return store;
             }
-            execute(target, p, store, maxSteps);
+            execute(target, p, p.strategy(), store, maxSteps, recording);
             source.finished();
             previous = next;
         }

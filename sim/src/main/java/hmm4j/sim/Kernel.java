@@ -4,9 +4,7 @@ import hmm4j.sim.failure.Failure;
 import hmm4j.sim.failure.Site;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -42,7 +40,14 @@ public final class Kernel {
     private final Runtime runtime;
     private final Trace trace;
     private final boolean sites;
-    private final Map<Class<?>, Object> components = new LinkedHashMap<>();
+    private final boolean siteFrames;
+    /**
+     * The components, read without a lock: types at even indices, each followed by its
+     * component; a new array replaces it (under this kernel's monitor) when one is added,
+     * which happens during set-up. A machine has a handful, so a scan by identity is the
+     * cheapest lookup.
+     */
+    private volatile Object[] components = new Object[0];
     private final List<Validator> quiescenceChecks = new ArrayList<>();
     private final List<Failure> lateFailures = new ArrayList<>();
     private final MarkTable marks = new MarkTable();
@@ -60,6 +65,7 @@ public final class Kernel {
         this.random = new SplittableRandom(b.seed);
         this.trace = new Trace(b.trace);
         this.sites = b.sites;
+        this.siteFrames = b.siteFrames;
         this.runtime = b.controlled
                 ? new ControlledRuntime(this, b.strategy != null ? b.strategy : new RandomWalkStrategy(b.seed),
                         b.maxSteps, b.maxVirtualNanos, b.wallTimeoutMillis)
@@ -91,6 +97,7 @@ public final class Kernel {
         private long wallTimeoutMillis = DEFAULT_WALL_TIMEOUT_MILLIS;
         private boolean trace = true;
         private boolean sites = true;
+        private boolean siteFrames = true;
 
         private Builder() {
         }
@@ -146,6 +153,19 @@ public final class Kernel {
          */
         public Builder sites(boolean sites) {
             this.sites = sites;
+            return this;
+        }
+
+        /**
+         * Whether {@link Kernel#site()} records code frames (default true). Without them a
+         * site is the acting task and the step only, and costs no stack capture: for runs
+         * whose sites are never shown, such as an exploration's runs, whose failing run is
+         * replayed with frames for its report (a controlled run is a function of its
+         * schedule, so the replay reaches the same sites). Failures found by the runtime
+         * itself (deadlock, bounds) keep their frames either way.
+         */
+        public Builder siteFrames(boolean siteFrames) {
+            this.siteFrames = siteFrames;
             return this;
         }
 
@@ -207,19 +227,45 @@ public final class Kernel {
         return marks.snapshot();
     }
 
-    /** The component of this type, created with {@code factory} on first use. */
-    public synchronized <T> T component(Class<T> type, Supplier<? extends T> factory) {
-        Object c = components.get(type);
+    /**
+     * The component of this type, created with {@code factory} on first use. Finding an
+     * existing component takes no lock and allocates nothing.
+     */
+    public <T> T component(Class<T> type, Supplier<? extends T> factory) {
+        Object c = findComponent(type);
         if (c == null) {
-            c = Objects.requireNonNull(factory.get());
-            components.put(type, c);
+            c = addComponent(type, factory);
         }
         return type.cast(c);
     }
 
-    /** The component of this type, or null when none was created. */
-    public synchronized <T> T componentOrNull(Class<T> type) {
-        return type.cast(components.get(type));
+    private Object findComponent(Class<?> type) {
+        Object[] cs = components;
+        for (int i = 0; i < cs.length; i += 2) {
+            if (cs[i] == type) {
+                return cs[i + 1];
+            }
+        }
+        return null;
+    }
+
+    private synchronized Object addComponent(Class<?> type, Supplier<?> factory) {
+        Object c = findComponent(type);
+        if (c == null) {
+            c = Objects.requireNonNull(factory.get());
+            // The factory may have added components of its own: extend the current array.
+            Object[] cs = components;
+            Object[] next = Arrays.copyOf(cs, cs.length + 2);
+            next[cs.length] = type;
+            next[cs.length + 1] = c;
+            components = next;
+        }
+        return c;
+    }
+
+    /** The component of this type, or null when none was created. Takes no lock. */
+    public <T> T componentOrNull(Class<T> type) {
+        return type.cast(findComponent(type));
     }
 
     /** A named check of the end of a run. */
@@ -384,6 +430,9 @@ public final class Kernel {
         Task t = current();
         if (t == null && quiescent) {
             return new Site("<end of run>", runtime.step(), List.of());
+        }
+        if (!siteFrames) {
+            return new Site(t == null ? "<main>" : t.name(), runtime.step(), List.of());
         }
         return SiteCapture.site(t == null ? "<main>" : t.name(), runtime.step(), depth);
     }

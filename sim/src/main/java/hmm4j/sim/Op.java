@@ -23,12 +23,17 @@ import java.util.Objects;
  * operations, kinds and targets are compared by their components, so the decisions of two
  * runs with the same seed are equal.
  *
- * @param kind   what the operation is
- * @param target the object it acts on
- * @param label  its text for reports
+ * <p>An operation built by {@link #of} makes its label ({@code kind(target)}) when it is
+ * first read: a machine's primitives build many operations at set-up, most of which a run
+ * never reaches. Otherwise a value like a record of {@code kind}, {@code target} and
+ * {@code label}.
  */
 @HiddenFromSites
-public record Op(Kind kind, Target target, String label) {
+public final class Op {
+    private final Kind kind;
+    private final Target target;
+    /** The label, or null until first read for an operation built by {@link #of}. */
+    private String label;
 
     /** Whether an operation reads or writes its target. Locking, unlocking and read-modify-write count as writes. */
     public enum Access {
@@ -93,15 +98,49 @@ public record Op(Kind kind, Target target, String label) {
         }
     }
 
-    public Op {
-        Objects.requireNonNull(kind, "kind");
-        Objects.requireNonNull(target, "target");
-        Objects.requireNonNull(label, "label");
+    /**
+     * An operation with its label given.
+     *
+     * @param kind   what the operation is
+     * @param target the object it acts on
+     * @param label  its text for reports
+     */
+    public Op(Kind kind, Target target, String label) {
+        this(kind, target);
+        this.label = Objects.requireNonNull(label, "label");
+    }
+
+    private Op(Kind kind, Target target) {
+        this.kind = Objects.requireNonNull(kind, "kind");
+        this.target = Objects.requireNonNull(target, "target");
+    }
+
+    /** What the operation is. */
+    public Kind kind() {
+        return kind;
+    }
+
+    /** The object it acts on. */
+    public Target target() {
+        return target;
+    }
+
+    /**
+     * Its text for reports. Made on first read for an operation of {@link #of}; racing
+     * readers may each make it, equal strings either way.
+     */
+    public String label() {
+        String l = label;
+        if (l == null) {
+            l = kind.name() + "(" + target.label() + ")";
+            label = l;
+        }
+        return l;
     }
 
     /** The usual form, {@code kind(target)}: e.g. {@code mutex_lock(dmirror->mutex)}. */
     public static Op of(Kind kind, Target target) {
-        return new Op(kind, target, kind.name() + "(" + target.label() + ")");
+        return new Op(kind, target);
     }
 
     /** Whether this operation reads or writes its target (its kind's access). */
@@ -130,9 +169,20 @@ public record Op(Kind kind, Target target, String label) {
         return kind.equals(other.kind) && target.id() == other.target.id();
     }
 
+    /** Equal when kind, target and label are. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Op op && kind.equals(op.kind) && target.equals(op.target) && label().equals(op.label());
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(kind, target, label());
+    }
+
     /** The label; the text reports show. */
     @Override
     public String toString() {
-        return label;
+        return label();
     }
 }

@@ -100,6 +100,52 @@ class SiteCaptureTest {
     }
 
     @Test
+    void siteFramesOff_sitesAreTaskAndStepOnly_andTheRunIsTheSame() {
+        List<Site> withFrames = new ArrayList<>();
+        List<Site> without = new ArrayList<>();
+        RunResult on = twoTaskRun(Kernel.builder().seed(5).build(), withFrames);
+        RunResult off = twoTaskRun(Kernel.builder().seed(5).siteFrames(false).build(), without);
+        assertEquals(on.decisions(), off.decisions(), "frames do not change the schedule");
+        assertEquals(withFrames.size(), without.size());
+        for (int i = 0; i < without.size(); i++) {
+            assertEquals(withFrames.get(i).task(), without.get(i).task());
+            assertEquals(withFrames.get(i).step(), without.get(i).step());
+            assertTrue(without.get(i).frames().isEmpty(), without.get(i).toString());
+            assertTrue(withFrames.get(i).where().startsWith("SiteCaptureTest.siteHere("), withFrames.get(i).toString());
+        }
+        // The verdict is the same; its site has no frames, but the runtime's own do.
+        assertEquals(on.firstFailure().orElseThrow().headline(), off.firstFailure().orElseThrow().headline());
+        assertTrue(off.firstFailure().orElseThrow().site().frames().isEmpty());
+        Kernel deadlock = Kernel.builder().seed(1).siteFrames(false).build();
+        Mutex m = new Mutex(deadlock, "m");
+        deadlock.spawnKthread("t", self -> {
+            m.lock();
+            m.lock();
+        });
+        Failure d = deadlock.run().firstFailure().orElseThrow();
+        assertInstanceOf(Failure.Deadlock.class, d);
+        assertFalse(d.site().frames().isEmpty(), "a deadlock's site comes from the runtime: " + d.site());
+    }
+
+    /** Two tasks that each record a site twice; the second then unlocks a mutex it does not hold. */
+    private static RunResult twoTaskRun(Kernel k, List<Site> sites) {
+        AtomicT a = new AtomicT(k, "a", 0);
+        Mutex m = new Mutex(k, "m");
+        k.spawnKthread("one", self -> {
+            sites.add(siteHere(k));
+            a.inc();
+            sites.add(siteHere(k));
+        });
+        k.spawnKthread("two", self -> {
+            sites.add(siteHere(k));
+            a.inc();
+            sites.add(siteHere(k));
+            m.unlock();
+        });
+        return k.run();
+    }
+
+    @Test
     void throwingTask_stackAndSite_stopAtTheTaskBody() {
         Kernel k = Kernel.controlled(4);
         k.spawnKthread("bad", self -> fail());

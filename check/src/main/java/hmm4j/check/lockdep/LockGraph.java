@@ -110,10 +110,18 @@ public final class LockGraph {
      */
     synchronized List<Dependency> add(LockClass from, LockClass to, DependencyKind kind, Site site, int taskId,
                                       int run, long seed) {
-        Dependency[] byKind = edges.computeIfAbsent(from, k -> new LinkedHashMap<>())
-                .computeIfAbsent(to, k -> new Dependency[KINDS.length]);
-        if (byKind[kind.ordinal()] != null) {
-            return null;
+        Map<LockClass, Dependency[]> out = edges.get(from);
+        Dependency[] byKind = out == null ? null : out.get(to);
+        if (byKind != null && byKind[kind.ordinal()] != null) {
+            return null; // the common case: two lookups, nothing allocated
+        }
+        if (byKind == null) {
+            if (out == null) {
+                out = new LinkedHashMap<>();
+                edges.put(from, out);
+            }
+            byKind = new Dependency[KINDS.length];
+            out.put(to, byKind);
         }
         // The new edge enters `to` by a recursive read if kind is ?R, and the cycle leaves
         // `from` as a reader if kind is S?: those two ends meet the path's ends.

@@ -157,32 +157,40 @@ public final class Lockdep implements SyncObserver {
         Site site = kernel.site();
         HeldLock entry = new HeldLock(lock, lock.lockClass(), mode, trylock, site);
         List<HeldLock> held = stack(task);
-        List<HeldLock> before;
+        int before;
         synchronized (held) {
-            before = List.copyOf(held);
+            before = held.size();
             held.add(entry);
         }
         if (trylock) {
             return;
         }
-        List<Failure> found = new ArrayList<>(1);
+        // Only this task changes its stack, so it reads its own entries below `before`
+        // without the monitor and without a copy.
+        List<Failure> found = null;
         LockClass acquiring = entry.lockClass();
-        for (int i = before.size() - 1; i >= 0; i--) {
-            HeldLock h = before.get(i);
+        for (int i = before - 1; i >= 0; i--) {
+            HeldLock h = held.get(i);
+            Failure f;
             if (h.lockClass().equals(acquiring)) {
-                if (!readRecursion(h, entry) && graph.markRecursionReported(acquiring)) {
-                    found.add(recursion(h, entry, task.id()));
-                }
-                continue;
+                f = !readRecursion(h, entry) && graph.markRecursionReported(acquiring)
+                        ? recursion(h, entry, task.id()) : null;
+            } else {
+                List<LockGraph.Dependency> existing = graph.add(h.lockClass(), acquiring,
+                        DependencyKind.of(h.mode(), entry.mode()), site, task.id(), run, kernel.seed());
+                f = existing == null ? null : cycle(h, entry, existing);
             }
-            List<LockGraph.Dependency> existing = graph.add(h.lockClass(), acquiring,
-                    DependencyKind.of(h.mode(), entry.mode()), site, task.id(), run, kernel.seed());
-            if (existing != null) {
-                found.add(cycle(h, entry, existing));
+            if (f != null) {
+                if (found == null) {
+                    found = new ArrayList<>(1);
+                }
+                found.add(f);
             }
         }
-        for (Failure f : found) {
-            kernel.report(f);
+        if (found != null) {
+            for (Failure f : found) {
+                kernel.report(f);
+            }
         }
     }
 

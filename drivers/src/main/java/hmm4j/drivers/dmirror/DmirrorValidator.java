@@ -54,17 +54,23 @@ final class DmirrorValidator {
 
     /** Checks every entry of {@code dmirror}'s table; reports the first stale one. */
     static void checkTable(Dmirror dmirror, String where) {
-        Kernel k = dmirror.kernel();
-        PhysMem phys = PhysMem.of(k);
+        String found = firstProblem(dmirror);
+        if (found != null) {
+            Kernel k = dmirror.kernel();
+            k.report(new Failure.InvariantViolation(RULE, dmirror.name() + " " + where + ": " + found, k.site()));
+        }
+    }
+
+    /** The problem of the first stale entry of {@code dmirror}'s table, or null when every entry holds. */
+    private static String firstProblem(Dmirror dmirror) {
+        PhysMem phys = PhysMem.of(dmirror.kernel());
         String[] found = new String[1];
         dmirror.pt().forEachPeek((vpn, entry) -> {
             if (found[0] == null) {
                 found[0] = describeProblem(dmirror, phys, vpn, entry);
             }
         });
-        if (found[0] != null) {
-            k.report(new Failure.InvariantViolation(RULE, dmirror.name() + " " + where + ": " + found[0], k.site()));
-        }
+        return found[0];
     }
 
     /** Checks one entry about to be used ({@code vpn} of {@code dmirror}'s table). */
@@ -95,40 +101,55 @@ final class DmirrorValidator {
                     + ": device entries left in the invalidated range:" + left, k.site()));
             return;
         }
-        checkTable(dmirror, "after invalidate " + range);
+        // The range is described only for a report: this runs at every invalidation.
+        String found = firstProblem(dmirror);
+        if (found != null) {
+            Kernel k = dmirror.kernel();
+            k.report(new Failure.InvariantViolation(RULE, dmirror.name() + " after invalidate " + range + ": " + found,
+                    k.site()));
+        }
     }
 
-    /** Why the entry for {@code vpn} is stale, or null if it holds. */
+    /**
+     * Why the entry for {@code vpn} is stale, or null if it holds. The text is built only for
+     * a stale entry: this runs for every entry a check visits.
+     */
     static String describeProblem(Dmirror dmirror, PhysMem phys, long vpn, long entry) {
         long addr = vpn << Pte.PAGE_SHIFT;
         int tag = DmirrorPageTable.tag(entry);
         Page page = DmirrorPageTable.page(phys, entry);
-        String what = "device entry for 0x" + Long.toHexString(addr) + " (" + DmirrorPageTable.tagName(tag) + ", "
-                + (page == null ? "pfn 0x" + Long.toHexString(DmirrorPageTable.pfn(entry)) : page) + ")";
         if (vpn < 0 || addr >= Pte.TASK_SIZE || page == null) {
-            return what + " names no page of the user address space";
+            return describeEntry(addr, tag, page, entry) + " names no page of the user address space";
         }
         if (tag != DPT_XA_TAG_RO && tag != DPT_XA_TAG_ATOMIC && tag != DPT_XA_TAG_WRITE) {
-            return what + " has an unknown tag";
+            return describeEntry(addr, tag, page, entry) + " has an unknown tag";
         }
         long pte = dmirror.mm().ptePeek(addr);
-        String cpu = "; the CPU entry is " + Pte.toString(pte);
         if (Pte.isMigration(pte)) {
             return null;
         }
+        String problem;
         if (tag == DPT_XA_TAG_ATOMIC) {
-            return Pte.isDeviceExclusive(pte) && Pte.pfn(pte) == page.pfn() ? null
-                    : what + " is tagged ATOMIC but the page is not device-exclusive there" + cpu;
+            problem = Pte.isDeviceExclusive(pte) && Pte.pfn(pte) == page.pfn() ? null
+                    : " is tagged ATOMIC but the page is not device-exclusive there";
+        } else if (!page.isDevicePrivate() && Pte.isDeviceExclusive(pte)) {
+            problem = " names a page the CPU no longer maps there";
+        } else {
+            problem = switch (DeviceMapChecker.compare(pte, page, tag == DPT_XA_TAG_WRITE, dmirror.mdevice())) {
+                case NONE, UNDER_MIGRATION -> null;
+                case OTHER_OWNER -> " names a device-private page of another device";
+                case DEVICE_PAGE_NOT_MAPPED -> " names a device page the CPU no longer maps there";
+                case PAGE_NOT_MAPPED -> " names a page the CPU no longer maps there";
+                case WRITE_NOT_WRITABLE -> " is tagged WRITE but the CPU entry is read-only";
+            };
         }
-        if (!page.isDevicePrivate() && Pte.isDeviceExclusive(pte)) {
-            return what + " names a page the CPU no longer maps there" + cpu;
-        }
-        return switch (DeviceMapChecker.compare(pte, page, tag == DPT_XA_TAG_WRITE, dmirror.mdevice())) {
-            case NONE, UNDER_MIGRATION -> null;
-            case OTHER_OWNER -> what + " names a device-private page of another device" + cpu;
-            case DEVICE_PAGE_NOT_MAPPED -> what + " names a device page the CPU no longer maps there" + cpu;
-            case PAGE_NOT_MAPPED -> what + " names a page the CPU no longer maps there" + cpu;
-            case WRITE_NOT_WRITABLE -> what + " is tagged WRITE but the CPU entry is read-only" + cpu;
-        };
+        return problem == null ? null
+                : describeEntry(addr, tag, page, entry) + problem + "; the CPU entry is " + Pte.toString(pte);
+    }
+
+    /** {@code device entry for 0x... (TAG, page)}, the start of a stale entry's description. */
+    private static String describeEntry(long addr, int tag, Page page, long entry) {
+        return "device entry for 0x" + Long.toHexString(addr) + " (" + DmirrorPageTable.tagName(tag) + ", "
+                + (page == null ? "pfn 0x" + Long.toHexString(DmirrorPageTable.pfn(entry)) : page) + ")";
     }
 }

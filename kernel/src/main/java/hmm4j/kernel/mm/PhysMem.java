@@ -48,14 +48,18 @@ public final class PhysMem {
     /** Default budget of ordinary pages: 16 GiB worth. */
     public static final long DEFAULT_TOTAL_PAGES = 1L << 22;
 
-    private static final int CHUNK_SHIFT = 12;
+    /**
+     * Pages per chunk of the pfn table, as a shift: small, since a run of a small machine
+     * touches a few dozen pfns and pays for its first chunk whole.
+     */
+    private static final int CHUNK_SHIFT = 9;
     private static final int CHUNK_SIZE = 1 << CHUNK_SHIFT;
 
     final Object lock = new Object();
     private final Kernel kernel;
     private final long totalPages;
     private final Page zeroPage;
-    private volatile Page[][] chunks = new Page[16][];
+    private volatile Page[][] chunks = new Page[64][];
     /** One past the highest pfn ever created; written under the lock after the Page exists. */
     private volatile long highPfn;
     private long[] freePfns = new long[64];

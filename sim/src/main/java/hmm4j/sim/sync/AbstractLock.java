@@ -77,6 +77,11 @@ abstract class AbstractLock implements LockInstance {
      * @param holders    describes who holds the lock now, e.g. {@code held by writer}
      */
     final void awaitAcquire(Op op, BooleanSupplier tryAcquire, Supplier<String> holders) {
+        // An uncontended acquisition builds no description: the first test of the wait
+        // would take the lock the same way, without a scheduling point.
+        if (tryAcquire.getAsBoolean()) {
+            return;
+        }
         while (true) {
             String shown = holders.get();
             boolean[] holdersChanged = new boolean[1];

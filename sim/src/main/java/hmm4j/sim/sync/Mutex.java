@@ -47,6 +47,9 @@ public final class Mutex extends AbstractLock {
         kernel.point(lockOp);
         observer().acquire(t, this, LockMode.EXCLUSIVE, false);
         Object me = holder();
+        if (owner.compareAndSet(null, me)) {
+            return; // uncontended: no wait, nothing allocated
+        }
         awaitAcquire(lockOp, () -> owner.compareAndSet(null, me),
                 () -> "held by " + holderName(owner.get()));
     }

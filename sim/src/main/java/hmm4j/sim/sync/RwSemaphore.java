@@ -106,7 +106,9 @@ public final class RwSemaphore extends AbstractLock {
         kernel.point(downReadOp);
         observer().acquire(t, this, LockMode.SHARED, false);
         Object me = holder();
-        awaitAcquire(downReadOp, () -> tryRead(me), this::describeForReader);
+        if (!tryRead(me)) {
+            awaitAcquire(downReadOp, () -> tryRead(me), this::describeForReader);
+        }
     }
 
     /** {@code down_read_trylock}: true if taken. */

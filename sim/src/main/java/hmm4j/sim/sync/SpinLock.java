@@ -53,6 +53,9 @@ public final class SpinLock extends AbstractLock {
         if (owner.get() == me) {
             violation(SimRules.SPIN_RECURSION, "spinlock recursion", name() + " is already held by " + holderName(me));
         }
+        if (owner.compareAndSet(null, me)) {
+            return; // uncontended: no wait, nothing allocated
+        }
         awaitAcquire(lockOp, () -> owner.compareAndSet(null, me),
                 () -> "held by " + holderName(owner.get()));
     }

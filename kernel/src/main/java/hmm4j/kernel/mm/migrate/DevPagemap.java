@@ -121,11 +121,8 @@ public final class DevPagemap {
             return -Errno.ENOMEM;
         }
         Page[] created = new Page[nrPages];
-        synchronized (rmap) {
-            for (int i = 0; i < nrPages; i++) {
-                created[i] = phys.pfnToPage(first + i);
-                rmap.put(created[i], new ArrayList<>(1));
-            }
+        for (int i = 0; i < nrPages; i++) {
+            created[i] = phys.pfnToPage(first + i);
         }
         startPfn = first;
         pages = created;
@@ -338,10 +335,19 @@ public final class DevPagemap {
         return out;
     }
 
+    /**
+     * The list of places of {@code page}, made when the page is first mapped: most pages of a
+     * chunk never are, and the set-up of a chunk then costs its pages only.
+     */
     private List<RmapItem> places(Page page) {
         List<RmapItem> places;
         synchronized (rmap) {
             places = rmap.get(page);
+            if (places == null && page.pgmap() == this && state != State.DEAD && page.pfn() >= startPfn
+                    && page.pfn() - startPfn < pages.length && pages[(int) (page.pfn() - startPfn)] == page) {
+                places = new ArrayList<>(1);
+                rmap.put(page, places);
+            }
         }
         if (places == null || page.pgmap() != this) {
             throw new IllegalStateException(page + " is not a page of " + name);
