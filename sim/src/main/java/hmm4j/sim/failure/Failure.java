@@ -255,6 +255,14 @@ public sealed interface Failure {
         public List<String> details() {
             return List.of(detail);
         }
+
+        /**
+         * True for a bound of real time (wall-clock, or blocked outside the model): a rerun
+         * of the run takes that time again, so an explorer does not replay it for a report.
+         */
+        public boolean ofRealTime() {
+            return bound.equals("wall-clock time") || bound.equals("time blocked outside the model (ms)");
+        }
     }
 
     /**
