@@ -14,8 +14,8 @@ import java.util.Locale;
  *
  * <p>Overview: {@link #AVAILABLE} says whether the export is there; the controlled runtime
  * then drives its tasks as continuations on one thread, else as virtual threads (the same
- * decisions, slower). The system property {@code hmm4j.runtime} chooses by hand:
- * {@code continuations} (the default when available) or {@code threads}.
+ * decisions, slower). The system property {@code hmm4j.runtime=threads} chooses virtual
+ * threads by hand ({@link #chosen}).
  *
  * <p>The handles are static finals, so the JIT inlines them as it would direct calls. A
  * continuation that cannot yield (pinned: a {@code synchronized} block on a JDK before 24, a
@@ -28,7 +28,7 @@ final class Continuations {
     private static final MethodHandle RUN;
     private static final MethodHandle YIELD;
     private static final MethodHandle IS_DONE;
-    /** True when continuations can be used (the export is there and not switched off). */
+    /** True when continuations can be used (the JVM exports them). */
     static final boolean AVAILABLE;
     /** Why they cannot, for the documentation's "which runtime" question; empty when they can. */
     static final String UNAVAILABLE_REASON;
@@ -42,10 +42,7 @@ final class Continuations {
         MethodHandle isDone = null;
         Object scope = null;
         String reason = "";
-        String choice = System.getProperty("hmm4j.runtime", "continuations").toLowerCase(Locale.ROOT);
-        if (!choice.equals("continuations")) {
-            reason = "hmm4j.runtime=" + choice;
-        } else {
+        {
             try {
                 Class<?> cont = Class.forName("jdk.internal.vm.Continuation");
                 Class<?> scopeClass = Class.forName("jdk.internal.vm.ContinuationScope");
@@ -75,6 +72,15 @@ final class Continuations {
     }
 
     private Continuations() {
+    }
+
+    /**
+     * Whether a new controlled run drives its tasks as continuations: when they are
+     * available and {@code hmm4j.runtime} is not {@code threads} (read per run, so that a
+     * comparison can alternate the two modes in one JVM).
+     */
+    static boolean chosen() {
+        return AVAILABLE && !"threads".equals(System.getProperty("hmm4j.runtime", "").toLowerCase(Locale.ROOT));
     }
 
     /** A new continuation that runs {@code body} when first {@linkplain #run run}. */

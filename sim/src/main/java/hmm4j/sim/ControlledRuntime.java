@@ -55,7 +55,7 @@ final class ControlledRuntime implements Runtime {
     private final long wallTimeoutMillis;
     private final RunBounds bounds;
     /** Continuations on one run thread (true) or virtual threads (false). */
-    private final boolean continuations = Continuations.AVAILABLE;
+    private final boolean continuations = Continuations.chosen();
 
     private final TaskTable table = new TaskTable();
     private final List<Task> tasks = table.all();
