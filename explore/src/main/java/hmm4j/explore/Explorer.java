@@ -81,7 +81,11 @@ public final class Explorer {
         for (int i = 0; i < CALIBRATION_RUNS; i++) {
             long seed = options.firstSeed() + i;
             PlannedRun p = new PlannedRun(i, seed, new RandomWalkStrategy(seed), 0, 0);
-            longest = Math.max(longest, Runs.execute(target, p, new SharedStore(), options.maxSteps()).result().steps());
+            RunResult r = Runs.execute(target, p, new SharedStore(), options.maxSteps()).result();
+            longest = Math.max(longest, r.steps());
+            if (r.firstFailure().filter(Explorer::ofRealTime).isPresent()) {
+                break; // a runaway: the exploration's own runs will report it; do not wait for it again here
+            }
         }
         return longest;
     }
@@ -101,6 +105,13 @@ public final class Explorer {
         Optional<Failure> failure = found.firstFailure();
         if (failure.isEmpty()) {
             return plain(options, o); // a divergence of the search itself: nothing to replay
+        }
+        if (ofRealTime(failure.get())) {
+            // A runaway or a wait outside the model: a replay (and each minimisation run) would
+            // take the bound's time again, so the run found is the report (its frames are the
+            // task's where it was stuck).
+            FoundFailure f = plain(options, o);
+            return options.outDir() == null ? f : written(target, options, plan, p, f);
         }
         boolean history = o.usedShared() && p.runsBeforeInLane() > 0;
         Function<Strategy, RunResult> rerun = s -> Runs.execute(target, p, s,
@@ -123,6 +134,12 @@ public final class Explorer {
         if (options.outDir() == null) {
             return f;
         }
+        return written(target, options, plan, p, f);
+    }
+
+    /** {@code f} with its failure file, written to the exploration's directory. */
+    private static FoundFailure written(ExploreTarget target, ExploreOptions options, RunPlan plan, PlannedRun p,
+                                        FoundFailure f) {
         Path file = options.outDir().resolve(fileName(target.name(), p));
         try {
             FailureFiles.write(FailureFileBuilder.build(target.name(), options, plan.runLength(), f), file);
@@ -131,6 +148,10 @@ public final class Explorer {
         }
         return new FoundFailure(f.runIndex(), f.seed(), f.strategy(), f.strategySpec(), f.lane(), f.runsBeforeInLane(),
                 f.usedShared(), f.run(), f.minimisation(), Optional.of(file));
+    }
+
+    private static boolean ofRealTime(Failure f) {
+        return f instanceof Failure.StepBoundExceeded b && b.ofRealTime();
     }
 
     /** {@code <target>-run<index>-seed<seed>.json}, the target's name made safe for a file name. */

@@ -4,31 +4,35 @@ import hmm4j.sim.failure.Failure;
 import hmm4j.sim.failure.Site;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 
 /**
  * The deterministic runtime: exactly one task runs at a time.
  *
- * <p>Overview: each task is a virtual thread. The running task owns the whole simulated
- * machine until it reaches a scheduling point ({@link #point}), blocks on a
- * {@link WaitChannel}, sleeps or exits; then the {@link Strategy} picks the next enabled
- * task, {@link #current} is set to it (a volatile write, which is also the happens-before
- * edge for all model state) and it is unparked while the previous one parks until it is
- * chosen again. Every choice is recorded as a {@link Decision}, so that the same seed gives
- * the same run and a replay can verify each step.
+ * <p>Overview: the running task owns the whole simulated machine until it reaches a
+ * scheduling point ({@link #point}), blocks on a {@link WaitChannel}, sleeps or exits; then
+ * the {@link Strategy} picks the next enabled task and the machine goes to it. Tasks take
+ * turns in one of two ways, with the same decisions: as continuations
+ * ({@link Continuations}) driven one after the other from one {@link RunThread}, which a
+ * watchdog in the caller gives up when a task never reaches a point or blocks outside the
+ * model (the default, when the JVM exports {@code jdk.internal.vm}); or as virtual threads,
+ * {@link #current} set to the next (a volatile write, which is also the happens-before edge
+ * for all model state) and unparked while the previous one parks until it is chosen again.
+ * Every choice is recorded compactly ({@link DecisionLog}), so that the same seed gives the
+ * same run and a replay can verify each step; the enabled set is kept between decisions
+ * ({@link TaskTable}) and the strategy sees one reused {@link SchedulingPoint}, so a
+ * decision allocates nothing.
  *
  * <p>Time is virtual: it only advances when no task is enabled and some task waits with a
  * timeout, to that task's deadline. When no task is enabled, none waits with a timeout and
  * some non-daemon task has not finished, the run is a deadlock and is reported with each
- * blocked task's blocking point. Every run is bounded in steps, virtual time and
- * wall-clock time; exceeding a bound is reported, never a hang.
+ * blocked task's blocking point. Every run is bounded in steps, virtual time, wall-clock
+ * time, time blocked outside the model, live tasks and decision memory; exceeding a bound is
+ * reported, never a hang or an {@code OutOfMemoryError}.
  *
  * <p>Trace: every event is recorded with its {@link TraceEvent.Kind}. An event at which a
  * decision is taken (an operation, a block, a sleep, an exit) is recorded right after the
@@ -49,26 +53,37 @@ final class ControlledRuntime implements Runtime {
     private final long maxSteps;
     private final long maxVirtualNanos;
     private final long wallTimeoutMillis;
+    private final RunBounds bounds;
+    /** Continuations on one run thread (true) or virtual threads (false). */
+    private final boolean continuations = Continuations.chosen();
 
-    private final List<Task> tasks = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private final List<Decision> decisions = new ArrayList<>();
+    private final TaskTable table = new TaskTable();
+    private final List<Task> tasks = table.all();
+    private final DecisionLog decisions = new DecisionLog();
+    /** The strategy's view of each decision: one object, moved from decision to decision. */
+    private final SchedulingPoint point = new SchedulingPoint(table.enabled());
+    /** The task state-change count when the last decision was recorded. */
+    private long recordedAt = -1;
+    /** Continuations: the run thread, and the task a yielding or exiting task handed the machine to. */
+    private RunThread runThread;
+    private Task handoff;
     private final List<Failure> failures = Collections.synchronizedList(new ArrayList<>());
     private final CountDownLatch finished = new CountDownLatch(1);
     private volatile Task current;
     private volatile boolean aborted;
     private volatile String divergence;
     private boolean started;
-    /** The enabled ids of the last decision, shared by the next one when equal ({@link #enabledIds}). */
-    private List<Integer> lastEnabledIds = List.of();
     private long step;
     private long now;
 
-    ControlledRuntime(Kernel kernel, Strategy strategy, long maxSteps, long maxVirtualNanos, long wallTimeoutMillis) {
+    ControlledRuntime(Kernel kernel, Strategy strategy, long maxSteps, long maxVirtualNanos, long wallTimeoutMillis,
+                      RunBounds bounds) {
         this.kernel = kernel;
         this.strategy = strategy;
         this.maxSteps = maxSteps;
         this.maxVirtualNanos = maxVirtualNanos;
         this.wallTimeoutMillis = wallTimeoutMillis;
+        this.bounds = bounds;
     }
 
     @Override
@@ -79,7 +94,14 @@ final class ControlledRuntime implements Runtime {
     @Override
     public Task current() {
         Task t = current;
-        return t != null && Thread.currentThread() == t.thread ? t : null;
+        if (t == null) {
+            return null;
+        }
+        if (continuations) {
+            RunThread r = runThread;
+            return r != null && r.isCurrent() ? t : null;
+        }
+        return Thread.currentThread() == t.thread ? t : null;
     }
 
     @Override
@@ -104,16 +126,23 @@ final class ControlledRuntime implements Runtime {
             throw new RunAborted();
         }
         task.exitChannel = newChannel("exit of " + task.name());
-        task.state = Task.State.RUNNABLE;
-        task.thread = Thread.ofVirtual().name(task.name()).unstarted(() -> taskMain(task));
-        tasks.add(task);
-        if (started) {
+        if (continuations) {
+            task.continuation = Continuations.create(() -> taskMain(task));
+        } else {
+            task.thread = Thread.ofVirtual().name(task.name()).unstarted(() -> taskMain(task));
+        }
+        int live = table.add(task);
+        if (live > bounds.maxTasks()) {
+            fail(bounds.tooManyTasks(task, live, site(current())));
+            return;
+        }
+        if (started && !continuations) {
             task.thread.start();
         }
     }
 
     private void taskMain(Task t) {
-        while (current != t && !aborted) {
+        while (!continuations && current != t && !aborted) {
             LockSupport.park(this);
         }
         if (aborted) {
@@ -132,7 +161,7 @@ final class ControlledRuntime implements Runtime {
         if (aborted) {
             return;
         }
-        t.state = Task.State.DONE;
+        table.setState(t, Task.State.DONE);
         t.exitChannel.wakeAll();
         Task next;
         try {
@@ -140,7 +169,9 @@ final class ControlledRuntime implements Runtime {
         } catch (RunAborted e) {
             return;
         }
-        if (next == null) {
+        if (continuations) {
+            handoff = next;
+        } else if (next == null) {
             finished.countDown();
         } else {
             current = next;
@@ -162,8 +193,8 @@ final class ControlledRuntime implements Runtime {
         point(t.msleepOp());
         t.deadline = now + Math.max(0, nanos);
         t.timedOut = false;
-        t.state = Task.State.BLOCKED;
         t.blockedOn = "msleep";
+        table.setState(t, Task.State.BLOCKED);
         String until = "msleep until " + t.deadline + " ns";
         transfer(t, decide(t, TraceEvent.Kind.SLEEPING, until, until, TraceEvent.SwitchReason.SLEEPING, t.sleepOp()));
         t.timedOut = false;
@@ -194,7 +225,7 @@ final class ControlledRuntime implements Runtime {
      * recorded without a switch first, then the run stops and the task unwinds. Recording
      * after the decision never changes it: the strategy sees the same point either way.
      */
-    private Task decide(Task t, TraceEvent.Kind kind, String text, String detail, TraceEvent.SwitchReason reason,
+    Task decide(Task t, TraceEvent.Kind kind, String text, String detail, TraceEvent.SwitchReason reason,
                         Op op) {
         long before = step;
         Task next;
@@ -238,7 +269,7 @@ final class ControlledRuntime implements Runtime {
         return new RunAborted();
     }
 
-    private void record(Task t, long at, TraceEvent.Kind kind, String text, String detail, Op op, Task waker,
+    void record(Task t, long at, TraceEvent.Kind kind, String text, String detail, Op op, Task waker,
                         TraceEvent.Switch sw) {
         Trace trace = kernel.trace();
         if (!trace.enabled()) {
@@ -260,11 +291,11 @@ final class ControlledRuntime implements Runtime {
      * reports a deadlock when nothing can ever run again.
      */
     private Task choose(Task from, Op op) throws NoDecision {
-        List<Task> enabled = enabledTasks();
+        List<Task> enabled = table.enabled();
         while (enabled.isEmpty()) {
-            Task timed = earliestTimedWaiter();
+            Task timed = table.earliestTimedWaiter();
             if (timed == null) {
-                if (allNonDaemonsDone()) {
+                if (table.allNonDaemonsDone()) {
                     return null;
                 }
                 throw new NoDecision(deadlock(), null);
@@ -276,7 +307,7 @@ final class ControlledRuntime implements Runtime {
             now = Math.max(now, timed.deadline);
             timed.timedOut = true;
             wake(timed);
-            enabled = enabledTasks();
+            enabled = table.enabled();
         }
         if (++step > maxSteps) {
             throw new NoDecision(new Failure.StepBoundExceeded("steps", maxSteps,
@@ -284,77 +315,22 @@ final class ControlledRuntime implements Runtime {
         }
         int index;
         try {
-            index = strategy.pick(new SchedulingPoint(step, from, enabled, op));
+            index = strategy.pick(point.at(step, from, op));
         } catch (ReplayDivergence e) {
             throw new NoDecision(null, e.getMessage());
         }
         Task next = enabled.get(index);
-        decisions.add(new Decision(step, next.id(), enabledIds(enabled), op));
+        decisions.add(next.id(), enabled, table.changedSince(recordedAt), op);
+        recordedAt = table.changes();
+        if (decisions.size() % 1024 == 0 && decisions.bytes() > bounds.maxDecisionBytes()) {
+            throw new NoDecision(bounds.tooMuchRecorded(decisions.size(), decisions.bytes(), enabled.size(),
+                    site(from)), null);
+        }
         return next;
     }
 
-    /**
-     * The ids of {@code enabled}, as an immutable list: the previous decision's list when the
-     * ids are the same (the usual case: the same tasks stay enabled for many steps), so that
-     * a decision costs no list and no stream. Equal by value to a fresh list either way.
-     */
-    private List<Integer> enabledIds(List<Task> enabled) {
-        List<Integer> last = lastEnabledIds;
-        int n = enabled.size();
-        if (last.size() == n) {
-            int i = 0;
-            while (i < n && last.get(i) == enabled.get(i).id()) {
-                i++;
-            }
-            if (i == n) {
-                return last;
-            }
-        }
-        Integer[] ids = new Integer[n];
-        for (int i = 0; i < n; i++) {
-            ids[i] = enabled.get(i).id();
-        }
-        lastEnabledIds = List.of(ids);
-        return lastEnabledIds;
-    }
-
-    private List<Task> enabledTasks() {
-        List<Task> enabled = new ArrayList<>(tasks.size());
-        for (Task t : tasks) {
-            if (t.state == Task.State.RUNNABLE) {
-                enabled.add(t);
-            }
-        }
-        return enabled;
-    }
-
-    private Task earliestTimedWaiter() {
-        Task best = null;
-        for (Task t : tasks) {
-            if (t.state == Task.State.BLOCKED && t.deadline != Long.MAX_VALUE
-                    && (best == null || t.deadline < best.deadline)) {
-                best = t;
-            }
-        }
-        return best;
-    }
-
-    private boolean allNonDaemonsDone() {
-        for (Task t : tasks) {
-            if (!t.isDaemon() && t.state != Task.State.DONE) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     private Failure deadlock() {
-        List<String> blocked = new ArrayList<>();
-        for (Task t : tasks) {
-            if (t.state == Task.State.BLOCKED && !t.isDaemon()) {
-                blocked.add(t.name() + " blocked on " + t.blockedOn);
-            }
-        }
+        List<String> blocked = table.blocked();
         // The decision that could not be taken: the step of the last task's blocked event.
         return new Failure.Deadlock(blocked, SiteCapture.site(current(), step + 1));
     }
@@ -364,8 +340,12 @@ final class ControlledRuntime implements Runtime {
     }
 
     /** Hands the machine from {@code from} to {@code to}; returns when {@code from} is chosen again. */
-    private void transfer(Task from, Task to) {
+    void transfer(Task from, Task to) {
         if (to == from) {
+            return;
+        }
+        if (continuations) {
+            yieldTo(from, to);
             return;
         }
         if (to == null) {
@@ -388,7 +368,31 @@ final class ControlledRuntime implements Runtime {
         }
     }
 
-    private Task requireCurrent() {
+    /**
+     * Continuations: hands the machine to {@code to} (null: the run is complete while
+     * {@code from}, a daemon, waits) by suspending {@code from}; the run thread's loop
+     * resumes {@code to}. Returns when {@code from} is resumed, chosen again.
+     */
+    private void yieldTo(Task from, Task to) {
+        if (aborted) {
+            throw new RunAborted();
+        }
+        handoff = to;
+        try {
+            Continuations.yieldNow();
+        } catch (IllegalStateException e) {
+            // Pinned: a monitor or a native frame holds the task on the thread. It cannot be
+            // switched away, so the run cannot go on as scheduled: report it, and unwind.
+            handoff = null;
+            recordFailure(bounds.pinned(from, e.getMessage(), site(from)));
+            throw new RunAborted();
+        }
+        if (aborted) {
+            throw new RunAborted();
+        }
+    }
+
+    Task requireCurrent() {
         Task t = current();
         if (t == null) {
             throw new IllegalStateException("not called from a task of this kernel");
@@ -396,80 +400,29 @@ final class ControlledRuntime implements Runtime {
         return t;
     }
 
-    private void wake(Task t) {
-        t.state = Task.State.RUNNABLE;
+    void wake(Task t) {
         t.blockedOn = null;
         t.deadline = Long.MAX_VALUE;
+        table.setState(t, Task.State.RUNNABLE);
     }
 
     // ---- channels ----
 
-    @Override
-    public WaitChannel newChannel(String name) {
-        return new Channel();
+    /** True once the run stopped: every task unwinds at its next runtime call. */
+    boolean aborted() {
+        return aborted;
     }
 
-    private final class Channel implements WaitChannel {
-        private final List<Task> waiters = new ArrayList<>(2);
-        /** Per woken waiter, the task that woke it (absent: woken from outside any task). */
-        private final Map<Task, Task> wakers = new IdentityHashMap<>(2);
+    /** Marks {@code t} blocked on {@code reason} until woken or {@code deadline} (virtual ns). */
+    void block(Task t, String reason, long deadline) {
+        t.blockedOn = reason;
+        t.deadline = deadline;
+        table.setState(t, Task.State.BLOCKED);
+    }
 
-        @Override
-        public boolean await(Op.Target on, BooleanSupplier ready, String reason, long timeoutNanos) {
-            Task t = requireCurrent();
-            long deadline = timeoutNanos < 0 ? Long.MAX_VALUE : now + timeoutNanos;
-            t.timedOut = false;
-            boolean resumed = false;
-            Task waker = null;
-            while (true) {
-                if (aborted) {
-                    throw new RunAborted();
-                }
-                boolean ok;
-                t.suppressPoints++;
-                try {
-                    ok = ready.getAsBoolean();
-                } finally {
-                    t.suppressPoints--;
-                }
-                boolean expired = t.timedOut || (timeoutNanos >= 0 && now >= deadline);
-                if (resumed && (ok || !expired)) {
-                    // Woken (or, with the condition true, resumed by the clock): say by whom,
-                    // then either go on or block again below.
-                    record(t, step, TraceEvent.Kind.WOKEN, "woken: " + reason, reason, null, waker, null);
-                }
-                if (ok) {
-                    return true;
-                }
-                if (expired) {
-                    t.timedOut = false;
-                    record(t, step, TraceEvent.Kind.TIMED_OUT, "timed out: " + reason, reason, null, null, null);
-                    return false;
-                }
-                t.state = Task.State.BLOCKED;
-                t.blockedOn = reason;
-                t.deadline = deadline;
-                waiters.add(t);
-                Task next = decide(t, TraceEvent.Kind.BLOCKED, "blocked: " + reason, reason,
-                        TraceEvent.SwitchReason.BLOCKED, new Op(Op.Kind.BLOCK, on, "block " + reason));
-                transfer(t, next);
-                waiters.remove(t);
-                waker = wakers.remove(t);
-                resumed = true;
-            }
-        }
-
-        @Override
-        public void wakeAll() {
-            Task by = current();
-            for (Task w : waiters) {
-                wake(w);
-                if (by != null) {
-                    wakers.put(w, by);
-                }
-            }
-            waiters.clear();
-        }
+    @Override
+    public WaitChannel newChannel(String name) {
+        return new ControlledChannel(this);
     }
 
     // ---- failures and the run ----
@@ -511,8 +464,10 @@ final class ControlledRuntime implements Runtime {
             return;
         }
         aborted = true;
-        for (Task t : tasks) {
-            LockSupport.unpark(t.thread);
+        if (!continuations) {
+            for (Task t : tasks) {
+                LockSupport.unpark(t.thread);
+            }
         }
         finished.countDown();
     }
@@ -523,6 +478,65 @@ final class ControlledRuntime implements Runtime {
             throw new IllegalStateException("a kernel runs once");
         }
         started = true;
+        if (continuations) {
+            runOnRunThread();
+        } else {
+            runOnVirtualThreads();
+        }
+        return new RunResult(kernel.seed(), strategy.describe(), failures, step, now, decisions.view(),
+                kernel.trace().events(), Optional.ofNullable(divergence),
+                tasks.stream().map(Task::name).toList());
+    }
+
+    /** Continuations: the run on a run thread, watched from this one (see {@link RunThread}). */
+    private void runOnRunThread() {
+        runThread = RunThread.claim();
+        RunThread.Verdict v = runThread.execute(this::drive, wallTimeoutMillis,
+                Math.min(bounds.blockedMillis(), wallTimeoutMillis), () -> step);
+        if (v.outcome() != RunThread.Outcome.DONE) {
+            Task stuck = current;
+            Site at = RunBounds.stuckSite(stuck, step, v.stack());
+            recordFailure(v.outcome() == RunThread.Outcome.BLOCKED
+                    ? bounds.blockedOutside(stuck, v.state(), v.stack(), at)
+                    : new Failure.StepBoundExceeded("wall-clock time", wallTimeoutMillis,
+                            (stuck == null ? "no task" : stuck.name()) + " ran " + wallTimeoutMillis
+                                    + " ms without reaching a scheduling point", at));
+            runThread.interruptAbandoned();
+        }
+    }
+
+    /**
+     * Continuations, on the run thread: the first decision, then each chosen task resumed
+     * until it hands the machine on; at the end (complete, failed or stopped) every task
+     * still suspended is resumed once more to unwind ({@link RunAborted}), as the threads of
+     * the other mode do.
+     */
+    private void drive() {
+        Task next;
+        try {
+            next = aborted ? null : choose(null, kernel.startOp);
+        } catch (NoDecision e) {
+            abort(e);
+            next = null;
+        }
+        while (next != null && !aborted) {
+            current = next;
+            handoff = null;
+            Continuations.run(next.continuation);
+            next = handoff;
+        }
+        stop();
+        for (Task t : tasks) {
+            if (t.continuation != null && !Continuations.isDone(t.continuation)) {
+                current = t;
+                Continuations.run(t.continuation);
+            }
+        }
+        current = null;
+    }
+
+    /** Virtual threads: every task's thread started, the first one chosen, this thread waiting. */
+    private void runOnVirtualThreads() {
         for (Task t : tasks) {
             t.thread.start();
         }
@@ -565,9 +579,6 @@ final class ControlledRuntime implements Runtime {
                 break;
             }
         }
-        return new RunResult(kernel.seed(), strategy.describe(), failures, step, now, decisions,
-                kernel.trace().events(), Optional.ofNullable(divergence),
-                tasks.stream().map(Task::name).toList());
     }
 
     List<Failure> failures() {

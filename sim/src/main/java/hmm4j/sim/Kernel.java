@@ -34,6 +34,12 @@ public final class Kernel {
     public static final long DEFAULT_MAX_VIRTUAL_NANOS = 3_600_000_000_000L;
     /** Default wall-clock bound per run. */
     public static final long DEFAULT_WALL_TIMEOUT_MILLIS = 20_000;
+    /** Default bound on live tasks (started, not exited) per controlled run. */
+    public static final int DEFAULT_MAX_TASKS = 1_000;
+    /** Default bound on the memory of a controlled run's decision record: 64 MiB. */
+    public static final long DEFAULT_MAX_DECISION_BYTES = 64L << 20;
+    /** Default bound on the time a task may wait outside the model (continuation runtime). */
+    public static final long DEFAULT_BLOCKED_MILLIS = 2_000;
 
     private final long seed;
     private final SplittableRandom random;
@@ -68,7 +74,8 @@ public final class Kernel {
         this.siteFrames = b.siteFrames;
         this.runtime = b.controlled
                 ? new ControlledRuntime(this, b.strategy != null ? b.strategy : new RandomWalkStrategy(b.seed),
-                        b.maxSteps, b.maxVirtualNanos, b.wallTimeoutMillis)
+                        b.maxSteps, b.maxVirtualNanos, b.wallTimeoutMillis,
+                        new RunBounds(b.maxTasks, b.maxDecisionBytes, b.blockedMillis))
                 : new NativeRuntime(this, b.wallTimeoutMillis);
         this.startOp = new Op(Op.Kind.START, newTarget("machine"), "start");
     }
@@ -94,12 +101,24 @@ public final class Kernel {
         private Strategy strategy;
         private long maxSteps = DEFAULT_MAX_STEPS;
         private long maxVirtualNanos = DEFAULT_MAX_VIRTUAL_NANOS;
-        private long wallTimeoutMillis = DEFAULT_WALL_TIMEOUT_MILLIS;
+        // The bounds' defaults can be set for a whole JVM by system properties (an
+        // exploration builds its kernels itself): hmm4j.wallTimeoutMillis, hmm4j.maxTasks,
+        // hmm4j.maxDecisionBytes, hmm4j.blockedMillis.
+        private long wallTimeoutMillis = positive("hmm4j.wallTimeoutMillis", DEFAULT_WALL_TIMEOUT_MILLIS);
+        private int maxTasks = (int) Math.min(Integer.MAX_VALUE, positive("hmm4j.maxTasks", DEFAULT_MAX_TASKS));
+        private long maxDecisionBytes = positive("hmm4j.maxDecisionBytes", DEFAULT_MAX_DECISION_BYTES);
+        private long blockedMillis = positive("hmm4j.blockedMillis", DEFAULT_BLOCKED_MILLIS);
         private boolean trace = true;
         private boolean sites = true;
         private boolean siteFrames = true;
 
         private Builder() {
+        }
+
+        /** The system property {@code name} when it is a positive number, else {@code otherwise}. */
+        private static long positive(String name, long otherwise) {
+            Long v = Long.getLong(name);
+            return v != null && v > 0 ? v : otherwise;
         }
 
         /** The seed of the kernel's randomness (and of the default strategy). */
@@ -136,6 +155,31 @@ public final class Kernel {
         public Builder wallTimeoutMillis(long millis) {
             if (millis <= 0) throw new IllegalArgumentException("wallTimeoutMillis must be positive");
             this.wallTimeoutMillis = millis;
+            return this;
+        }
+
+        /** Live tasks (started, not exited) allowed at once; more is a reported bound (a spawn bomb). */
+        public Builder maxTasks(int maxTasks) {
+            if (maxTasks <= 0) throw new IllegalArgumentException("maxTasks must be positive");
+            this.maxTasks = maxTasks;
+            return this;
+        }
+
+        /** Bytes the run's decision record may hold; more is a reported bound, never OutOfMemoryError. */
+        public Builder maxDecisionBytes(long bytes) {
+            if (bytes <= 0) throw new IllegalArgumentException("maxDecisionBytes must be positive");
+            this.maxDecisionBytes = bytes;
+            return this;
+        }
+
+        /**
+         * Wall-clock time a task may wait outside the model (a real {@code Thread.sleep},
+         * {@code Object.wait}, lock or I/O) before the run is reported; capped by the
+         * wall-clock bound. Seen by the continuation runtime's watchdog.
+         */
+        public Builder blockedMillis(long millis) {
+            if (millis <= 0) throw new IllegalArgumentException("blockedMillis must be positive");
+            this.blockedMillis = millis;
             return this;
         }
 

@@ -37,19 +37,25 @@ public final class ReplayStrategy implements Strategy {
                     + decisions.size() + " steps (at " + point.op() + ")");
         }
         Decision d = decisions.get((int) (step - 1));
-        List<Integer> enabled = point.enabled().stream().map(Task::id).toList();
-        if (!enabled.equals(d.enabled())) {
+        List<Task> tasks = point.enabled();
+        List<Integer> recorded = d.enabled();
+        boolean same = tasks.size() == recorded.size();
+        for (int i = 0; same && i < tasks.size(); i++) {
+            same = tasks.get(i).id() == recorded.get(i);
+        }
+        if (!same) {
+            List<Integer> enabled = tasks.stream().map(Task::id).toList();
             throw new ReplayDivergence("diverged at step " + step + ": enabled tasks " + enabled
-                    + " but recorded " + d.enabled() + " (at " + point.op() + ")");
+                    + " but recorded " + recorded + " (at " + point.op() + ")");
         }
         if (!point.op().sameAs(d.op())) {
             throw new ReplayDivergence("diverged at step " + step + ": operation " + describe(point.op())
                     + " but recorded " + describe(d.op()));
         }
-        int index = enabled.indexOf(d.chosen());
+        int index = recorded.indexOf(d.chosen());
         if (index < 0) {
             throw new ReplayDivergence("diverged at step " + step + ": the recorded choice, task " + d.chosen()
-                    + ", is not enabled (enabled tasks " + enabled + ", at " + point.op() + ")");
+                    + ", is not enabled (enabled tasks " + recorded + ", at " + point.op() + ")");
         }
         return index;
     }

@@ -29,7 +29,8 @@ public record RunResult(long seed, String strategy, List<Failure> failures, long
 
     public RunResult {
         failures = List.copyOf(failures);
-        decisions = List.copyOf(decisions);
+        // The runtime's compact record is immutable already: copying it would build every decision.
+        decisions = decisions instanceof DecisionLog.View ? decisions : List.copyOf(decisions);
         trace = List.copyOf(trace);
         taskNames = List.copyOf(taskNames);
         marks = marks.stream().distinct().sorted(Mark.BY_ID).toList();

@@ -51,6 +51,8 @@ public final class Task implements RefHolder {
     /** The exception already reported by {@link Runtime#taskThrew}, so that the task's exit does not report it twice. */
     volatile Throwable reportedThrow;
     Thread thread;
+    /** The task's continuation (a {@code jdk.internal.vm.Continuation}) when the runtime drives continuations. */
+    Object continuation;
     WaitChannel exitChannel;
     long deadline = Long.MAX_VALUE;
     boolean timedOut;

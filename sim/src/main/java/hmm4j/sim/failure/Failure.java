@@ -236,15 +236,32 @@ public sealed interface Failure {
         }
     }
 
-    /** The run exceeded its step, virtual-time or wall-clock bound (a livelock or a runaway loop). */
+    /**
+     * The run exceeded one of its bounds: steps, virtual time, wall-clock time (a livelock or
+     * a runaway loop), time blocked outside the model, live tasks or decision memory.
+     */
     record StepBoundExceeded(String bound, long limit, String detail, Site site) implements Failure {
         public FailureKind kind() { return FailureKind.STEP_BOUND_EXCEEDED; }
         public Rule rule() { return SimRules.BOUNDED; }
         public String headline() {
-            return "run bound exceeded: " + bound + " limit " + limit + " (livelock or runaway loop)";
+            String why = switch (bound) {
+                case "time blocked outside the model (ms)" -> "a task waits on something the model cannot see";
+                case "live tasks", "decision memory (bytes)" -> "a spawn bomb or a runaway loop";
+                case "a task that cannot be switched away" -> "a pinned task";
+                default -> "livelock or runaway loop";
+            };
+            return "run bound exceeded: " + bound + " limit " + limit + " (" + why + ")";
         }
         public List<String> details() {
             return List.of(detail);
+        }
+
+        /**
+         * True for a bound of real time (wall-clock, or blocked outside the model): a rerun
+         * of the run takes that time again, so an explorer does not replay it for a report.
+         */
+        public boolean ofRealTime() {
+            return bound.equals("wall-clock time") || bound.equals("time blocked outside the model (ms)");
         }
     }
 

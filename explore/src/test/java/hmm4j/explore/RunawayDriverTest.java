@@ -1,0 +1,72 @@
+package hmm4j.explore;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import hmm4j.explore.strategy.StrategySpec;
+import hmm4j.sim.TestOps;
+import hmm4j.sim.failure.Failure;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A driver whose task loops without a scheduling point is reported, and does not poison the
+ * JVM: it is reported from the run that found it (no replay or minimisation, which would wait
+ * for the bound again), and a clean exploration in the same JVM afterwards (a surefire JVM running many
+ * {@code @Explore} tests) is clean, while the runaway tasks still spin on their abandoned
+ * threads.
+ */
+class RunawayDriverTest {
+
+    private static ExploreOptions options() {
+        return ExploreOptions.defaults().withStrategy(StrategySpec.RANDOM).withRuns(50).withWorkers(2).withLanes(2)
+                .withMinimise(false);
+    }
+
+    @Test
+    void aRunawayLoop_isReported_thenACleanExplorationInTheSameJvm_isClean(@TempDir Path dir) {
+        AtomicBoolean release = new AtomicBoolean();
+        ExploreTarget runaway = ExploreTarget.of("runaway", (k, ctx) -> {
+            k.spawnKthread("spinner", self -> {
+                TestOps.point(self.kernel(), "before the loop");
+                while (!release.get()) {
+                    Thread.onSpinWait();
+                }
+            });
+            k.spawnKthread("other", self -> TestOps.point(self.kernel(), "p"));
+        });
+        String old = System.getProperty("hmm4j.wallTimeoutMillis");
+        try {
+            System.setProperty("hmm4j.wallTimeoutMillis", "300");
+            ExplorationResult bad = Explorer.explore(runaway, options().withOutDir(dir));
+            FoundFailure found = bad.failure().orElseThrow();
+            // Reported from the run found (a replay would spin for the bound again), with its file.
+            assertTrue(Files.isRegularFile(found.file().orElseThrow()));
+            assertTrue(found.minimisation().isEmpty());
+            Failure f = found.failure().orElseThrow();
+            Failure.StepBoundExceeded bound = (Failure.StepBoundExceeded) f;
+            assertEquals("wall-clock time", bound.bound());
+            assertTrue(bound.detail().startsWith("spinner ran 300 ms"), bound.detail());
+            restore(old);
+            for (ExploreTarget clean : ClassicBugs.correct()) {
+                ExplorationResult r = Explorer.explore(clean, options().withRuns(100));
+                assertTrue(r.clean(), clean.name() + ": " + r.verdictLine());
+                assertEquals(100, r.runsDone(), clean.name());
+            }
+        } finally {
+            restore(old);
+            release.set(true);
+        }
+    }
+
+    private static void restore(String old) {
+        if (old == null) {
+            System.clearProperty("hmm4j.wallTimeoutMillis");
+        } else {
+            System.setProperty("hmm4j.wallTimeoutMillis", old);
+        }
+    }
+}

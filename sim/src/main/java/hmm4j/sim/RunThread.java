@@ -1,0 +1,179 @@
+package hmm4j.sim;
+
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
+
+/**
+ * A platform thread that runs one controlled run at a time, and the watchdog of that run.
+ *
+ * <p>Overview: the continuation runtime drives every task of a run from one thread. A task
+ * that never reaches a scheduling point (a loop) or that blocks outside the model (a real
+ * {@code Thread.sleep}, {@code Object.wait} or {@code java.util.concurrent} lock) then
+ * holds that thread, and Java cannot take a thread back. So the run does not execute on the
+ * caller's thread but on a run thread taken from a pool, while the caller watches it:
+ *
+ * <ul>
+ *   <li>the caller hands the run over ({@link #execute}) and parks until the run thread
+ *       says it is done: two wake-ups per run, none per decision;</li>
+ *   <li>while it waits it looks, every {@value #POLL_MILLIS} ms, at the run thread's state
+ *       and the run's progress (its step count): waiting, timed-waiting or blocked with no
+ *       progress for the blocked bound is a task blocked outside the model; the run not
+ *       done within the wall-clock bound is a runaway;</li>
+ *   <li>on either verdict the run thread is abandoned: interrupted once the verdict is
+ *       recorded ({@link #interruptAbandoned}, which ends most real waits), never returned
+ *       to the pool, and left to end by itself; the next run takes
+ *       another thread. So a runaway costs that thread (and, while it spins, a core), never
+ *       the JVM: later runs and explorations in the same JVM run as before.</li>
+ * </ul>
+ *
+ * <p>Idle run threads wait in a last-in-first-out pool and retire after
+ * {@value #IDLE_MILLIS} ms unused, so a JVM that ran explorations from many threads does not
+ * keep one thread per caller.
+ */
+@HiddenFromSites
+final class RunThread {
+    static final long POLL_MILLIS = 50;
+    static final long IDLE_MILLIS = 5_000;
+    private static final int IDLE = 0;
+    private static final int CLAIMED = 1;
+    private static final int RETIRED = 2;
+    private static final ConcurrentLinkedDeque<RunThread> POOL = new ConcurrentLinkedDeque<>();
+    private static final AtomicInteger NUMBER = new AtomicInteger();
+
+    /** How a run ended, as the watchdog saw it. */
+    enum Outcome { DONE, RUNAWAY, BLOCKED }
+
+    /** The outcome, and for a verdict the run thread's state and stack when it was given. */
+    record Verdict(Outcome outcome, Thread.State state, StackTraceElement[] stack) {
+    }
+
+    private final Thread thread;
+    private final AtomicInteger state = new AtomicInteger(CLAIMED);
+    private volatile Runnable job;
+    private volatile boolean busy;
+    private volatile boolean done;
+    private volatile boolean abandoned;
+    private volatile Thread caller;
+
+    private RunThread() {
+        thread = Thread.ofPlatform().daemon().name("hmm4j-run-" + NUMBER.incrementAndGet()).unstarted(this::loop);
+        thread.start();
+    }
+
+    /** An idle run thread of the pool, claimed for the caller, or a new one. */
+    static RunThread claim() {
+        RunThread r;
+        while ((r = POOL.pollFirst()) != null) {
+            if (r.state.compareAndSet(IDLE, CLAIMED)) {
+                return r;
+            }
+        }
+        return new RunThread();
+    }
+
+    /** True when the calling thread is this run thread. */
+    boolean isCurrent() {
+        return Thread.currentThread() == thread;
+    }
+
+    /**
+     * Runs {@code run} on this thread and waits for it, at most {@code wallMillis}; a run
+     * whose thread waits outside the model with no progress for {@code blockedMillis} is
+     * given up as blocked. {@code progress} is read from this thread while the run goes on
+     * (a racy read of a counter is enough to see that it moves).
+     */
+    Verdict execute(Runnable run, long wallMillis, long blockedMillis, LongSupplier progress) {
+        done = false;
+        busy = false;
+        caller = Thread.currentThread();
+        // Code sites resolve classes through the context loader: the caller's, as on its own thread.
+        thread.setContextClassLoader(caller.getContextClassLoader());
+        job = run;
+        LockSupport.unpark(thread);
+        long start = System.nanoTime();
+        long wallNanos = TimeUnit.MILLISECONDS.toNanos(wallMillis);
+        long blockedNanos = TimeUnit.MILLISECONDS.toNanos(blockedMillis);
+        long pollNanos = TimeUnit.MILLISECONDS.toNanos(POLL_MILLIS);
+        long blockedSince = -1;
+        long lastProgress = progress.getAsLong();
+        while (!done) {
+            long now = System.nanoTime();
+            long left = start + wallNanos - now;
+            if (left <= 0) {
+                return abandon(Outcome.RUNAWAY);
+            }
+            LockSupport.parkNanos(this, Math.min(left, pollNanos));
+            if (done) {
+                break;
+            }
+            Thread.State s = thread.getState();
+            long p = progress.getAsLong();
+            boolean waiting = busy && p == lastProgress && (s == Thread.State.WAITING
+                    || s == Thread.State.TIMED_WAITING || s == Thread.State.BLOCKED);
+            now = System.nanoTime();
+            if (!waiting) {
+                blockedSince = -1;
+            } else if (blockedSince < 0) {
+                blockedSince = now;
+            } else if (now - blockedSince >= blockedNanos) {
+                return abandon(Outcome.BLOCKED);
+            }
+            lastProgress = p;
+        }
+        state.set(IDLE);
+        POOL.offerFirst(this);
+        return new Verdict(Outcome.DONE, Thread.State.RUNNABLE, new StackTraceElement[0]);
+    }
+
+    private Verdict abandon(Outcome outcome) {
+        Thread.State s = thread.getState();
+        StackTraceElement[] stack = thread.getStackTrace();
+        abandoned = true;
+        return new Verdict(outcome, s, stack);
+    }
+
+    /**
+     * Interrupts an abandoned run thread, which ends most real waits of its task; called once
+     * the run has recorded its verdict (so the task, unwinding, cannot end the run first).
+     */
+    void interruptAbandoned() {
+        if (abandoned) {
+            thread.interrupt();
+        }
+    }
+
+    private void loop() {
+        while (true) {
+            Runnable r = job;
+            if (r == null) {
+                if (abandoned) {
+                    return;
+                }
+                long before = System.nanoTime();
+                LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(IDLE_MILLIS));
+                if (job == null && System.nanoTime() - before >= TimeUnit.MILLISECONDS.toNanos(IDLE_MILLIS)
+                        && state.compareAndSet(IDLE, RETIRED)) {
+                    return;
+                }
+                continue;
+            }
+            job = null;
+            busy = true;
+            try {
+                r.run();
+            } catch (Throwable e) {
+                // The run reports its own failures; nothing may escape and kill the pool's thread.
+            }
+            busy = false;
+            Thread.interrupted();
+            done = true;
+            LockSupport.unpark(caller);
+            if (abandoned) {
+                return;
+            }
+        }
+    }
+}
