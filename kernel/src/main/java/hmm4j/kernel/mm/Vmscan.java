@@ -71,6 +71,16 @@ public final class Vmscan {
                     ptl.unlock();
                 }
                 for (int i = 0; i < entries.size(); i++) {
+                    if (Pte.isHuge(entries.pte(i))) {
+                        long leafEnd = (entries.addr(i) & Pte.PMD_MASK) + Pte.PMD_SIZE;
+                        if (leafEnd <= to && (entries.addr(i) & ~Pte.PMD_MASK) == 0) {
+                            reclaimed += HugeMemory.reclaimPmd(mm, phys, swap, entries.addr(i));
+                        }
+                        while (i + 1 < entries.size() && entries.addr(i + 1) < leafEnd) {
+                            i++;
+                        }
+                        continue;
+                    }
                     if (eligible(phys, entries.pte(i)) == null) {
                         continue;
                     }
