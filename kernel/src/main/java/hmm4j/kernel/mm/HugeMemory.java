@@ -294,7 +294,14 @@ public final class HugeMemory {
                     && isExclusive(phys, Pte.pfn(pt.pmdLeaf(haddr)))) {
                 long head = Pte.pfn(pt.pmdLeaf(haddr));
                 freed = lockAll(phys, head);
-                if (freed != null) {
+                if (freed != null && allDiscardable(freed, pt.pmdLeaf(haddr))) {
+                    // A clean lazily freed THP is dropped whole, without a split.
+                    pt.clearPmdLeaf(haddr);
+                    for (Page p : freed) {
+                        p.decMapcount();
+                        p.unlock();
+                    }
+                } else if (freed != null) {
                     splitPmdLocked(mm, pt, haddr);
                     for (int i = 0; i < HPAGE_PMD_NR; i++) {
                         Page p = freed[i];
@@ -316,6 +323,15 @@ public final class HugeMemory {
             p.put();
         }
         return HPAGE_PMD_NR;
+    }
+
+    /** Every page of a locked THP may be discarded ({@link LazyFree#discardable}; marks of a written THP go). */
+    private static boolean allDiscardable(Page[] pages, long pmd) {
+        boolean all = true;
+        for (Page p : pages) {
+            all &= LazyFree.discardable(p, pmd);
+        }
+        return all;
     }
 
     /** Trylocks the 512 pages of a THP (the kernel locks the one folio); null if one is taken. */

@@ -6,7 +6,8 @@ import hmm4j.kernel.mm.notifier.MmuNotifierRange;
 /**
  * Advice about a range: {@code madvise} (mm/madvise.c, {@code do_madvise},
  * {@code madvise_walk_vmas}, {@code madvise_dontneed_single_vma}, {@code hugepage_madvise}),
- * with {@link #MADV_DONTNEED}, {@link #MADV_HUGEPAGE} and {@link #MADV_NOHUGEPAGE}.
+ * with {@link #MADV_DONTNEED}, {@link #MADV_FREE} ({@link LazyFree}), {@link #MADV_HUGEPAGE} and
+ * {@link #MADV_NOHUGEPAGE}.
  *
  * <p>Overview. {@code MADV_DONTNEED} throws away the page-table entries of the range, VMA by
  * VMA, as {@code zap_page_range_single} does: an anonymous page loses its mapping and is freed
@@ -42,6 +43,8 @@ import hmm4j.kernel.mm.notifier.MmuNotifierRange;
 public final class Madvise {
     /** {@code MADV_DONTNEED}. */
     public static final int MADV_DONTNEED = 4;
+    /** {@code MADV_FREE}: see {@link LazyFree}. */
+    public static final int MADV_FREE = 8;
     /** {@code MADV_HUGEPAGE}. */
     public static final int MADV_HUGEPAGE = 14;
     /** {@code MADV_NOHUGEPAGE}. */
@@ -55,14 +58,15 @@ public final class Madvise {
      * rounded up to pages). Takes the mmap lock for read; may sleep.
      *
      * @return 0 (also for {@code len == 0}); {@code -EINVAL} for an advice other than
-     *         {@link #MADV_DONTNEED}, {@link #MADV_HUGEPAGE} and {@link #MADV_NOHUGEPAGE}, an unaligned address, a length that wraps, or a
+     *         {@link #MADV_DONTNEED}, {@link #MADV_FREE}, {@link #MADV_HUGEPAGE} and
+     *         {@link #MADV_NOHUGEPAGE}, an unaligned address, a length that wraps, or a
      *         locked, {@code VM_PFNMAP} or hugetlb VMA in the range (the VMAs before it are
      *         already done); {@code -ENOMEM} if the range has unmapped holes (the mapped parts
      *         are done)
      */
     public static int madvise(MmStruct mm, long addr, long len, int advice) {
         boolean hugepage = advice == MADV_HUGEPAGE || advice == MADV_NOHUGEPAGE;
-        if (advice != MADV_DONTNEED && !hugepage || !Pte.isPageAligned(addr)) {
+        if (advice != MADV_DONTNEED && advice != MADV_FREE && !hugepage || !Pte.isPageAligned(addr)) {
             return -Errno.EINVAL;
         }
         long aligned = (len + Pte.PAGE_SIZE - 1) & Pte.PAGE_MASK;
@@ -114,8 +118,11 @@ public final class Madvise {
                 }
             }
             long pieceEnd = Math.min(vma.vmEnd(), end);
-            int err = advice == MADV_DONTNEED ? dontneedSingleVma(mm, vma, start, pieceEnd)
-                    : hugepageMadvise(mm, vma, start, pieceEnd, advice);
+            int err = switch (advice) {
+                case MADV_DONTNEED -> dontneedSingleVma(mm, vma, start, pieceEnd);
+                case MADV_FREE -> LazyFree.madviseFreeSingleVma(mm, vma, start, pieceEnd);
+                default -> hugepageMadvise(mm, vma, start, pieceEnd, advice);
+            };
             if (err != 0) {
                 return err;
             }

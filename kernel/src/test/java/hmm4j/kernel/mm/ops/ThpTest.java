@@ -269,4 +269,43 @@ class ThpTest {
         });
         assertNothingAllocated(k);
     }
+
+    @Test
+    void madviseFree_thenReclaim_dropsCleanPagesWithoutSwap_keepsRewrittenOnes_andAWholeThpGoesAtOnce() {
+        Kernel k = inProcess(9, (kk, self, mm, ops) -> {
+            long b = mapAnon(mm, 4, RW);
+            write(kk, b, pattern((int) (4 * PAGE), 9));
+            long used = PhysMem.of(kk).usedPages();
+            ops.clear();
+
+            assertEquals(0, Madvise.madvise(mm, b, 4 * PAGE, Madvise.MADV_FREE));
+            assertEquals(List.of(start(CLEAR, b, b + 4 * PAGE, true), end(CLEAR, b, b + 4 * PAGE)), ops.events());
+            assertFalse(Pte.isDirty(pte(mm, b)), "the entries are clean");
+            write(kk, b + 3 * PAGE, new byte[] {42});
+
+            assertEquals(4, Vmscan.reclaimAnon(mm, b, b + 4 * PAGE));
+            assertEquals(used - 4, PhysMem.of(kk).usedPages());
+            assertEquals(1, SwapSpace.of(kk).usedSlots(), "only the page written again went to swap");
+            assertTrue(Pte.isNone(pte(mm, b)), "a clean lazily freed page is dropped");
+            assertArrayEquals(new byte[(int) PAGE], read(kk, b, (int) PAGE), "and reads as zeros");
+            assertArrayEquals(new byte[] {42}, read(kk, b + 3 * PAGE, 1));
+
+            long a = alignedHuge(mm);
+            assertEquals(0, Madvise.madvise(mm, a, HPAGE, Madvise.MADV_HUGEPAGE));
+            write(kk, a, pattern((int) PAGE, 10));
+            long withThp = PhysMem.of(kk).usedPages();
+            assertEquals(0, Madvise.madvise(mm, a, HPAGE, Madvise.MADV_FREE));
+            assertEquals(1, leaves(mm), "a whole leaf is freed lazily without a split");
+            ops.clear();
+
+            assertEquals(NR, Vmscan.reclaimAnon(mm, a, a + HPAGE));
+            assertEquals(List.of(start(CLEAR, a, a + HPAGE, true), end(CLEAR, a, a + HPAGE)), ops.events());
+            assertEquals(withThp - NR, PhysMem.of(kk).usedPages());
+            assertEquals(0, leaves(mm));
+            assertTrue(Pte.isNone(pte(mm, a)));
+            assertEquals(0, Mmap.munmap(mm, a, HPAGE));
+            assertEquals(0, Mmap.munmap(mm, b, 4 * PAGE));
+        });
+        assertNothingAllocated(k);
+    }
 }
