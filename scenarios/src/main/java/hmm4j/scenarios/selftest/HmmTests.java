@@ -3,6 +3,7 @@ package hmm4j.scenarios.selftest;
 import static hmm4j.scenarios.selftest.Feature.C;
 import static hmm4j.scenarios.selftest.Feature.M;
 import static hmm4j.scenarios.selftest.Feature.R;
+import static hmm4j.scenarios.selftest.Feature.T;
 import static hmm4j.scenarios.selftest.Feature.TWO;
 import static hmm4j.scenarios.selftest.Feature.W;
 import static hmm4j.scenarios.selftest.Feature.X;
@@ -32,7 +33,7 @@ public final class HmmTests {
                 TestCase.hmm("anon_write_child", EnumSet.of(C), CoreTests::new, CoreTests::anonWriteChild),
                 TestCase.hmm("anon_write_child_shared", EnumSet.of(C), CoreTests::new,
                         CoreTests::anonWriteChildShared),
-                SkippedTests.anonWriteHuge(),
+                TestCase.hmm("anon_write_huge", EnumSet.of(T), HugeTests::new, HugeTests::anonWriteHuge),
                 SkippedTests.anonWriteHugetlbfs(),
                 TestCase.hmm("file_read", EnumSet.of(C), CoreTests::new, CoreTests::fileRead),
                 TestCase.hmm("file_write", EnumSet.of(C), CoreTests::new, CoreTests::fileWrite),
@@ -57,12 +58,15 @@ public final class HmmTests {
                 TestCase.hmm("exclusive_cow", EnumSet.of(X, W), ExclusiveTests::new, ExclusiveTests::exclusiveCow),
                 SkippedTests.hmmGupTest(),
                 TestCase.hmm("hmm_cow_in_device", EnumSet.of(M, W), MigrateTests::new, MigrateTests::hmmCowInDevice),
-                SkippedTests.migrateAnonHugeEmpty(),
-                SkippedTests.migrateAnonHugeZero(),
-                SkippedTests.migrateAnonHugeFree(),
+                TestCase.hmm("migrate_anon_huge_empty", EnumSet.of(M, T), HugeTests::new,
+                        HugeTests::migrateAnonHugeEmpty),
+                TestCase.hmm("migrate_anon_huge_zero", EnumSet.of(M, T), HugeTests::new,
+                        HugeTests::migrateAnonHugeZero),
+                TestCase.hmm("migrate_anon_huge_free", EnumSet.of(M, T), HugeTests::new,
+                        HugeTests::migrateAnonHugeFree),
                 SkippedTests.migrateAnonHugeFault(),
-                TestCase.hmm("migrate_partial_unmap_fault", EnumSet.of(M), MigrateTests::new,
-                        MigrateTests::migratePartialUnmapFault),
+                TestCase.hmm("migrate_partial_unmap_fault", EnumSet.of(M, T), HugeTests::new,
+                        HugeTests::migratePartialUnmapFault),
                 SkippedTests.migrateRemapFault(),
                 SkippedTests.migrateAnonHugeErr(),
                 SkippedTests.migrateAnonHugeZeroErr(),
