@@ -6,8 +6,8 @@ import hmm4j.kernel.mm.notifier.MmuNotifierRange;
 /**
  * Advice about a range: {@code madvise} (mm/madvise.c, {@code do_madvise},
  * {@code madvise_walk_vmas}, {@code madvise_dontneed_single_vma}, {@code hugepage_madvise}),
- * with {@link #MADV_DONTNEED}, {@link #MADV_FREE} ({@link LazyFree}), {@link #MADV_HUGEPAGE} and
- * {@link #MADV_NOHUGEPAGE}.
+ * with {@link #MADV_DONTNEED}, {@link #MADV_FREE} ({@link LazyFree}), {@link #MADV_HUGEPAGE},
+ * {@link #MADV_NOHUGEPAGE} and {@link #MADV_COLLAPSE} ({@link Khugepaged}).
  *
  * <p>Overview. {@code MADV_DONTNEED} throws away the page-table entries of the range, VMA by
  * VMA, as {@code zap_page_range_single} does: an anonymous page loses its mapping and is freed
@@ -45,6 +45,8 @@ public final class Madvise {
     public static final int MADV_DONTNEED = 4;
     /** {@code MADV_FREE}: see {@link LazyFree}. */
     public static final int MADV_FREE = 8;
+    /** {@code MADV_COLLAPSE}: see {@link Khugepaged}. */
+    public static final int MADV_COLLAPSE = 25;
     /** {@code MADV_HUGEPAGE}. */
     public static final int MADV_HUGEPAGE = 14;
     /** {@code MADV_NOHUGEPAGE}. */
@@ -58,14 +60,14 @@ public final class Madvise {
      * rounded up to pages). Takes the mmap lock for read; may sleep.
      *
      * @return 0 (also for {@code len == 0}); {@code -EINVAL} for an advice other than
-     *         {@link #MADV_DONTNEED}, {@link #MADV_FREE}, {@link #MADV_HUGEPAGE} and
-     *         {@link #MADV_NOHUGEPAGE}, an unaligned address, a length that wraps, or a
+     *         {@link #MADV_DONTNEED}, {@link #MADV_FREE}, {@link #MADV_HUGEPAGE},
+     *         {@link #MADV_NOHUGEPAGE} and {@link #MADV_COLLAPSE} (which has its own errors), an unaligned address, a length that wraps, or a
      *         locked, {@code VM_PFNMAP} or hugetlb VMA in the range (the VMAs before it are
      *         already done); {@code -ENOMEM} if the range has unmapped holes (the mapped parts
      *         are done)
      */
     public static int madvise(MmStruct mm, long addr, long len, int advice) {
-        boolean hugepage = advice == MADV_HUGEPAGE || advice == MADV_NOHUGEPAGE;
+        boolean hugepage = advice == MADV_HUGEPAGE || advice == MADV_NOHUGEPAGE || advice == MADV_COLLAPSE;
         if (advice != MADV_DONTNEED && advice != MADV_FREE && !hugepage || !Pte.isPageAligned(addr)) {
             return -Errno.EINVAL;
         }
@@ -121,6 +123,7 @@ public final class Madvise {
             int err = switch (advice) {
                 case MADV_DONTNEED -> dontneedSingleVma(mm, vma, start, pieceEnd);
                 case MADV_FREE -> LazyFree.madviseFreeSingleVma(mm, vma, start, pieceEnd);
+                case MADV_COLLAPSE -> Khugepaged.madviseCollapse(mm, vma, start, pieceEnd);
                 default -> hugepageMadvise(mm, vma, start, pieceEnd, advice);
             };
             if (err != 0) {

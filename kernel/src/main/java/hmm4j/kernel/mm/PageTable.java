@@ -373,6 +373,25 @@ public final class PageTable {
         pmdLeaves--;
     }
 
+    /**
+     * Drops the PTE table of {@code haddr}'s PMD slot if it holds no entry, making the PMD none
+     * ({@code pmdp_collapse_flush} before a collapse maps a leaf there). Returns whether it did.
+     */
+    public boolean freeEmptyPteTable(long haddr) {
+        long[] table = pteTableOrNull(haddr);
+        if (table == null) {
+            return false;
+        }
+        for (long e : table) {
+            if (e != 0) {
+                return false;
+            }
+        }
+        pgd[pgdIndex(haddr)][pudIndex(haddr)][pmdIndex(haddr)] = null;
+        pteTables--;
+        return true;
+    }
+
     private long[] leafTable(long addr) {
         long[] table = pteTableOrNull(addr);
         if (table == null || !Pte.isHuge(table[0])) {

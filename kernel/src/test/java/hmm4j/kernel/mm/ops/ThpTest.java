@@ -308,4 +308,41 @@ class ThpTest {
         });
         assertNothingAllocated(k);
     }
+
+    @Test
+    void madviseCollapse_copiesTheBlockIntoOneThp_withOneClearOfIt_andFailsOnAnUnpopulatedOrPinnedBlock() {
+        Kernel k = inProcess(10, (kk, self, mm, ops) -> {
+            long a = alignedHuge(mm);
+            assertEquals(-22, Madvise.madvise(mm, a, HPAGE, Madvise.MADV_COLLAPSE), "no page table: SCAN_PMD_NULL");
+            write(kk, a, pattern((int) (3 * PAGE), 11));
+            write(kk, a + 100 * PAGE, pattern(16, 12));
+            long used = PhysMem.of(kk).usedPages();
+            assertEquals(0, leaves(mm));
+            ops.clear();
+
+            assertEquals(0, Madvise.madvise(mm, a, HPAGE, Madvise.MADV_COLLAPSE), "the sysfs policy does not matter");
+
+            assertEquals(List.of(start(CLEAR, a, a + HPAGE, true), end(CLEAR, a, a + HPAGE)), ops.events());
+            assertEquals(1, leaves(mm));
+            assertEquals(used - 4 + NR, PhysMem.of(kk).usedPages(), "4 base pages replaced by one THP");
+            assertArrayEquals(pattern((int) (3 * PAGE), 11), read(kk, a, (int) (3 * PAGE)));
+            assertArrayEquals(pattern(16, 12), read(kk, a + 100 * PAGE, 16));
+            assertArrayEquals(new byte[16], read(kk, a + 200 * PAGE, 16), "a none entry becomes zeros");
+            ops.clear();
+            assertEquals(0, Madvise.madvise(mm, a, HPAGE, Madvise.MADV_COLLAPSE), "already a THP");
+            assertEquals(List.of(), ops.events());
+
+            long b = alignedHuge(mm);
+            write(kk, b, new byte[] {1});
+            hmm4j.kernel.mm.Page pinned = PhysMem.of(kk).pfnToPage(Pte.pfn(pte(mm, b)));
+            pinned.get();
+            assertEquals(-11, Madvise.madvise(mm, b, HPAGE, Madvise.MADV_COLLAPSE), "a pinned page: -EAGAIN");
+            pinned.put();
+            assertEquals(0, Madvise.madvise(mm, b, HPAGE, Madvise.MADV_NOHUGEPAGE));
+            assertEquals(-22, Madvise.madvise(mm, b, HPAGE, Madvise.MADV_COLLAPSE), "VM_NOHUGEPAGE: -EINVAL");
+            assertEquals(0, Mmap.munmap(mm, a, HPAGE));
+            assertEquals(0, Mmap.munmap(mm, b, HPAGE));
+        });
+        assertNothingAllocated(k);
+    }
 }
