@@ -10,6 +10,7 @@ import hmm4j.drivers.dmirror.DmirrorProtocol;
 import hmm4j.drivers.dmirror.DmirrorRules;
 import hmm4j.drivers.dmirror.HmmDmirrorCmd;
 import hmm4j.kernel.mm.Errno;
+import hmm4j.kernel.mm.HugeMemory;
 import hmm4j.kernel.mm.Madvise;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.Mmap;
@@ -75,12 +76,21 @@ public final class DmirrorScenarios {
 
         /** Builds one run of this workload with device 0 running {@code protocol}. */
         public void setUp(Kernel k, DmirrorProtocol protocol) {
+            setUp(k, protocol, false);
+        }
+
+        /**
+         * Builds one run of this workload; with {@code thp} the pages the device works on are
+         * the first pages of a 2 MiB-aligned {@code MADV_HUGEPAGE} range, so that they are a THP
+         * (or the huge zero page) and every partial change of them splits its PMD first.
+         */
+        public void setUp(Kernel k, DmirrorProtocol protocol, boolean thp) {
             switch (this) {
-                case MIXED -> mixed(k, protocol);
-                case UNMAP_RACE -> unmapRace(k, protocol);
-                case DOUBLE_MAP -> doubleMap(k, protocol);
-                case OOM_REAP -> oomReap(k, protocol);
-                case READ_ONLY -> readOnly(k, protocol);
+                case MIXED -> mixed(k, protocol, thp);
+                case UNMAP_RACE -> unmapRace(k, protocol, thp);
+                case DOUBLE_MAP -> doubleMap(k, protocol, thp);
+                case OOM_REAP -> oomReap(k, protocol, thp);
+                case READ_ONLY -> readOnly(k, protocol, thp);
             }
         }
     }
@@ -164,11 +174,14 @@ public final class DmirrorScenarios {
         void run(Kernel k, MmStruct mm, long base) throws Exception;
     }
 
-    /** Spawns "process": maps {@code pages} pages, writes the first {@code written}, runs {@code body}. */
-    private static void process(Kernel k, int pages, int written, Body body) {
+    /**
+     * Spawns "process": maps {@code pages} pages (the start of a THP range with {@code thp}),
+     * writes the first {@code written}, runs {@code body}.
+     */
+    private static void process(Kernel k, boolean thp, int pages, int written, Body body) {
         Process.spawn(k, "process", self -> {
             MmStruct mm = MmStruct.of(self);
-            long base = map(mm, pages);
+            long base = thp ? mapHuge(mm) : map(mm, pages);
             if (written > 0 && UserAccess.copyToUser(k, base, new byte[(int) (written * PAGE)]) != 0) {
                 throw new IllegalStateException("the process could not write its pages");
             }
@@ -187,10 +200,10 @@ public final class DmirrorScenarios {
         return Clone.cloneVm(k, name, body);
     }
 
-    private static void mixed(Kernel k, DmirrorProtocol protocol) {
+    private static void mixed(Kernel k, DmirrorProtocol protocol, boolean thp) {
         DmirrorDevice dev0 = DmirrorDevice.create(k, 0, protocol);
         DmirrorDevice dev1 = DmirrorDevice.create(k, 1);
-        process(k, 3, 2, (kk, mm, base) -> {
+        process(k, thp, 3, 2, (kk, mm, base) -> {
             long buf0 = map(mm, 3);
             long buf1 = map(mm, 1);
             DmirrorFile f0 = DmirrorFile.open(dev0);
@@ -215,9 +228,9 @@ public final class DmirrorScenarios {
         });
     }
 
-    private static void unmapRace(Kernel k, DmirrorProtocol protocol) {
+    private static void unmapRace(Kernel k, DmirrorProtocol protocol, boolean thp) {
         DmirrorDevice dev0 = DmirrorDevice.create(k, 0, protocol);
-        process(k, 1, 0, (kk, mm, base) -> {
+        process(k, thp, 1, 0, (kk, mm, base) -> {
             long buf = map(mm, 1);
             DmirrorFile f0 = DmirrorFile.open(dev0);
             runAndJoin(kk, List.of(
@@ -227,10 +240,10 @@ public final class DmirrorScenarios {
         });
     }
 
-    private static void doubleMap(Kernel k, DmirrorProtocol protocol) {
+    private static void doubleMap(Kernel k, DmirrorProtocol protocol, boolean thp) {
         DmirrorDevice dev0 = DmirrorDevice.create(k, 0, protocol);
         DmirrorDevice dev1 = DmirrorDevice.create(k, 1);
-        process(k, 1, 1, (kk, mm, base) -> {
+        process(k, thp, 1, 1, (kk, mm, base) -> {
             long buf0 = map(mm, 1);
             long buf1 = map(mm, 1);
             DmirrorFile f0 = DmirrorFile.open(dev0);
@@ -243,9 +256,9 @@ public final class DmirrorScenarios {
         });
     }
 
-    private static void oomReap(Kernel k, DmirrorProtocol protocol) {
+    private static void oomReap(Kernel k, DmirrorProtocol protocol, boolean thp) {
         DmirrorDevice dev0 = DmirrorDevice.create(k, 0, protocol);
-        process(k, 1, 1, (kk, mm, base) -> {
+        process(k, thp, 1, 1, (kk, mm, base) -> {
             long buf = map(mm, 1);
             DmirrorFile f0 = DmirrorFile.open(dev0);
             runAndJoin(kk, List.of(
@@ -255,9 +268,9 @@ public final class DmirrorScenarios {
         });
     }
 
-    private static void readOnly(Kernel k, DmirrorProtocol protocol) {
+    private static void readOnly(Kernel k, DmirrorProtocol protocol, boolean thp) {
         DmirrorDevice dev0 = DmirrorDevice.create(k, 0, protocol);
-        process(k, 2, 0, (kk, mm, base) -> {
+        process(k, thp, 2, 0, (kk, mm, base) -> {
             long buf = map(mm, 2);
             if (UserAccess.copyToUser(kk, base + PAGE, new byte[] {1}) != 0
                     || Mprotect.mprotect(mm, base + PAGE, PAGE, Mmap.PROT_READ) != 0) {
@@ -274,7 +287,7 @@ public final class DmirrorScenarios {
     /** One file migrates a page to device 0; another file of device 0 reads it while the CPU touches it. */
     static void ownMigrationRace(Kernel k) {
         DmirrorDevice dev = DmirrorDevice.create(k, 0);
-        process(k, 1, 1, (kk, mm, a) -> {
+        process(k, false, 1, 1, (kk, mm, a) -> {
             long buf = map(mm, 1);
             DmirrorFile migrator = DmirrorFile.open(dev);
             DmirrorFile reader = DmirrorFile.open(dev);
@@ -298,6 +311,16 @@ public final class DmirrorScenarios {
             range.invalidateRangeEnd();
         }
         mm.mmput();
+    }
+
+    /** A 2 MiB-aligned {@code MADV_HUGEPAGE} range inside a 4 MiB mapping. */
+    private static long mapHuge(MmStruct mm) {
+        long raw = map(mm, 2 * HugeMemory.HPAGE_PMD_NR);
+        long aligned = (raw + HugeMemory.HPAGE_PMD_SIZE - 1) & Pte.PMD_MASK;
+        if (Madvise.madvise(mm, aligned, HugeMemory.HPAGE_PMD_SIZE, Madvise.MADV_HUGEPAGE) != 0) {
+            throw new IllegalStateException("madvise(MADV_HUGEPAGE) failed");
+        }
+        return aligned;
     }
 
     private static long map(MmStruct mm, int pages) {

@@ -41,7 +41,11 @@ import hmm4j.sim.sync.SpinLock;
  *       is told it lost it, even by a driver that filters out EXCLUSIVE events.</li>
  * </ul>
  *
- * <p>Differences from the kernel: no THP, no fault-around, no userfaultfd; when a
+ * <p>Huge pages: a fault at a none PMD of a VMA that may have a THP, and a fault on a PMD
+ * leaf, are handled by {@link HugeMemory}; a copy-on-write of a shared leaf splits it and
+ * continues here at PTE level.
+ *
+ * <p>Differences from the kernel: no file THP, no fault-around, no userfaultfd; when a
  * device-private page is locked the kernel returns at once and the CPU faults again, where the
  * model sleeps until the lock is released ({@code folio_wait_locked}, no reference held): a
  * spinning fault is a livelock in the controlled runtime, and the model's bounded user-access
@@ -101,6 +105,11 @@ public final class Fault {
         ptl.lock();
         long pte = pt.get(page);
         if (Pte.isNone(pte)) {
+            if (pt.isPmdNone(page) && HugeMemory.of(mm.kernel()).vmaAllowsPmd(vma, page)
+                    && HugeMemory.doHugePmdAnonymousPage(mm, phys, pt, vma, page, write) == 0) {
+                ptl.unlock();
+                return 0;
+            }
             int ret = doNoPage(phys, pt, vma, page, write);
             ptl.unlock();
             return ret;
@@ -126,6 +135,13 @@ public final class Fault {
         if (!Pte.isPresent(pte)) {
             ptl.unlock();
             return VM_FAULT_SIGBUS;
+        }
+        if (Pte.isHuge(pte)) {
+            if (HugeMemory.hugePmdFault(mm, phys, pt, ptl, page, write) == 0) {
+                return 0;
+            }
+            // VM_FAULT_FALLBACK: the PMD is split; handle the fault at PTE level.
+            return handleMmFault(mm, vma, addr, flags);
         }
         if (Pte.isProtNone(pte)) {
             // do_numa_page: a PROT_NONE hinting entry in an accessible VMA gets its

@@ -206,6 +206,14 @@ public final class Fork {
                 src.set(addr, pte);
                 page.unlock();
             }
+            if (Pte.isHuge(pte)) {
+                HugeMemory.copyHugePmd(phys, dst, src, addr, cow);
+                long leafEnd = addr + Pte.PMD_SIZE;
+                while (i + 1 < entries.size() && entries.addr(i + 1) < leafEnd) {
+                    i++;
+                }
+                continue;
+            }
             long child;
             if (pinned != null && Pte.isPresent(pte) && ForkPinned.needsCowForDma(phys, pinned, pte)) {
                 child = ForkPinned.copyPresentPage(dstMm, phys, vma, pte);

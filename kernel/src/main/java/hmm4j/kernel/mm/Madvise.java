@@ -5,8 +5,9 @@ import hmm4j.kernel.mm.notifier.MmuNotifierRange;
 
 /**
  * Advice about a range: {@code madvise} (mm/madvise.c, {@code do_madvise},
- * {@code madvise_walk_vmas}, {@code madvise_dontneed_single_vma}), with
- * {@link #MADV_DONTNEED} as the one supported advice.
+ * {@code madvise_walk_vmas}, {@code madvise_dontneed_single_vma}, {@code hugepage_madvise}),
+ * with {@link #MADV_DONTNEED}, {@link #MADV_FREE} ({@link LazyFree}), {@link #MADV_HUGEPAGE},
+ * {@link #MADV_NOHUGEPAGE} and {@link #MADV_COLLAPSE} ({@link Khugepaged}).
  *
  * <p>Overview. {@code MADV_DONTNEED} throws away the page-table entries of the range, VMA by
  * VMA, as {@code zap_page_range_single} does: an anonymous page loses its mapping and is freed
@@ -19,6 +20,14 @@ import hmm4j.kernel.mm.notifier.MmuNotifierRange;
  * exactly its intersection with the range, around the zap, outside the page-table spinlock
  * (callbacks may sleep), whether or not anything was mapped there, as
  * {@code zap_page_range_single} issues it.
+ *
+ * <p>{@code MADV_HUGEPAGE} / {@code MADV_NOHUGEPAGE} set {@link VmFlags#VM_HUGEPAGE} /
+ * {@link VmFlags#VM_NOHUGEPAGE} (clearing the other) on the VMAs of the range, under the mmap
+ * lock for write, splitting VMAs at the range's edges (and a PMD leaf around an unaligned
+ * edge, with its CLEAR event, as {@code vma_adjust_trans_huge} does); they send no other
+ * event and leave existing mappings as they are. {@code MADV_DONTNEED} of part of a PMD leaf
+ * splits the leaf inside the advice's CLEAR invalidation (a nested CLEAR of the 2 MiB range,
+ * as {@code zap_pmd_range} calls {@code __split_huge_pmd}), then zaps the part asked for.
  *
  * <p>Holes. As in the kernel, the advice is applied to the mapped parts of a range with
  * holes and the call then returns {@code -ENOMEM}; if no VMA lies at or above the start it
@@ -34,6 +43,14 @@ import hmm4j.kernel.mm.notifier.MmuNotifierRange;
 public final class Madvise {
     /** {@code MADV_DONTNEED}. */
     public static final int MADV_DONTNEED = 4;
+    /** {@code MADV_FREE}: see {@link LazyFree}. */
+    public static final int MADV_FREE = 8;
+    /** {@code MADV_COLLAPSE}: see {@link Khugepaged}. */
+    public static final int MADV_COLLAPSE = 25;
+    /** {@code MADV_HUGEPAGE}. */
+    public static final int MADV_HUGEPAGE = 14;
+    /** {@code MADV_NOHUGEPAGE}. */
+    public static final int MADV_NOHUGEPAGE = 15;
 
     private Madvise() {
     }
@@ -43,13 +60,15 @@ public final class Madvise {
      * rounded up to pages). Takes the mmap lock for read; may sleep.
      *
      * @return 0 (also for {@code len == 0}); {@code -EINVAL} for an advice other than
-     *         {@link #MADV_DONTNEED}, an unaligned address, a length that wraps, or a
+     *         {@link #MADV_DONTNEED}, {@link #MADV_FREE}, {@link #MADV_HUGEPAGE},
+     *         {@link #MADV_NOHUGEPAGE} and {@link #MADV_COLLAPSE} (which has its own errors), an unaligned address, a length that wraps, or a
      *         locked, {@code VM_PFNMAP} or hugetlb VMA in the range (the VMAs before it are
      *         already done); {@code -ENOMEM} if the range has unmapped holes (the mapped parts
      *         are done)
      */
     public static int madvise(MmStruct mm, long addr, long len, int advice) {
-        if (advice != MADV_DONTNEED || !Pte.isPageAligned(addr)) {
+        boolean hugepage = advice == MADV_HUGEPAGE || advice == MADV_NOHUGEPAGE || advice == MADV_COLLAPSE;
+        if (advice != MADV_DONTNEED && advice != MADV_FREE && !hugepage || !Pte.isPageAligned(addr)) {
             return -Errno.EINVAL;
         }
         long aligned = (len + Pte.PAGE_SIZE - 1) & Pte.PAGE_MASK;
@@ -68,17 +87,25 @@ public final class Madvise {
         }
         boolean beyond = Long.compareUnsigned(end, Pte.TASK_SIZE) > 0;
         long walkEnd = beyond ? Pte.TASK_SIZE : end;
-        mm.mmapReadLock();
+        if (hugepage) {
+            mm.mmapWriteLock();
+        } else {
+            mm.mmapReadLock();
+        }
         try {
-            int ret = walkVmas(mm, addr, walkEnd);
+            int ret = walkVmas(mm, addr, walkEnd, advice);
             return ret == 0 && beyond ? -Errno.ENOMEM : ret;
         } finally {
-            mm.mmapReadUnlock();
+            if (hugepage) {
+                mm.mmapWriteUnlock();
+            } else {
+                mm.mmapReadUnlock();
+            }
         }
     }
 
     /** {@code madvise_walk_vmas}: the advice for every VMA piece of [start, end); mmap lock held. */
-    private static int walkVmas(MmStruct mm, long start, long end) {
+    private static int walkVmas(MmStruct mm, long start, long end, int advice) {
         int unmappedError = 0;
         Vma vma = mm.findVma(start);
         while (true) {
@@ -93,7 +120,12 @@ public final class Madvise {
                 }
             }
             long pieceEnd = Math.min(vma.vmEnd(), end);
-            int err = dontneedSingleVma(mm, vma, start, pieceEnd);
+            int err = switch (advice) {
+                case MADV_DONTNEED -> dontneedSingleVma(mm, vma, start, pieceEnd);
+                case MADV_FREE -> LazyFree.madviseFreeSingleVma(mm, vma, start, pieceEnd);
+                case MADV_COLLAPSE -> Khugepaged.madviseCollapse(mm, vma, start, pieceEnd);
+                default -> hugepageMadvise(mm, vma, start, pieceEnd, advice);
+            };
             if (err != 0) {
                 return err;
             }
@@ -113,6 +145,7 @@ public final class Madvise {
         }
         MmuNotifierRange range = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_CLEAR, 0, mm, start, end);
         range.invalidateRangeStart();
+        HugeMemory.splitHugePmdEdges(mm, start, end);
         mm.pageTableLock().lock();
         try {
             Zap.zapRange(PhysMem.of(mm.kernel()), mm.pgd("madvise_dontneed"), start, end);
@@ -120,6 +153,22 @@ public final class Madvise {
             mm.pageTableLock().unlock();
         }
         range.invalidateRangeEnd();
+        return 0;
+    }
+
+    /**
+     * {@code hugepage_madvise} + {@code madvise_update_vma} for one VMA piece: its new THP
+     * flags, the tree split at the piece's edges. Mmap write lock held.
+     */
+    private static int hugepageMadvise(MmStruct mm, Vma vma, long start, long end, int advice) {
+        long flags = advice == MADV_HUGEPAGE
+                ? (vma.flags() & ~VmFlags.VM_NOHUGEPAGE) | VmFlags.VM_HUGEPAGE
+                : (vma.flags() & ~VmFlags.VM_HUGEPAGE) | VmFlags.VM_NOHUGEPAGE;
+        if (flags == vma.flags()) {
+            return 0;
+        }
+        HugeMemory.splitHugePmdEdges(mm, start, end);
+        mm.vmas("madvise").applyFlags(start, end, flags);
         return 0;
     }
 }

@@ -113,6 +113,7 @@ public final class Mmap {
         if (vmas.intersecting(start, end).isEmpty()) {
             return;
         }
+        HugeMemory.splitHugePmdEdges(mm, start, end);
         MmuNotifierRange range = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_UNMAP, 0, mm, start, end);
         range.invalidateRangeStart();
         mm.pageTableLock().lock();

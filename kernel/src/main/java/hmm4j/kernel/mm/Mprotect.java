@@ -124,6 +124,7 @@ public final class Mprotect {
     /** {@code mprotect_fixup}: tree surgery for one piece, then its entries. Mmap write lock held. */
     private static void mprotectFixup(MmStruct mm, VmaTree vmas, long start, long end, long flags) {
         mm.mmapAssertWriteLocked();
+        HugeMemory.splitHugePmdEdges(mm, start, end);
         vmas.applyFlags(start, end, flags);
         changeProtection(mm, start, end, flags);
     }

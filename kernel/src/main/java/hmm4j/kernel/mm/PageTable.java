@@ -29,9 +29,18 @@ import static hmm4j.kernel.mm.Pte.pudIndex;
  *
  * <p>Differences from the kernel (mm/memory.c, include/linux/pgtable.h): no p4d level
  * (4-level paging, {@link Pte#TASK_SIZE} = 2^47); a single lock instead of split PTE locks;
- * no huge leaves yet (see {@link Pte} for how a PMD leaf would be stored: a PMD table would
- * gain a lazily allocated {@code long[512]} of leaf entries beside its PTE-table pointers);
- * tables are freed only by {@link #freeTables}, never by zapping.
+ * tables are freed only by {@link #freeTables} and {@link #clearPmdLeaf}, never by zapping.
+ *
+ * <p>PMD leaves (transparent huge pages, see {@link HugeMemory}). A PMD-mapped huge page is
+ * stored as a PTE table whose 512 entries are all present and carry {@link Pte#HUGE}, with
+ * the same flag bits and consecutive pfns: entry {@code i} maps pfn {@code head + i}. A lookup
+ * inside it therefore answers what the kernel computes from the PMD ({@code pmd_pfn + index}),
+ * and a reader that only needs a pfn per page works unchanged; {@link #isPmdLeaf} tells the
+ * level. Such a table exists only between {@link #setPmdLeaf} and {@link #splitPmdLeaf}
+ * ({@code __split_huge_pmd_locked}: the entries lose HUGE and become an ordinary PTE table)
+ * or {@link #clearPmdLeaf} ({@code zap_huge_pmd}: the PMD is none again). Changing one entry
+ * of a leaf so that it loses HUGE, or clearing part of a leaf, is a model bug and throws
+ * {@link IllegalStateException}: the caller must split first, as the kernel does.
  */
 public final class PageTable {
 
@@ -51,6 +60,7 @@ public final class PageTable {
     private long pmdTables;
     private long pteTables;
     private long entries;
+    private long pmdLeaves;
 
     /**
      * The entry mapping {@code addr}, or 0 ({@code pte_none}) when it or any level above it is
@@ -80,6 +90,9 @@ public final class PageTable {
         }
         int i = pteIndex(addr);
         long old = table[i];
+        if (((old ^ pte) & Pte.HUGE) != 0) {
+            throw leafChanged(addr, old);
+        }
         table[i] = pte;
         entries += (pte != 0 ? 1 : 0) - (old != 0 ? 1 : 0);
     }
@@ -93,6 +106,9 @@ public final class PageTable {
         }
         int i = pteIndex(addr);
         long old = table[i];
+        if (Pte.isHuge(old)) {
+            throw leafChanged(addr, old);
+        }
         if (old != 0) {
             table[i] = 0;
             entries--;
@@ -140,6 +156,9 @@ public final class PageTable {
     public long clearRange(long start, long end) {
         long before = entries;
         walk(start, end, (table, from, to, base) -> {
+            if (Pte.isHuge(table[from])) {
+                throw leafChanged(base + ((long) from << PAGE_SHIFT), table[from]);
+            }
             for (int i = from; i <= to; i++) {
                 if (table[i] != 0) {
                     table[i] = 0;
@@ -253,6 +272,137 @@ public final class PageTable {
             }
             addr = next;
         }
+    }
+
+    // ---- PMD leaves ----
+
+    /**
+     * True when {@code addr} lies in a PMD leaf ({@code pmd_trans_huge}): its PTE table exists
+     * and holds {@link Pte#HUGE} entries. Caller holds the page-table lock.
+     */
+    public boolean isPmdLeaf(long addr) {
+        if (pmdLeaves == 0) {
+            return false;
+        }
+        long[] table = pteTableOrNull(addr);
+        return table != null && Pte.isHuge(table[0]);
+    }
+
+    /** True when the PMD slot of {@code addr} has no table at all ({@code pmd_none}). */
+    public boolean isPmdNone(long addr) {
+        return pteTableOrNull(addr) == null;
+    }
+
+    /** Number of PMD leaves. */
+    public long pmdLeafCount() {
+        return pmdLeaves;
+    }
+
+    /**
+     * {@code set_pmd_at} of a huge entry: the PMD slot of {@code haddr} (PMD aligned, and
+     * {@link #isPmdNone}) becomes a leaf whose entry {@code i} is {@code head} (a present
+     * entry of the first pfn) with {@link Pte#HUGE} and pfn {@code + i}.
+     *
+     * @throws IllegalStateException if the slot is not none or {@code haddr} is not PMD aligned
+     */
+    public void setPmdLeaf(long haddr, long head) {
+        checkAddress(haddr);
+        if ((haddr & ~Pte.PMD_MASK) != 0 || !isPmdNone(haddr) || !Pte.isPresent(head)) {
+            throw new IllegalStateException("set_pmd_at: 0x" + Long.toHexString(haddr) + " is not a none PMD");
+        }
+        long[] table = pteTableAlloc(haddr);
+        long entry = head | Pte.HUGE;
+        for (int i = 0; i < PTRS_PER_TABLE; i++) {
+            table[i] = entry + ((long) i << Pte.PFN_SHIFT);
+        }
+        entries += PTRS_PER_TABLE;
+        pmdLeaves++;
+    }
+
+    /**
+     * Rewrites every entry of the leaf of {@code haddr} with {@code update} applied to its
+     * flag bits (the pfns stay), as one PMD entry changes ({@code change_huge_pmd},
+     * {@code pmdp_set_wrprotect}, {@code touch_pmd}). {@code update} must keep the entry
+     * present and HUGE.
+     */
+    public void updatePmdLeaf(long haddr, java.util.function.LongUnaryOperator update) {
+        long[] table = leafTable(haddr);
+        long head = table[0];
+        long updated = update.applyAsLong(head);
+        if (!Pte.isHuge(updated) || !Pte.isPresent(updated) || Pte.pfn(updated) != Pte.pfn(head)) {
+            throw new IllegalStateException("a PMD leaf update must keep the leaf: " + Pte.toString(updated));
+        }
+        for (int i = 0; i < PTRS_PER_TABLE; i++) {
+            table[i] = updated + ((long) i << Pte.PFN_SHIFT);
+        }
+    }
+
+    /** The head entry of the leaf of {@code addr} ({@code *pmd}). */
+    public long pmdLeaf(long addr) {
+        return leafTable(addr)[0];
+    }
+
+    /**
+     * {@code __split_huge_pmd_locked}: the leaf of {@code haddr} becomes an ordinary PTE
+     * table; each entry keeps its pfn and flags without {@link Pte#HUGE}, and an entry of the
+     * huge zero page becomes one of the ordinary zero page ({@code __split_huge_zero_page_pmd}).
+     */
+    public void splitPmdLeaf(long haddr, long hugeZeroPfn) {
+        long[] table = leafTable(haddr);
+        for (int i = 0; i < PTRS_PER_TABLE; i++) {
+            long e = table[i] & ~Pte.HUGE;
+            if (hugeZeroPfn != 0 && Pte.pfn(e) - i == hugeZeroPfn) {
+                e = Pte.mkZero();
+            }
+            table[i] = e;
+        }
+        pmdLeaves--;
+    }
+
+    /**
+     * {@code pmdp_huge_get_and_clear} in {@code zap_huge_pmd}: removes the leaf of
+     * {@code haddr}, table and all, so that the PMD is none again. The caller has released
+     * what the entries referenced.
+     */
+    public void clearPmdLeaf(long haddr) {
+        leafTable(haddr);
+        long[][] pmd = pgd[pgdIndex(haddr)][pudIndex(haddr)];
+        pmd[pmdIndex(haddr)] = null;
+        entries -= PTRS_PER_TABLE;
+        pteTables--;
+        pmdLeaves--;
+    }
+
+    /**
+     * Drops the PTE table of {@code haddr}'s PMD slot if it holds no entry, making the PMD none
+     * ({@code pmdp_collapse_flush} before a collapse maps a leaf there). Returns whether it did.
+     */
+    public boolean freeEmptyPteTable(long haddr) {
+        long[] table = pteTableOrNull(haddr);
+        if (table == null) {
+            return false;
+        }
+        for (long e : table) {
+            if (e != 0) {
+                return false;
+            }
+        }
+        pgd[pgdIndex(haddr)][pudIndex(haddr)][pmdIndex(haddr)] = null;
+        pteTables--;
+        return true;
+    }
+
+    private long[] leafTable(long addr) {
+        long[] table = pteTableOrNull(addr);
+        if (table == null || !Pte.isHuge(table[0])) {
+            throw new IllegalStateException("no PMD leaf at 0x" + Long.toHexString(addr));
+        }
+        return table;
+    }
+
+    private static IllegalStateException leafChanged(long addr, long old) {
+        return new IllegalStateException("an entry of a PMD leaf changed without split_huge_pmd at 0x"
+                + Long.toHexString(addr) + " (" + Pte.toString(old) + ")");
     }
 
     /** True while any table below the pgd exists (false after a complete {@link #freeTables}). */

@@ -35,9 +35,15 @@ import java.util.Objects;
  * <p>The page lock's sleepers ({@link Page#lock}, {@link Page#waitLocked}) wait on one wait
  * channel of the machine, {@link #pageLockChannel}.
  *
- * <p>Differences from the kernel (mm/page_alloc.c, mm/memremap.c): order-0 pages only, one
- * zone, no watermarks or reclaim (allocation just fails with null when the budget is spent);
- * new pages read as zeros.
+ * <p>Huge pages ({@link #allocFolio}, {@link #hugeZeroPfn}): an order-{@code n} allocation
+ * takes {@code 2^n} fresh pfns above the high-water mark, aligned to {@code 2^n} as the buddy
+ * allocator's blocks are (the pfns skipped to align go to the free list); each page has its
+ * own reference, and a page freed later goes back to the order-0 free list alone (no buddy
+ * merging, so freed pfns are never reused for a huge allocation).
+ *
+ * <p>Differences from the kernel (mm/page_alloc.c, mm/memremap.c): one zone, no buddy
+ * merging, no watermarks or reclaim (allocation just fails with null when the budget is
+ * spent); new pages read as zeros.
  */
 public final class PhysMem {
 
@@ -66,6 +72,7 @@ public final class PhysMem {
     private int freeCount;
     private long usedPages;
     private long devicePages;
+    private volatile long hugeZeroPfn;
     private final WaitChannel pageLockChannel;
     private final CheckerSites sites;
     /** True once the end-of-run page checks exist ({@link PageStateChecks}, with the checkers only). */
@@ -135,6 +142,64 @@ public final class PhysMem {
             p.onAllocate(0, site);
             return p;
         }
+    }
+
+    /**
+     * {@code folio_alloc(gfp, order)} for an anonymous THP: {@code 2^order} zeroed pages on
+     * consecutive pfns aligned to {@code 2^order}, each with one reference, or null when the
+     * budget has fewer pages left. Returns the first (head) page; the others are
+     * {@code pfnToPage(head.pfn() + i)}.
+     */
+    public Page allocFolio(int order) {
+        if (order < 0 || order > Pte.PMD_SHIFT - Pte.PAGE_SHIFT) {
+            throw new IllegalArgumentException("order " + order);
+        }
+        Site site = sites.siteOrNull();
+        if (site != null && !pageStateChecks) {
+            pageStateChecks = true;
+            PageStateChecks.create(this);
+        }
+        int n = 1 << order;
+        synchronized (lock) {
+            if (usedPages + n > totalPages) {
+                return null;
+            }
+            long first = alignFresh(n);
+            for (int i = 0; i < n; i++) {
+                Page p = create(first + i);
+                highPfn = first + i + 1;
+                p.onAllocate(0, site);
+            }
+            usedPages += n;
+            return pfnToPage(first);
+        }
+    }
+
+    /**
+     * {@code mm_get_huge_zero_folio}: the first pfn of the huge zero page, 512 reserved,
+     * read-only pages allocated on first use and then kept for the life of the machine (the
+     * kernel may free it when no mapping uses it). Not counted against the budget, as the
+     * zero page is not.
+     */
+    public long hugeZeroPfn() {
+        synchronized (lock) {
+            if (hugeZeroPfn == 0) {
+                int n = 1 << (Pte.PMD_SHIFT - Pte.PAGE_SHIFT);
+                long first = alignFresh(n);
+                for (int i = 0; i < n; i++) {
+                    Page p = create(first + i);
+                    highPfn = first + i + 1;
+                    p.onAllocate(Page.PG_RESERVED, null);
+                }
+                hugeZeroPfn = first;
+            }
+            return hugeZeroPfn;
+        }
+    }
+
+    /** The huge zero page's first pfn, or 0 while it has not been needed (no lock: a published value). */
+    public long hugeZeroPfnIfAllocated() {
+        return hugeZeroPfn;
     }
 
     /** Where pages record their allocation and free sites (only with the checkers installed). */
@@ -295,6 +360,20 @@ public final class PhysMem {
             freePfns = Arrays.copyOf(freePfns, freeCount * 2);
         }
         freePfns[freeCount++] = page.pfn();
+    }
+
+    /** Moves the high-water mark to a multiple of {@code n}; the pfns skipped go to the free list. */
+    private long alignFresh(int n) {
+        long first = (highPfn + n - 1) & -(long) n;
+        for (long pfn = highPfn; pfn < first; pfn++) {
+            Page p = create(pfn);
+            highPfn = pfn + 1;
+            freePfn(p);
+        }
+        if (first + n - 1 > Pte.MAX_PFN) {
+            throw new IllegalStateException("pfn space exhausted");
+        }
+        return first;
     }
 
     private Page create(long pfn) {

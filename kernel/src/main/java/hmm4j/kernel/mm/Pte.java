@@ -32,12 +32,11 @@ package hmm4j.kernel.mm;
  * kernel maps it on architectures with special PTEs. Code that must refuse special mappings
  * but accept the zero page (the {@code hmm_range_fault} rule) tests {@link #isZero} first.
  *
- * <p>Huge mappings. Bit 8 (HUGE) is reserved for leaf entries above the last level. A
- * PMD-mapped huge page will be a PRESENT entry with HUGE set whose pfn is the first of 512
- * contiguous pfns, 512-aligned; {@link PageTable} would store it in its PMD table in place of
- * a PTE-table pointer, and a lookup of an address inside it would answer the leaf with
- * {@code pfn + pteIndex(addr)}. A PUD leaf is the same one level up. Nothing builds HUGE
- * entries yet.
+ * <p>Huge mappings. Bit 8 (HUGE) marks the entries of a PMD leaf (a PMD-mapped THP,
+ * {@link HugeMemory}): {@link PageTable} stores the leaf as 512 PRESENT entries with HUGE set,
+ * the same flag bits and consecutive pfns from a 512-aligned head, so a lookup of an address
+ * inside it answers {@code head + pteIndex(addr)}, as the kernel computes from the PMD. PUD
+ * leaves are not built.
  *
  * <p>Differences from the kernel (include/linux/pgtable.h, include/linux/swapops.h,
  * arch/x86/include/asm/pgtable_types.h): non-present entries carry their kind in the type
@@ -243,7 +242,7 @@ public final class Pte {
         return isPresent(pte) && (pte & PROTNONE) != 0;
     }
 
-    /** A leaf above the last level ({@code pmd_leaf}); never set yet. */
+    /** An entry of a PMD leaf ({@code pmd_trans_huge} of the PMD mapping it). */
     public static boolean isHuge(long pte) {
         return (pte & HUGE) != 0;
     }

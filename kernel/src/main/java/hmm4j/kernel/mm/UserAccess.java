@@ -72,12 +72,22 @@ public final class UserAccess {
             }
             Page page = phys.pfnToPage(Pte.pfn(pte));
             int inPage = (int) (a & ~Pte.PAGE_MASK);
+            long touched;
             if (write) {
                 page.writeBytes(inPage, buf, off, len);
-                pt.set(a & Pte.PAGE_MASK, Pte.mkDirty(Pte.mkYoung(pte)));
+                touched = Pte.mkDirty(Pte.mkYoung(pte));
             } else {
                 page.readBytes(inPage, buf, off, len);
-                pt.set(a & Pte.PAGE_MASK, Pte.mkYoung(pte));
+                touched = Pte.mkYoung(pte);
+            }
+            if (touched != pte) {
+                if (Pte.isHuge(pte)) {
+                    // The bits of a PMD leaf are one PMD's: all its entries get them.
+                    long bits = touched & ~pte;
+                    pt.updatePmdLeaf(a & Pte.PMD_MASK, e -> e | bits);
+                } else {
+                    pt.set(a & Pte.PAGE_MASK, touched);
+                }
             }
             return true;
         } finally {

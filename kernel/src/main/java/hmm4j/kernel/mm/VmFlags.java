@@ -25,6 +25,10 @@ public final class VmFlags {
     public static final long VM_NORESERVE = 0x200000;
     public static final long VM_HUGETLB = 0x400000;
     public static final long VM_MIXEDMAP = 0x10000000;
+    /** {@code MADV_HUGEPAGE} was given: THP allowed under the "madvise" policy. */
+    public static final long VM_HUGEPAGE = 0x20000000;
+    /** {@code MADV_NOHUGEPAGE} was given: never THP. */
+    public static final long VM_NOHUGEPAGE = 0x40000000;
 
     /** {@code VM_ACCESS_FLAGS}: any of these makes a VMA accessible. */
     public static final long VM_ACCESS_FLAGS = VM_READ | VM_WRITE | VM_EXEC;
@@ -34,11 +38,11 @@ public final class VmFlags {
     private static final long[] BITS = {
         VM_READ, VM_WRITE, VM_EXEC, VM_SHARED, VM_MAYREAD, VM_MAYWRITE, VM_MAYEXEC, VM_MAYSHARE,
         VM_GROWSDOWN, VM_PFNMAP, VM_LOCKED, VM_IO, VM_DONTCOPY, VM_DONTEXPAND, VM_ACCOUNT,
-        VM_NORESERVE, VM_HUGETLB, VM_MIXEDMAP,
+        VM_NORESERVE, VM_HUGETLB, VM_MIXEDMAP, VM_HUGEPAGE, VM_NOHUGEPAGE,
     };
     private static final String[] NAMES = {
         "rd", "wr", "ex", "sh", "mr", "mw", "me", "ms", "gd", "pf", "lo", "io", "dc", "de", "ac",
-        "nr", "ht", "mm",
+        "nr", "ht", "mm", "hg", "nh",
     };
 
     private VmFlags() {

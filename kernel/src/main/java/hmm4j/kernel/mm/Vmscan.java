@@ -19,6 +19,11 @@ import hmm4j.sim.sync.SpinLock;
  * ends, and the page's last reference is dropped, freeing it. A later access faults the
  * contents back in from swap ({@link Fault}).
  *
+ * <p>A clean page lazily freed by {@code MADV_FREE} ({@link LazyFree}) is discarded instead
+ * of swapped: its entry becomes none. A PMD-mapped THP is reclaimed whole
+ * ({@link HugeMemory}: one CLEAR of its 2 MiB, split, 512 swap entries, or dropped if lazily
+ * freed and clean).
+ *
  * <p>Locking: takes the mmap lock for read (for the VMA walk), then per page the notifier
  * start, the page lock (trylock), the page-table lock, the notifier end. The caller holds
  * an {@code mm_users} pin: a task of the mm, or a kernel thread (a "kswapd") that got one
@@ -71,6 +76,16 @@ public final class Vmscan {
                     ptl.unlock();
                 }
                 for (int i = 0; i < entries.size(); i++) {
+                    if (Pte.isHuge(entries.pte(i))) {
+                        long leafEnd = (entries.addr(i) & Pte.PMD_MASK) + Pte.PMD_SIZE;
+                        if (leafEnd <= to && (entries.addr(i) & ~Pte.PMD_MASK) == 0) {
+                            reclaimed += HugeMemory.reclaimPmd(mm, phys, swap, entries.addr(i));
+                        }
+                        while (i + 1 < entries.size() && entries.addr(i + 1) < leafEnd) {
+                            i++;
+                        }
+                        continue;
+                    }
                     if (eligible(phys, entries.pte(i)) == null) {
                         continue;
                     }
@@ -117,11 +132,18 @@ public final class Vmscan {
             Page page = eligible(phys, pt.get(addr));
             if (page != null && page.trylock()) {
                 try {
-                    long slot = swap.allocate(page);
-                    if (slot != 0) {
-                        pt.set(addr, Pte.mkSwap(slot));
+                    if (LazyFree.discardable(page, pt.get(addr))) {
+                        // A clean lazily freed page is dropped, not swapped.
+                        pt.set(addr, 0);
                         page.decMapcount();
                         freed = page;
+                    } else {
+                        long slot = swap.allocate(page);
+                        if (slot != 0) {
+                            pt.set(addr, Pte.mkSwap(slot));
+                            page.decMapcount();
+                            freed = page;
+                        }
                     }
                 } finally {
                     page.unlock();

@@ -26,11 +26,39 @@ final class Zap {
 
     /** Clears [start, end) of {@code table} and releases what the entries referenced. */
     static void zapRange(PhysMem phys, PageTable table, long start, long end) {
+        if (table.pmdLeafCount() != 0) {
+            zapHugePmds(phys, table, start, end);
+        }
         table.forEach(start, end, (addr, pte) -> {
             release(phys, table, addr, pte);
             return true;
         });
         table.clearRange(start, end);
+    }
+
+    /**
+     * {@code zap_huge_pmd} for every PMD leaf in [start, end): releases its pages and makes the
+     * PMD none. A leaf only partly in the range is a model bug (the caller splits it first:
+     * {@link HugeMemory#splitHugePmdEdges}).
+     */
+    private static void zapHugePmds(PhysMem phys, PageTable table, long start, long end) {
+        for (long haddr = start & Pte.PMD_MASK; haddr < end; haddr += Pte.PMD_SIZE) {
+            if (!table.isPmdLeaf(haddr)) {
+                continue;
+            }
+            if (haddr < start || haddr + Pte.PMD_SIZE > end) {
+                throw new IllegalStateException("zap of part of a PMD leaf at 0x" + Long.toHexString(haddr));
+            }
+            long pmd = table.pmdLeaf(haddr);
+            if (!Pte.isSpecial(pmd)) {
+                for (int i = 0; i < HugeMemory.HPAGE_PMD_NR; i++) {
+                    Page page = phys.pfnToPage(Pte.pfn(pmd) + i);
+                    page.decMapcount();
+                    page.put();
+                }
+            }
+            table.clearPmdLeaf(haddr);
+        }
     }
 
     /** Releases what the entry of {@code table} for {@code addr} references; the caller clears it. */

@@ -1,9 +1,11 @@
 /**
  * The address-space model: page-table entries and radix page tables, physical pages and
  * their allocator, swap space, the tmpfs page cache, and VMAs with the tree surgery of
- * mmap, munmap, mprotect and mremap; get_user_pages and DMA pins. Follows {@code mm/memory.c},
- * {@code mm/mmap.c}, {@code mm/vma.c}, {@code mm/mremap.c}, {@code mm/gup.c},
- * {@code include/linux/pgtable.h}, {@code mm/swap_state.c} and {@code mm/filemap.c}
+ * mmap, munmap, mprotect and mremap; get_user_pages and DMA pins; anonymous transparent huge
+ * pages ({@link hmm4j.kernel.mm.HugeMemory}, {@link hmm4j.kernel.mm.Khugepaged},
+ * {@link hmm4j.kernel.mm.LazyFree}). Follows {@code mm/memory.c}, {@code mm/mmap.c}, {@code mm/vma.c},
+ * {@code mm/mremap.c}, {@code mm/gup.c}, {@code include/linux/pgtable.h}, {@code mm/swap_state.c},
+ * {@code mm/filemap.c}, {@code mm/huge_memory.c}, {@code mm/khugepaged.c} and {@code mm/madvise.c}
  * (behaviour of Linux 6.x, x86-64 with 4-level page tables and 4 KiB pages).
  *
  * <p>The data structures here are passive: they take no model locks and have no scheduling

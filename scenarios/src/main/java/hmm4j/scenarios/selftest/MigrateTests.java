@@ -196,45 +196,4 @@ final class MigrateTests extends UserSpace {
         }
         hmmBufferFree(buffer);
     }
-
-    /**
-     * {@code migrate_partial_unmap_fault}, its base-page half ({@code use_thp == 0}): a
-     * PMD-sized, PMD-aligned range is migrated, half of it is unmapped at offset 0, P/4 or
-     * P/2, and the CPU reads what is left, faulting each page back. The THP half needs
-     * {@code MADV_HUGEPAGE}, which the model does not have; without THP every mapping already
-     * behaves as {@code MADV_NOHUGEPAGE} asks, so that call is left out.
-     */
-    void migratePartialUnmapFault(HmmSelf self, Variant variant) {
-        long size = PMD_SIZE;
-        long[] offsets = {0, size / 4, size / 2};
-        for (long offset : offsets) {
-            long npages = size >> self.pageShift;
-            HmmBuffer buffer = hmmBufferAlloc(size);
-            buffer.ptr = mmap(0, 2 * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, buffer.fd, 0);
-            assertMapped("buffer->ptr", buffer.ptr);
-            long oldPtr = buffer.ptr;
-            buffer.ptr = (buffer.ptr + size - 1) & -size;
-            store(buffer.ptr, words(size), i -> i);
-
-            int ret = hmmMigrateSysToDev(self.fd, buffer, npages);
-            assertEq("ret", ret, 0);
-            assertEq("buffer->cpages", buffer.cpages, "npages", npages);
-            assertEach("ptr[i]", "i", load(buffer.mirror, words(size)), 0, words(size), i -> i);
-
-            ret = munmap(buffer.ptr + offset, size / 2);
-            assertEq("ret", ret, 0);
-            // The words outside the hole, read by the CPU; the hole itself is not touched.
-            int holeStart = (int) words(offset);
-            int holeEnd = (int) words(offset + size / 2);
-            int[] ptr = new int[(int) words(size)];
-            System.arraycopy(load(buffer.ptr, holeStart), 0, ptr, 0, holeStart);
-            System.arraycopy(load(buffer.ptr + (long) holeEnd * Integer.BYTES, ptr.length - holeEnd), 0, ptr,
-                    holeEnd, ptr.length - holeEnd);
-            assertEach("ptr[i]", "i", ptr, 0, holeStart, i -> i);
-            assertEach("ptr[i]", "i", ptr, holeEnd, ptr.length, i -> i);
-            buffer.ptr = oldPtr;
-            buffer.size = 2 * size;
-            hmmBufferFree(buffer);
-        }
-    }
 }

@@ -9,21 +9,18 @@ import java.util.EnumSet;
 
 /**
  * The tests of hmm-tests.c the model cannot run, each with the reason it is skipped, as
- * kselftest skips a test whose kernel feature is missing: transparent huge pages (T) and
- * hugetlbfs (H) are not modelled. The fault-injection tests (F) all inject the failure of a
- * THP allocation, so they need T too. ({@code hmm_gup_test} and {@code migrate_remap_fault}
- * run: see {@link GupTests} and {@link MremapTests}.)
+ * kselftest skips a test whose kernel feature is missing: device-private THP migration
+ * (compound device pages, part of T) and hugetlbfs (H) are not modelled. The fault-injection
+ * tests (F) all inject the failure of a device THP allocation, so they need it too. Anonymous
+ * THP itself is modelled ({@link HugeTests}); {@code hmm_gup_test} and {@code migrate_remap_fault}
+ * run (see {@link GupTests} and {@link MremapTests}).
  */
 final class SkippedTests {
-    static final String NO_THP = "THP is not modelled (no MADV_HUGEPAGE, no PMD-mapped or compound device pages)";
+    static final String NO_THP = "device-private THP migration is not modelled (no MIGRATE_VMA_SELECT_COMPOUND, "
+            + "no compound device pages)";
     static final String NO_HUGETLB = "hugetlbfs is not modelled (no MAP_HUGETLB)";
 
     private SkippedTests() {
-    }
-
-    /** {@code anon_write_huge}: a device WRITE to a THP-backed range. */
-    static TestCase anonWriteHuge() {
-        return TestCase.skipped(Fixture.HMM, "anon_write_huge", EnumSet.of(T), NO_THP);
     }
 
     /** {@code anon_write_hugetlbfs}: a device WRITE to a hugetlbfs page. */
@@ -36,24 +33,12 @@ final class SkippedTests {
         return TestCase.skipped(Fixture.HMM, "compound", EnumSet.of(H), NO_HUGETLB);
     }
 
-    /** {@code migrate_anon_huge_empty}: an untouched THP range migrates as zero pages. */
-    static TestCase migrateAnonHugeEmpty() {
-        return TestCase.skipped(Fixture.HMM, "migrate_anon_huge_empty", EnumSet.of(M, T), NO_THP);
-    }
-
-    /** {@code migrate_anon_huge_zero}: a huge zero page migrates. */
-    static TestCase migrateAnonHugeZero() {
-        return TestCase.skipped(Fixture.HMM, "migrate_anon_huge_zero", EnumSet.of(M, T), NO_THP);
-    }
-
-    /** {@code migrate_anon_huge_free}: MADV_FREE of a migrated THP. */
-    static TestCase migrateAnonHugeFree() {
-        return TestCase.skipped(Fixture.HMM, "migrate_anon_huge_free", EnumSet.of(M, T), NO_THP);
     }
 
     /** {@code migrate_anon_huge_fault}: a collapsed THP migrates as one device-private THP. */
     static TestCase migrateAnonHugeFault() {
-        return TestCase.skipped(Fixture.HMM, "migrate_anon_huge_fault", EnumSet.of(M, T), NO_THP);
+        return TestCase.skipped(Fixture.HMM, "migrate_anon_huge_fault", EnumSet.of(M, T),
+                NO_THP + "; it also needs MADV_COLLAPSE and /proc/self/pagemap");
     }
 
     /** {@code migrate_anon_huge_err}: FAIL_ALLOC forces the THP migration to split. */

@@ -87,10 +87,15 @@ public final class HmmPfn {
     /**
      * {@code hmm_pfn_to_map_order}: log2 of the number of pages of the CPU mapping the entry
      * belongs to. Every entry inside a huge mapping carries the same order, and the mapping
-     * starts at the order-aligned address. Always 0 in this model (base pages only).
+     * starts at the order-aligned address: 9 for a PMD-mapped THP, 0 for a base page.
      */
     public static int hmmPfnToMapOrder(long hmmPfn) {
         return (int) ((hmmPfn >>> HMM_PFN_ORDER_SHIFT) & ORDER_MASK);
+    }
+
+    /** {@code hmm_pfn_flags_order}: the order field holding {@code order}. */
+    public static long hmmPfnFlagsOrder(int order) {
+        return ((long) order & ORDER_MASK) << HMM_PFN_ORDER_SHIFT;
     }
 
     /**

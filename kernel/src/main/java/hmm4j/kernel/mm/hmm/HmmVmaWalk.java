@@ -65,8 +65,10 @@ import hmm4j.sim.sync.SpinLock;
  *       PMD-sized chunk at a time (the kernel handles the whole span of the missing level at
  *       once). Outputs are the same; a fault covers at most one chunk, so pages after it
  *       are faulted only if they need it.</li>
- *   <li>No huge pages (no THP PMDs, PUD leaves or hugetlb VMAs): those cases of mm/hmm.c do not
- *       arise, and every output has map order 0.</li>
+ *   <li>PMD leaves (anonymous THP) are handled as {@code hmm_vma_handle_pmd} does: every page
+ *       of the leaf in the range gets {@code pfn + index} with the leaf's VALID/WRITE and map
+ *       order 9, or the range is faulted if it needs it; a PROT_NONE leaf gives the pfns
+ *       without VALID. No PUD leaves or hugetlb VMAs yet: every other output has order 0.</li>
  *   <li>"None-mostly" markers (uffd-wp) and hwpoison entries do not exist in the model's
  *       {@link Pte} encoding; the "other non-swap entry → -EFAULT" branch is kept for any
  *       entry type added later.</li>
@@ -83,6 +85,8 @@ final class HmmVmaWalk {
     private static final int NEED_MIGRATION_WAIT = 4;
     /** The result of a walk that must be restarted at {@link #last}. */
     static final int RESTART = -Errno.EBUSY;
+    /** {@code hmm_pfn_flags_order(PMD_SHIFT - PAGE_SHIFT)}. */
+    private static final long PMD_ORDER_FLAGS = HmmPfn.hmmPfnFlagsOrder(Pte.PMD_SHIFT - PAGE_SHIFT);
 
     private final MmStruct mm;
     private final PageTable pt;
@@ -247,6 +251,9 @@ final class HmmVmaWalk {
         int first = index(addr);
         int n = pages(addr, end);
         int slot = Pte.pteIndex(addr);
+        if (Pte.isHuge(table[slot])) {
+            return handlePmd(vma, addr, end, table[0], first, n, slot);
+        }
         int code = 0;
         int k = 0;
         try {
@@ -272,6 +279,27 @@ final class HmmVmaWalk {
             return RESTART;
         }
         return fault(vma, at, end, code);
+    }
+
+    /**
+     * {@code hmm_vma_handle_pmd} for the PMD leaf {@code pmd} over [addr, end) (pages
+     * {@code first..first+n-1} of the output, page {@code slot} of the leaf), entered with the
+     * page-table lock held; drops it.
+     */
+    private int handlePmd(Vma vma, long addr, long end, long pmd, int first, int n, int slot) {
+        long cpuFlags = Pte.isProtNone(pmd) ? 0
+                : HMM_PFN_VALID | (Pte.isWrite(pmd) ? HMM_PFN_WRITE : 0) | PMD_ORDER_FLAGS;
+        int required = rangeNeedFault(first, n, cpuFlags);
+        if (required != 0) {
+            ptl.unlock();
+            return fault(vma, addr, end, required);
+        }
+        long pfn = Pte.pfn(pmd) + slot;
+        for (int i = 0; i < n; i++) {
+            pfns[first + i] = (pfns[first + i] & HMM_PFN_INOUT_FLAGS) | (pfn + i) | cpuFlags;
+        }
+        ptl.unlock();
+        return 0;
     }
 
     /**

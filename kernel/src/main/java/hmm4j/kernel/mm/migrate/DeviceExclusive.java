@@ -3,6 +3,7 @@ package hmm4j.kernel.mm.migrate;
 import hmm4j.kernel.mm.ErrPtr;
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.Fault;
+import hmm4j.kernel.mm.HugeMemory;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.Page;
 import hmm4j.kernel.mm.PageTable;
@@ -68,6 +69,7 @@ public final class DeviceExclusive {
                 p.put();
                 return ErrPtr.err(-Errno.EOPNOTSUPP);
             }
+            HugeMemory.splitHugePmd(mm, page);
             p.lock();
             MmuNotifierRange range = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_EXCLUSIVE, 0, mm, page,
                     page + Pte.PAGE_SIZE, owner);

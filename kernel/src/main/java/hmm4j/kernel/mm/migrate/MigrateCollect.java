@@ -6,6 +6,7 @@ import static hmm4j.kernel.mm.migrate.MigrateVma.MIGRATE_VMA_SELECT_DEVICE_PRIVA
 import static hmm4j.kernel.mm.migrate.MigrateVma.MIGRATE_VMA_SELECT_SYSTEM;
 
 import hmm4j.kernel.mm.FolioPins;
+import hmm4j.kernel.mm.HugeMemory;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.Page;
 import hmm4j.kernel.mm.PageStateChecks;
@@ -47,7 +48,9 @@ import hmm4j.sim.sync.SpinLock;
  * page locks are only tried, under the page-table lock.
  *
  * <p>Differences from the kernel: PROT_NONE (NUMA hinting) entries are not collected, because
- * the model's migration entries cannot carry the protection back; no THP handling.
+ * the model's migration entries cannot carry the protection back; a PMD leaf is always split
+ * first ({@link HugeMemory#splitHugePmdRange}, a CLEAR of its 2 MiB nested in the MIGRATE
+ * invalidation), as without {@code MIGRATE_VMA_SELECT_COMPOUND}.
  */
 final class MigrateCollect {
     private MigrateCollect() {
@@ -59,6 +62,9 @@ final class MigrateCollect {
         MmuNotifierRange range = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_MIGRATE, 0, mm, args.start(),
                 args.end(), args.pgmapOwner());
         range.invalidateRangeStart();
+        // migrate_vma_collect_pmd without MIGRATE_VMA_SELECT_COMPOUND: a PMD leaf is split
+        // (split_folio, or split_huge_pmd for the huge zero page) before its PTEs are collected.
+        HugeMemory.splitHugePmdRange(mm, args.start(), args.end());
         PhysMem phys = PhysMem.of(mm.kernel());
         FolioPins pins = FolioPins.of(mm.kernel());
         SpinLock ptl = mm.pageTableLock();
