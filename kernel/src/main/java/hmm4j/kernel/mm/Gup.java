@@ -47,10 +47,11 @@ import hmm4j.sim.sync.SpinLock;
  *       anonymous page shared with a child is not unshared first.</li>
  *   <li>The kernel retries a fault until it succeeds or a fatal signal arrives; the model gives
  *       up after {@value #MAX_FAULTS_PER_PAGE} faults on one page with {@code -EFAULT}.</li>
- *   <li>PTE level only: a huge (PMD-level) entry is refused with {@code -EFAULT}
- *       ({@link #HUGE_REFUSED}; the fast walk stops there and the slow path refuses it); the
- *       kernel follows it ({@code follow_pmd_mask}, {@code gup_fast_pmd_leaf}). The THP work
- *       joins here.</li>
+ *   <li>A PMD leaf (a THP) is followed as the kernel does ({@code follow_huge_pmd},
+ *       {@code gup_fast_pmd_leaf}): the subpage of the address is taken, a write to a read-only
+ *       leaf faults first (the huge COW), and the slow path marks the whole leaf young (and
+ *       dirty for a write) as {@code touch_pmd} does ({@link #HUGE_FOLLOWED}). The fast walk
+ *       leaves the huge zero page to the slow path.</li>
  *   <li>{@code FOLL_PIN} is an internal flag in both; its value here is the model's.</li>
  * </ul>
  */
@@ -66,9 +67,9 @@ public final class Gup {
 
     /** Coverage mark: a GUP faulted a page in (a device-private page comes back to system memory here). */
     public static final Mark FAULTED = Mark.of("gup.faulted", "get_user_pages faulted a page in before taking it");
-    /** Coverage mark: a GUP met a huge (PMD-level) entry, which this PTE-level GUP refuses. */
-    public static final Mark HUGE_REFUSED = Mark.of("gup.huge.refused",
-            "get_user_pages met a huge (PMD-level) entry and refused it with -EFAULT: PTE level only");
+    /** Coverage mark: a GUP took a subpage of a PMD leaf (a THP). */
+    public static final Mark HUGE_FOLLOWED = Mark.of("gup.huge.followed",
+            "get_user_pages took a subpage of a PMD-mapped THP (follow_huge_pmd)");
     /** Coverage mark: a fast GUP stopped at an entry it cannot take locklessly and fell back to the slow path. */
     public static final Mark FAST_FALLBACK = Mark.of("gup.fast.fallback",
             "A fast get_user_pages stopped at an entry it cannot take locklessly and fell back to the slow path");
@@ -178,8 +179,9 @@ public final class Gup {
                 return i;
             }
             long pte = pt.get(addr);
-            if (!Pte.isPresent(pte) || Pte.isProtNone(pte) || Pte.isSpecial(pte) || Pte.isHuge(pte)
-                    || (write && !Pte.isWrite(pte))) {
+            if (!Pte.isPresent(pte) || Pte.isProtNone(pte) || Pte.isSpecial(pte)
+                    || (write && !Pte.isWrite(pte))
+                    || (Pte.isHuge(pte) && isHugeZero(phys, pte))) {
                 return i;
             }
             Page page = phys.pfnToPage(Pte.pfn(pte));
@@ -244,6 +246,12 @@ public final class Gup {
         }
     }
 
+    /** True when a leaf's entry maps the huge zero page (the fast walk leaves it to the slow path). */
+    private static boolean isHugeZero(PhysMem phys, long pte) {
+        long zero = phys.hugeZeroPfnIfAllocated();
+        return zero != 0 && (Pte.pfn(pte) & -(long) HugeMemory.HPAGE_PMD_NR) == zero;
+    }
+
     /** {@code follow_page_pte} under the page-table lock: {@link #TAKEN}, {@link #NEEDS_FAULT} or {@code -EFAULT}. */
     private static int followPage(MmStruct mm, PhysMem phys, long addr, boolean write, FolioPins pins, Page[] pages,
                                   int index) {
@@ -253,17 +261,13 @@ public final class Gup {
             PageTable pt = mm.pgd("follow_page");
             long page = addr & Pte.PAGE_MASK;
             long pte = pt.get(page);
-            if (Pte.isHuge(pte)) {
-                mm.kernel().mark(HUGE_REFUSED);
-                return -Errno.EFAULT;
-            }
             if (!Pte.isPresent(pte) || Pte.isProtNone(pte) || (write && !Pte.isWrite(pte))) {
                 return NEEDS_FAULT;
             }
             Page p;
             if (Pte.isZero(pte)) {
                 p = phys.zeroPage();
-            } else if (Pte.isSpecial(pte)) {
+            } else if (Pte.isSpecial(pte) && !(Pte.isHuge(pte) && isHugeZero(phys, pte))) {
                 return -Errno.EFAULT;
             } else {
                 p = phys.pfnToPage(Pte.pfn(pte));
@@ -273,7 +277,12 @@ public final class Gup {
             } else {
                 p.get();
             }
-            pt.set(page, write ? Pte.mkDirty(Pte.mkYoung(pte)) : Pte.mkYoung(pte));
+            if (Pte.isHuge(pte)) {
+                mm.kernel().mark(HUGE_FOLLOWED);
+                pt.updatePmdLeaf(page & Pte.PMD_MASK, e -> write ? Pte.mkDirty(Pte.mkYoung(e)) : Pte.mkYoung(e));
+            } else {
+                pt.set(page, write ? Pte.mkDirty(Pte.mkYoung(pte)) : Pte.mkYoung(pte));
+            }
             pages[index] = p;
             return TAKEN;
         } finally {

@@ -42,9 +42,11 @@ import hmm4j.sim.sync.SpinLock;
  *   <li>No hugetlb, userfaultfd, mlock accounting, {@code mseal} or {@code max_map_count}
  *       checks; an {@code old_len} of 0 (duplicating a shared mapping) is refused with
  *       {@code -EINVAL} for every mapping, where the kernel accepts it for shared ones.</li>
- *   <li>PTE level only: a huge (PMD-level) entry in the source range is refused with
- *       {@code -EINVAL} before anything changes ({@link #HUGE_REFUSED}); the kernel moves
- *       it whole ({@code move_huge_pmd}) or splits it. The THP work joins here.</li>
+ *   <li>A PMD leaf (a THP) in the source range is split first ({@code split_huge_pmd}: one
+ *       {@code MMU_NOTIFY_CLEAR} of its 2 MiB, {@link #HUGE_SPLIT}) and its 512 entries move as
+ *       PTEs. The kernel splits only a leaf it cannot move whole, and moves an aligned one as
+ *       one PMD ({@code move_huge_pmd}, no CLEAR); its split also comes inside the UNMAP range,
+ *       the model's before it.</li>
  *   <li>The kernel walks its device rmap (anon_vma) to find a migration entry that mremap
  *       moved; the model's {@code migrate_vma} restores entries at the place it collected
  *       them, which is safe because {@code migrate_vma} holds the mmap lock that mremap needs
@@ -64,9 +66,9 @@ public final class Mremap {
     /** Coverage mark: mremap moved a device-private entry (its device rmap place moved too). */
     public static final Mark MOVED_DEVICE_PRIVATE = Mark.of("mremap.moved.device-private",
             "mremap moved a device-private entry, and its place in the device rmap");
-    /** Coverage mark: mremap refused a range holding a huge (PMD-level) entry. */
-    public static final Mark HUGE_REFUSED = Mark.of("mremap.huge.refused",
-            "mremap refused a range holding a huge (PMD-level) entry: PTE level only");
+    /** Coverage mark: mremap split a PMD leaf of its source range before moving it. */
+    public static final Mark HUGE_SPLIT = Mark.of("mremap.huge.split",
+            "mremap split a PMD-mapped THP of its source range before moving its entries");
 
     private static final int KNOWN_FLAGS = MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP;
 
@@ -82,7 +84,7 @@ public final class Mremap {
      *         {@code new_len}, {@code FIXED} or {@code DONTUNMAP} without {@code MAYMOVE},
      *         {@code DONTUNMAP} with a resize or on a {@code VM_DONTEXPAND}/{@code VM_PFNMAP}
      *         mapping, overlapping source and destination, a destination outside the user
-     *         address space, a zero {@code old_len}, or a huge entry in the range;
+     *         address space or a zero {@code old_len};
      *         {@code -EFAULT} when no VMA contains {@code addr}, the range crosses the VMA's
      *         end, or a {@code VM_DONTEXPAND}/{@code VM_PFNMAP} mapping would grow;
      *         {@code -ENOMEM} when the mapping cannot grow in place without
@@ -109,9 +111,10 @@ public final class Mremap {
             if (vma == null) {
                 return -Errno.EFAULT;
             }
-            if (hasHugeEntry(mm, addr, Math.min(addr + oldSize, vma.vmEnd()))) {
-                mm.kernel().mark(HUGE_REFUSED);
-                return -Errno.EINVAL;
+            long srcEnd = Math.min(addr + oldSize, vma.vmEnd());
+            if (hasHugeEntry(mm, addr, srcEnd)) {
+                mm.kernel().mark(HUGE_SPLIT);
+                HugeMemory.splitHugePmdRange(mm, addr, srcEnd);
             }
             return impliesNewAddr ? mremapTo(mm, addr, oldSize, newSize, flags, newAddr)
                     : mremapAt(mm, vma, addr, oldSize, newSize, flags);
@@ -278,8 +281,8 @@ public final class Mremap {
     }
 
     /**
-     * True when a huge (PMD-level) entry maps part of [start, end): this PTE-level mremap
-     * refuses it. Mmap lock held.
+     * True when a huge (PMD-level) entry maps part of [start, end), which this mremap splits
+     * first. Mmap lock held.
      */
     static boolean hasHugeEntry(MmStruct mm, long start, long end) {
         if (end <= start) {

@@ -19,6 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.FolioPins;
 import hmm4j.kernel.mm.Gup;
+import hmm4j.kernel.mm.Madvise;
+import hmm4j.kernel.mm.HugeMemory;
 import hmm4j.kernel.mm.GupTest;
 import hmm4j.kernel.mm.Mmap;
 import hmm4j.kernel.mm.MmStruct;
@@ -217,23 +219,44 @@ class GupCallsTest {
     }
 
     @Test
-    void aHugeEntry_isRefusedWithEfault_byTheSlowAndTheFastPath() {
+    void aThp_isFollowed_bothPathsTakeTheSubpage_aWriteToTheHugeZeroPageFaultsACopy() {
         inProcess(69, (kk, self, mm, ops) -> {
-            long a = mapAnon(mm, 2, RW);
-            write(kk, a, pattern((int) PAGE, 7));
-            long huge = Pte.mkPresent(PhysMem.of(kk).zeroPfn(), false) | Pte.HUGE;
-            MmHarness.setPte(mm, a + PAGE, huge);
+            long nr = HugeMemory.HPAGE_PMD_NR;
+            long raw = mapAnon(mm, 4 * nr, RW);
+            long a = (raw + Pte.PMD_SIZE - 1) & Pte.PMD_MASK;
+            assertEquals(0, Madvise.madvise(mm, a, 2 * Pte.PMD_SIZE, Madvise.MADV_HUGEPAGE));
+            write(kk, a, pattern(16, 7));
+            long head = Pte.pfn(pte(mm, a));
             Page[] pages = new Page[2];
             mm.mmapReadLock();
             try {
-                assertEquals(-Errno.EFAULT, Gup.getUserPages(mm, a + PAGE, 1, 0, pages));
+                assertEquals(1, Gup.getUserPages(mm, a + 7 * PAGE, 1, Gup.FOLL_WRITE, pages));
             } finally {
                 mm.mmapReadUnlock();
             }
-            assertEquals(1, Gup.getUserPagesFast(mm, a, 2, 0, pages), "the page before it, then the refusal");
+            assertEquals(head + 7, pages[0].pfn(), "the subpage of the address");
+            assertTrue(Pte.isHuge(pte(mm, a)), "still one leaf");
             pages[0].put();
-            assertEquals(huge, pte(mm, a + PAGE), "left as it was");
-            MmHarness.setPte(mm, a + PAGE, 0);
+            assertEquals(2, Gup.pinUserPagesFast(mm, a + 3 * PAGE, 2, Gup.FOLL_WRITE | Gup.FOLL_LONGTERM, pages));
+            assertEquals(head + 3, pages[0].pfn());
+            assertEquals(head + 4, pages[1].pfn());
+            Gup.unpinUserPages(mm, pages, 2);
+
+            long b = a + Pte.PMD_SIZE;
+            assertArrayEquals(new byte[16], read(kk, b, 16), "a read fault maps the huge zero page");
+            long zero = Pte.pfn(pte(mm, b));
+            assertEquals(1, Gup.getUserPagesFast(mm, b, 1, 0, pages), "the slow path takes what the fast walk leaves");
+            assertEquals(zero, pages[0].pfn(), "a read takes the huge zero page itself");
+            pages[0].put();
+            mm.mmapReadLock();
+            try {
+                assertEquals(1, Gup.getUserPages(mm, b + PAGE, 1, Gup.FOLL_WRITE, pages));
+            } finally {
+                mm.mmapReadUnlock();
+            }
+            assertNotEquals(zero + 1, pages[0].pfn(), "a write pin faults a private copy");
+            pages[0].put();
+            assertEquals(0, Mmap.munmap(mm, a, 2 * Pte.PMD_SIZE));
         });
     }
 

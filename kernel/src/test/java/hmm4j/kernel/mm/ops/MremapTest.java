@@ -19,10 +19,13 @@ import static hmm4j.kernel.mm.Mremap.MREMAP_FIXED;
 import static hmm4j.kernel.mm.Mremap.MREMAP_MAYMOVE;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import hmm4j.kernel.mm.Errno;
+import hmm4j.kernel.mm.HugeMemory;
+import hmm4j.kernel.mm.Madvise;
 import hmm4j.kernel.mm.Mmap;
 import hmm4j.kernel.mm.Mremap;
 import hmm4j.kernel.mm.PhysMem;
@@ -201,18 +204,29 @@ class MremapTest {
     }
 
     @Test
-    void aHugeEntryInTheRange_isRefusedBeforeAnythingChanges() {
-        inProcess(47, (kk, self, mm, ops) -> {
-            long a = mapAnon(mm, 2, RW);
-            long huge = Pte.mkPresent(PhysMem.of(kk).zeroPfn(), false) | Pte.HUGE;
-            setPte(mm, a + PAGE, huge);
+    void aThpInTheRange_isSplitWithOneClear_thenMovedAsPtes_withItsData() {
+        Kernel k = inProcess(47, (kk, self, mm, ops) -> {
+            long nr = HugeMemory.HPAGE_PMD_NR;
+            long raw = mapAnon(mm, 4 * nr, RW);
+            long a = (raw + Pte.PMD_SIZE - 1) & Pte.PMD_MASK;
+            assertEquals(0, Madvise.madvise(mm, a, Pte.PMD_SIZE, Madvise.MADV_HUGEPAGE));
+            write(kk, a + 3 * PAGE, pattern(64, 9));
+            assertTrue(Pte.isHuge(pte(mm, a)), "a THP");
+            long head = Pte.pfn(pte(mm, a));
             ops.clear();
-            long to = a + 32 * PAGE;
-            assertEquals(-Errno.EINVAL, Mremap.mremap(mm, a, 2 * PAGE, 2 * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, to));
-            assertEquals(List.of(), ops.events());
-            assertEquals(huge, pte(mm, a + PAGE), "left in place");
-            assertNotEquals(to, vmaAt(mm, a).vmStart());
-            setPte(mm, a + PAGE, 0);
+            long to = a + 2 * Pte.PMD_SIZE + 5 * PAGE;
+            long len = Pte.PMD_SIZE;
+
+            assertEquals(to, Mremap.mremap(mm, a, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to));
+
+            assertEquals(List.of(start("MMU_NOTIFY_CLEAR", a, a + len, true), end("MMU_NOTIFY_CLEAR", a, a + len)),
+                    ops.events().subList(0, 2), "the split's CLEAR of the whole leaf first");
+            assertTrue(ops.events().contains(start(UNMAP, a, a + len, true)), "then the move's UNMAP: " + ops.events());
+            assertFalse(Pte.isHuge(pte(mm, to)), "moved as PTEs");
+            assertEquals(head + 3, Pte.pfn(pte(mm, to + 3 * PAGE)), "the same pages");
+            assertArrayEquals(pattern(64, 9), read(kk, to + 3 * PAGE, 64));
+            assertEquals(0, Mmap.munmap(mm, to, len));
         });
+        assertNothingAllocated(k);
     }
 }
