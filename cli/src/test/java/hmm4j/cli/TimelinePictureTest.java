@@ -30,8 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>the labels {@code mm_users → 0} and {@code exit_mmap} are in the first screen, in
  *       the process's lane, and their boxes in the PNG hold dark text pixels (drawn, not
  *       transparent or covered);</li>
- *   <li>no two labels overlap, and no label overlaps a block, with the browser's own font
- *       metrics;</li>
+ *   <li>no two labels overlap, and no label overlaps a block or the failure's mark and line,
+ *       with the browser's own font metrics;</li>
  *   <li>the failure's site line wraps inside its box (nothing cut off);</li>
  *   <li>the minimised run is the one shown, the run as found closed one click away.</li>
  * </ul>
@@ -49,7 +49,7 @@ class TimelinePictureTest {
             window.addEventListener('load', () => {
               const out = [];
               const svg = document.querySelector('#timeline > .scroll svg');
-              for (const el of svg.querySelectorAll('text.label, rect.ev, g.failure circle')) {
+              for (const el of svg.querySelectorAll('text.label, rect.ev, g.failure circle, g.failure line')) {
                 const r = el.getBoundingClientRect();
                 const kind = el.tagName === 'text' ? 'label' : el.tagName === 'rect' ? 'block' : 'failure';
                 out.push([kind, el.getAttribute('data-task') || '', r.left, r.top, r.right, r.bottom,

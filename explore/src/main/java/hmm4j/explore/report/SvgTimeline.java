@@ -28,7 +28,8 @@ import java.util.Locale;
  * at its block's left edge and goes into the lowest row where it overlaps no other label
  * (widths from a monospace font, with room to spare), so labels never overlap each other or
  * a block; a lane gets as many rows as it needs, up to {@value #MAX_ROWS}, and a label that
- * finds no room is left to its tooltip (the page says how many).
+ * finds no room is left to its tooltip (the page says how many). The failure's line goes after
+ * the last event and after every label, so that it crosses none.
  */
 @HiddenFromSites
 final class SvgTimeline {
@@ -164,8 +165,7 @@ final class SvgTimeline {
             return b.toString();
         }
         List<String> tasks = t.tasks();
-        int labelsEnd = labels.stream().mapToInt(Label::end).max().orElse(0) + 8;
-        int width = Math.max(x(t.events().size()) + FAILURE_ROOM, labelsEnd);
+        int width = Math.max(x(t.events().size()) + FAILURE_ROOM, failureX() + FAILURE_ROOM - 6);
         int height = laneTop(Math.max(1, tasks.size())) + 8;
         b.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline\" width=\"%d\" "
                 + "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"timeline of %d tasks over %d events\">%n",
@@ -320,6 +320,11 @@ final class SvgTimeline {
         return java.util.Optional.empty();
     }
 
+    /** Where the failure's line goes: after the last event, and after every label, so that it crosses none. */
+    private int failureX() {
+        return Math.max(x(t.events().size()) + 6, labels.stream().mapToInt(Label::end).max().orElse(0) + 4);
+    }
+
     /** The labels, in their rows above their lanes' blocks (row 0 nearest the blocks). */
     private void labels() {
         for (Label l : labels) {
@@ -332,7 +337,7 @@ final class SvgTimeline {
 
     private void failure(Failure f, int height) {
         int task = t.failureTask();
-        int xx = x(t.events().size()) + 6;
+        int xx = failureX();
         int y = task >= 0 ? laneMid(task) : TOP - 14;
         b.append(String.format(Locale.ROOT, "<g class=\"failure\" data-slot=\"%d\" data-task=\"%d\" data-kind=\"failure\">"
                 + "<title>%s</title><line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>"
