@@ -8,6 +8,11 @@
 # google-chrome, google-chrome-stable, chrome, headless_shell on the PATH. Without one the
 # script prints one line starting with "skipped:" and exits 0 (a browser is optional: on
 # Debian, `apt-get install chromium` provides one). The page loads nothing from the network.
+#
+# With HMM4J_DOM_OUT=FILE it also loads the page once more at the same window size, lets its
+# scripts run, and writes the resulting DOM to FILE (`--dump-dom`): a test can add a script
+# to a copy of a report that measures where the browser laid things out.
+# HMM4J_REQUIRE_BROWSER=1 (set by .ci/run) turns "no browser" into an error (exit 1).
 set -euo pipefail
 
 if [ $# -lt 2 ]; then
@@ -34,6 +39,10 @@ if [ -z "$browser" ]; then
   done
 fi
 if [ -z "$browser" ]; then
+  if [ "${HMM4J_REQUIRE_BROWSER:-}" = 1 ]; then
+    echo "screenshot-report: no headless Chromium or Chrome found and HMM4J_REQUIRE_BROWSER=1" >&2
+    exit 1
+  fi
   echo "skipped: no headless Chromium or Chrome found (set HMM4J_BROWSER or install chromium)"
   exit 0
 fi
@@ -46,10 +55,20 @@ trap 'rm -rf "$profile"' EXIT
 rm -f "$out_abs"
 
 # --no-sandbox: CI and containers run as root, where Chromium's sandbox cannot start.
-timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
-  --no-first-run --no-default-browser-check --user-data-dir="$profile" \
-  --hide-scrollbars --window-size="$width,$height" --screenshot="$out_abs" "file://$abs" \
+flags=(--headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run --no-default-browser-check
+  --user-data-dir="$profile" --hide-scrollbars --force-device-scale-factor=1 --window-size="$width,$height")
+timeout 120 "$browser" "${flags[@]}" --screenshot="$out_abs" "file://$abs" \
   >"$profile/browser.log" 2>&1 || true
+
+if [ -n "${HMM4J_DOM_OUT:-}" ]; then
+  timeout 120 "$browser" "${flags[@]}" --virtual-time-budget=5000 --dump-dom "file://$abs" \
+    >"$HMM4J_DOM_OUT" 2>>"$profile/browser.log" || true
+  if [ ! -s "$HMM4J_DOM_OUT" ]; then
+    echo "screenshot-report: $browser wrote no DOM; its log:" >&2
+    tail -n 20 "$profile/browser.log" >&2
+    exit 1
+  fi
+fi
 
 if [ ! -s "$out_abs" ]; then
   echo "screenshot-report: $browser wrote no screenshot; its log:" >&2

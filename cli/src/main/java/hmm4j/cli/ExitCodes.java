@@ -41,7 +41,7 @@ final class ExitCodes {
             }
             case "explore" -> {
                 m.put(" " + CLEAN, "no failure found");
-                m.put(" " + FOUND, "a failure found (failure file written)");
+                m.put(" " + FOUND, "a failure found (failure file written); 0 with --exit-zero-on-failure");
             }
             case "replay" -> {
                 m.put(" " + CLEAN, "the recorded failure was reproduced");
@@ -66,7 +66,9 @@ final class ExitCodes {
                 m.put(" " + FOUND, "a failure found (or hmm4j itself failed)");
             }
         }
-        m.put(" " + USAGE, name.equals("replay") || name.equals("merge") || name.equals("bench")
+        m.put(" " + USAGE, name.equals("explore")
+                ? "bad input: wrong option or argument, --shard auto outside a batch engine; nothing ran"
+                : name.equals("replay") || name.equals("merge") || name.equals("bench")
                 ? "bad input: wrong option, missing or unusable file; nothing ran"
                 : "bad input: wrong option or argument, unusable file; nothing ran");
         if (!m.containsKey(" " + NOTHING_RAN) && name.equals("hmm4j")) {

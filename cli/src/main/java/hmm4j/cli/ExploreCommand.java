@@ -9,6 +9,7 @@ import hmm4j.explore.ProgressBar;
 import hmm4j.explore.ReportHeader;
 import hmm4j.explore.Shard;
 import hmm4j.explore.report.RunFiles;
+import hmm4j.explore.shard.ShardEnvironment;
 import hmm4j.explore.shard.ShardMerge;
 import hmm4j.explore.shard.ShardResult;
 import hmm4j.explore.strategy.StrategySpec;
@@ -43,7 +44,9 @@ import picocli.CommandLine.Spec;
  * {@code hmm4j explore SCENARIO}: explores one scenario of the catalogue with the explorer
  * and prints the verdict; on a failure, the report header (who found it, the minimisation,
  * the failure file and the replay command) and the text report of the failing run. With
- * {@code --shard i/n} it also writes the shard's result for {@code hmm4j merge}. On Ctrl-C a
+ * {@code --shard i/n} (or {@code --shard auto}, read from a batch engine's environment by
+ * {@link hmm4j.explore.shard.ShardEnvironment}) it also writes the shard's result for
+ * {@code hmm4j merge}. On Ctrl-C a
  * shutdown hook ({@link Interrupt}) clears the progress bar, prints what was explored and
  * where the failure found so far is saved; the JVM then exits with 130.
  */
@@ -75,6 +78,8 @@ import picocli.CommandLine.Spec;
             "  hmm4j explore S3a-get-put --time 30s",
             "  hmm4j explore S1-vhost --shard 0/4 --out shards    (one per machine, then:)",
             "  hmm4j merge shards/S1-vhost-shard-*-of-4.json",
+            "  hmm4j explore S1-vhost --shard auto --out /results   (in a Kubernetes",
+            "              Indexed Job, a Slurm array job or a CI matrix: docs/sharding.md)",
             "  hmm4j replay hmm4j-failures/S1-kvm-mmgrab-run0-seed1.json",
             "",
             "--time alone bounds the exploration by time only; --time with --runs stops",
@@ -122,8 +127,13 @@ final class ExploreCommand implements Callable<Integer> {
                     + "exploration's identity, like the seed.")
     private int lanes = ExploreOptions.DEFAULT_LANES;
 
-    @Option(names = "--shard", paramLabel = "I/N", converter = ShardConverter.class,
-            description = "Explore only the runs r with r mod N = I, and write the shard result for 'hmm4j merge'.")
+    @Option(names = "--shard", paramLabel = "I/N|auto",
+            description = "Explore only the runs r with r mod N = I, and write the shard result for 'hmm4j merge'. "
+                    + "'auto' reads I and N from the batch engine's environment (Kubernetes Indexed Job, Slurm array "
+                    + "job, GitLab/CircleCI/Buildkite parallel jobs, or HMM4J_SHARD_INDEX and HMM4J_SHARD_COUNT); "
+                    + "none found: exit 2.")
+    private String shardText = Shard.ALL.toString();
+
     private Shard shard = Shard.ALL;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Directory for failure files and shard results "
@@ -132,6 +142,11 @@ final class ExploreCommand implements Callable<Integer> {
 
     @Option(names = "--no-minimise", description = "Do not minimise the failing schedule.")
     private boolean noMinimise;
+
+    @Option(names = "--exit-zero-on-failure",
+            description = "Exit 0 when a failure is found too (it is in the failure file and the shard result): for a "
+                    + "shard of a batch job, whose merge step gives the verdict; bad input still exits 2.")
+    private boolean exitZeroOnFailure;
 
     /** The command over {@link Catalogue#all()}. */
     ExploreCommand() {
@@ -146,6 +161,7 @@ final class ExploreCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Scenario scenario = find(catalogue.get(), scenarioId, spec);
+        Optional<ShardEnvironment.Found> fromEnvironment = resolveShard();
         validate();
         int runBudget = runs != null ? runs : time != null ? ExploreOptions.UNBOUNDED_RUNS : ExploreOptions.DEFAULT_RUNS;
         ExploreOptions options;
@@ -182,6 +198,7 @@ final class ExploreCommand implements Callable<Integer> {
             }
         }
         PrintWriter o = spec.commandLine().getOut();
+        fromEnvironment.ifPresent(f -> o.println("hmm4j explore " + scenario.id() + ": " + f.describe()));
         o.print(ReportHeader.render(result, result.failure().flatMap(FoundFailure::file)
                 .map(f -> ReportHeader.replayCommand(Main.invokedAs(spec), f)).orElse(null)));
         o.println("  expected: " + expectedLine(scenario.expectation()) + " (" + scenario.title() + ")");
@@ -198,17 +215,35 @@ final class ExploreCommand implements Callable<Integer> {
             if (found.file().isPresent()) {
                 Path[] files = RunFiles.companions(found.file().get());
                 String replay = ReportHeader.replayCommand(Main.invokedAs(spec), found.file().get());
-                RunFiles.writeHtml(found.run(), "hmm4j explore " + scenario.id(), replay,
+                hmm4j.sim.RunResult minimal = found.minimalRun(ScenarioRunner.target(scenario)).orElse(null);
+                RunFiles.writeHtml(minimal, found.run(), "hmm4j explore " + scenario.id(), replay,
                         List.of(scenario.title(), "expected: " + expectedLine(scenario.expectation())), files[0]);
                 RunFiles.writePerfetto(found.run(), files[1]);
-                o.println("  timeline: " + files[0] + " (open in a browser)");
+                o.println("  timeline: " + files[0] + (minimal != null ? " (the minimised run, the run as found a click "
+                        + "away; open in a browser)" : " (open in a browser)"));
                 o.println("  trace: " + files[1] + " (open in https://ui.perfetto.dev or chrome://tracing)");
             }
             o.println();
             o.print(TextReport.render(found.run()));
         }
         o.flush();
-        return result.clean() ? 0 : 1;
+        return result.clean() || exitZeroOnFailure ? ExitCodes.CLEAN : ExitCodes.FOUND;
+    }
+
+    /** {@code --shard}: {@code I/N}, or {@code auto} read from the environment (then returned). */
+    private Optional<ShardEnvironment.Found> resolveShard() {
+        try {
+            if ("auto".equals(shardText.strip())) {
+                ShardEnvironment.Found found = ShardEnvironment.read(Main.environment(spec));
+                shard = found.shard();
+                return Optional.of(found);
+            }
+            shard = Shard.parse(shardText);
+            return Optional.empty();
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), shardText.strip().equals("auto") ? e.getMessage()
+                    : "--shard: " + e.getMessage() + " or auto", e);
+        }
     }
 
     /** Checks every option before any work, in the options' own terms. */

@@ -147,6 +147,15 @@ public final class Main implements Callable<Integer> {
         return command == null || command.isBlank() ? "hmm4j" : shellWord(command);
     }
 
+    /** The environment of the root command (the process's, or a test's). */
+    static Map<String, String> environment(CommandSpec spec) {
+        CommandSpec root = spec;
+        while (root.parent() != null) {
+            root = root.parent();
+        }
+        return root.userObject() instanceof Main main ? main.environment : Map.of();
+    }
+
     /** {@code word} quoted for a POSIX shell when it needs to be. */
     static String shellWord(String word) {
         return word.matches("[A-Za-z0-9_./:@%+=,-]+") ? word : "'" + word.replace("'", "'\\''") + "'";

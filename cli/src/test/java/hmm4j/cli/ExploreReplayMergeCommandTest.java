@@ -46,9 +46,12 @@ class ExploreReplayMergeCommandTest {
         assertEquals("", c.err(), "no progress bar when standard error is not a terminal");
         Path html = RunFiles.companions(file)[0];
         Path trace = RunFiles.companions(file)[1];
-        assertTrue(lines.contains("  timeline: " + html + " (open in a browser)"), c.out());
+        assertTrue(lines.contains("  timeline: " + html + " (the minimised run, the run as found a click away; open in "
+                + "a browser)"), c.out());
         assertTrue(Files.readString(html).startsWith("<!DOCTYPE html>"), "a self-contained HTML page");
         assertTrue(Files.readString(html).contains("address space used without mmget"));
+        assertTrue(Files.readString(html).contains("<p class=\"hint minimised\">The minimised run: the same failure in "
+                + "1 context switch (the run as found had 3;"), "the minimised run is the one shown");
         assertTrue(FailureFiles.json().readTree(Files.readString(trace)).has("traceEvents"), "a trace-event file");
     }
 

@@ -32,6 +32,27 @@ public record FoundFailure(int runIndex, long seed, String strategy, String stra
         return run.firstFailure();
     }
 
+    /**
+     * The minimised schedule replayed with its trace on {@code target}, when the minimisation
+     * made it smaller than the run found, it is in the failure file, and it reproduces the
+     * failure; else empty (the run found is then the one to show).
+     */
+    public Optional<RunResult> minimalRun(ExploreTarget target) {
+        if (minimisation.isEmpty() || file.isEmpty()) {
+            return Optional.empty();
+        }
+        Minimisation m = minimisation.get();
+        if (m.preemptions() == m.originalPreemptions() && m.contextSwitches() == m.originalContextSwitches()) {
+            return Optional.empty();
+        }
+        hmm4j.explore.replay.FailureFile ff = hmm4j.explore.replay.FailureFiles.read(file.get());
+        if (ff.minimal() == null) {
+            return Optional.empty();
+        }
+        ReplayResult r = Explorer.replay(ff, target, true);
+        return r.reproduced() ? Optional.of(r.run()) : Optional.empty();
+    }
+
     /** The one-line verdict of the run. */
     public String headline() {
         return run.firstFailure().map(Failure::headline)

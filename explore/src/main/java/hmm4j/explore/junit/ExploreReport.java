@@ -3,13 +3,8 @@ package hmm4j.explore.junit;
 import hmm4j.explore.ExplorationResult;
 import hmm4j.explore.ExploreOptions;
 import hmm4j.explore.ExploreTarget;
-import hmm4j.explore.Explorer;
 import hmm4j.explore.FoundFailure;
-import hmm4j.explore.ReplayResult;
 import hmm4j.explore.ReportHeader;
-import hmm4j.explore.minimise.Minimisation;
-import hmm4j.explore.replay.FailureFile;
-import hmm4j.explore.replay.FailureFiles;
 import hmm4j.explore.report.RunFiles;
 import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.RunResult;
@@ -68,11 +63,12 @@ final class ExploreReport {
         Path file = f.file().get();
         String cmd = replayCommand.apply(file);
         Path[] companions = RunFiles.companions(file);
-        RunResult minimal = minimalRun(f, file, target).orElse(null);
+        RunResult minimal = f.minimalRun(target).orElse(null);
         List<String> lines = new java.util.ArrayList<>();
         try {
-            RunFiles.writeHtml(f.run(), "hmm4j @Explore " + test, cmd, List.of(test), companions[0]);
-            lines.add("timeline: " + companions[0] + " (the failing run; open in a browser)");
+            RunFiles.writeHtml(minimal, f.run(), "hmm4j @Explore " + test, cmd, List.of(test), companions[0]);
+            lines.add("timeline: " + companions[0] + (minimal != null ? " (the minimised run, the run as found a click "
+                    + "away; open in a browser)" : " (the failing run; open in a browser)"));
             RunFiles.writePerfetto(f.run(), companions[1]);
             lines.add("trace: " + companions[1] + " (open in https://ui.perfetto.dev or chrome://tracing)");
             if (minimal != null) {
@@ -83,21 +79,6 @@ final class ExploreReport {
             lines.add("could not write the reports next to the failure file: " + e.getMessage());
         }
         return new ExploreReport(test, result, cmd, List.copyOf(lines), minimal != null ? minimal : f.run());
-    }
-
-    /** The minimised schedule replayed with its trace, when it is smaller than the found one and reproduces. */
-    private static Optional<RunResult> minimalRun(FoundFailure f, Path file, ExploreTarget target) {
-        Optional<Minimisation> m = f.minimisation();
-        if (m.isEmpty() || m.get().preemptions() == m.get().originalPreemptions()
-                && m.get().contextSwitches() == m.get().originalContextSwitches()) {
-            return Optional.empty();
-        }
-        FailureFile ff = FailureFiles.read(file);
-        if (ff.minimal() == null) {
-            return Optional.empty();
-        }
-        ReplayResult r = Explorer.replay(ff, target, true);
-        return r.reproduced() ? Optional.of(r.run()) : Optional.empty();
     }
 
     /** {@code 1..500}: the seeds of the runs done (run r has seed firstSeed + r). */

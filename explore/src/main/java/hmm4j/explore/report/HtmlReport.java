@@ -16,6 +16,9 @@ import java.util.List;
  * <p>API: {@link #render(RunResult, RunHeader)} returns the page as a string; write it to a
  * {@code .html} file. {@link #render(RunResult, RunHeader, int)} bounds the events drawn
  * (the last ones; the default is {@value #DEFAULT_EVENTS}).
+ * {@link #render(RunResult, RunResult, RunHeader)} shows a failure's minimised run and puts the
+ * run as found one click away (a {@code <details>} element, no script), with its own timeline
+ * and event table.
  *
  * <p>The page, top to bottom:
  * <ol>
@@ -48,6 +51,18 @@ public final class HtmlReport {
 
     /** The page for {@code run} under {@code header}, drawing at most {@code maxEvents} events. */
     public static String render(RunResult run, RunHeader header, int maxEvents) {
+        return render(run, null, header, maxEvents);
+    }
+
+    /**
+     * The page of a failure's minimised run {@code minimal}, with the run as found, {@code full},
+     * one click away; {@code minimal} null: the page of {@code full} alone.
+     */
+    public static String render(RunResult minimal, RunResult full, RunHeader header) {
+        return minimal == null ? render(full, header) : render(minimal, full, header, DEFAULT_EVENTS);
+    }
+
+    private static String render(RunResult run, RunResult full, RunHeader header, int maxEvents) {
         if (maxEvents < 1) {
             throw new IllegalArgumentException("maxEvents must be at least 1: " + maxEvents);
         }
@@ -60,9 +75,9 @@ public final class HtmlReport {
                         + verdict)).append("</title>\n")
                 .append("<style>\n").append(HtmlStyle.CSS).append("</style>\n</head>\n<body>\n");
         header(b, run, header, verdict);
-        timeline(b, t);
+        timeline(b, t, full == null ? null : new Timeline(full, maxEvents));
         failures(b, run);
-        events(b, t);
+        events(b, t, "e");
         b.append("<footer>hmm4j report: one file, no script, nothing loaded from the network.</footer>\n")
                 .append("</body>\n</html>\n");
         return b.toString();
@@ -95,18 +110,51 @@ public final class HtmlReport {
         b.append("<dt>").append(name).append("</dt><dd>").append(Html.escape(value)).append("</dd>");
     }
 
-    private static void timeline(StringBuilder b, Timeline t) {
+    private static void timeline(StringBuilder b, Timeline t, Timeline full) {
         b.append("<section id=\"timeline\">\n<h2>Timeline</h2>\n");
         b.append("<p class=\"hint\">One lane per task, one block per event along the steps; a band is a wait, an arrow a "
-                + "context switch to the task that runs next. Hover a mark for the operation and its code site; click a "
-                + "block for its row in the event table.</p>\n");
+                + "context switch to the task that runs next; key events are labelled. Hover a mark for the operation and "
+                + "its code site; click a block for its row in the event table.</p>\n");
+        if (full != null) {
+            b.append("<p class=\"hint minimised\">The minimised run: the same failure in ").append(plural(switches(t)))
+                    .append(" (the run as found had ").append(switches(full)).append("; it is below the legend).</p>\n");
+        }
+        svg(b, t, "e");
+        legend(b);
+        if (full != null) {
+            b.append("<details class=\"full\"><summary>The run as found: ").append(full.run().steps()).append(" steps, ")
+                    .append(plural(switches(full))).append("</summary>\n");
+            svg(b, full, "f");
+            events(b, full, "f");
+            b.append("</details>\n");
+        }
+        b.append("</section>\n");
+    }
+
+    private static String plural(long switches) {
+        return switches + " context switch" + (switches == 1 ? "" : "es");
+    }
+
+    private static long switches(Timeline t) {
+        return t.events().stream().filter(e -> e.switchTo().isPresent()).count();
+    }
+
+    private static void svg(StringBuilder b, Timeline t, String rowPrefix) {
         if (t.hidden() > 0) {
             b.append("<p class=\"hint\">").append(t.hidden()).append(" earlier events are not drawn.</p>\n");
         }
         if (t.events().isEmpty()) {
             b.append("<p class=\"hint\">The run recorded no trace events.</p>\n");
         }
-        b.append("<div class=\"scroll\">\n").append(SvgTimeline.render(t)).append("</div>\n");
+        SvgTimeline svg = new SvgTimeline(t, rowPrefix);
+        b.append("<div class=\"scroll\">\n").append(svg.svg()).append("</div>\n");
+        if (svg.leftOut() > 0) {
+            b.append("<p class=\"hint\">").append(svg.leftOut())
+                    .append(" more labels found no room: hover their blocks.</p>\n");
+        }
+    }
+
+    private static void legend(StringBuilder b) {
         b.append("<ul class=\"legend\">");
         for (TraceEvent.Kind k : TraceEvent.Kind.values()) {
             b.append("<li><span class=\"swatch ").append(SvgTimeline.kindClass(k)).append("\"></span>")
@@ -116,7 +164,7 @@ public final class HtmlReport {
             b.append("<li><span class=\"swatch line\" style=\"background:").append(SvgTimeline.switchColour(r))
                     .append("\"></span>switch: ").append(r.label()).append("</li>");
         }
-        b.append("<li><span class=\"swatch failure\"></span>failure</li></ul>\n</section>\n");
+        b.append("<li><span class=\"swatch failure\"></span>failure</li></ul>\n");
     }
 
     private static void failures(StringBuilder b, RunResult run) {
@@ -136,22 +184,24 @@ public final class HtmlReport {
         b.append("</section>\n");
     }
 
-    private static void events(StringBuilder b, Timeline t) {
-        b.append("<section id=\"events\">\n<h2>Events</h2>\n<table>\n<thead><tr><th>step</th><th>task</th><th>event</th>"
+    private static void events(StringBuilder b, Timeline t, String rowPrefix) {
+        boolean main = rowPrefix.equals("e");
+        b.append(main ? "<section id=\"events\">\n<h2>Events</h2>\n" : "").append("<table>\n<thead><tr><th>step</th><th>task</th><th>event</th>"
                 + "<th>then</th><th>code site</th></tr></thead>\n<tbody>\n");
         List<TraceEvent> events = t.events();
         for (int s = 0; s < events.size(); s++) {
             TraceEvent e = events.get(s);
-            b.append("<tr id=\"e").append(s).append("\" class=\"").append(SvgTimeline.kindClass(e.kind())).append("\">")
+            b.append("<tr id=\"").append(rowPrefix).append(s).append("\" class=\"").append(SvgTimeline.kindClass(e.kind())).append("\">")
                     .append("<td>").append(e.step()).append("</td><td>").append(Html.escape(e.task()))
                     .append("</td><td>").append(Html.escape(EventText.describe(e))).append("</td><td>")
                     .append(Html.escape(EventText.describeSwitchWithReason(e).orElse(""))).append("</td><td><code>")
                     .append(Html.escape(e.where())).append("</code></td></tr>\n");
         }
-        t.failure().ifPresent(f -> b.append("<tr id=\"failure-row\" class=\"failure\"><td>").append(f.site().step())
+        t.failure().ifPresent(f -> b.append("<tr id=\"").append(main ? "failure-row" : rowPrefix + "-failure-row")
+                .append("\" class=\"failure\"><td>").append(f.site().step())
                 .append("</td><td>").append(Html.escape(f.site().task())).append("</td><td>")
                 .append(Html.escape(EventText.failureMark(f))).append("</td><td></td><td><code>")
                 .append(Html.escape(f.site().where())).append("</code></td></tr>\n"));
-        b.append("</tbody>\n</table>\n</section>\n");
+        b.append("</tbody>\n</table>\n").append(main ? "</section>\n" : "");
     }
 }

@@ -24,7 +24,9 @@ final class HtmlStyle {
             .facts dt { color: var(--muted); }
             .facts dd { margin: 0; }
             .replay { background: #f3f4f6; padding: 1px 6px; border-radius: 4px; user-select: all; }
-            .notes, .details { background: #f9fafb; border: 1px solid var(--line); padding: 8px 10px; overflow-x: auto; }
+            .notes, .details { background: #f9fafb; border: 1px solid var(--line); padding: 8px 10px; overflow-x: auto;
+                               white-space: pre-wrap; overflow-wrap: anywhere; }
+            details.full { margin: 12px 0; } details.full > summary { cursor: pointer; font-weight: 600; }
             .hint { color: var(--muted); margin: 4px 0; }
             .scroll { overflow-x: auto; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
             svg.timeline { display: block; font: 12px system-ui, "DejaVu Sans", sans-serif; }
@@ -44,12 +46,12 @@ final class HtmlStyle {
             svg .threw, .swatch.threw { fill: var(--threw); background: var(--threw); }
             svg .wait rect { fill-opacity: 0.25; }
             svg .wait.blocked rect { fill: var(--blocked); } svg .wait.sleeping rect { fill: var(--sleeping); }
-            svg .wait text { font-size: 10.5px; fill: #7f1d1d; }
-            svg .wait.sleeping text { fill: #4c1d95; }
             svg .sw { stroke-width: 1.6; }
             svg .sw.preempted { stroke-dasharray: 3 2; }
             svg .site-mark line { stroke: #b91c1c; stroke-width: 2; }
-            svg .site-mark text { fill: #b91c1c; font-size: 10.5px; font-weight: 600; }
+            svg .label { font: 11px ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; fill: #1e3a8a;
+                         paint-order: stroke; stroke: #fff; stroke-width: 3px; stroke-linejoin: round; }
+            svg .label.wait { fill: #7f1d1d; } svg .label.allocated, svg .label.freed { fill: #b91c1c; font-weight: 700; }
             svg .failure line { stroke: #b91c1c; stroke-width: 2; stroke-dasharray: 5 3; }
             svg .failure circle { fill: #b91c1c; }
             svg .failure text { fill: #fff; font-weight: 700; text-anchor: middle; font-size: 13px; }

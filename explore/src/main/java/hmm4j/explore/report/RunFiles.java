@@ -31,11 +31,21 @@ public final class RunFiles {
     /** Writes the HTML report of {@code run} to {@code file}. */
     public static void writeHtml(RunResult run, String title, String replayCommand, List<String> notes, Path file)
             throws IOException {
+        writeHtml(null, run, title, replayCommand, notes, file);
+    }
+
+    /**
+     * Writes the HTML report of a failure to {@code file}: its minimised run {@code minimal}
+     * shown, the run as found, {@code full}, one click away; {@code minimal} null: {@code full}
+     * alone.
+     */
+    public static void writeHtml(RunResult minimal, RunResult full, String title, String replayCommand,
+                                 List<String> notes, Path file) throws IOException {
         RunHeader header = RunHeader.titled(title).withNotes(notes);
         if (replayCommand != null) {
             header = header.withReplayCommand(replayCommand);
         }
-        write(file, HtmlReport.render(run, header));
+        write(file, HtmlReport.render(minimal, full, header));
     }
 
     /** Writes the trace-event JSON of {@code run} to {@code file}. */

@@ -5,6 +5,7 @@ import hmm4j.sim.TraceEvent;
 import hmm4j.sim.failure.Failure;
 import hmm4j.sim.failure.Site;
 import hmm4j.sim.report.EventText;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -18,8 +19,17 @@ import java.util.Locale;
  *
  * <p>Every mark has an SVG {@code <title>}, which browsers show as a tooltip without any
  * script: the step, the task, the event in words ({@link EventText}) and its code site.
- * Every block links to its row of the page's event table ({@code #e<slot>}). Marks carry
+ * Every block links to its row of the page's event table ({@code #<prefix><slot>}). Marks carry
  * {@code data-slot}, {@code data-task} and {@code data-kind} attributes, which tests read.
+ *
+ * <p>Labels: the key events ({@link KeyEvents}: a count reaching 0, exit_mmap, register and
+ * unregister, release, invalidations, frees...), the waits and the allocated/freed flags are
+ * also written as text on the picture, in rows above their lane's blocks: each label starts
+ * at its block's left edge and goes into the lowest row where it overlaps no other label
+ * (widths from a monospace font, with room to spare), so labels never overlap each other or
+ * a block; a lane gets as many rows as it needs, up to {@value #MAX_ROWS}, and a label that
+ * finds no room is left to its tooltip (the page says how many). The failure's line goes after
+ * the last event and after every label, so that it crosses none.
  */
 @HiddenFromSites
 final class SvgTimeline {
@@ -32,38 +42,131 @@ final class SvgTimeline {
     private static final int MAX_SLOT = 24;
     private static final int TICK_SPACING = 40;
     private static final double CHAR_WIDTH = 6.6;
+    /** Height of a row of labels. */
+    static final int ROW = 14;
+    /** Rows of labels a lane gets at most. */
+    static final int MAX_ROWS = 4;
+    /** Width of one character of a label (11px monospace is 6.6px; the rest is room to spare). */
+    static final double LABEL_CHAR = 7.0;
+    private static final int LABEL_GAP = 6;
+
+    /** A label: text at x in a task's lane, in row {@code row} (0 nearest the blocks), or -1 when left out. */
+    private record Label(int task, int slot, int x, String text, String kind, int row) {
+        int end() {
+            return x + (int) Math.ceil(text.length() * LABEL_CHAR) + 2;
+        }
+    }
 
     private final Timeline t;
     private final int slot;
+    private final String rowPrefix;
     private final StringBuilder b = new StringBuilder();
+    private final List<Label> labels = new ArrayList<>();
+    private final int[] rows;
+    private final int[] tops;
+    private int leftOut;
 
-    private SvgTimeline(Timeline t) {
+    /** The timeline of {@code t}, its blocks linking to rows {@code #<rowPrefix><slot>}; {@link #svg()} draws it. */
+    SvgTimeline(Timeline t, String rowPrefix) {
         this.t = t;
+        this.rowPrefix = rowPrefix;
         int n = Math.max(1, t.events().size());
         this.slot = Math.max(MIN_SLOT, Math.min(MAX_SLOT, 1100 / n));
+        int lanes = Math.max(1, t.tasks().size());
+        this.rows = new int[lanes];
+        this.tops = new int[lanes + 1];
+        placeLabels();
+        tops[0] = TOP;
+        for (int i = 0; i < lanes; i++) {
+            tops[i + 1] = tops[i] + laneHeight(i);
+        }
     }
 
-    /** The {@code <svg>} element for {@code t}. */
-    static String render(Timeline t) {
-        return new SvgTimeline(t).svg();
+    /** Labels that found no room (their tooltips still have them). */
+    int leftOut() {
+        return leftOut;
     }
 
     private int x(int s) {
         return GUTTER + s * slot;
     }
 
+    private int laneHeight(int task) {
+        return LANE + (task < rows.length ? rows[task] : 0) * ROW;
+    }
+
     private int laneTop(int task) {
-        return TOP + task * LANE;
+        return tops[Math.max(0, Math.min(task, tops.length - 1))];
     }
 
+    /** The middle of the task's blocks: below its rows of labels. */
     private int laneMid(int task) {
-        return laneTop(task) + LANE / 2;
+        int tk = Math.max(0, Math.min(task, rows.length - 1));
+        return laneTop(tk) + rows[tk] * ROW + LANE / 2;
     }
 
-    private String svg() {
+    /** Finds the key events, waits and site flags, and packs their labels into rows per lane. */
+    private void placeLabels() {
+        List<Label> wanted = new ArrayList<>();
+        List<TraceEvent> events = t.events();
+        for (int s = 0; s < events.size(); s++) {
+            int task = events.get(s).taskId() - 1;
+            int at = s;
+            if (task >= 0 && task < rows.length) {
+                KeyEvents.label(events, s).ifPresent(text -> wanted.add(new Label(task, at, x(at) + 1, text, "key", -1)));
+            }
+        }
+        for (Timeline.Wait w : t.waits()) {
+            wanted.add(new Label(w.task(), w.from(), x(w.from()) + slot + 2, shortWait(w.what()), "wait", -1));
+        }
+        t.failure().ifPresent(f -> {
+            if (f instanceof Failure.UseAfterFree u) {
+                siteSlot(u.allocated()).ifPresent(p -> wanted.add(new Label(p[1], p[0], x(p[0]) + 3, "allocated",
+                        "allocated", -1)));
+                siteSlot(u.freed()).ifPresent(p -> wanted.add(new Label(p[1], p[0], x(p[0]) + 3, "freed", "freed", -1)));
+            }
+        });
+        wanted.sort(java.util.Comparator.comparingInt(Label::x).thenComparingInt(Label::task));
+        int[][] ends = new int[rows.length][MAX_ROWS];
+        for (int[] e : ends) {
+            java.util.Arrays.fill(e, Integer.MIN_VALUE);
+        }
+        for (Label l : wanted) {
+            int row = -1;
+            for (int r = 0; r < MAX_ROWS; r++) {
+                if (ends[l.task()][r] + LABEL_GAP <= l.x()) {
+                    row = r;
+                    break;
+                }
+            }
+            if (row < 0) {
+                leftOut++;
+                continue;
+            }
+            ends[l.task()][row] = l.end();
+            rows[l.task()] = Math.max(rows[l.task()], row + 1);
+            labels.add(new Label(l.task(), l.slot(), l.x(), l.text(), l.kind(), row));
+        }
+    }
+
+    /** {@code mutex_lock(m) held by t} → {@code waits: mutex_lock(m)}, cut to a label's length. */
+    private static String shortWait(String what) {
+        String s = what.startsWith("blocked: ") ? "waits: " + what.substring(9) : what;
+        int held = s.indexOf(" held by ");
+        if (held > 0) {
+            s = s.substring(0, held);
+        }
+        return s.length() <= KeyEvents.MAX_CHARS + 4 ? s : s.substring(0, KeyEvents.MAX_CHARS + 3) + "…";
+    }
+
+    /** The {@code <svg>} element. */
+    String svg() {
+        if (!b.isEmpty()) {
+            return b.toString();
+        }
         List<String> tasks = t.tasks();
-        int width = x(t.events().size()) + FAILURE_ROOM;
-        int height = TOP + Math.max(1, tasks.size()) * LANE + 8;
+        int width = Math.max(x(t.events().size()) + FAILURE_ROOM, failureX() + FAILURE_ROOM - 6);
+        int height = laneTop(Math.max(1, tasks.size())) + 8;
         b.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline\" width=\"%d\" "
                 + "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"timeline of %d tasks over %d events\">%n",
                 width, height, width, height, tasks.size(), t.events().size()));
@@ -86,6 +189,7 @@ final class SvgTimeline {
             }
             failure(f, height);
         });
+        labels();
         b.append("</svg>\n");
         return b.toString();
     }
@@ -93,7 +197,7 @@ final class SvgTimeline {
     private void lanes(List<String> tasks, int width) {
         for (int i = 0; i < tasks.size(); i++) {
             b.append(String.format(Locale.ROOT, "<rect class=\"lane %s\" x=\"0\" y=\"%d\" width=\"%d\" height=\"%d\"/>%n",
-                    i % 2 == 0 ? "even" : "odd", laneTop(i), width, LANE));
+                    i % 2 == 0 ? "even" : "odd", laneTop(i), width, laneHeight(i)));
             b.append(String.format(Locale.ROOT, "<text class=\"task\" data-task=\"%d\" x=\"%d\" y=\"%d\">%s</text>%n",
                     i + 1, GUTTER - 10, laneMid(i) + 4, Html.escape(fit(tasks.get(i) + " (" + (i + 1) + ")", GUTTER - 16))));
         }
@@ -126,11 +230,6 @@ final class SvgTimeline {
             b.append(String.format(Locale.ROOT, "<g class=\"wait %s\" data-slot=\"%d\" data-task=\"%d\" data-kind=\"%s\">"
                     + "<title>%s</title><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/>",
                     kind, w.from(), w.task() + 1, kind, Html.escape(title), from, laneMid(w.task()) - 5, width, 10));
-            String label = fit(w.what(), width - 6);
-            if (!label.isEmpty()) {
-                b.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\">%s</text>", from + 4,
-                        laneTop(w.task()) + 8, Html.escape(label)));
-            }
             b.append("</g>\n");
         }
     }
@@ -142,9 +241,9 @@ final class SvgTimeline {
             int task = e.taskId() - 1;
             String where = e.where().isEmpty() ? "" : "\nat " + e.where();
             String title = "step " + e.step() + " · " + e.task() + ": " + EventText.describe(e) + where;
-            b.append(String.format(Locale.ROOT, "<a href=\"#e%d\"><rect class=\"ev %s\" data-slot=\"%d\" data-task=\"%d\" "
+            b.append(String.format(Locale.ROOT, "<a href=\"#%s%d\"><rect class=\"ev %s\" data-slot=\"%d\" data-task=\"%d\" "
                     + "data-kind=\"%s\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" rx=\"2\"><title>%s</title></rect></a>%n",
-                    s, kindClass(e.kind()), s, e.taskId(), kindClass(e.kind()), x(s) + 1, laneMid(task) - BLOCK / 2,
+                    rowPrefix, s, kindClass(e.kind()), s, e.taskId(), kindClass(e.kind()), x(s) + 1, laneMid(task) - BLOCK / 2,
                     slot - 2, BLOCK, Html.escape(title)));
         }
     }
@@ -178,9 +277,26 @@ final class SvgTimeline {
      * events drawn or outside any task.
      */
     private void siteMark(String what, Site site) {
+        siteSlot(site).ifPresent(p -> {
+            int slotOf = p[0];
+            int task = p[1];
+            int xx = x(slotOf);
+            b.append(String.format(Locale.ROOT, "<g class=\"site-mark\" data-slot=\"%d\" data-task=\"%d\" "
+                    + "data-kind=\"%s\"><title>%s</title><line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/></g>%n",
+                    slotOf, task + 1, what, Html.escape(what + " by " + site.task() + " at step " + site.step() + "\nat "
+                            + site.where()), xx, laneMid(task) - BLOCK / 2 - 4, xx, laneMid(task) + BLOCK / 2 + 4));
+        });
+    }
+
+    /**
+     * Where the flag of {@code site} goes: {@code {slot, task}} right after the last event of
+     * its task at or before its step, or, when the task had none yet, just before its first
+     * event; empty when the site is outside the events drawn or outside any task.
+     */
+    private java.util.Optional<int[]> siteSlot(Site site) {
         int task = t.tasks().indexOf(site.task());
         if (task < 0) {
-            return;
+            return java.util.Optional.empty();
         }
         int after = -1;
         int first = -1;
@@ -196,25 +312,32 @@ final class SvgTimeline {
                 after = s;
             }
         }
-        int slotOf;
         if (after >= 0) {
-            slotOf = after + 1;
+            return java.util.Optional.of(new int[] {after + 1, task});
         } else if (first >= 0 && t.hidden() == 0) {
-            slotOf = first;
-        } else {
-            return;
+            return java.util.Optional.of(new int[] {first, task});
         }
-        int xx = x(slotOf);
-        b.append(String.format(Locale.ROOT, "<g class=\"site-mark\" data-slot=\"%d\" data-task=\"%d\" data-kind=\"%s\">"
-                + "<title>%s</title><line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/><text x=\"%d\" y=\"%d\">%s</text></g>%n",
-                slotOf, task + 1, what, Html.escape(what + " by " + site.task() + " at step " + site.step() + "\nat "
-                        + site.where()), xx, laneTop(task) + 2, xx, laneTop(task) + LANE - 2, xx + 3, laneTop(task) + 9,
-                what));
+        return java.util.Optional.empty();
+    }
+
+    /** Where the failure's line goes: after the last event, and after every label, so that it crosses none. */
+    private int failureX() {
+        return Math.max(x(t.events().size()) + 6, labels.stream().mapToInt(Label::end).max().orElse(0) + 4);
+    }
+
+    /** The labels, in their rows above their lanes' blocks (row 0 nearest the blocks). */
+    private void labels() {
+        for (Label l : labels) {
+            int y = laneTop(l.task()) + (rows[l.task()] - 1 - l.row()) * ROW + ROW - 2;
+            b.append(String.format(Locale.ROOT, "<text class=\"label %s\" data-slot=\"%d\" data-task=\"%d\" "
+                    + "data-kind=\"%s\" x=\"%d\" y=\"%d\">%s</text>%n", l.kind(), l.slot(), l.task() + 1, l.kind(),
+                    l.x(), y, Html.escape(l.text())));
+        }
     }
 
     private void failure(Failure f, int height) {
         int task = t.failureTask();
-        int xx = x(t.events().size()) + 6;
+        int xx = failureX();
         int y = task >= 0 ? laneMid(task) : TOP - 14;
         b.append(String.format(Locale.ROOT, "<g class=\"failure\" data-slot=\"%d\" data-task=\"%d\" data-kind=\"failure\">"
                 + "<title>%s</title><line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>"

@@ -8,8 +8,10 @@
  *       hmm4j.explore.report.RunHeader)} — one self-contained HTML page: header with verdict,
  *       seed and replay command, a static SVG timeline (a lane per task, steps along the x
  *       axis, a block per operation, waits, every context switch with its reason, the failure
- *       marked, tooltips with operation and code site), the failure's details and a table of
- *       every event. No script and nothing fetched from the network.</li>
+ *       marked, tooltips with operation and code site, the key events labelled on the picture by
+ *       {@link hmm4j.explore.report.KeyEvents} in rows that never overlap), the failure's
+ *       details and a table of every event; for a failure, the minimised run shown and the run
+ *       as found one click away. No script and nothing fetched from the network.</li>
  *   <li>{@link hmm4j.explore.report.PerfettoTrace#render(hmm4j.sim.RunResult)} — the same run
  *       as Chrome trace-event JSON for {@code ui.perfetto.dev} and {@code chrome://tracing}:
  *       a thread per task, a slice per event and per wait, instants for switches and the
