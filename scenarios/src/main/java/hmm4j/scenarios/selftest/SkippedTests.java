@@ -33,8 +33,6 @@ final class SkippedTests {
         return TestCase.skipped(Fixture.HMM, "compound", EnumSet.of(H), NO_HUGETLB);
     }
 
-    }
-
     /** {@code migrate_anon_huge_fault}: a collapsed THP migrates as one device-private THP. */
     static TestCase migrateAnonHugeFault() {
         return TestCase.skipped(Fixture.HMM, "migrate_anon_huge_fault", EnumSet.of(M, T),
