@@ -36,7 +36,8 @@ import java.util.function.Consumer;
  * mirror migrated data into it (the backing link); {@link #dmirrorDevmemFree} takes it back
  * when its last reference goes. {@link #dmirrorDeviceRemoveChunks} (RELEASE) evicts every
  * chunk: each live page is migrated back to system memory wherever it is mapped, then the
- * chunk is unmapped and forgotten.
+ * chunk is unmapped and forgotten. The release of any mirror of the device evicts the live
+ * pages of every chunk too, but keeps the chunks ({@link #dmirrorDeviceEvictChunks}).
  *
  * <p>Locking. {@code dmirror_device->lock}, a spinlock, guards the free list, the counters and
  * the backing links: {@code page_free} may run under a page-table lock. The chunk list is
@@ -333,6 +334,24 @@ public final class DmirrorDevice {
                 chunk.pagemap().memunmapPages();
             }
             chunks.clear();
+        } finally {
+            devmemLock.unlock();
+        }
+    }
+
+    /**
+     * The eviction of {@code dmirror_fops_release} (the driver's current version): every live
+     * page of every chunk is migrated back to system memory wherever it is mapped; the chunks
+     * stay, their pages back on the free list as their last references go. The kernel walks
+     * the chunk array without {@code devmem_lock}; the model takes it, as RELEASE does, so
+     * that a chunk created meanwhile is not missed half-made. May sleep.
+     */
+    void dmirrorDeviceEvictChunks() {
+        devmemLock.lock();
+        try {
+            for (DmirrorChunk chunk : chunks) {
+                dmirrorDeviceEvictChunk(chunk);
+            }
         } finally {
             devmemLock.unlock();
         }

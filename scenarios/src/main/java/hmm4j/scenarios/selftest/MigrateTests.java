@@ -11,6 +11,8 @@ import static hmm4j.kernel.mm.Mmap.PROT_WRITE;
 
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.ShmemFile;
+import hmm4j.kernel.sched.Signal;
+import hmm4j.kernel.sched.WaitStatus;
 import hmm4j.sim.Kernel;
 
 /**
@@ -163,12 +165,15 @@ final class MigrateTests extends UserSpace {
     }
 
     /**
-     * {@code hmm_cow_in_device}: pages on the device are shared copy-on-write with a forked
-     * child; the parent's writes bring each page back to system memory and copy it, so a
-     * snapshot afterwards sees ordinary writable pages only.
+     * {@code hmm_cow_in_device}: 4 pages on the device are shared copy-on-write with a forked
+     * child that spins until it is killed; the parent's writes bring each device-private page
+     * back to system memory and copy it (a coherent page is copied straight from device
+     * memory), so a snapshot afterwards sees ordinary writable pages only. The parent kills the
+     * child with {@code SIGKILL} and checks how it ended. The C test's {@code EXPECT_*} are
+     * assertions here: the first that fails ends the test.
      */
     void hmmCowInDevice(HmmSelf self, Variant variant) {
-        long npages = bufferPages(self);
+        long npages = 4;
         long size = npages << self.pageShift;
         HmmBuffer buffer = anonBuffer(size);
         store(buffer.ptr, words(size), i -> i);
@@ -177,15 +182,16 @@ final class MigrateTests extends UserSpace {
         assertEq("ret", ret, 0);
         assertEq("buffer->cpages", buffer.cpages, "npages", npages);
 
-        // The child keeps the device pages mapped until the parent is done with them.
-        ChildProcess pid = fork(child -> pauseUntilSignalled(child));
+        // The child waits for SIGKILL from the parent.
+        ChildProcess pid = fork(this::spinUntilKilled);
 
         store(buffer.ptr, words(size), i -> i);
 
-        assertEq("kill(pid, SIGTERM)", kill(pid, ChildProcess.SIGTERM), 0);
-        ChildProcess.WaitStatus status = waitpid(pid);
-        assertNe("WIFSIGNALED(status)", status.wifsignaled(), "0", 0);
-        assertEq("WTERMSIG(status)", status.termsig(), "SIGTERM", ChildProcess.SIGTERM);
+        assertEq("kill(pid, SIGKILL)", kill(pid, Signal.SIGKILL), 0);
+        WaitStatus status = waitpid(pid);
+        assertEq("waitpid(pid, &status, 0)", status.pid(), "pid", pid.pid());
+        assertNe("WIFSIGNALED(status)", status.wifsignaled() ? 1 : 0, "0", 0);
+        assertEq("WTERMSIG(status)", status.wtermsig(), "SIGKILL", Signal.SIGKILL);
 
         ret = hmmDmirrorCmd(self.fd, HMM_DMIRROR_SNAPSHOT, buffer, npages);
         assertEq("ret", ret, 0);
@@ -198,43 +204,49 @@ final class MigrateTests extends UserSpace {
     }
 
     /**
-     * {@code migrate_partial_unmap_fault}, its base-page half ({@code use_thp == 0}): a
-     * PMD-sized, PMD-aligned range is migrated, half of it is unmapped at offset 0, P/4 or
-     * P/2, and the CPU reads what is left, faulting each page back. The THP half needs
-     * {@code MADV_HUGEPAGE}, which the model does not have; without THP every mapping already
-     * behaves as {@code MADV_NOHUGEPAGE} asks, so that call is left out.
+     * {@code migrate_partial_unmap_fault}: a PMD-sized, PMD-aligned range is migrated, half of
+     * it is unmapped at offset 0, P/4 or P/2, and the CPU reads what is left, faulting each
+     * page back; all six runs of the C loops, the range advised {@code MADV_NOHUGEPAGE} then
+     * {@code MADV_HUGEPAGE} ({@link ThpAdvice}).
      */
     void migratePartialUnmapFault(HmmSelf self, Variant variant) {
         long size = PMD_SIZE;
+        long unmapSize = size / 2;
         long[] offsets = {0, size / 4, size / 2};
-        for (long offset : offsets) {
-            long npages = size >> self.pageShift;
-            HmmBuffer buffer = hmmBufferAlloc(size);
-            buffer.ptr = mmap(0, 2 * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, buffer.fd, 0);
-            assertMapped("buffer->ptr", buffer.ptr);
-            long oldPtr = buffer.ptr;
-            buffer.ptr = (buffer.ptr + size - 1) & -size;
-            store(buffer.ptr, words(size), i -> i);
+        for (int useThp = 0; useThp < 2; ++useThp) {
+            for (long offset : offsets) {
+                HmmBuffer buffer = hmmBufferAlloc(2 * size, size);
+                memset(buffer.mirror, (byte) 0xFF, size);
+                buffer.ptr = mmap(0, 2 * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, buffer.fd, 0);
+                assertMapped("buffer->ptr", buffer.ptr);
 
-            int ret = hmmMigrateSysToDev(self.fd, buffer, npages);
-            assertEq("ret", ret, 0);
-            assertEq("buffer->cpages", buffer.cpages, "npages", npages);
-            assertEach("ptr[i]", "i", load(buffer.mirror, words(size)), 0, words(size), i -> i);
+                long npages = size >> self.pageShift;
+                long map = (buffer.ptr + size - 1) & -size;
+                int ret = ThpAdvice.madvise(mm(), map, size,
+                        useThp != 0 ? ThpAdvice.MADV_HUGEPAGE : ThpAdvice.MADV_NOHUGEPAGE);
+                assertEq("ret", ret, 0);
+                long oldPtr = buffer.ptr;
+                buffer.ptr = map;
+                store(buffer.ptr, words(size), i -> i);
 
-            ret = munmap(buffer.ptr + offset, size / 2);
-            assertEq("ret", ret, 0);
-            // The words outside the hole, read by the CPU; the hole itself is not touched.
-            int holeStart = (int) words(offset);
-            int holeEnd = (int) words(offset + size / 2);
-            int[] ptr = new int[(int) words(size)];
-            System.arraycopy(load(buffer.ptr, holeStart), 0, ptr, 0, holeStart);
-            System.arraycopy(load(buffer.ptr + (long) holeEnd * Integer.BYTES, ptr.length - holeEnd), 0, ptr,
-                    holeEnd, ptr.length - holeEnd);
-            assertEach("ptr[i]", "i", ptr, 0, holeStart, i -> i);
-            assertEach("ptr[i]", "i", ptr, holeEnd, ptr.length, i -> i);
-            buffer.ptr = oldPtr;
-            buffer.size = 2 * size;
-            hmmBufferFree(buffer);
+                ret = hmmMigrateSysToDev(self.fd, buffer, npages);
+                assertEq("ret", ret, 0);
+                assertEq("buffer->cpages", buffer.cpages, "npages", npages);
+                assertEach("ptr[i]", "i", load(buffer.mirror, words(size)), 0, words(size), i -> i);
+
+                munmap(buffer.ptr + offset, unmapSize);
+                // The words outside the hole, read by the CPU; the hole itself is not touched.
+                int holeStart = (int) words(offset);
+                int holeEnd = (int) words(offset + unmapSize);
+                int[] ptr = new int[(int) words(size)];
+                System.arraycopy(load(buffer.ptr, holeStart), 0, ptr, 0, holeStart);
+                System.arraycopy(load(buffer.ptr + (long) holeEnd * Integer.BYTES, ptr.length - holeEnd), 0, ptr,
+                        holeEnd, ptr.length - holeEnd);
+                assertEach("ptr[i]", "i", ptr, 0, holeStart, i -> i);
+                assertEach("ptr[i]", "i", ptr, holeEnd, ptr.length, i -> i);
+                buffer.ptr = oldPtr;
+                hmmBufferFree(buffer);
+            }
         }
     }
 }

@@ -40,7 +40,7 @@ class KselftestHarnessTest {
     @Test
     void failedAssertionInAForkedChild_failsTheTest() {
         SelftestResult r = Kselftest.run(test("child", (t, self, v) -> {
-            ChildProcess pid = t.fork(child -> t.assertEq("buffer->faults", 2, 1));
+            ChildProcess pid = t.fork(() -> t.assertEq("buffer->faults", 2, 1));
             t.waitpid(pid);
         }), 1);
         assertEquals(SelftestResult.Status.FAIL, r.status());
