@@ -111,6 +111,7 @@ final class Dmirror extends KObject {
             mutex.unlock();
         }
         notifier.mmuIntervalNotifierRemove();
+        mdevice.dmirrorDeviceEvictChunks();
         mdevice.mirrorRemove(this);
         pt.destroy();
         kfree();

@@ -6,8 +6,8 @@ import hmm4j.kernel.mm.migrate.DevPagemap;
 import hmm4j.kernel.mm.migrate.DevPagemapOps;
 
 /**
- * {@code struct dmirror_chunk}: one chunk of a device's memory, a device-private
- * {@link DevPagemap} whose owner is the device, and the pgmap's callbacks
+ * {@code struct dmirror_chunk}: one chunk of a device's memory, a device-private (or, on a
+ * coherent device, device-coherent) {@link DevPagemap} whose owner is the device, and the pgmap's callbacks
  * ({@code dmirror_devmem_ops}): a CPU fault on one of its pages migrates the page back
  * ({@link DmirrorMigrate#dmirrorDevmemFault}); a page whose last reference went returns to
  * the device's free list ({@link DmirrorDevice#dmirrorDevmemFree}), unless the chunk is being
@@ -20,7 +20,8 @@ final class DmirrorChunk implements DevPagemapOps {
 
     DmirrorChunk(DmirrorDevice mdevice, String name) {
         this.mdevice = mdevice;
-        this.pagemap = new DevPagemap(mdevice.kernel(), name, mdevice, this);
+        this.pagemap = new DevPagemap(mdevice.kernel(), name, mdevice.isCoherent()
+                ? DevPagemap.Type.MEMORY_DEVICE_COHERENT : DevPagemap.Type.MEMORY_DEVICE_PRIVATE, mdevice, this);
     }
 
     DevPagemap pagemap() {

@@ -10,6 +10,7 @@ import hmm4j.kernel.mm.PhysMem;
 import hmm4j.kernel.mm.migrate.DevPagemap;
 import hmm4j.kernel.mm.migrate.MigrateDevice;
 import hmm4j.kernel.mm.migrate.MigratePfn;
+import hmm4j.kernel.mm.migrate.MigrateVma;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.Mark;
 import hmm4j.sim.sync.Mutex;
@@ -36,7 +37,8 @@ import java.util.function.Consumer;
  * mirror migrated data into it (the backing link); {@link #dmirrorDevmemFree} takes it back
  * when its last reference goes. {@link #dmirrorDeviceRemoveChunks} (RELEASE) evicts every
  * chunk: each live page is migrated back to system memory wherever it is mapped, then the
- * chunk is unmapped and forgotten.
+ * chunk is unmapped and forgotten. The release of any mirror of the device evicts the live
+ * pages of every chunk too, but keeps the chunks ({@link #dmirrorDeviceEvictChunks}).
  *
  * <p>Locking. {@code dmirror_device->lock}, a spinlock, guards the free list, the counters and
  * the backing links: {@code page_free} may run under a page-table lock. The chunk list is
@@ -52,8 +54,10 @@ import java.util.function.Consumer;
  * <p>Differences from lib/test_hmm.c: a chunk has {@link #DEVMEM_CHUNK_PAGES} pages instead
  * of 256 MiB, and at most {@link #DEVMEM_MAX_CHUNKS} exist; device pages keep their simulated
  * contents themselves ({@link Page} holds the contents of a device-private page), so there are
- * no backing system pages — the backing link from device page to mirror is a map here; only
- * minors 0 and 1 (device-private) exist; no THP free list.
+ * no backing system pages — the backing link from device page to mirror is a map here; minors 0
+ * and 1 are device-private, 2 and 3 device-coherent (the module loaded with its SPM parameters:
+ * a coherent chunk is a {@code MEMORY_DEVICE_COHERENT} pgmap of the same size); no THP free
+ * list.
  */
 public final class DmirrorDevice {
     /** Coverage mark: the mirror's non-blockable invalidate found its mutex busy and answered would-block. */
@@ -116,16 +120,16 @@ public final class DmirrorDevice {
      * (with its first chunk of memory) on the first call for that minor, returned as is on the
      * next ones.
      *
-     * @throws IllegalArgumentException for a minor other than 0 or 1 (the coherent devices 2 and
-     *                                  3 are not modelled)
+     * @throws IllegalArgumentException for a minor other than 0 to 3 (0 and 1 are
+     *                                  device-private, 2 and 3 device-coherent)
      * @throws IllegalStateException    if the device exists with another protocol, or its first
      *                                  chunk cannot be created
      */
     public static DmirrorDevice create(Kernel kernel, int minor, DmirrorProtocol protocol) {
         Objects.requireNonNull(kernel, "kernel");
         Objects.requireNonNull(protocol, "protocol");
-        if (minor != 0 && minor != 1) {
-            throw new IllegalArgumentException("only the device-private minors 0 and 1 are modelled: " + minor);
+        if (minor < 0 || minor > 3) {
+            throw new IllegalArgumentException("the dmirror minors are 0 to 3: " + minor);
         }
         Registry registry = kernel.component(Registry.class, Registry::new);
         synchronized (registry) {
@@ -153,6 +157,19 @@ public final class DmirrorDevice {
     /** The minor number. */
     public int minor() {
         return minor;
+    }
+
+    /**
+     * {@code mdevice->zone_device_type == HMM_DMIRROR_MEMORY_DEVICE_COHERENT}: minors 2 and 3,
+     * whose memory the module's {@code spm_addr_dev0/1} parameters give.
+     */
+    public boolean isCoherent() {
+        return minor >= 2;
+    }
+
+    /** {@code dmirror_select_device}: the selection of this device's own pages for MIGRATE_TO_SYS. */
+    int dmirrorSelectDevice() {
+        return isCoherent() ? MigrateVma.MIGRATE_VMA_SELECT_DEVICE_COHERENT : MigrateVma.MIGRATE_VMA_SELECT_DEVICE_PRIVATE;
     }
 
     /** {@code mdevice->calloc}: device pages handed out so far. */
@@ -333,6 +350,24 @@ public final class DmirrorDevice {
                 chunk.pagemap().memunmapPages();
             }
             chunks.clear();
+        } finally {
+            devmemLock.unlock();
+        }
+    }
+
+    /**
+     * The eviction of {@code dmirror_fops_release} (the driver's current version): every live
+     * page of every chunk is migrated back to system memory wherever it is mapped; the chunks
+     * stay, their pages back on the free list as their last references go. The kernel walks
+     * the chunk array without {@code devmem_lock}; the model takes it, as RELEASE does, so
+     * that a chunk created meanwhile is not missed half-made. May sleep.
+     */
+    void dmirrorDeviceEvictChunks() {
+        devmemLock.lock();
+        try {
+            for (DmirrorChunk chunk : chunks) {
+                dmirrorDeviceEvictChunk(chunk);
+            }
         } finally {
             devmemLock.unlock();
         }

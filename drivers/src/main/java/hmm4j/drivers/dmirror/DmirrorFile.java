@@ -1,7 +1,9 @@
 package hmm4j.drivers.dmirror;
 
+import hmm4j.kernel.fs.FileRef;
+import hmm4j.kernel.fs.FilesStruct;
+import hmm4j.sim.Task;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -15,17 +17,20 @@ import java.util.concurrent.atomic.AtomicInteger;
  * is why the selftests open a fresh file in a forked child). User buffers named by a command
  * ({@code ptr}) are in the calling task's address space.
  *
- * <p>Lifetime. A file reference is held by the descriptor and by every call in progress
- * ({@code fget}/{@code fput}); the mirror is released ({@code dmirror_fops_release}) when the
- * last one is dropped: by {@link #close} if no call is in progress, else by the last call to
- * return. Using the file after {@link #close} is a programming error of the caller and raises
- * {@link IllegalStateException} (the kernel answers {@code -EBADF} from the descriptor table).
+ * <p>Lifetime. A file reference is held by every descriptor naming the file and by every call
+ * in progress ({@code fget}/{@code fput}). {@link #open} installs the first descriptor in the
+ * opener's table ({@link FilesStruct}); a {@code fork} duplicates it into the child's, and the
+ * child's {@link #close} or exit drops only the child's. The mirror is released
+ * ({@code dmirror_fops_release}) when the last reference is dropped: by the last
+ * {@link #close} (or {@code exit_files}) if no call is in progress, else by the last call to
+ * return. Using the file once no reference is left is a programming error of the caller and
+ * raises {@link IllegalStateException} (the kernel answers {@code -EBADF} from the
+ * descriptor table).
  */
-public final class DmirrorFile {
+public final class DmirrorFile implements FileRef {
     private final DmirrorDevice device;
     private final Dmirror dmirror;
     private final AtomicInteger fCount = new AtomicInteger(1);
-    private final AtomicBoolean closed = new AtomicBoolean();
 
     private DmirrorFile(DmirrorDevice device, Dmirror dmirror) {
         this.device = device;
@@ -34,13 +39,16 @@ public final class DmirrorFile {
 
     /**
      * {@code open("/dev/hmm_dmirrorN")}: a new mirror of {@code device} on the calling task's
-     * address space. Process context; may sleep.
+     * address space, its descriptor installed in the caller's table. Process context; may
+     * sleep.
      *
      * @throws IllegalStateException if not called from a task with an mm
      */
     public static DmirrorFile open(DmirrorDevice device) {
         Objects.requireNonNull(device, "device");
-        return new DmirrorFile(device, Dmirror.dmirrorFopsOpen(device));
+        DmirrorFile file = new DmirrorFile(device, Dmirror.dmirrorFopsOpen(device));
+        FilesStruct.fdInstall(device.kernel().current(), file);
+        return file;
     }
 
     /**
@@ -64,18 +72,20 @@ public final class DmirrorFile {
     }
 
     /**
-     * {@code close(fd)}: drops the descriptor's reference; the mirror is released now (its
-     * notifier removed, waiting for an invalidation in flight) unless a call on this file is
-     * still running, which then releases it when it returns. Process context; may sleep.
+     * {@code close(fd)} by the calling task: removes its descriptor and drops that reference;
+     * if it was the last, the mirror is released now (its notifier removed, waiting for an
+     * invalidation in flight, the device's memory evicted) unless a call on this file is still
+     * running, which then releases it when it returns. Process context; may sleep.
      *
      * @return 0
-     * @throws IllegalStateException if the file is already closed
+     * @throws IllegalStateException if no descriptor of the calling task names this file
      */
     public int close() {
-        if (closed.getAndSet(true)) {
-            throw new IllegalStateException("close of a closed file of " + device.name());
+        Task current = device.kernel().current();
+        if (FilesStruct.closeFd(current, this) != 0) {
+            throw new IllegalStateException("close of a file of " + device.name() + " that "
+                    + (current == null ? "<main>" : current.name()) + " has not open");
         }
-        fput();
         return 0;
     }
 
@@ -101,9 +111,15 @@ public final class DmirrorFile {
         return device;
     }
 
-    /** True once {@link #close} was called. */
+    /** True once no descriptor and no call holds the file (it has been released). */
     public boolean isClosed() {
-        return closed.get();
+        return fCount.get() == 0;
+    }
+
+    /** {@code get_file}: one more reference, for a descriptor duplicated by {@code fork}. */
+    @Override
+    public void getFile() {
+        fget("dup");
     }
 
     /** The mirror (for the package's tests and checks). */
@@ -115,13 +131,14 @@ public final class DmirrorFile {
         int c;
         do {
             c = fCount.get();
-            if (c == 0 || closed.get()) {
+            if (c == 0) {
                 throw new IllegalStateException(op + " on a closed file of " + device.name());
             }
         } while (!fCount.compareAndSet(c, c + 1));
     }
 
-    private void fput() {
+    @Override
+    public void fput() {
         if (fCount.decrementAndGet() == 0) {
             dmirror.dmirrorFopsRelease();
         }
@@ -129,6 +146,6 @@ public final class DmirrorFile {
 
     @Override
     public String toString() {
-        return "file of " + device.name() + (closed.get() ? " (closed)" : "");
+        return "file of " + device.name() + (isClosed() ? " (closed)" : "");
     }
 }

@@ -91,7 +91,7 @@ final class DmirrorMigrate {
         long[] migrated = new long[1];
         mm.mmapReadLock();
         try {
-            return forEachChunk(dmirror, mm, start, end, MigrateVma.MIGRATE_VMA_SELECT_DEVICE_PRIVATE, args -> {
+            return forEachChunk(dmirror, mm, start, end, dmirror.mdevice().dmirrorSelectDevice(), args -> {
                 dmirrorDevmemFaultAllocAndCopy(args, dmirror.mdevice(), dmirror::takeFailAlloc);
                 MigrateDevice.migrateVmaPages(args);
                 migrated[0] += dmirrorSuccessfulMigratedPages(args);

@@ -1,5 +1,7 @@
 package hmm4j.drivers.dmirror;
 
+import static hmm4j.drivers.dmirror.HmmDmirrorUapi.HMM_DMIRROR_PROT_DEV_COHERENT_LOCAL;
+import static hmm4j.drivers.dmirror.HmmDmirrorUapi.HMM_DMIRROR_PROT_DEV_COHERENT_REMOTE;
 import static hmm4j.drivers.dmirror.HmmDmirrorUapi.HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL;
 import static hmm4j.drivers.dmirror.HmmDmirrorUapi.HMM_DMIRROR_PROT_DEV_PRIVATE_REMOTE;
 import static hmm4j.drivers.dmirror.HmmDmirrorUapi.HMM_DMIRROR_PROT_ERROR;
@@ -23,6 +25,7 @@ import hmm4j.kernel.mm.UserAccess;
 import hmm4j.kernel.mm.hmm.Hmm;
 import hmm4j.kernel.mm.hmm.HmmPfn;
 import hmm4j.kernel.mm.hmm.HmmRange;
+import hmm4j.kernel.mm.migrate.ZoneDevice;
 import hmm4j.kernel.mm.notifier.MmuIntervalNotifier;
 import hmm4j.sim.Kernel;
 import java.util.Arrays;
@@ -166,6 +169,9 @@ final class DmirrorSnapshot {
         if (page.isDevicePrivate()) {
             perm = page.devicePrivateOwner() == mdevice ? HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL
                     : HMM_DMIRROR_PROT_DEV_PRIVATE_REMOTE;
+        } else if (ZoneDevice.isDeviceCoherentPage(page)) {
+            perm = page.pgmap().owner() == mdevice ? HMM_DMIRROR_PROT_DEV_COHERENT_LOCAL
+                    : HMM_DMIRROR_PROT_DEV_COHERENT_REMOTE;
         } else if (page.isZeroPage()) {
             perm = HMM_DMIRROR_PROT_ZERO;
         } else {

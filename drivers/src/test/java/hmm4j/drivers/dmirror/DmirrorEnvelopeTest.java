@@ -131,7 +131,7 @@ class DmirrorEnvelopeTest {
         Kernel k = checked(6);
         DmirrorDevice dev = DmirrorDevice.create(k, 1);
         assertThrows(IllegalStateException.class, () -> DmirrorFile.open(dev), "set-up code has no current->mm");
-        assertThrows(IllegalArgumentException.class, () -> DmirrorDevice.create(k, 2), "coherent minors are not modelled");
+        assertThrows(IllegalArgumentException.class, () -> DmirrorDevice.create(k, 4), "the module has minors 0 to 3");
         assertEquals(dev, DmirrorDevice.create(k, 1), "one device per minor and kernel");
         assertThrows(IllegalStateException.class, () -> DmirrorDevice.create(k, 1, DmirrorProtocol.NO_SET_SEQ));
         assertEquals(1, dev.chunkCount(), "one chunk exists from the start");

@@ -107,7 +107,7 @@ class DmirrorValidatorTest {
                     long b = mapAnon(mm, 1, RW);
                     fill(k, b, 1, 2);
                     cmd(other, HMM_DMIRROR_MIGRATE_TO_DEV, b, a, 1, 0);
-                    other.close();
+                    // Left open: its release would evict the page from device 1.
                     storeUnderMutex(f.dmirror(), b, pageAt(k, mm, b), DmirrorPageTable.DPT_XA_TAG_RO);
                 },
                 CLOSE);
@@ -137,7 +137,12 @@ class DmirrorValidatorTest {
         Kernel k = checked(76);
         DmirrorDevice dev = DmirrorDevice.create(k, 0);
         AtomicReference<DmirrorFile> file = new AtomicReference<>();
-        Task opener = Process.spawn(k, "opener", self -> file.set(DmirrorFile.open(dev)));
+        Task opener = Process.spawn(k, "opener", self -> {
+            DmirrorFile f = DmirrorFile.open(dev);
+            // A reference that outlives the opener's exit_files, as a leaked get_file would.
+            f.getFile();
+            file.set(f);
+        });
         Process.spawn(k, "buggy", self -> {
             opener.join();
             MmStruct mm = MmStruct.of(self);

@@ -313,6 +313,9 @@ public final class Fault {
         pt.set(page, Pte.mkDirty(Pte.mkYoung(Pte.mkPresent(copy.pfn(), true))));
         if (!Pte.isZero(oldPte) && !Pte.isSpecial(oldPte)) {
             Page old = phys.pfnToPage(Pte.pfn(oldPte));
+            if (old.pgmap() != null) {
+                old.pgmap().rmapRemove(old, pt, page);
+            }
             old.decMapcount();
             old.put();
         }

@@ -226,9 +226,9 @@ public final class Fork {
                 child = copyNonpresentPte(src, phys, addr, pte, cow);
             }
             dst.set(addr, child);
-            if (Pte.isDevicePrivate(child) || Pte.isMigration(child)) {
+            if (Pte.isDevicePrivate(child) || Pte.isMigration(child) || Pte.isPresent(child) && !Pte.isSpecial(child)) {
                 Page page = phys.pfnToPage(Pte.pfn(child));
-                if (page != null && page.isDevicePrivate()) {
+                if (page != null && page.pgmap() != null) {
                     page.pgmap().rmapAdd(page, dstMm, dst, addr);
                 }
             }

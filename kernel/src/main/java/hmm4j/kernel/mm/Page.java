@@ -562,7 +562,7 @@ public final class Page {
         allocSite = site;
         freeSite = site;
         generation++;
-        flags = PG_DEVICE_PRIVATE;
+        flags = owner.isCoherent() ? 0 : PG_DEVICE_PRIVATE;
         pgmap = owner;
         mapcount = 0;
         mapping = null;

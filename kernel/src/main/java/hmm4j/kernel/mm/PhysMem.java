@@ -325,7 +325,7 @@ public final class PhysMem {
         DevPagemap pgmap = null;
         boolean wasLocked = page.isLocked();
         synchronized (lock) {
-            if (page.isDevicePrivate()) {
+            if (page.pgmap() != null) {
                 pgmap = page.pgmap();
                 page.onDeviceIdle();
             } else {

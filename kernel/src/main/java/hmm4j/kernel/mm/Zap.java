@@ -65,6 +65,9 @@ final class Zap {
     private static void release(PhysMem phys, PageTable table, long addr, long pte) {
         if (Pte.isPresent(pte) && !Pte.isZero(pte) && !Pte.isSpecial(pte) || Pte.isDeviceExclusive(pte)) {
             Page page = phys.pfnToPage(Pte.pfn(pte));
+            if (page.pgmap() != null) {
+                page.pgmap().rmapRemove(page, table, addr);
+            }
             page.decMapcount();
             page.put();
         } else if (Pte.isDevicePrivate(pte)) {
@@ -74,7 +77,7 @@ final class Zap {
             page.put();
         } else if (Pte.isMigration(pte)) {
             Page page = phys.pfnToPage(Pte.pfn(pte));
-            if (page != null && page.isDevicePrivate()) {
+            if (page != null && page.pgmap() != null) {
                 page.pgmap().rmapRemove(page, table, addr);
             }
         } else if (Pte.isSwap(pte)) {

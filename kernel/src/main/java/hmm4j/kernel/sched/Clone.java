@@ -1,5 +1,6 @@
 package hmm4j.kernel.sched;
 
+import hmm4j.kernel.fs.FilesStruct;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.Task;
@@ -10,7 +11,8 @@ import hmm4j.sim.TaskBody;
  * {@code copy_mm} with {@code CLONE_VM}). The new task shares the caller's mm and holds its
  * own {@code mm_users} reference ({@code mmget}, handed to the new task), which it drops
  * with {@code exit_mm} when its body returns — so a thread that outlives the process's main
- * task keeps the address space alive, exactly as in the kernel.
+ * task keeps the address space alive, exactly as in the kernel. It also shares the caller's
+ * descriptor table ({@code CLONE_FILES}, as {@code pthread_create} asks).
  */
 public final class Clone {
     private Clone() {
@@ -28,6 +30,9 @@ public final class Clone {
             throw new IllegalStateException("clone(CLONE_VM) from a context without an mm");
         }
         mm.mmget();
-        return kernel.spawnUser(name, Process.exitingMm(body), t -> Process.adopt(t, mm));
+        return kernel.spawnUser(name, Process.exitingMm(body), t -> {
+            Process.adopt(t, mm);
+            FilesStruct.share(parent, t);
+        });
     }
 }

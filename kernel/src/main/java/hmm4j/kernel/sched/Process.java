@@ -1,6 +1,7 @@
 package hmm4j.kernel.sched;
 
 import hmm4j.check.lifetime.RefHandle;
+import hmm4j.kernel.fs.FilesStruct;
 import hmm4j.kernel.mm.ErrPtr;
 import hmm4j.kernel.mm.Exit;
 import hmm4j.kernel.mm.Fork;
@@ -13,10 +14,13 @@ import hmm4j.sim.TaskBody;
 /**
  * A user process: a user task with its own address space ({@code mm_users == 1}, held by
  * the task), either new ({@link #spawn}) or duplicated from the forking task's
- * ({@link #fork}, kernel/fork.c {@code copy_mm} without {@code CLONE_VM}). When the body
- * returns the task exits: {@code exit_mm} drops its address space reference, which tears
- * the address space down if it was the last one. A body that throws is reported at the
- * throw, before its exit.
+ * ({@link #fork}, kernel/fork.c {@code copy_mm} without {@code CLONE_VM}; the child also gets
+ * a copy of the parent's descriptor table, {@link FilesStruct#dupFd}). When the body returns,
+ * calls {@link #exit} ({@code _exit}) or dies of a fatal signal ({@link Signal}), the task
+ * exits: {@code exit_mm} drops its address space reference, which tears the address space
+ * down if it was the last one, then {@code exit_files} drops its descriptor table, closing the
+ * descriptors left; last its status word is set for {@link #waitpid}. A body that throws is
+ * reported at the throw, before its exit, and exits with status 1.
  */
 public final class Process {
     private Process() {
@@ -39,7 +43,8 @@ public final class Process {
      * {@code childName} running {@code body}, whose mm is a copy-on-write duplicate of the
      * parent's ({@link Fork#dupMm}, run here in the parent's context with the parent's mmap
      * lock held for write). The child exits its mm when its body returns, as a spawned
-     * process does. May sleep.
+     * process does. The child's descriptors are copies of the parent's, each with its own
+     * file reference. May sleep.
      *
      * @return the child task
      * @throws IllegalStateException if {@code parent} is not the calling task or has no mm,
@@ -75,7 +80,40 @@ public final class Process {
         if (mm.isErr()) {
             return ErrPtr.err(mm.ptrErr());
         }
-        return ErrPtr.of(kernel.spawnUser(childName, exitingMm(body), t -> adopt(t, mm.get())));
+        FilesStruct files = FilesStruct.dupFd(parent);
+        return ErrPtr.of(kernel.spawnUser(childName, exitingMm(body), t -> {
+            adopt(t, mm.get());
+            FilesStruct.adopt(t, files);
+        }));
+    }
+
+    /**
+     * {@code _exit(code)} of the calling process task: leaves its code at once and exits with
+     * {@code code} (does not return).
+     */
+    public static void exit(int code) {
+        throw new Exited(code);
+    }
+
+    /**
+     * {@code waitpid(pid, &status, 0)}: waits until the process task {@code child} has exited
+     * and returns its pid and status. May sleep.
+     */
+    public static WaitStatus waitpid(Task child) {
+        child.join();
+        Integer status = child.get(WaitStatus.EXIT_STATUS);
+        return new WaitStatus(child.id(), status == null ? WaitStatus.exited(0) : status);
+    }
+
+    /** Unwinds a task that called {@link #exit}; caught by the process's exit path only. */
+    static final class Exited extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final int code;
+
+        Exited(int code) {
+            super("_exit(" + code + ")", null, false, false);
+            this.code = code;
+        }
     }
 
     /**
@@ -88,24 +126,39 @@ public final class Process {
     }
 
     /**
-     * {@code body}, followed by {@code exit_mm} whether it returns or throws (also for threads
-     * of a process). An exception is reported when the body throws it, before {@code exit_mm}
+     * {@code body}, followed by {@code do_exit} whether it returns, exits, is killed or throws
+     * (also for threads of a process): {@code exit_mm}, {@code exit_files}, then the status
+     * word. A body that returns with a fatal signal pending dies of it (on its way back to user
+     * space). An exception is reported when the body throws it, before the exit
      * ({@link Kernel#reportTaskException}): the exit could block on a lock the body still held
      * and bury the exception under a deadlock or lockdep report. In a controlled run the run
      * ends there; natively the exit still runs.
      */
     static TaskBody exitingMm(TaskBody body) {
         return self -> {
+            int status;
             try {
                 body.run(self);
+                Signal.dieIfPending(self);
+                status = WaitStatus.exited(0);
             } catch (RunAborted stopped) {
                 throw stopped;
+            } catch (Exited e) {
+                status = WaitStatus.exited(e.code);
+            } catch (Signal.Killed k) {
+                status = WaitStatus.signaled(k.sig);
             } catch (Exception e) {
                 self.kernel().reportTaskException(e);
-                Exit.exitMm(self);
+                doExit(self, WaitStatus.exited(1));
                 throw e;
             }
-            Exit.exitMm(self);
+            doExit(self, status);
         };
+    }
+
+    private static void doExit(Task self, int status) {
+        Exit.exitMm(self);
+        FilesStruct.exitFiles(self);
+        self.set(WaitStatus.EXIT_STATUS, status);
     }
 }

@@ -12,8 +12,10 @@ import static hmm4j.kernel.mm.Mmap.PROT_READ;
 import static hmm4j.kernel.mm.Mmap.PROT_WRITE;
 
 import hmm4j.drivers.dmirror.DmirrorFile;
+import hmm4j.kernel.mm.Madvise;
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.ShmemFile;
+import hmm4j.kernel.sched.WaitStatus;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.Task;
 
@@ -148,35 +150,87 @@ final class CoreTests extends UserSpace {
 
     /**
      * {@code anon_write_child}: a forked child writes the inherited private mapping through its
-     * own mirror; the writes copy-on-write and the parent keeps its values.
+     * own mirror; the writes copy-on-write and the parent keeps its values. Four runs, as the C
+     * loops: without and with a migration to the device first, each on a 4 MiB buffer and on a
+     * PMD-aligned PMD-sized range advised {@code MADV_HUGEPAGE} (a THP: docs/kernel-mapping.md,
+     * "Transparent huge pages").
      */
     void anonWriteChild(HmmSelf self, Variant variant) {
-        writeChild(self, variant, MAP_PRIVATE | MAP_ANONYMOUS);
+        for (int migrate = 0; migrate < 2; ++migrate) {
+            for (int useThp = 0; useThp < 2; ++useThp) {
+                long npages = ((useThp != 0 ? MigrateTests.PMD_SIZE : HMM_BUFFER_SIZE) + self.pageSize - 1
+                        & -self.pageSize) >> self.pageShift;
+                assertNe("npages", npages, "0", 0);
+                long size = npages << self.pageShift;
+
+                HmmBuffer buffer = hmmBufferAlloc(size);
+                buffer.size = size * 2;
+                buffer.ptr = mmap(0, size * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, buffer.fd, 0);
+                assertMapped("buffer->ptr", buffer.ptr);
+
+                long oldPtr = buffer.ptr;
+                if (useThp != 0) {
+                    long map = (buffer.ptr + size - 1) & -size;
+                    int ret = Madvise.madvise(mm(), map, size, Madvise.MADV_HUGEPAGE);
+                    assertEq("ret", ret, 0);
+                    buffer.ptr = map;
+                }
+                store(buffer.ptr, words(size), i -> i);
+                store(buffer.mirror, words(size), i -> -i);
+
+                if (migrate != 0) {
+                    int ret = hmmMigrateSysToDev(self.fd, buffer, npages);
+                    assertEq("ret", ret, 0);
+                    assertEq("buffer->cpages", buffer.cpages, "npages", npages);
+                }
+
+                boolean migrated = migrate != 0;
+                ChildProcess pid = fork(() -> {
+                    assertEach("ptr[i]", "i", load(buffer.ptr, words(size)), 0, words(size), i -> i);
+                    if (!migrated) {
+                        assertEach("ptr[i]", "-i", load(buffer.mirror, words(size)), 0, words(size), i -> -i);
+                    }
+                    // The child process needs its own mirror to its own mm.
+                    DmirrorFile childFd = hmmOpen(0);
+                    assertOpen("child_fd", childFd);
+                    int ret = hmmDmirrorCmd(childFd, HMM_DMIRROR_WRITE, buffer, npages);
+                    assertEq("ret", ret, 0);
+                    assertEq("buffer->cpages", buffer.cpages, "npages", npages);
+                    assertEq("buffer->faults", buffer.faults, 1);
+                    if (!migrated) {
+                        assertEach("ptr[i]", "-i", load(buffer.ptr, words(size)), 0, words(size), i -> -i);
+                    }
+                    close(childFd);
+                    exit(0);
+                });
+                WaitStatus status = waitpid(pid);
+                assertEq("WIFEXITED(ret)", status.wifexited() ? 1 : 0, 1);
+                assertEach("ptr[i]", "i", load(buffer.ptr, words(size)), 0, words(size), i -> i);
+                buffer.ptr = oldPtr;
+                hmmBufferFree(buffer);
+            }
+        }
     }
 
     /**
-     * {@code anon_write_child_shared}: as {@link #anonWriteChild} on a shared anonymous
-     * mapping, so the parent sees the child's device writes (no copy-on-write).
+     * {@code anon_write_child_shared}: a forked child writes a shared anonymous mapping through
+     * its own mirror; the parent sees the child's device writes (no copy-on-write).
      */
     void anonWriteChildShared(HmmSelf self, Variant variant) {
-        writeChild(self, variant, MAP_SHARED | MAP_ANONYMOUS);
-    }
-
-    private void writeChild(HmmSelf self, Variant variant, int flags) {
         long npages = bufferPages(self);
         long size = npages << self.pageShift;
         HmmBuffer buffer = hmmBufferAlloc(size);
-        buffer.ptr = mmap(0, size, PROT_READ | PROT_WRITE, flags, buffer.fd, 0);
+        buffer.ptr = mmap(0, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, buffer.fd, 0);
         assertMapped("buffer->ptr", buffer.ptr);
 
         store(buffer.ptr, words(size), i -> i);
         store(buffer.mirror, words(size), i -> -i);
 
-        ChildProcess pid = fork(child -> {
+        ChildProcess pid = fork(() -> {
             assertEach("ptr[i]", "i", load(buffer.ptr, words(size)), 0, words(size), i -> i);
             assertEach("ptr[i]", "-i", load(buffer.mirror, words(size)), 0, words(size), i -> -i);
-            // The inherited fd mirrors the parent's mm; the child opens its own.
-            DmirrorFile childFd = hmmOpen(variant.deviceNumber());
+            // The child process needs its own mirror to its own mm.
+            DmirrorFile childFd = hmmOpen(0);
             assertOpen("child_fd", childFd);
             int ret = hmmDmirrorCmd(childFd, HMM_DMIRROR_WRITE, buffer, npages);
             assertEq("ret", ret, 0);
@@ -184,14 +238,11 @@ final class CoreTests extends UserSpace {
             assertEq("buffer->faults", buffer.faults, 1);
             assertEach("ptr[i]", "-i", load(buffer.ptr, words(size)), 0, words(size), i -> -i);
             close(childFd);
+            exit(0);
         });
-        ChildProcess.WaitStatus status = waitpid(pid);
-        assertEq("WIFEXITED(ret)", status.wifexited(), 1);
-        if ((flags & MAP_SHARED) != 0) {
-            assertEach("ptr[i]", "-i", load(buffer.ptr, words(size)), 0, words(size), i -> -i);
-        } else {
-            assertEach("ptr[i]", "i", load(buffer.ptr, words(size)), 0, words(size), i -> i);
-        }
+        WaitStatus status = waitpid(pid);
+        assertEq("WIFEXITED(ret)", status.wifexited() ? 1 : 0, 1);
+        assertEach("ptr[i]", "-i", load(buffer.ptr, words(size)), 0, words(size), i -> -i);
         hmmBufferFree(buffer);
     }
 

@@ -9,6 +9,7 @@ import static hmm4j.kernel.mm.Mmap.PROT_READ;
 import static hmm4j.kernel.mm.Mmap.PROT_WRITE;
 
 import hmm4j.kernel.mm.Errno;
+import hmm4j.kernel.sched.WaitStatus;
 import hmm4j.sim.Kernel;
 
 /**
@@ -102,20 +103,23 @@ final class ExclusiveTests extends UserSpace {
 
     /**
      * {@code exclusive_cow}: the process forks while its memory is exclusive to the device;
-     * parent and child then each increment every word of their copy and see their own
-     * values. The C test calls {@code fork()} and lets both processes run the rest; here the
-     * child runs it and exits, and the parent waits for it at the end.
+     * parent and child then each increment every word of their copy and see their own values.
+     * The child {@code _exit(0)}s; the parent waits for it and asserts that status.
      */
     void exclusiveCow(HmmSelf self, Variant variant) {
         long npages = bufferPages(self);
         HmmBuffer buffer = exclusiveBuffer(self, npages);
 
-        ChildProcess pid = fork(child -> {
+        ChildProcess pid = fork(() -> {
             incrementAndCheck(self, buffer);
-            hmmBufferFree(buffer);
+            exit(0);
         });
         incrementAndCheck(self, buffer);
+
+        WaitStatus status = waitpid(pid);
+        assertEq("waitpid(pid, &status, 0)", status.pid(), "pid", pid.pid());
+        assertEq("WIFEXITED(status)", status.wifexited() ? 1 : 0, 1);
+        assertEq("WEXITSTATUS(status)", status.wexitstatus(), 0);
         hmmBufferFree(buffer);
-        waitpid(pid);
     }
 }

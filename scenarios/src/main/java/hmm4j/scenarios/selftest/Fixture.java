@@ -8,7 +8,8 @@ import java.util.List;
  * <p>{@code hmm} opens one device, {@code hmm2} two. The set-up runs in the test process:
  * it records the page geometry and opens the variant's device(s); a coherent device that
  * cannot be opened skips the test ({@code DEVICE_COHERENT not available}), as the C set-up
- * does, and the model has none, so every coherent variant is skipped. The tear-down closes
+ * does; the model's module has coherent devices 2 and 3 ({@link DmirrorModule}), so the
+ * coherent variants run. The tear-down closes
  * the files and asserts that {@code close} returned 0. Variants run in the order the C file
  * adds them, private first.
  */

@@ -15,7 +15,7 @@ import java.util.List;
  *
  * <p>Overview. Each test gets a fresh controlled {@link Kernel} with a fixed seed and the
  * checkers installed ({@link Checkers#install}), the dmirror module loaded
- * ({@link DmirrorModule}: devices 0 and 1), and one process, {@code hmm-tests}, which runs the
+ * ({@link DmirrorModule}: private devices 0 and 1, coherent devices 2 and 3), and one process, {@code hmm-tests}, which runs the
  * fixture's set-up, the test body and the tear-down. The verdict:
  * <ul>
  *   <li>FAIL if the run reported any failure: a failed {@code ASSERT_*} (the run stops there,

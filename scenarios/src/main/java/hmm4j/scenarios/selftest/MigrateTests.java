@@ -11,6 +11,8 @@ import static hmm4j.kernel.mm.Mmap.PROT_WRITE;
 
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.ShmemFile;
+import hmm4j.kernel.sched.Signal;
+import hmm4j.kernel.sched.WaitStatus;
 import hmm4j.sim.Kernel;
 
 /**
@@ -163,12 +165,15 @@ final class MigrateTests extends UserSpace {
     }
 
     /**
-     * {@code hmm_cow_in_device}: pages on the device are shared copy-on-write with a forked
-     * child; the parent's writes bring each page back to system memory and copy it, so a
-     * snapshot afterwards sees ordinary writable pages only.
+     * {@code hmm_cow_in_device}: 4 pages on the device are shared copy-on-write with a forked
+     * child that spins until it is killed; the parent's writes bring each device-private page
+     * back to system memory and copy it (a coherent page is copied straight from device
+     * memory), so a snapshot afterwards sees ordinary writable pages only. The parent kills the
+     * child with {@code SIGKILL} and checks how it ended. The C test's {@code EXPECT_*} are
+     * assertions here: the first that fails ends the test.
      */
     void hmmCowInDevice(HmmSelf self, Variant variant) {
-        long npages = bufferPages(self);
+        long npages = 4;
         long size = npages << self.pageShift;
         HmmBuffer buffer = anonBuffer(size);
         store(buffer.ptr, words(size), i -> i);
@@ -177,15 +182,16 @@ final class MigrateTests extends UserSpace {
         assertEq("ret", ret, 0);
         assertEq("buffer->cpages", buffer.cpages, "npages", npages);
 
-        // The child keeps the device pages mapped until the parent is done with them.
-        ChildProcess pid = fork(child -> pauseUntilSignalled(child));
+        // The child waits for SIGKILL from the parent.
+        ChildProcess pid = fork(this::spinUntilKilled);
 
         store(buffer.ptr, words(size), i -> i);
 
-        assertEq("kill(pid, SIGTERM)", kill(pid, ChildProcess.SIGTERM), 0);
-        ChildProcess.WaitStatus status = waitpid(pid);
-        assertNe("WIFSIGNALED(status)", status.wifsignaled(), "0", 0);
-        assertEq("WTERMSIG(status)", status.termsig(), "SIGTERM", ChildProcess.SIGTERM);
+        assertEq("kill(pid, SIGKILL)", kill(pid, Signal.SIGKILL), 0);
+        WaitStatus status = waitpid(pid);
+        assertEq("waitpid(pid, &status, 0)", status.pid(), "pid", pid.pid());
+        assertNe("WIFSIGNALED(status)", status.wifsignaled() ? 1 : 0, "0", 0);
+        assertEq("WTERMSIG(status)", status.wtermsig(), "SIGKILL", Signal.SIGKILL);
 
         ret = hmmDmirrorCmd(self.fd, HMM_DMIRROR_SNAPSHOT, buffer, npages);
         assertEq("ret", ret, 0);

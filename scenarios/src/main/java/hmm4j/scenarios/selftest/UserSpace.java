@@ -3,6 +3,7 @@ package hmm4j.scenarios.selftest;
 import hmm4j.drivers.dmirror.DmirrorFile;
 import hmm4j.drivers.dmirror.HmmDmirrorCmd;
 import hmm4j.drivers.dmirror.HmmDmirrorUapi;
+import hmm4j.kernel.fs.FilesStruct;
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.Mmap;
@@ -14,10 +15,11 @@ import hmm4j.kernel.mm.ShmemFile;
 import hmm4j.kernel.mm.UserAccess;
 import hmm4j.kernel.sched.Clone;
 import hmm4j.kernel.sched.Process;
+import hmm4j.kernel.sched.Signal;
+import hmm4j.kernel.sched.WaitStatus;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.Op;
 import hmm4j.sim.Task;
-import hmm4j.sim.sync.Completion;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.function.IntUnaryOperator;
@@ -25,7 +27,7 @@ import java.util.function.IntUnaryOperator;
 /**
  * What the C tests call, as seen from a process of the model: the few libc calls they use
  * ({@code mmap}, {@code munmap}, {@code mprotect}, {@code fork}, {@code waitpid},
- * {@code kill}, {@code pthread_create}, {@code pwrite}, {@code pread}, {@code close}), the
+ * {@code kill}, {@code _exit}, {@code pthread_create}, {@code pwrite}, {@code pread}, {@code close}), the
  * helpers at the top of hmm-tests.c ({@code hmm_open}, {@code hmm_dmirror_cmd},
  * {@code hmm_migrate_sys_to_dev}, {@code hmm_buffer_free}, {@code hmm_create_file},
  * {@code hmm_random}, {@code hmm_nanosleep}) and the CPU's loads and stores of {@code int}
@@ -149,6 +151,15 @@ class UserSpace extends Asserts {
         }
     }
 
+    /** {@code memset(addr, value, count)} through the CPU. */
+    protected final void memset(long addr, byte value, long count) {
+        byte[] bytes = new byte[Math.toIntExact(count)];
+        java.util.Arrays.fill(bytes, value);
+        if (UserAccess.copyToUser(kernel, addr, bytes) != 0) {
+            fail("SIGSEGV", "CPU write of " + count + " bytes at 0x" + Long.toHexString(addr) + " faulted");
+        }
+    }
+
     /** {@code for (i = 0; i < count; ++i) ptr[i] = value(i);} with {@code ptr} at {@code addr}. */
     protected final void store(long addr, long count, IntUnaryOperator value) {
         store(addr, 0, count, value);
@@ -240,7 +251,7 @@ class UserSpace extends Asserts {
 
     /** {@code close(fd)}: 0 or a negated errno. */
     protected final int close(DmirrorFile fd) {
-        return fd.close();
+        return FilesStruct.closeFd(kernel.current(), fd);
     }
 
     /**
@@ -313,47 +324,44 @@ class UserSpace extends Asserts {
         void run() throws Exception;
     }
 
-    /** The code of a forked child; {@code self} is the child's own handle (for {@link #pauseUntilSignalled}). */
+    /** The code of a forked child. */
     @FunctionalInterface
     protected interface ChildCode {
-        void run(ChildProcess self) throws Exception;
+        void run() throws Exception;
     }
 
     /**
      * {@code fork()}: a child process with a copy-on-write duplicate of the caller's address
-     * space running {@code child} (C's {@code if (pid == 0) { ... exit(0); }} branch); the
-     * caller continues as the parent. The child ends with {@code exit(0)} when {@code child}
-     * returns, or as killed when it was parked in {@link #pauseUntilSignalled}.
+     * space and of its descriptor table, running {@code child} (C's {@code if (pid == 0) { ...
+     * _exit(0); }} branch); the caller continues as the parent. The child exits with status 0
+     * when {@code child} returns, or as {@link #exit} or a signal ends it.
      */
     protected final ChildProcess fork(ChildCode child) {
         Task parent = kernel.current();
-        ChildProcess pid = new ChildProcess(new Completion(kernel, "signal for child " + (children + 1)));
-        pid.task = Process.fork(parent, parent.name() + "-child" + (++children), self -> {
-            child.run(pid);
-            pid.exited = pid.termsig == 0;
-        });
-        return pid;
+        return new ChildProcess(Process.fork(parent, parent.name() + "-child" + (++children), self -> child.run()));
     }
 
-    /** {@code waitpid(pid, &status, 0)}: waits for the child to end and returns how it ended. */
-    protected final ChildProcess.WaitStatus waitpid(ChildProcess pid) {
-        pid.task.join();
-        return new ChildProcess.WaitStatus(pid.exited, 0, pid.termsig != 0, pid.termsig);
+    /** {@code waitpid(pid, &status, 0)}: waits for the child to end; its pid and status word. */
+    protected final WaitStatus waitpid(ChildProcess pid) {
+        return Process.waitpid(pid.task);
     }
 
-    /** {@code kill(pid, sig)}: delivers {@code sig} to a child parked in {@link #pauseUntilSignalled}; 0. */
+    /** {@code kill(pid, sig)}: 0 or a negated errno. */
     protected final int kill(ChildProcess pid, int sig) {
-        pid.termsig = sig;
-        pid.signal.complete();
-        return 0;
+        return Signal.kill(pid.task, sig);
+    }
+
+    /** {@code _exit(code)} of the calling process (does not return). */
+    protected final void exit(int code) {
+        Process.exit(code);
     }
 
     /**
-     * In a child: waits until the parent signals it, as the C child that spins until it is
-     * killed; the child then ends as killed by that signal.
+     * In a child: {@code while (1) { }}, the loop of a child that waits to be killed: it parks
+     * until a fatal signal is pending, then dies of it (does not return).
      */
-    protected final void pauseUntilSignalled(ChildProcess self) {
-        self.signal.waitForCompletion();
+    protected final void spinUntilKilled() {
+        Signal.pause(kernel.current());
     }
 
     /** {@code pthread_create}: a thread of the calling process running {@code code}. */

@@ -21,9 +21,11 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * {@code struct dev_pagemap} of type {@code MEMORY_DEVICE_PRIVATE}: a range of device memory
+ * {@code struct dev_pagemap} of type {@code MEMORY_DEVICE_PRIVATE} (a range of device memory
  * the CPU cannot address, given {@link Page}s so that it can sit in page tables behind
- * device-private entries. A driver creates one per chunk of device memory.
+ * device-private entries) or {@code MEMORY_DEVICE_COHERENT} (device memory the CPU addresses
+ * coherently, its pages mapped by ordinary present entries; {@link ZoneDevice}). A driver
+ * creates one per chunk of device memory.
  *
  * <p>Overview. The driver fills the structure ({@link #DevPagemap}: owner and ops) and calls
  * {@link #memremapPages}, which reserves a contiguous pfn range and creates its pages idle (no
@@ -37,7 +39,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>The device rmap. The kernel finds every mapping of a page through its {@code anon_vma};
  * the model has none, so the pgmap keeps, per page, the places (mm, page table, address) whose
- * entry names the page: a device-private entry or a migration entry of it. Entries are added
+ * entry names the page: a device-private entry (a present one, for a coherent page) or a migration entry of it. Entries are added
  * where the core maps a device page (migration finalize, fork) and removed where it unmaps one
  * (zap, migration to another page). Migration uses the list as {@code try_to_migrate} and
  * {@code remove_migration_ptes} use the rmap: to reach the mappings in other address spaces
@@ -54,7 +56,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@link State#DEAD} ({@link #memunmapPages}).
  *
  * <p>Differences from the kernel (include/linux/memremap.h, mm/memremap.c): only
- * {@code MEMORY_DEVICE_PRIVATE}; no physical resource, no NUMA node, no {@code vmemmap}; the
+ * {@code MEMORY_DEVICE_PRIVATE} and {@code MEMORY_DEVICE_COHERENT}; no physical resource, no NUMA node, no {@code vmemmap}; the
  * pgmap's percpu reference is a count of pages in use; pages have order 0.
  */
 public final class DevPagemap {
@@ -62,6 +64,14 @@ public final class DevPagemap {
 
     /** Where the pgmap is in its life. */
     public enum State { NEW, LIVE, DEAD }
+
+    /** {@code pgmap->type}: the two kinds of device memory the model has. */
+    public enum Type {
+        /** Memory the CPU cannot address: pages sit behind device-private swap entries. */
+        MEMORY_DEVICE_PRIVATE,
+        /** Memory the CPU can address coherently: pages are mapped by ordinary present entries. */
+        MEMORY_DEVICE_COHERENT
+    }
 
     /** One place whose entry names a device page: {@code pgd}'s entry for {@code addr} in {@code mm}. */
     record RmapItem(MmStruct mm, PageTable pgd, long addr) {
@@ -78,6 +88,7 @@ public final class DevPagemap {
     private final String name;
     private final Object owner;
     private final DevPagemapOps ops;
+    private final Type type;
     private final SpinLock rmapLock;
     private final AtomicInteger inUse = new AtomicInteger();
     private final WaitChannel done;
@@ -94,6 +105,17 @@ public final class DevPagemap {
      * identity), with callbacks {@code ops}. Its pages exist after {@link #memremapPages}.
      */
     public DevPagemap(Kernel kernel, String name, Object owner, DevPagemapOps ops) {
+        this(kernel, name, Type.MEMORY_DEVICE_PRIVATE, owner, ops);
+    }
+
+    /**
+     * A pgmap of {@code type}: as {@link #DevPagemap(Kernel, String, Object, DevPagemapOps)};
+     * the pages of a {@link Type#MEMORY_DEVICE_COHERENT} pgmap are not device-private: the CPU
+     * maps them with present entries, and they go back to the driver ({@code page_free}) when
+     * their last reference goes, as device-private ones do.
+     */
+    public DevPagemap(Kernel kernel, String name, Type type, Object owner, DevPagemapOps ops) {
+        this.type = Objects.requireNonNull(type, "type");
         this.kernel = Objects.requireNonNull(kernel, "kernel");
         this.name = Objects.requireNonNull(name, "name");
         this.owner = owner;
@@ -218,6 +240,12 @@ public final class DevPagemap {
 
     /** {@code pgmap->owner}. */
     public Object owner() { return owner; }
+
+    /** {@code pgmap->type}. */
+    public Type type() { return type; }
+
+    /** True for a {@link Type#MEMORY_DEVICE_COHERENT} pgmap. */
+    public boolean isCoherent() { return type == Type.MEMORY_DEVICE_COHERENT; }
 
     /** {@code pgmap->ops}. */
     public DevPagemapOps ops() { return ops; }

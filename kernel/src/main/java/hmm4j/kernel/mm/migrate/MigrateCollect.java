@@ -2,6 +2,7 @@ package hmm4j.kernel.mm.migrate;
 
 import static hmm4j.kernel.mm.migrate.MigratePfn.MIGRATE_PFN_MIGRATE;
 import static hmm4j.kernel.mm.migrate.MigratePfn.MIGRATE_PFN_WRITE;
+import static hmm4j.kernel.mm.migrate.MigrateVma.MIGRATE_VMA_SELECT_DEVICE_COHERENT;
 import static hmm4j.kernel.mm.migrate.MigrateVma.MIGRATE_VMA_SELECT_DEVICE_PRIVATE;
 import static hmm4j.kernel.mm.migrate.MigrateVma.MIGRATE_VMA_SELECT_SYSTEM;
 
@@ -116,10 +117,19 @@ final class MigrateCollect {
             if (Pte.isZero(pte)) {
                 return (args.flags() & MIGRATE_VMA_SELECT_SYSTEM) != 0 ? MIGRATE_PFN_MIGRATE : 0;
             }
-            if (Pte.isSpecial(pte) || Pte.isProtNone(pte) || (args.flags() & MIGRATE_VMA_SELECT_SYSTEM) == 0) {
+            if (Pte.isSpecial(pte) || Pte.isProtNone(pte)) {
                 return 0;
             }
             page = phys.pfnToPage(Pte.pfn(pte));
+            if (ZoneDevice.isDeviceCoherentPage(page)) {
+                // A coherent page is collected only for its own device, when asked for.
+                if ((args.flags() & MIGRATE_VMA_SELECT_DEVICE_COHERENT) == 0 || args.pgmapOwner() == null
+                        || page.pgmap().owner() != args.pgmapOwner()) {
+                    return 0;
+                }
+            } else if ((args.flags() & MIGRATE_VMA_SELECT_SYSTEM) == 0) {
+                return 0;
+            }
         }
         if (!page.isAnon() && page.mapping() == null) {
             return 0;

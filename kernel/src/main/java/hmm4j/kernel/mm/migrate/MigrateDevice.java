@@ -201,7 +201,7 @@ public final class MigrateDevice {
         kernel.syncObserver().mightSleep(kernel.current(), "migrate_device_pfns");
         for (int i = 0; i < npages; i++) {
             Page page = phys.pfnToPage(src[i]);
-            if (page == null || !page.isDevicePrivate() || !page.tryGet()) {
+            if (page == null || page.pgmap() == null || !page.tryGet()) {
                 src[i] = 0;
                 continue;
             }
@@ -277,7 +277,7 @@ public final class MigrateDevice {
                 }
                 continue;
             }
-            if (page.mapping() != null || (newPage.isDevicePrivate() && !page.isAnon())) {
+            if (page.mapping() != null || (newPage.pgmap() != null && !page.isAnon())) {
                 src[i] &= ~MIGRATE_PFN_MIGRATE;
                 continue;
             }
@@ -322,7 +322,7 @@ public final class MigrateDevice {
             page.get();
             page.incMapcount();
             pt.set(addr, entry);
-            if (page.isDevicePrivate()) {
+            if (page.pgmap() != null) {
                 page.pgmap().rmapAdd(page, mm, pt, addr);
             }
             return true;

@@ -43,7 +43,7 @@ public final class MigrateVma {
     public static final int MIGRATE_VMA_SELECT_SYSTEM = 1 << 0;
     /** {@code MIGRATE_VMA_SELECT_DEVICE_PRIVATE}: collect device-private pages of {@code pgmap_owner}. */
     public static final int MIGRATE_VMA_SELECT_DEVICE_PRIVATE = 1 << 1;
-    /** {@code MIGRATE_VMA_SELECT_DEVICE_COHERENT}: accepted; the model has no coherent memory, so it selects nothing. */
+    /** {@code MIGRATE_VMA_SELECT_DEVICE_COHERENT}: collect device-coherent pages of {@code pgmap_owner} (present entries). */
     public static final int MIGRATE_VMA_SELECT_DEVICE_COHERENT = 1 << 2;
     /** {@code MIGRATE_VMA_SELECT_COMPOUND}: accepted; the model has no large folios, so it changes nothing. */
     public static final int MIGRATE_VMA_SELECT_COMPOUND = 1 << 3;

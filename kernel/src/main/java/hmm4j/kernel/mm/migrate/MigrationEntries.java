@@ -75,7 +75,7 @@ final class MigrationEntries {
                 }
                 continue;
             }
-            if (page.mapcount() > 0 && page.isDevicePrivate()) {
+            if (page.mapcount() > 0 && page.pgmap() != null) {
                 tryToMigrate(page);
             }
             if (page.mapcount() > 0 || !checkPage(page, faultPage)) {
@@ -117,8 +117,8 @@ final class MigrationEntries {
     }
 
     /**
-     * {@code try_to_migrate} for a device-private page: every device-private entry naming it,
-     * in any address space, becomes a migration entry of the same writability, with the
+     * {@code try_to_migrate} for a device page: every entry naming it (device-private, or
+     * present for a coherent page), in any address space, becomes a migration entry of the same writability, with the
      * mapping and its reference dropped (the caller's reference keeps the page). Each change
      * is bracketed by an {@code MMU_NOTIFY_CLEAR} invalidation of that page in that mm.
      */
@@ -128,7 +128,7 @@ final class MigrationEntries {
         try {
             for (DevPagemap.RmapItem it : places.items()) {
                 long seen = read(it);
-                if (!Pte.isDevicePrivate(seen) || Pte.pfn(seen) != page.pfn()) {
+                if (!mapsPage(seen, page)) {
                     continue;
                 }
                 MmuNotifierRange range = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_CLEAR, 0, it.mm(), it.addr(),
@@ -138,7 +138,10 @@ final class MigrationEntries {
                 ptl.lock();
                 try {
                     long pte = it.pgd().get(it.addr());
-                    if (Pte.isDevicePrivate(pte) && Pte.pfn(pte) == page.pfn()) {
+                    if (mapsPage(pte, page)) {
+                        if (Pte.isPresent(pte) && Pte.isDirty(pte)) {
+                            page.setFlag(Page.PG_DIRTY);
+                        }
                         it.pgd().set(it.addr(), Pte.mkMigration(page.pfn(), Pte.isWrite(pte)));
                         PageStateChecks checks = PageStateChecks.recording(it.mm().kernel());
                         if (checks != null) {
@@ -158,6 +161,15 @@ final class MigrationEntries {
         }
     }
 
+    /**
+     * True if {@code pte} maps {@code page} the way its memory is mapped: a device-private
+     * entry for a device-private page, a present entry for a coherent one.
+     */
+    private static boolean mapsPage(long pte, Page page) {
+        boolean kind = page.isDevicePrivate() ? Pte.isDevicePrivate(pte) : Pte.isPresent(pte) && !Pte.isSpecial(pte);
+        return kind && Pte.pfn(pte) == page.pfn();
+    }
+
     /** The entry of one rmap place, read under its page-table lock. */
     private static long read(DevPagemap.RmapItem it) {
         SpinLock ptl = it.mm().pageTableLock();
@@ -173,11 +185,11 @@ final class MigrationEntries {
      * {@code remove_migration_ptes(src, dst)}: every migration entry naming {@code src}
      * becomes a mapping of {@code dst} ({@code dst == src} restores), writable if the
      * migration entry was; {@code dst} gains a reference and a mapping per entry, and the
-     * device rmap follows. A device-private {@code src} is found through its rmap; an ordinary
+     * device rmap follows. A device {@code src} (private or coherent) is found through its rmap; an ordinary
      * one at {@code places.addr(i)}. Needs no invalidation: the entries were not present.
      */
     static void removeMigrationPtes(Page src, Page dst, Places places, int i) {
-        if (src.isDevicePrivate()) {
+        if (src.pgmap() != null) {
             DevPagemap pgmap = src.pgmap();
             DevPagemap.RmapWalk items = pgmap.rmapGrab(src);
             try {
@@ -222,10 +234,10 @@ final class MigrationEntries {
             dst.get();
             dst.incMapcount();
             pgd.set(addr, entry);
-            if (dst != src && src.isDevicePrivate()) {
+            if (dst != src && src.pgmap() != null) {
                 src.pgmap().rmapRemove(src, pgd, addr);
             }
-            if (dst != src && dst.isDevicePrivate()) {
+            if (dst != src && dst.pgmap() != null) {
                 dst.pgmap().rmapAdd(dst, mm, pgd, addr);
             }
         } finally {

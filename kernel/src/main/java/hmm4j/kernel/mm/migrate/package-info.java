@@ -1,5 +1,6 @@
 /**
- * Device-private memory and migration to and from it: {@code struct dev_pagemap} and
+ * Device-private and device-coherent memory and migration to and from it ({@link
+ * hmm4j.kernel.mm.migrate.ZoneDevice} tells them apart): {@code struct dev_pagemap} and
  * {@code memremap_pages} ({@code include/linux/memremap.h}, {@code mm/memremap.c}), the
  * {@code migrate_vma} and {@code migrate_device} calls ({@code include/linux/migrate.h},
  * {@code mm/migrate_device.c}), and {@code make_device_exclusive} ({@code mm/rmap.c}), as in

@@ -39,10 +39,15 @@ public final class TestDevice implements DevPagemapOps {
 
     /** A device whose pgmap owner is {@code owner}, with {@code pages} pages of memory. */
     public TestDevice(Kernel kernel, Object owner, String name, int pages) {
+        this(kernel, owner, name, pages, DevPagemap.Type.MEMORY_DEVICE_PRIVATE);
+    }
+
+    /** A device of memory {@code type} whose pgmap owner is {@code owner}, with {@code pages} pages. */
+    public TestDevice(Kernel kernel, Object owner, String name, int pages, DevPagemap.Type type) {
         this.kernel = kernel;
         this.owner = owner;
         this.lock = new SpinLock(kernel, "test-device->lock", name + "->lock");
-        this.pgmap = new DevPagemap(kernel, name, owner, this);
+        this.pgmap = new DevPagemap(kernel, name, type, owner, this);
         if (pgmap.memremapPages(pages) != 0) {
             throw new IllegalStateException("memremap_pages failed");
         }
