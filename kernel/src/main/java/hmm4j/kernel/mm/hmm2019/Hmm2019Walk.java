@@ -59,8 +59,8 @@ public final class Hmm2019Walk {
         String what = fault ? "hmm_range_fault" : "hmm_range_snapshot";
         Hmm2019 h = range.checkUse(what);
         if (h == null) {
-            Kernel k = range.hmmPeek() == null ? null : range.hmmPeek().kernel();
-            if (k != null) {
+            if (range.isRegistered() || !range.poisons()) {
+                Kernel k = range.kernel();
                 k.report(new Failure.InvariantViolation(Hmm2019Rules.NULL_HMM, what + " on " + range
                         + " whose range->hmm is NULL", k.site()));
             }
@@ -96,6 +96,15 @@ public final class Hmm2019Walk {
             if (vma == null || vma.hasAny(DEVICE_VMA)) {
                 return -Errno.EFAULT;
             }
+            if (vma.vmStart() > addr) {
+                long holeEnd = Math.min(range.end(), vma.vmStart());
+                long hole = hole(range, addr, holeEnd, fault);
+                if (hole < 0) {
+                    return hole;
+                }
+                addr = holeEnd;
+                continue;
+            }
             if (!vma.hasAny(VmFlags.VM_READ)) {
                 range.clearFrom(range.start());
                 return -Errno.EPERM;
@@ -103,7 +112,7 @@ public final class Hmm2019Walk {
             range.setVma(vma);
             long end = Math.min(range.end(), vma.vmEnd());
             k.point(range.beforeWalk);
-            long next = walkVma(range, mm, vma, Math.max(addr, vma.vmStart()), end, fault, block);
+            long next = walkVma(range, mm, vma, addr, end, fault, block);
             if (next < 0) {
                 return next;
             }
@@ -113,6 +122,22 @@ public final class Hmm2019Walk {
             addr = end;
         } while (addr < range.end());
         return (addr - range.start()) >> Pte.PAGE_SHIFT;
+    }
+
+    /** A hole [addr, end) with no VMA: "none" pages, or {@code -EFAULT} if a fault was requested there. */
+    private static long hole(HmmRange2019 range, long addr, long end, boolean fault) {
+        long[] pfns = range.pfns();
+        for (long a = addr; a < end; a += Pte.PAGE_SIZE) {
+            int i = (int) ((a - range.start()) >> Pte.PAGE_SHIFT);
+            long req = (pfns[i] & range.pfnFlagsMask()) | range.defaultFlags();
+            if (fault && (req & HmmRange2019.FLAG_VALID) != 0) {
+                pfns[i] = HmmRange2019.VALUE_ERROR;
+                range.clearFrom(a + Pte.PAGE_SIZE);
+                return -Errno.EFAULT;
+            }
+            pfns[i] = HmmRange2019.VALUE_NONE;
+        }
+        return end;
     }
 
     /**

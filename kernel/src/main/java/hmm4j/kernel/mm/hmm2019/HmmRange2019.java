@@ -97,6 +97,15 @@ public final class HmmRange2019 {
 
     public String name() { return name; }
 
+    /** The kernel. */
+    public Kernel kernel() { return kernel; }
+
+    /** True if this range's configuration poisons it on unregister (P10). */
+    boolean poisons() {
+        Hmm2019Config c = config;
+        return c != null && c.has(P10);
+    }
+
     public long start() { return start; }
 
     public long end() { return end; }
