@@ -102,10 +102,10 @@ public final class Hmm2019 extends KObject {
         this.readDeadOp = Op.of(READ_DEAD, k.newTarget(name() + "->dead"));
         this.mmGetHmmWindow = Op.of(Hmm2019Windows.MM_GET_HMM, target());
         this.freeWindow = Op.of(Hmm2019Windows.HMM_FREE, target());
+        Hmm2019Quiescence.track(this);
         if (!config.has(GET)) {
             krefs.checkBalancedAtQuiescence();
         }
-        Hmm2019Quiescence.track(this);
     }
 
     // ---- accessors ----
@@ -393,6 +393,7 @@ public final class Hmm2019 extends KObject {
 
     /** {@code hmm_free_notifier} (v5.4): WARNs if ranges or mirrors are left, then frees. */
     void freeNotifier() {
+        checkNotifiersAtFree();
         if (!ranges.isEmpty() || !mirrors.isEmpty()) {
             kernel().report(new Failure.InvariantViolation(Hmm2019Rules.FREE_EMPTY, name() + " freed with "
                     + ranges.size() + " range(s) and " + mirrors.size() + " mirror(s) still on it", kernel().site()));
@@ -409,6 +410,7 @@ public final class Hmm2019 extends KObject {
      */
     private void free() {
         Kernel k = kernel();
+        checkNotifiersAtFree();
         MmHmm slot = MmHmm.of(mm);
         if (config.has(P03)) {
             clearMmHmm(slot);
@@ -432,6 +434,15 @@ public final class Hmm2019 extends KObject {
             });
         } else {
             kfree();
+        }
+    }
+
+    /** I-H5 at the free: no start can be in flight (it would hold a reference), so the count must be 0. */
+    private void checkNotifiersAtFree() {
+        if (notifiers != 0) {
+            kernel().report(new Failure.InvariantViolation(Hmm2019Rules.NOTIFIERS_BALANCED, name() + " freed with notifiers = "
+                    + notifiers + " and no invalidation in flight (a start failed without undoing its increment)",
+                    kernel().site()));
         }
     }
 

@@ -118,6 +118,7 @@ final class Hmm2019Notifier implements MmuNotifierOps {
             try {
                 for (HmmMirror m : List.copyOf(h.mirrors())) {
                     if (m.hasRelease()) {
+                        m.releaseWindow();
                         callRelease(h, m);
                     }
                 }

@@ -13,7 +13,10 @@ public final class Hmm2019Windows {
     public static final Op.Kind MM_GET_HMM = new Op.Kind("hmm2019 window: mm_get_hmm", Op.Access.READ);
     /** hmm_free: between {@code mmu_notifier_unregister_no_release} and what follows (v5.2: the clear and kfree). */
     public static final Op.Kind HMM_FREE = new Op.Kind("hmm2019 window: hmm_free", Op.Access.READ);
-    /** v5.2 hmm_release: between {@code up_write(mirrors_sem)} and the {@code ->release} call. */
+    /**
+     * hmm_release: just before a mirror's {@code ->release} call; in v5.2 after
+     * {@code up_write(mirrors_sem)}, in v5.3 with {@code mirrors_sem} held for read.
+     */
     public static final Op.Kind RELEASE_CALL = new Op.Kind("hmm2019 window: hmm_release", Op.Access.READ);
     /** snapshot/fault: between the dead/valid checks and {@code find_vma}. */
     public static final Op.Kind BEFORE_FIND_VMA = new Op.Kind("hmm2019 window: before find_vma", Op.Access.READ);

@@ -4,41 +4,49 @@ import hmm4j.sim.Op;
 import hmm4j.sim.SchedulingPoint;
 import hmm4j.sim.Strategy;
 import hmm4j.sim.Task;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A deterministic schedule for one window: tasks run without preemption, in the priority
- * order given (a task not named comes after, by id), except that the first time
- * {@code victim} reaches an operation of kind {@code window}, {@code other} runs instead
- * (until it blocks or exits, then the priority order again).
+ * A deterministic schedule around named windows: tasks run without preemption, in the
+ * priority order given (a task not named comes after, by id), except that at each
+ * {@link #at} step in turn, the first time its victim reaches an operation of its kind, its
+ * other task runs instead (until it blocks or exits; then the priority order again).
  */
 final class WindowStrategy implements Strategy {
-    private final String victim;
-    private final Op.Kind window;
-    private final String other;
-    private final List<String> priority;
-    private boolean preempted;
+    private record Step(String victim, Op.Kind window, String other) {
+    }
 
-    WindowStrategy(String victim, Op.Kind window, String other, String... priority) {
-        this.victim = victim;
-        this.window = window;
-        this.other = other;
+    private final List<String> priority;
+    private final List<Step> steps = new ArrayList<>();
+    private int next;
+
+    WindowStrategy(String... priority) {
         this.priority = List.of(priority);
     }
 
-    /** True once the window was reached and the other task was run there. */
-    boolean preempted() {
-        return preempted;
+    /** Adds a preemption: when {@code victim} reaches {@code window}, run {@code other}. */
+    WindowStrategy at(String victim, Op.Kind window, String other) {
+        steps.add(new Step(victim, window, other));
+        return this;
+    }
+
+    /** The number of preemptions taken so far. */
+    int taken() {
+        return next;
     }
 
     @Override
     public int pick(SchedulingPoint point) {
         Task cur = point.current();
-        if (!preempted && cur != null && cur.name().equals(victim) && point.op().kind().equals(window)) {
-            int o = indexOf(point, other);
-            if (o >= 0) {
-                preempted = true;
-                return o;
+        if (next < steps.size() && cur != null) {
+            Step s = steps.get(next);
+            if (cur.name().equals(s.victim()) && point.op().kind().equals(s.window())) {
+                int o = indexOf(point, s.other());
+                if (o >= 0) {
+                    next++;
+                    return o;
+                }
             }
         }
         int ci = point.currentIndex();
@@ -65,6 +73,6 @@ final class WindowStrategy implements Strategy {
 
     @Override
     public String describe() {
-        return "window(" + victim + " at " + window.name() + " -> " + other + ")";
+        return "windows" + steps;
     }
 }
