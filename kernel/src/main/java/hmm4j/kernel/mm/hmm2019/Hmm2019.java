@@ -393,7 +393,6 @@ public final class Hmm2019 extends KObject {
 
     /** {@code hmm_free_notifier} (v5.4): WARNs if ranges or mirrors are left, then frees. */
     void freeNotifier() {
-        checkNotifiersAtFree();
         if (!ranges.isEmpty() || !mirrors.isEmpty()) {
             kernel().report(new Failure.InvariantViolation(Hmm2019Rules.FREE_EMPTY, name() + " freed with "
                     + ranges.size() + " range(s) and " + mirrors.size() + " mirror(s) still on it", kernel().site()));
@@ -410,7 +409,6 @@ public final class Hmm2019 extends KObject {
      */
     private void free() {
         Kernel k = kernel();
-        checkNotifiersAtFree();
         MmHmm slot = MmHmm.of(mm);
         if (config.has(P03)) {
             clearMmHmm(slot);
@@ -434,15 +432,6 @@ public final class Hmm2019 extends KObject {
             });
         } else {
             kfree();
-        }
-    }
-
-    /** I-H5 at the free: no start can be in flight (it would hold a reference), so the count must be 0. */
-    private void checkNotifiersAtFree() {
-        if (notifiers != 0) {
-            kernel().report(new Failure.InvariantViolation(Hmm2019Rules.NOTIFIERS_BALANCED, name() + " freed with notifiers = "
-                    + notifiers + " and no invalidation in flight (a start failed without undoing its increment)",
-                    kernel().site()));
         }
     }
 

@@ -59,6 +59,9 @@ final class Hmm2019Notifier implements MmuNotifierOps {
     private Hmm2019 enter(MmuNotifier sub, MmStruct mm, RefHolder me, String callback) {
         Hmm2019 h = hmm != null ? hmm : (Hmm2019) sub.container();
         Kernel k = mm.kernel();
+        if (!h.config().has(P01) && !h.config().has(GET)) {
+            return mmGetHmm(h, mm, me, callback);
+        }
         if (h.isFreed()) {
             k.report(new Failure.UseAfterFree(h.name(), callback + " of " + sub.name(), h.allocSite(), h.freeSite(),
                     k.site(), Hmm2019Rules.CALLBACK_HMM_LIVE));
@@ -75,10 +78,21 @@ final class Hmm2019Notifier implements MmuNotifierOps {
             }
             return h;
         }
+        return mmGetHmm(h, mm, me, callback);
+    }
+
+    /**
+     * v5.2: the callback's first access is {@code mm_get_hmm} (the core's read of the ops
+     * table is not checked), so a callback after the free finds {@code mm->hmm} NULL, and
+     * one whose read of the pointer preceded the free touches freed memory at the kref.
+     */
+    private static Hmm2019 mmGetHmm(Hmm2019 h, MmStruct mm, RefHolder me, String callback) {
+        Kernel k = mm.kernel();
         Hmm2019 got = Hmm2019.mmGetHmm(mm, me, Hmm2019Rules.CALLBACK_HMM_LIVE);
         if (got == null) {
             k.report(new Failure.InvariantViolation(Hmm2019Rules.NULL_HMM, "VM_BUG_ON(!hmm) in " + callback
-                    + ": mm_get_hmm(" + mm.name() + ") returned NULL (" + h.name() + " kref " + h.krefPeek() + ")", k.site()));
+                    + ": mm_get_hmm(" + mm.name() + ") returned NULL (" + h.name() + " kref " + h.krefPeek()
+                    + (h.isFreed() ? ", freed" : "") + ")", k.site()));
         }
         return got;
     }
@@ -190,6 +204,10 @@ final class Hmm2019Notifier implements MmuNotifierOps {
             ret = -Errno.EAGAIN;
             if (!patched) {
                 k.mark(TRYLOCK_LEAK);
+                k.report(new Failure.InvariantViolation(Hmm2019Rules.NOTIFIERS_BALANCED, "hmm_invalidate_range_start failed "
+                        + "the mirrors_sem trylock and returns -EAGAIN with " + h.name() + "->notifiers still raised ("
+                        + h.notifiersPeek() + "); the core calls no end after a failed start, so its ranges stay invalid",
+                        k.site()));
             }
         } else {
             try {
