@@ -61,6 +61,13 @@ public final class Hmm2019 extends KObject {
     public static final Mark CALLBACK_KREF_ZERO = Mark.of("hmm2019.callback.kref-zero",
             "A v5.3 notifier callback found the struct hmm's kref at 0 and returned without touching it");
 
+    /** Coverage mark: v5.2's start failed the mirrors_sem trylock with notifiers raised. */
+    public static final Mark TRYLOCK_LEAK = Mark.of("hmm2019.start.trylock-leak",
+            "v5.2 hmm_invalidate_range_start failed its mirrors_sem trylock after raising hmm->notifiers");
+    /** Coverage mark: v5.3's start unwound hmm->notifiers after a failure. */
+    public static final Mark START_UNWOUND = Mark.of("hmm2019.start.unwound",
+            "v5.3 hmm_invalidate_range_start failed and unwound hmm->notifiers (notifiers_decrement)");
+
     /** The shared ops table of v5.4's get/put subscriptions (its identity is the get key). */
     static final Hmm2019Notifier SHARED_OPS = new Hmm2019Notifier(null);
     private static final Op.Kind READ_DEAD = new Op.Kind("READ_ONCE", Op.Access.READ);

@@ -14,7 +14,6 @@ import hmm4j.kernel.mm.notifier.MmuNotifier;
 import hmm4j.kernel.mm.notifier.MmuNotifierOps;
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
 import hmm4j.sim.Kernel;
-import hmm4j.sim.Mark;
 import hmm4j.sim.RefHolder;
 import hmm4j.sim.failure.Failure;
 import hmm4j.sim.sync.RwSemaphore;
@@ -38,13 +37,6 @@ import java.util.List;
  * the hmm as the subscription's container.
  */
 final class Hmm2019Notifier implements MmuNotifierOps {
-    /** Coverage mark: v5.2's start failed the mirrors_sem trylock with notifiers raised. */
-    static final Mark TRYLOCK_LEAK = Mark.of("hmm2019.start.trylock-leak",
-            "v5.2 hmm_invalidate_range_start failed its mirrors_sem trylock after raising hmm->notifiers");
-    /** Coverage mark: v5.3's start unwound hmm->notifiers after a failure. */
-    static final Mark START_UNWOUND = Mark.of("hmm2019.start.unwound",
-            "v5.3 hmm_invalidate_range_start failed and unwound hmm->notifiers (notifiers_decrement)");
-
     private final Hmm2019 hmm;
 
     Hmm2019Notifier(Hmm2019 hmm) {
@@ -203,7 +195,7 @@ final class Hmm2019Notifier implements MmuNotifierOps {
         if (!locked) {
             ret = -Errno.EAGAIN;
             if (!patched) {
-                k.mark(TRYLOCK_LEAK);
+                k.mark(Hmm2019.TRYLOCK_LEAK);
                 k.report(new Failure.InvariantViolation(Hmm2019Rules.NOTIFIERS_BALANCED, "hmm_invalidate_range_start failed "
                         + "the mirrors_sem trylock and returns -EAGAIN with " + h.name() + "->notifiers still raised ("
                         + h.notifiersPeek() + "); the core calls no end after a failed start, so its ranges stay invalid",
@@ -235,7 +227,7 @@ final class Hmm2019Notifier implements MmuNotifierOps {
             }
         }
         if (patched && ret != 0 && raised) {
-            k.mark(START_UNWOUND);
+            k.mark(Hmm2019.START_UNWOUND);
             notifiersDecrement(h);
         }
         if (ret == 0 && syncFailed) {
