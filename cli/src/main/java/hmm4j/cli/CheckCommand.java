@@ -106,7 +106,7 @@ final class CheckCommand implements Callable<Integer> {
 
     @Option(names = "--series", paramLabel = "NAME",
             description = "Run only the scenarios of a patch series and print one row per patch after the table "
-                    + "(known: hmm-2019).")
+                    + "(known: hmm2019, the 2019 HMM review).")
     private String series;
 
     @Option(names = "--report", description = "After the table, print the text report of every failing run "

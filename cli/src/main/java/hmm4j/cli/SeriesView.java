@@ -10,7 +10,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * {@code hmm4j check --series hmm-2019}: the catalogue's patch series as one row per patch
+ * {@code hmm4j check --series NAME}: the catalogue's patch series as one row per patch
  * (its id and title, the race it fixes, the verdict on the version before and after, and
  * whether both are as expected), after the usual table of the series' scenarios.
  */
@@ -55,6 +55,9 @@ final class SeriesView {
     private static String verdict(ScenarioOutcome o) {
         String id = o.scenario().id();
         String version = id.substring(id.lastIndexOf('-') + 1);
+        if (o.scenario().expectation().isPending()) {
+            return version + ": pending (expected " + o.scenario().expectation().ruleId() + ")";
+        }
         String actual = o.actualRuleId();
         return version + ": " + ("clean".equals(actual) ? "clean" : "found " + actual);
     }

@@ -22,7 +22,7 @@ import hmm4j.kernel.sched.Clone;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.sync.Completion;
 
-/** The set-ups of H19-P08 to H19-SEQ (spec §4), continuing {@link Hmm2019Setups}. */
+/** The set-ups of H19-P08 to H19-SEQ, continuing {@link Hmm2019Setups}. */
 final class Hmm2019MoreSetups {
     private Hmm2019MoreSetups() {
     }
@@ -92,6 +92,21 @@ final class Hmm2019MoreSetups {
 
     static void p11(Kernel k, Hmm2019Config c) {
         process(k, c, (kk, mm, base) -> {
+            // the keeper's ->release runs first (it registered first) and tells the driver that
+            // exit has started; it also keeps the kref above 0 until the close is done (else
+            // exit's hmm_release can meet the kref-0 hmm of H19-P01 instead)
+            Completion exiting = new Completion(kk, "exiting");
+            HmmMirror keeper = mirror(kk, mm, "keeper", new HmmMirrorOps() {
+                @Override
+                public int syncCpuDevicePagetables(HmmMirror mr, HmmUpdate update) {
+                    return 0;
+                }
+
+                @Override
+                public void release(HmmMirror mr) {
+                    exiting.complete();
+                }
+            });
             HmmMirror m = mirror(kk, mm, "mirror", new HmmMirrorOps() {
                 @Override
                 public int syncCpuDevicePagetables(HmmMirror mr, HmmUpdate update) {
@@ -103,25 +118,11 @@ final class Hmm2019MoreSetups {
                     mr.checkAccess("driver state in ->release");
                 }
             });
-            // a second context keeps the hmm's kref above 0 until the close is done (else exit's
-            // hmm_release can meet the kref-0 hmm of H19-P01 instead)
-            Completion exited = new Completion(kk, "exited");
-            HmmMirror keeper = mirror(kk, mm, "keeper", new HmmMirrorOps() {
-                @Override
-                public int syncCpuDevicePagetables(HmmMirror mr, HmmUpdate update) {
-                    return 0;
-                }
-
-                @Override
-                public void release(HmmMirror mr) {
-                    exited.complete();
-                }
-            });
             RefHandle close = grabFor(mm, "driver-close");
             kk.spawnKthread("driver-close", t -> {
+                exiting.waitForCompletion();
                 m.unregister();
                 m.kfree();
-                exited.waitForCompletion();
                 keeper.unregister();
                 mm.mmdropAs(close);
             });

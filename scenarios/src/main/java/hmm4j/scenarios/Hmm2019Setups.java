@@ -26,7 +26,7 @@ import hmm4j.sim.sync.Completion;
 import hmm4j.sim.sync.SpinLock;
 
 /**
- * The set-ups of the H19 scenarios (spec §4): a process maps and touches 4 pages, a device
+ * The set-ups of the H19 scenarios: a process maps and touches 4 pages, a device
  * mirrors it, and the tasks of one patch's race run against each other. Each takes the
  * configuration it runs under, so one set-up serves the version before and after.
  */
@@ -132,6 +132,7 @@ final class Hmm2019Setups {
         process(k, c, (kk, mm, base) -> {
             HmmMirror m = mirror(kk, mm, "mirror", new Hmm2019Device(kk, "dev"));
             Completion rangeDone = new Completion(kk, "range done");
+            Completion teardownDone = new Completion(kk, "teardown done");
             kk.spawnKthread("fault-worker", t -> {
                 HmmRange2019 r = newRange(kk, "range", base, 1);
                 mm.mmapReadLock();
@@ -140,14 +141,18 @@ final class Hmm2019Setups {
                 if (ret == 0) {
                     r.unregister();
                 }
-                rangeDone.complete();
+                rangeDone.completeAll();
             });
             Clone.cloneVm(kk, "teardown", t -> {
                 if (c.has(hmm4j.kernel.mm.hmm2019.Hmm2019Patch.P02)) {
                     rangeDone.waitForCompletion();
                 }
                 m.unregister();
+                teardownDone.complete();
             });
+            // the process outlives both, so its exit races neither (that is H19-P01/P03)
+            rangeDone.waitForCompletion();
+            teardownDone.waitForCompletion();
         });
     }
 

@@ -47,7 +47,7 @@ import java.util.List;
  * freed by the last {@link #put} ({@code hmm_free}) or {@code ->free_notifier}.
  *
  * <p>Differences from the kernel: {@code hmm->mm} is never cleared ({@code hmm_mm_destroy}
- * could only see a kref-0 hmm, spec §1.6), so the v5.2 {@code hmm->mm == NULL} tests are
+ * could only see a kref-0 hmm), so the v5.2 {@code hmm->mm == NULL} tests are
  * always false.
  */
 public final class Hmm2019 extends KObject {
@@ -67,6 +67,19 @@ public final class Hmm2019 extends KObject {
     /** Coverage mark: v5.3's start unwound hmm->notifiers after a failure. */
     public static final Mark START_UNWOUND = Mark.of("hmm2019.start.unwound",
             "v5.3 hmm_invalidate_range_start failed and unwound hmm->notifiers (notifiers_decrement)");
+
+    /** Coverage mark: hmm_free deferred the kfree to an SRCU callback (P01). */
+    public static final Mark FREE_DEFERRED = Mark.of("hmm2019.free.srcu-deferred",
+            "hmm_free queued the kfree of struct hmm behind an SRCU grace period (v5.3)");
+    /** Coverage mark: hmm_free freed struct hmm at once (v5.2). */
+    public static final Mark FREE_IMMEDIATE = Mark.of("hmm2019.free.immediate",
+            "hmm_free freed struct hmm at once, without a grace period (v5.2)");
+    /** Coverage mark: a range took mm_users for its lifetime (P07). */
+    public static final Mark RANGE_MMGET = Mark.of("hmm2019.range.mmget",
+            "hmm_range_register took mmget_not_zero for the range's lifetime (v5.3)");
+    /** Coverage mark: hmm_release called a mirror's release op. */
+    public static final Mark RELEASE_CALLED = Mark.of("hmm2019.release.called",
+            "hmm_release called a mirror's ->release");
 
     /** The shared ops table of v5.4's get/put subscriptions (its identity is the get key). */
     static final Hmm2019Notifier SHARED_OPS = new Hmm2019Notifier(null);
@@ -430,6 +443,7 @@ public final class Hmm2019 extends KObject {
             clearMmHmm(slot);
         }
         if (config.has(P01)) {
+            k.mark(FREE_DEFERRED);
             boolean dropInCallback = config.has(P04);
             MmuNotifierSubscriptions.srcu(k).callSrcu(() -> {
                 if (dropInCallback) {
@@ -438,19 +452,24 @@ public final class Hmm2019 extends KObject {
                 kfree();
             });
         } else {
+            k.mark(FREE_IMMEDIATE);
             kfree();
         }
     }
 
+    /** Clears {@code mm->hmm} if it is this hmm; every access to the mm is checked for I-H2 first. */
     private void clearMmHmm(MmHmm slot) {
-        MmStruct m = mm();
-        m.pageTableLock().lock();
+        SpinLock ptl = mm().pageTableLock();
+        ptl.lock();
         try {
+            mm();
             if (slot.getLocked() == this) {
+                mm();
                 slot.setLocked(null);
             }
         } finally {
-            m.pageTableLock().unlock();
+            mm();
+            ptl.unlock();
         }
     }
 }

@@ -151,6 +151,7 @@ final class Hmm2019Notifier implements MmuNotifierOps {
     }
 
     private static void callRelease(Hmm2019 h, HmmMirror m) {
+        h.kernel().mark(Hmm2019.RELEASE_CALLED);
         h.setReleasingTask(h.kernel().current());
         try {
             m.callRelease();

@@ -71,7 +71,7 @@ public enum Hmm2019Patch {
         return race;
     }
 
-    /** The patches this one needs or assumes (spec §2.20). */
+    /** The patches this one needs or assumes. */
     public Set<Hmm2019Patch> needs() {
         return switch (this) {
             case P04 -> EnumSet.of(P03);

@@ -10,7 +10,7 @@ import java.util.List;
 
 /**
  * The lifetime model of the 2019 review thread as rules (I-H1 to I-H14 of the project's
- * behavioural specification of the 2019 API, §5), plus the driver misuses the API's
+ * behavioural specification of the 2019 API), plus the driver misuses the API's
  * {@code VM_BUG_ON}s and list poisoning catch. v5.3 keeps all of them but I-H14; v5.2 breaks
  * the ones the review's patches fixed. Where an invariant is the generic pin rule
  * ({@code mm.pin}) or a reference-ledger rule, the model reports that rule and this set

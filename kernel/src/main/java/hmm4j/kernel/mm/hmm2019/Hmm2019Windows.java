@@ -3,7 +3,7 @@ package hmm4j.kernel.mm.hmm2019;
 import hmm4j.sim.Op;
 
 /**
- * The scheduling points at which the races of the 2019 review happen (spec §2.20), as
+ * The scheduling points at which the races of the 2019 review happen, as
  * operation kinds: a strategy or a test that wants the race preempts the task whose pending
  * operation is of one of these kinds. Each is a read of the object named by its target (the
  * struct hmm, the mirror or the range), so POS sees it race with the writes to that object.

@@ -200,6 +200,7 @@ public final class HmmRange2019 {
             return ret;
         }
         config = c;
+        Hmm2019 before = MmHmm.of(mm).peek();
         Hmm2019 h = Hmm2019.getOrCreate(mm, handle);
         if (h == null) {
             return -Errno.EFAULT;
@@ -209,7 +210,7 @@ public final class HmmRange2019 {
             h.put(handle);
             return -Errno.EFAULT;
         }
-        link(h);
+        link(h, h != before);
         return 0;
     }
 
@@ -244,6 +245,7 @@ public final class HmmRange2019 {
             }
             pinned = mm;
             pinnedBy = kernel.current();
+            kernel.mark(Hmm2019.RANGE_MMGET);
         } else if (h.readDead()) {
             return -Errno.EFAULT;
         }
@@ -251,7 +253,7 @@ public final class HmmRange2019 {
         if (!c.has(GET)) {
             h.kget(handle);
         }
-        link(h);
+        link(h, false);
         return 0;
     }
 
@@ -264,13 +266,17 @@ public final class HmmRange2019 {
         return register(mirror, start, end, Pte.PAGE_SHIFT);
     }
 
-    private void link(Hmm2019 h) {
+    /**
+     * Adds the range to {@code h}; {@code created}: this registration made the hmm (v5.2), so
+     * it has no mirror, which is I-H12 (a concurrent last mirror unregister is not judged here).
+     */
+    private void link(Hmm2019 h, boolean created) {
         h.rangesLock();
         h.ranges().add(this);
         valid = h.notifiers() == 0;
         h.rangesUnlock();
         state = State.REGISTERED;
-        if (h.mirrorCountPeek() == 0) {
+        if (created && h.mirrorCountPeek() == 0) {
             kernel.report(new Failure.InvariantViolation(Hmm2019Rules.RANGE_ON_MIRRORED_HMM,
                     name + " registered on " + h.name() + ", which has no mirror", kernel.site()));
         }
