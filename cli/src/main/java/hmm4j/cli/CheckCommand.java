@@ -104,6 +104,11 @@ final class CheckCommand implements Callable<Integer> {
             description = "Run only these scenarios (comma-separated ids).")
     private List<String> only;
 
+    @Option(names = "--series", paramLabel = "NAME",
+            description = "Run only the scenarios of a patch series and print one row per patch after the table "
+                    + "(known: hmm2019, the 2019 HMM review).")
+    private String series;
+
     @Option(names = "--report", description = "After the table, print the text report of every failing run "
             + "(not with --json).")
     private boolean report;
@@ -136,6 +141,14 @@ final class CheckCommand implements Callable<Integer> {
         Options.atLeast(spec, "--lanes", lanes, 1);
         Budget budget = new Budget(runs, seed, maxSteps, strategy, workers == null ? 0 : workers, lanes);
         List<Scenario> selected = select(catalogue.get());
+        if (series != null) {
+            if (!SeriesView.names().contains(series)) {
+                throw new ParameterException(spec.commandLine(), "Unknown series '" + series + "' (known: "
+                        + String.join(", ", SeriesView.names()) + ")");
+            }
+            Set<String> ids = SeriesView.ids(series);
+            selected = selected.stream().filter(s -> ids.contains(s.id())).toList();
+        }
         List<ScenarioOutcome> outcomes = new ArrayList<>(selected.size());
         for (Scenario s : selected) {
             outcomes.add(runner.apply(s, budget));
@@ -150,6 +163,10 @@ final class CheckCommand implements Callable<Integer> {
             return code;
         }
         out.print(table(outcomes).render());
+        if (series != null) {
+            out.println();
+            out.print(SeriesView.table(outcomes).render());
+        }
         missingMarkLines(outcomes).forEach(out::println);
         exhaustedLines(outcomes).forEach(out::println);
         if (report) {

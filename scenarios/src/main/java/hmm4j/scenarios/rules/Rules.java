@@ -3,6 +3,7 @@ package hmm4j.scenarios.rules;
 import hmm4j.check.CheckRules;
 import hmm4j.drivers.dmirror.DmirrorRules;
 import hmm4j.kernel.KernelRules;
+import hmm4j.kernel.mm.hmm2019.Hmm2019Rules;
 import hmm4j.sim.rule.RuleCatalogue;
 import hmm4j.sim.rule.SimRules;
 
@@ -15,7 +16,7 @@ import hmm4j.sim.rule.SimRules;
  */
 public final class Rules {
     private static final RuleCatalogue CATALOGUE = RuleCatalogue.of(SimRules.SET, CheckRules.SET, KernelRules.SET,
-            DmirrorRules.SET, ScenarioRules.SET);
+            Hmm2019Rules.SET, DmirrorRules.SET, ScenarioRules.SET);
 
     private Rules() {
     }
