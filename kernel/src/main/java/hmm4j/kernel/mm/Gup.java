@@ -1,5 +1,7 @@
 package hmm4j.kernel.mm;
 
+import hmm4j.kernel.mm.migrate.MigrateDevice;
+import hmm4j.kernel.mm.migrate.ZoneDevice;
 import hmm4j.sim.Mark;
 import hmm4j.sim.sync.SpinLock;
 
@@ -37,10 +39,9 @@ import hmm4j.sim.sync.SpinLock;
  *
  * <p>Differences from the kernel:
  * <ul>
- *   <li>{@code FOLL_LONGTERM} is accepted and changes nothing: the kernel migrates pinned
- *       folios that are not long-term pinnable (ZONE_MOVABLE, CMA, device-coherent memory)
- *       before returning ({@code check_and_migrate_movable_folios}); the model has none of
- *       those yet (see {@link #folioIsLongtermPinnable}). Device-private pages are never
+ *   <li>{@code FOLL_LONGTERM} migrates device-coherent pages to system memory and walks again
+ *       ({@code check_and_migrate_movable_folios}, {@code migrate_device_coherent_folio}); the
+ *       model has no ZONE_MOVABLE or CMA (see {@link #folioIsLongtermPinnable}). Device-private pages are never
  *       pinned, long-term or not: the fault brings them back first, as in the kernel.</li>
  *   <li>No {@code FOLL_FORCE}, {@code FOLL_NOWAIT}, {@code FOLL_NOFAULT}, {@code FOLL_UNLOCKABLE}
  *       (the mmap lock is never dropped), no {@code FAULT_FLAG_UNSHARE}: a read-only pin of an
@@ -67,6 +68,9 @@ public final class Gup {
 
     /** Coverage mark: a GUP faulted a page in (a device-private page comes back to system memory here). */
     public static final Mark FAULTED = Mark.of("gup.faulted", "get_user_pages faulted a page in before taking it");
+    /** Coverage mark: a long-term GUP met device-coherent pages, migrated them to system memory and retried. */
+    public static final Mark LONGTERM_MIGRATED = Mark.of("gup.longterm.migrated",
+            "A FOLL_LONGTERM get_user_pages migrated device-coherent pages to system memory and walked again");
     /** Coverage mark: a GUP took a subpage of a PMD leaf (a THP). */
     public static final Mark HUGE_FOLLOWED = Mark.of("gup.huge.followed",
             "get_user_pages took a subpage of a PMD-mapped THP (follow_huge_pmd)");
@@ -138,12 +142,12 @@ public final class Gup {
     }
 
     /**
-     * {@code folio_is_longterm_pinnable}: every page of system memory is; the model has no
-     * ZONE_MOVABLE, CMA or device-coherent memory, the pages that are not. A device-private
-     * page is not, but is never reached (it is faulted back first).
+     * {@code folio_is_longterm_pinnable}: every page of system memory is (the model has no
+     * ZONE_MOVABLE or CMA); a device-coherent page is not. A device-private page is not, but is
+     * never reached (it is faulted back first).
      */
     public static boolean folioIsLongtermPinnable(Page page) {
-        return !page.isDevicePrivate();
+        return !page.isDevicePrivate() && !ZoneDevice.isDeviceCoherentPage(page);
     }
 
     /** {@code gup_fast_fallback}: the lockless walk, then the slow path for the rest under the mmap read lock. */
@@ -200,8 +204,66 @@ public final class Gup {
         return nrPages;
     }
 
-    /** {@code __get_user_pages_locked}: page by page from {@code pages[offset]}; mmap lock held. */
+    /**
+     * {@code __gup_longterm_locked}: for {@code FOLL_LONGTERM}, the pages are taken, and if any
+     * is not long-term pinnable (device-coherent memory), all are released, those pages are
+     * migrated to system memory ({@code check_and_migrate_movable_folios}) and the walk runs
+     * again ({@link #LONGTERM_MIGRATED}); a page that cannot be migrated fails the call with
+     * {@code -EBUSY}. Mmap lock held.
+     */
     private static int getUserPagesLocked(MmStruct mm, long start, int nrPages, int flags, Page[] pages, int offset) {
+        if ((flags & FOLL_LONGTERM) == 0) {
+            return getUserPagesWalk(mm, start, nrPages, flags, pages, offset);
+        }
+        for (int attempt = 0; ; attempt++) {
+            int n = getUserPagesWalk(mm, start, nrPages, flags, pages, offset);
+            if (n <= 0) {
+                return n;
+            }
+            java.util.List<Page> unpinnable = new java.util.ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                if (!folioIsLongtermPinnable(pages[offset + i])) {
+                    unpinnable.add(pages[offset + i]);
+                }
+            }
+            if (unpinnable.isEmpty()) {
+                return n;
+            }
+            if (attempt == MAX_FAULTS_PER_PAGE) {
+                release(mm, flags, pages, offset, n);
+                return -Errno.ENOMEM;
+            }
+            mm.kernel().mark(LONGTERM_MIGRATED);
+            for (Page p : unpinnable) {
+                p.get();
+            }
+            release(mm, flags, pages, offset, n);
+            for (int i = 0; i < unpinnable.size(); i++) {
+                if (MigrateDevice.migrateDeviceCoherentFolio(mm.kernel(), unpinnable.get(i)) != 0) {
+                    for (int j = i + 1; j < unpinnable.size(); j++) {
+                        unpinnable.get(j).put();
+                    }
+                    return -Errno.EBUSY;
+                }
+            }
+        }
+    }
+
+    /** Drops what a walk took: the pins, or the references. */
+    private static void release(MmStruct mm, int flags, Page[] pages, int offset, int n) {
+        FolioPins pins = FolioPins.of(mm.kernel());
+        for (int i = 0; i < n; i++) {
+            if ((flags & FOLL_PIN) != 0) {
+                pins.unpin(pages[offset + i]);
+            } else {
+                pages[offset + i].put();
+            }
+            pages[offset + i] = null;
+        }
+    }
+
+    /** {@code __get_user_pages_locked}: page by page from {@code pages[offset]}; mmap lock held. */
+    private static int getUserPagesWalk(MmStruct mm, long start, int nrPages, int flags, Page[] pages, int offset) {
         FolioPins pins = (flags & FOLL_PIN) != 0 ? FolioPins.of(mm.kernel()) : null;
         for (int i = 0; i < nrPages; i++) {
             long addr = start + ((long) i << Pte.PAGE_SHIFT);

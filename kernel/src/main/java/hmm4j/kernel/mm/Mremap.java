@@ -259,13 +259,27 @@ public final class Mremap {
         range.invalidateRangeEnd();
     }
 
-    /** A moved entry naming a device page: its device rmap place, and a migration entry's end-of-run record, follow it. */
+    /**
+     * A moved entry naming a device page (device-private, or a present device-coherent page):
+     * its device rmap place, and a migration entry's end-of-run record, follow it.
+     */
     private static void moveRmap(MmStruct mm, PhysMem phys, PageTable pt, long pte, long from, long to) {
-        if (!Pte.isDevicePrivate(pte) && !Pte.isMigration(pte)) {
+        boolean present = Pte.isPresent(pte) && !Pte.isZero(pte) && !Pte.isSpecial(pte);
+        if (!Pte.isDevicePrivate(pte) && !Pte.isMigration(pte) && !present) {
             return;
         }
         Page page = phys.pfnToPage(Pte.pfn(pte));
-        if (page != null && page.isDevicePrivate()) {
+        if (page == null) {
+            return;
+        }
+        if (present) {
+            if (page.pgmap() != null) {
+                page.pgmap().rmapRemove(page, pt, from);
+                page.pgmap().rmapAdd(page, mm, pt, to);
+            }
+            return;
+        }
+        if (page.isDevicePrivate()) {
             page.pgmap().rmapRemove(page, pt, from);
             page.pgmap().rmapAdd(page, mm, pt, to);
             if (Pte.isDevicePrivate(pte)) {

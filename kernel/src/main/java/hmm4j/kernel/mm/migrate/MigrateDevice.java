@@ -234,6 +234,37 @@ public final class MigrateDevice {
         }
     }
 
+    /**
+     * {@code migrate_device_coherent_folio}: moves one device-coherent page to a new system page
+     * (a long-term pin must not keep device memory busy). The page is locked, unmapped behind a
+     * migration entry, copied and finalized as a one-entry device-range migration. Consumes
+     * one reference the caller holds on {@code page}. Needs no mmap lock; may sleep.
+     *
+     * @return 0, or {@code -EBUSY} when the page could not be unmapped (another reference) or
+     *         no system page was free
+     */
+    public static int migrateDeviceCoherentFolio(Kernel kernel, Page page) {
+        kernel.syncObserver().mightSleep(kernel.current(), "migrate_device_coherent_folio");
+        page.lock();
+        long[] src = {MigratePfn.migratePfn(page.pfn()) | MIGRATE_PFN_MIGRATE};
+        long[] dst = {0};
+        MigrationEntries.unmap(kernel, src, 1, null, null);
+        if ((src[0] & MIGRATE_PFN_MIGRATE) == 0) {
+            return -Errno.EBUSY;
+        }
+        Page dpage = PhysMem.of(kernel).allocPage();
+        if (dpage != null) {
+            dpage.lock();
+            dst[0] = MigratePfn.migratePfn(dpage.pfn());
+        }
+        commit(kernel, src, dst, 1, null);
+        if ((src[0] & MIGRATE_PFN_MIGRATE) != 0) {
+            dpage.copyFrom(page);
+        }
+        finalizeAll(kernel, src, dst, 1, null, null);
+        return (src[0] & MIGRATE_PFN_MIGRATE) != 0 ? 0 : -Errno.EBUSY;
+    }
+
     // ---- the shared steps ----
 
     private static MigrationEntries.Places places(MigrateVma args, PageTable pt) {
