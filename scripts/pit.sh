@@ -25,5 +25,5 @@ fi
 rm -rf ./*/target/pit-reports
 mvn -B -q -Ppit -pl "$MODULES" verify \
   -Dtest=NoSuchTest -Dsurefire.failIfNoSpecifiedTests=false \
-  -Dpit.targetClasses="$TARGETS" -Dpit.threads="$THREADS"
+  -DtargetClasses="$TARGETS" -Dpit.threads="$THREADS"
 "$JAVA_HOME/bin/java" scripts/PitAggregate.java .
