@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import hmm4j.check.lifetime.KObject;
+import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.Mmap;
 import hmm4j.kernel.sched.Clone;
 import hmm4j.sim.Kernel;
@@ -14,6 +15,7 @@ import hmm4j.sim.RunResult;
 import hmm4j.sim.failure.Failure;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -100,5 +102,46 @@ class ListWalkWindowTest {
             found++;
         }
         assertTrue(found > 0, "no seed of " + SEEDS + " ran the unmapper's walk across a free");
+    }
+
+    /**
+     * The same window in {@code mmu_notifier_release}'s walk at exit: a kernel thread unlinks
+     * and frees the drivers oldest first while the process exits.
+     */
+    @Test
+    void unlinkWithoutAGracePeriod_thenFree_racingExit_isAUseAfterFreeOnSomeSeed_inTheReleaseWalk() {
+        int found = 0;
+        for (long seed = 1; seed <= SEEDS; seed++) {
+            RunResult run = runProcess(seed, (k, mm, base) -> {
+                List<Driver> drivers = new ArrayList<>();
+                List<MmuNotifier> subs = new ArrayList<>();
+                for (int i = 0; i < DRIVERS; i++) {
+                    Driver drv = new Driver(k, "drv" + i);
+                    MmuNotifier sub = new MmuNotifier(drv, "drv" + i + "->notifier", new MmuNotifierOps() {
+                        @Override
+                        public void release(MmuNotifier s, MmStruct m) {
+                        }
+                    });
+                    sub.register(mm);
+                    drivers.add(drv);
+                    subs.add(sub);
+                }
+                k.spawnKthread("unlinker", self -> {
+                    for (int i = 0; i < DRIVERS; i++) {
+                        subs.get(i).unregisterNoRelease(mm);
+                        drivers.get(i).kfree();
+                    }
+                });
+            });
+            if (run.clean()) {
+                continue;
+            }
+            Failure.UseAfterFree u = assertInstanceOf(Failure.UseAfterFree.class, run.failures().get(0),
+                    "seed " + seed + ": " + run.failures());
+            assertTrue(u.access().startsWith("->release"), u.access());
+            assertEquals("proc", u.site().task(), u.site().toString());
+            found++;
+        }
+        assertTrue(found > 0, "no seed of " + SEEDS + " ran the exit's release walk across a free");
     }
 }
