@@ -134,4 +134,37 @@ class SanitizerMutantsTest {
         Failure.RefcountError e = assertInstanceOf(Failure.RefcountError.class, k.run().firstFailure().orElseThrow());
         assertTrue(e.detail().endsWith("outstanding: none"), e.detail());
     }
+
+    @Test
+    void theAccessCheckNamingItsSubject_reportsBoth() {
+        Kernel k = Kernel.controlled(1);
+        Checkers.install(k);
+        Thing t = new Thing(k, "drv");
+        k.spawnKthread("user", self -> {
+            t.kfree();
+            t.checkAccess("->release", "drv->notifier");
+        });
+        Failure.UseAfterFree u = assertInstanceOf(Failure.UseAfterFree.class, k.run().firstFailure().orElseThrow());
+        assertEquals("->release of drv->notifier", u.access());
+    }
+
+    @Test
+    void holders_areListedInTheOrderTheyFirstTookAReference_whateverTheirIdentity() {
+        Kernel k = Kernel.controlled(1);
+        Checkers.install(k);
+        RefLedger ledger = new RefLedger(k, "obj refs");
+        List<String> names = new java.util.ArrayList<>();
+        List<RefHandle> handles = new java.util.ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            names.add("h" + i);
+            handles.add(new RefHandle("h" + i));
+        }
+        k.spawnKthread("t", self -> {
+            handles.forEach(ledger::get);
+            assertEquals(names, ledger.holderNames());
+            assertEquals(handles, List.copyOf(ledger.outstanding().keySet()));
+            handles.forEach(ledger::put);
+        });
+        assertTrue(k.run().clean());
+    }
 }
