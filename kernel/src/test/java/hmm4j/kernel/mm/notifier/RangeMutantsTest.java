@@ -98,4 +98,17 @@ class RangeMutantsTest {
         assertEquals(KernelRules.END_PAIRS_START, v.rule());
         assertTrue(v.detail().contains("already started and not ended"), v.detail());
     }
+
+    @Test
+    void aRegistrationWhileASectionIsInFlight_isReportedWithTheCount() {
+        RunResult run = runProcess(1, (k, mm, base) -> {
+            MmuNotifierRange r = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_CLEAR, 0, mm, base, base + PAGE);
+            r.invalidateRangeStart();
+            new MmuNotifier("late", ANY).register(mm);
+        });
+        Failure.InvariantViolation v = assertSingleFailure(run, Failure.InvariantViolation.class);
+        assertEquals(KernelRules.NO_REGISTER_IN_SECTION, v.rule());
+        assertTrue(v.detail().startsWith("1 invalidate_range_start/end section(s) in flight on mm#1 while registering late"),
+                v.detail());
+    }
 }
