@@ -243,4 +243,24 @@ class ClassicMutantsTest {
         assertEquals(KernelRules.UNREGISTER_ON_GRABBED_MM, v.rule());
         assertTrue(v.detail().startsWith("BUG_ON(mm_count <= 0): sub unregistered from"), v.detail());
     }
+
+    @Test
+    void unregisterNoRelease_unlinksAndDropsThePin_withoutCallingRelease() {
+        runClean(1, (k, mm, base) -> {
+            List<String> calls = new CopyOnWriteArrayList<>();
+            MmuNotifier sub = new MmuNotifier("sub", new MmuNotifierOps() {
+                @Override
+                public void release(MmuNotifier s, MmStruct m) {
+                    calls.add("release");
+                }
+            });
+            int count0 = mm.mmCountPeek();
+            assertEquals(0, sub.register(mm));
+            sub.unregisterNoRelease(mm);
+            assertFalse(sub.isLinked());
+            assertFalse(mm.notifierSubscriptions().subscriptions().contains(sub));
+            assertEquals(count0, mm.mmCountPeek());
+            assertEquals(List.of(), calls);
+        });
+    }
 }

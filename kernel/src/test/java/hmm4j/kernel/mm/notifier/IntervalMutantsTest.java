@@ -138,4 +138,24 @@ class IntervalMutantsTest {
         assertTrue(quiet.clean(), quiet.failures().toString());
         assertFalse(quiet.hit(MmuIntervalNotifier.READ_RETRY));
     }
+
+    @Test
+    void insertLocked_duringASectionInFlight_onAnMmInIntervalMode_doesNotRegisterAgain() {
+        runClean(1, (k, mm, base) -> {
+            MmuIntervalNotifier a = new MmuIntervalNotifier("A");
+            assertEquals(0, a.mmuIntervalNotifierInsert(mm, base, PAGE, SET_SEQ));
+            MmuNotifierRange r = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_CLEAR, 0, mm, base, base + PAGE);
+            r.invalidateRangeStart();
+            MmuIntervalNotifier b = new MmuIntervalNotifier("B");
+            mm.mmapWriteLock();
+            // A registration here would be reported (a section is in flight); an insert is not.
+            assertEquals(0, b.mmuIntervalNotifierInsertLocked(mm, base + PAGE, PAGE, SET_SEQ));
+            assertEquals(-hmm4j.kernel.mm.Errno.EOVERFLOW,
+                    new MmuIntervalNotifier("empty").mmuIntervalNotifierInsertLocked(mm, base, 0, SET_SEQ));
+            mm.mmapWriteUnlock();
+            r.invalidateRangeEnd();
+            a.mmuIntervalNotifierRemove();
+            b.mmuIntervalNotifierRemove();
+        });
+    }
 }
