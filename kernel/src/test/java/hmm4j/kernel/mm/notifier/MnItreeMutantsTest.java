@@ -101,7 +101,8 @@ class MnItreeMutantsTest {
         });
         Failure.InvariantViolation v = assertSingleFailure(run, Failure.InvariantViolation.class);
         assertEquals(KernelRules.FALSE_ONLY_NONBLOCKABLE, v.rule());
-        assertTrue(v.detail().startsWith("sub->invalidate returned false"), v.detail());
+        assertTrue(v.detail().startsWith("sub->invalidate returned false for MMU_NOTIFY_UNMAP"),
+                "reported at the unmap, not later at exit: " + v.detail());
     }
 
     @Test
