@@ -12,6 +12,7 @@ import hmm4j.kernel.KernelRules;
 import hmm4j.kernel.mm.Errno;
 import hmm4j.sim.RunResult;
 import hmm4j.sim.failure.Failure;
+import hmm4j.sim.sync.SpinLock;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
@@ -110,5 +111,32 @@ class RangeMutantsTest {
         assertEquals(KernelRules.NO_REGISTER_IN_SECTION, v.rule());
         assertTrue(v.detail().startsWith("1 invalidate_range_start/end section(s) in flight on mm#1 while registering late"),
                 v.detail());
+    }
+
+    @Test
+    void theEndOfABlockableRange_mightSleep_theEndOfANonblockOneDoesNot() {
+        runClean(1, (k, mm, base) -> {
+            SpinLock lock = new SpinLock(k, "driver->lock");
+            MmuNotifier sub = new MmuNotifier("sub", ANY);
+            sub.register(mm);
+            MmuNotifierRange nonblock = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_CLEAR, 0, mm, base, base + PAGE);
+            assertEquals(0, nonblock.invalidateRangeStartNonblock());
+            lock.lock();
+            nonblock.invalidateRangeEnd();
+            lock.unlock();
+            sub.unregister(mm);
+        });
+        RunResult run = runProcess(1, (k, mm, base) -> {
+            SpinLock lock = new SpinLock(k, "driver->lock");
+            MmuNotifier sub = new MmuNotifier("sub", ANY);
+            sub.register(mm);
+            MmuNotifierRange blocking = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_CLEAR, 0, mm, base, base + PAGE);
+            blocking.invalidateRangeStart();
+            lock.lock();
+            blocking.invalidateRangeEnd();
+            lock.unlock();
+        });
+        Failure.SleepInAtomic f = assertSingleFailure(run, Failure.SleepInAtomic.class);
+        assertEquals("mmu_notifier_invalidate_range_end", f.operation());
     }
 }
