@@ -111,6 +111,33 @@ class HugetlbTest {
     }
 
     @Test
+    void fork_sharesTheLeaf_andTheChildsWriteCopiesTheWholeHugePage() {
+        inProcess(4, (kk, self, mm, ops) -> {
+            Hugetlb pool = Hugetlb.of(kk);
+            long a = mapHuge(mm, HPAGE, HUGE);
+            write(kk, a, pattern(64, 9));
+            hmm4j.sim.sync.Completion childDone = new hmm4j.sim.sync.Completion(kk, "child done");
+            hmm4j.kernel.sched.Process.fork(self, "child", c -> {
+                MmStruct cm = MmStruct.of(c);
+                long shared = pte(cm, a);
+                assertTrue(Pte.isHuge(shared) && !Pte.isWrite(shared), "the child shares the leaf read-only");
+                assertNotEquals(0, MmHarness.vmaAt(cm, a).flags() & VmFlags.VM_NORESERVE,
+                        "the child's copy owns no reservation");
+                write(kk, a + 5 * PAGE, new byte[] {7});
+                long copy = pte(cm, a);
+                assertTrue(Pte.isHuge(copy) && Pte.isWrite(copy), "a whole new huge page, never split");
+                assertNotEquals(Pte.pfn(shared), Pte.pfn(copy));
+                assertArrayEquals(pattern(64, 9), read(kk, a, 64), "the copy has the contents");
+                assertEquals(Hugetlb.DEFAULT_NR_HUGEPAGES - 2, pool.freeHugePages(), "two pages in use");
+                childDone.complete();
+            });
+            childDone.waitForCompletion();
+            assertArrayEquals(new byte[] {0}, read(kk, a + 5 * PAGE, 1), "the child's write is its own");
+            assertTrue(Pte.isHuge(pte(mm, a)), "the parent keeps its leaf");
+        });
+    }
+
+    @Test
     void exit_returnsMappedPagesAndReservationsToThePool() {
         var k = hmm4j.kernel.mm.ops.MmHarness.inProcess(3, (kk, self, mm, ops) -> {
             long a = mapHuge(mm, 3 * HPAGE, HUGE);
