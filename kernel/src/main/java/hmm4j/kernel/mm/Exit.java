@@ -59,6 +59,7 @@ public final class Exit {
                     PageTable pgd = mm.pgdForTeardown();
                     PhysMem phys = PhysMem.of(k);
                     for (Vma vma : vmas) {
+                        Hugetlb.unreserveRange(mm, pgd, vma, vma.vmStart(), vma.vmEnd());
                         Zap.zapRange(phys, pgd, vma.vmStart(), vma.vmEnd());
                     }
                 } finally {

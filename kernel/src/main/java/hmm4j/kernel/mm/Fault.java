@@ -98,6 +98,9 @@ public final class Fault {
         if (!vma.contains(addr) || !vma.hasAny(write ? VmFlags.VM_WRITE : VmFlags.VM_READ)) {
             return VM_FAULT_SIGSEGV;
         }
+        if (vma.hasAny(VmFlags.VM_HUGETLB)) {
+            return Hugetlb.hugetlbFault(mm, vma, addr, write);
+        }
         long page = addr & Pte.PAGE_MASK;
         PageTable pt = mm.pgd("handle_mm_fault");
         SpinLock ptl = mm.pageTableLock();

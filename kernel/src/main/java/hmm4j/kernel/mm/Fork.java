@@ -114,8 +114,10 @@ public final class Fork {
                     if (vma.hasAny(VmFlags.VM_DONTCOPY)) {
                         continue;
                     }
-                    Vma copy = new Vma(vma.vmStart(), vma.vmEnd(), vma.flags() & ~VmFlags.VM_LOCKED, vma.file(),
-                            vma.pgoff());
+                    // hugetlb_dup_vma_private: the child's copy owns no hugetlb reservation.
+                    long childFlags = (vma.flags() & ~VmFlags.VM_LOCKED)
+                            | (vma.hasAny(VmFlags.VM_HUGETLB) ? VmFlags.VM_NORESERVE : 0);
+                    Vma copy = new Vma(vma.vmStart(), vma.vmEnd(), childFlags, vma.file(), vma.pgoff());
                     dst.insert(copy);
                     int err = copyPageRange(mm, oldmm, vma);
                     if (err != 0) {

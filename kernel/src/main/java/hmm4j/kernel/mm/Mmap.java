@@ -20,6 +20,10 @@ public final class Mmap {
     public static final int MAP_PRIVATE = 0x02;
     public static final int MAP_FIXED = 0x10;
     public static final int MAP_ANONYMOUS = 0x20;
+    /** {@code MAP_NORESERVE}: no hugetlb reservation (and {@code VM_NORESERVE}). */
+    public static final int MAP_NORESERVE = 0x4000;
+    /** {@code MAP_HUGETLB}: anonymous memory of the default huge page size ({@link Hugetlb}). */
+    public static final int MAP_HUGETLB = 0x40000;
 
     private Mmap() {
     }
@@ -39,15 +43,20 @@ public final class Mmap {
      * {@code mmap}: maps {@code len} bytes (rounded up to pages) at {@code addr} (a hint, or
      * exact with {@link #MAP_FIXED}, which first unmaps what was there). Anonymous mappings
      * pass {@code file == null}; a shared anonymous mapping gets a fresh tmpfs-like file, as
-     * the kernel does. Takes the mmap lock for write.
+     * the kernel does. {@link #MAP_HUGETLB} (private anonymous only in the model) rounds the
+     * length up to huge pages, places the mapping at a huge-page boundary and reserves its
+     * huge pages unless {@link #MAP_NORESERVE} ({@link Hugetlb}). Takes the mmap lock for write.
      *
      * @return the address, or {@code -EINVAL} (bad length, flags or alignment) or
-     *         {@code -ENOMEM} (no room)
+     *         {@code -ENOMEM} (no room, or not enough free huge pages to reserve)
      */
     public static long mmap(MmStruct mm, long addr, long len, int prot, int flags, ShmemFile file, long pgoff) {
         if (len <= 0 || ((flags & MAP_SHARED) != 0) == ((flags & MAP_PRIVATE) != 0)
                 || ((flags & MAP_ANONYMOUS) != 0) != (file == null)) {
             return -Errno.EINVAL;
+        }
+        if ((flags & MAP_HUGETLB) != 0) {
+            return mmapHugetlb(mm, addr, len, prot, flags);
         }
         long size = Pte.pageAlign(len);
         if ((flags & MAP_FIXED) != 0 && (!Pte.isPageAligned(addr) || addr < VmaTree.MMAP_MIN_ADDR
@@ -81,6 +90,54 @@ public final class Mmap {
         }
     }
 
+    /** The {@code MAP_HUGETLB} case of {@link #mmap} ({@code hugetlb_file_setup}, {@code hugetlb_get_unmapped_area}). */
+    private static long mmapHugetlb(MmStruct mm, long addr, long len, int prot, int flags) {
+        long hsize = Hugetlb.HUGE_PAGE_SIZE;
+        if ((flags & MAP_SHARED) != 0 || Long.compareUnsigned(len, Pte.TASK_SIZE) > 0) {
+            return -Errno.EINVAL;
+        }
+        long size = (len + hsize - 1) & -hsize;
+        if ((flags & MAP_FIXED) != 0 && (addr & (hsize - 1)) != 0) {
+            return -Errno.EINVAL;
+        }
+        if ((flags & MAP_FIXED) != 0 && (addr < VmaTree.MMAP_MIN_ADDR
+                || Long.compareUnsigned(addr + size, Pte.TASK_SIZE) > 0)) {
+            return -Errno.ENOMEM;
+        }
+        boolean noreserve = (flags & MAP_NORESERVE) != 0;
+        Hugetlb pool = Hugetlb.of(mm.kernel());
+        mm.mmapWriteLock();
+        try {
+            VmaTree vmas = mm.vmas("mmap");
+            long start;
+            if ((flags & MAP_FIXED) != 0) {
+                if (!Hugetlb.splitAllowed(vmas, addr, addr + size)) {
+                    return -Errno.EINVAL;
+                }
+                start = addr;
+            } else {
+                long hint = (addr & (hsize - 1)) == 0 ? addr : 0;
+                long free = vmas.findFreeRange(size + hsize, hint);
+                if (free < 0) {
+                    return -Errno.ENOMEM;
+                }
+                start = (free + hsize - 1) & -hsize;
+            }
+            if (!noreserve && !pool.reserve(size / hsize)) {
+                return -Errno.ENOMEM;
+            }
+            if ((flags & MAP_FIXED) != 0) {
+                unmapLocked(mm, start, size);
+            }
+            long vm = vmFlags(prot, flags) | VmFlags.VM_HUGETLB | VmFlags.VM_DONTEXPAND
+                    | (noreserve ? VmFlags.VM_NORESERVE : 0);
+            vmas.insert(new Vma(start, start + size, vm, null, 0));
+            return start;
+        } finally {
+            mm.mmapWriteUnlock();
+        }
+    }
+
     /** {@code mmap} of private anonymous memory at a kernel-chosen address. */
     public static long mmapAnonymous(MmStruct mm, long len, int prot) {
         return mmap(mm, 0, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, null, 0);
@@ -90,7 +147,8 @@ public final class Mmap {
      * {@code munmap}: removes every mapping in [addr, addr + len), splitting VMAs at the
      * edges. Takes the mmap lock for write.
      *
-     * @return 0, or {@code -EINVAL} for an unaligned address or a bad length
+     * @return 0, or {@code -EINVAL} for an unaligned address or a bad length, or an edge
+     *         inside a hugetlb VMA that is not at a huge-page boundary
      */
     public static int munmap(MmStruct mm, long addr, long len) {
         if (!Pte.isPageAligned(addr) || len <= 0 || Long.compareUnsigned(addr + Pte.pageAlign(len), Pte.TASK_SIZE) > 0) {
@@ -98,6 +156,9 @@ public final class Mmap {
         }
         mm.mmapWriteLock();
         try {
+            if (!Hugetlb.splitAllowed(mm.vmas("munmap"), addr, addr + Pte.pageAlign(len))) {
+                return -Errno.EINVAL;
+            }
             unmapLocked(mm, addr, Pte.pageAlign(len));
             return 0;
         } finally {
@@ -118,7 +179,11 @@ public final class Mmap {
         range.invalidateRangeStart();
         mm.pageTableLock().lock();
         try {
-            Zap.zapRange(PhysMem.of(mm.kernel()), mm.pgd("munmap"), start, end);
+            PageTable pt = mm.pgd("munmap");
+            for (Vma vma : vmas.intersecting(start, end)) {
+                Hugetlb.unreserveRange(mm, pt, vma, start, end);
+            }
+            Zap.zapRange(PhysMem.of(mm.kernel()), pt, start, end);
         } finally {
             mm.pageTableLock().unlock();
         }

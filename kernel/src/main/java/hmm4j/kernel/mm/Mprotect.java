@@ -86,6 +86,9 @@ public final class Mprotect {
             if (!vmas.isRangeMapped(addr, end)) {
                 return -Errno.ENOMEM;
             }
+            if (!Hugetlb.splitAllowed(vmas, addr, end)) {
+                return -Errno.EINVAL;
+            }
             for (Vma vma : vmas.intersecting(addr, end)) {
                 if (!mayGet(newFlags(vma.flags(), prot))) {
                     return -Errno.EACCES;

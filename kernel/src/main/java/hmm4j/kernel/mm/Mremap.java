@@ -111,6 +111,9 @@ public final class Mremap {
             if (vma == null) {
                 return -Errno.EFAULT;
             }
+            if (vma.hasAny(VmFlags.VM_HUGETLB)) {
+                return -Errno.EINVAL; // mremap of hugetlb mappings is not modelled (docs: hugetlbfs)
+            }
             long srcEnd = Math.min(addr + oldSize, vma.vmEnd());
             if (hasHugeEntry(mm, addr, srcEnd)) {
                 mm.kernel().mark(HUGE_SPLIT);

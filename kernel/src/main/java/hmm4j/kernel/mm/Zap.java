@@ -50,7 +50,10 @@ final class Zap {
                 throw new IllegalStateException("zap of part of a PMD leaf at 0x" + Long.toHexString(haddr));
             }
             long pmd = table.pmdLeaf(haddr);
-            if (!Pte.isSpecial(pmd)) {
+            Hugetlb pool = Hugetlb.ofOrNull(phys.kernel());
+            if (pool != null && pool.isHugetlbHead(Pte.pfn(pmd))) {
+                Hugetlb.releaseMapping(pool, phys, Pte.pfn(pmd));
+            } else if (!Pte.isSpecial(pmd)) {
                 for (int i = 0; i < HugeMemory.HPAGE_PMD_NR; i++) {
                     Page page = phys.pfnToPage(Pte.pfn(pmd) + i);
                     page.decMapcount();

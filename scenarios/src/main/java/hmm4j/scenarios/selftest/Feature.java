@@ -2,9 +2,9 @@ package hmm4j.scenarios.selftest;
 
 /**
  * The feature keys of the selftest table (docs/selftests.md, "The tests"): what a test needs
- * from the kernel and the device. The model has C, M, X, W, R, 2, F and G; it has no THP or
- * hugetlbfs, so tests needing T or H are skipped with that reason (except
- * {@code migrate_remap_fault}, whose THP half runs on base pages, as on a kernel without THP).
+ * from the kernel and the device. The model has C, M, X, W, R, 2, F, G, anonymous THP and
+ * hugetlbfs (H); the tests that need device-private THP migration (part of T) are skipped with
+ * that reason.
  */
 public enum Feature {
     /** Core mirroring: READ, WRITE, SNAPSHOT and invalidation. */

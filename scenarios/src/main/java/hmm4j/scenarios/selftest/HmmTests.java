@@ -2,6 +2,7 @@ package hmm4j.scenarios.selftest;
 
 import static hmm4j.scenarios.selftest.Feature.C;
 import static hmm4j.scenarios.selftest.Feature.G;
+import static hmm4j.scenarios.selftest.Feature.H;
 import static hmm4j.scenarios.selftest.Feature.M;
 import static hmm4j.scenarios.selftest.Feature.R;
 import static hmm4j.scenarios.selftest.Feature.T;
@@ -35,7 +36,7 @@ public final class HmmTests {
                 TestCase.hmm("anon_write_child_shared", EnumSet.of(C), CoreTests::new,
                         CoreTests::anonWriteChildShared),
                 TestCase.hmm("anon_write_huge", EnumSet.of(T), HugeTests::new, HugeTests::anonWriteHuge),
-                SkippedTests.anonWriteHugetlbfs(),
+                TestCase.hmm("anon_write_hugetlbfs", EnumSet.of(H), HugeTests::new, HugeTests::anonWriteHugetlbfs),
                 TestCase.hmm("file_read", EnumSet.of(C), CoreTests::new, CoreTests::fileRead),
                 TestCase.hmm("file_write", EnumSet.of(C), CoreTests::new, CoreTests::fileWrite),
                 TestCase.hmm("migrate", EnumSet.of(M), MigrateTests::new, MigrateTests::migrate),
@@ -51,7 +52,7 @@ public final class HmmTests {
                 TestCase.hmm("anon_teardown", EnumSet.of(C, R), CoreTests::new, CoreTests::anonTeardown),
                 TestCase.hmm("mixedmap", EnumSet.of(C), CoreTests::new, CoreTests::mixedmap),
                 TestCase.hmm2("snapshot", EnumSet.of(C, M, TWO), TwoDeviceTests::new, TwoDeviceTests::snapshot),
-                SkippedTests.compound(),
+                TestCase.hmm("compound", EnumSet.of(H), HugeTests::new, HugeTests::compound),
                 TestCase.hmm2("double_map", EnumSet.of(C, M, TWO), TwoDeviceTests::new, TwoDeviceTests::doubleMap),
                 TestCase.hmm("exclusive", EnumSet.of(X), ExclusiveTests::new, ExclusiveTests::exclusive),
                 TestCase.hmm("exclusive_mprotect", EnumSet.of(X), ExclusiveTests::new,

@@ -1,19 +1,29 @@
 package hmm4j.scenarios.selftest;
 
+import static hmm4j.drivers.dmirror.HmmDmirrorUapi.HMM_DMIRROR_PROT_PMD;
+import static hmm4j.drivers.dmirror.HmmDmirrorUapi.HMM_DMIRROR_PROT_READ;
+import static hmm4j.drivers.dmirror.HmmDmirrorUapi.HMM_DMIRROR_PROT_WRITE;
+import static hmm4j.drivers.dmirror.HmmDmirrorUapi.HMM_DMIRROR_SNAPSHOT;
 import static hmm4j.drivers.dmirror.HmmDmirrorUapi.HMM_DMIRROR_WRITE;
 import static hmm4j.kernel.mm.Mmap.MAP_ANONYMOUS;
+import static hmm4j.kernel.mm.Mmap.MAP_HUGETLB;
 import static hmm4j.kernel.mm.Mmap.MAP_PRIVATE;
 import static hmm4j.kernel.mm.Mmap.PROT_READ;
 import static hmm4j.kernel.mm.Mmap.PROT_WRITE;
 
+import hmm4j.kernel.mm.Errno;
+import hmm4j.kernel.mm.Hugetlb;
 import hmm4j.kernel.mm.Madvise;
+import hmm4j.kernel.mm.ShmemFile;
 import hmm4j.sim.Kernel;
 
 /**
  * The transparent-huge-page tests of hmm-tests.c (feature key T) that the model runs: a device
  * write to a THP ({@code anon_write_huge}), the migration to the device of an empty, a
  * huge-zero and a written THP ({@code migrate_anon_huge_empty}, {@code _zero}, {@code _free}),
- * and both halves of {@code migrate_partial_unmap_fault}. Each method is one
+ * and both halves of {@code migrate_partial_unmap_fault}; and the hugetlbfs tests (feature key H):
+ * a device write to a {@code MAP_HUGETLB} page ({@code anon_write_hugetlbfs}) and the snapshot's
+ * PMD level over one ({@code compound}). Each method is one
  * {@code TEST_F(hmm, ...)} with the same steps, loops and assertions as the C test;
  * {@code read_pmd_pagesize()} is 2 MiB, the model's PMD size.
  *
@@ -34,6 +44,14 @@ final class HugeTests extends UserSpace {
     /** {@code madvise}: 0 or a negated errno. */
     private int madvise(long addr, long length, int advice) {
         return Madvise.madvise(mm(), addr, length, advice);
+    }
+
+    /**
+     * {@code default_huge_page_size()} of the selftests' vm_util.c: /proc/meminfo's
+     * {@code Hugepagesize:} in bytes, 0 if it could not be read.
+     */
+    private long defaultHugePageSize() {
+        return Hugetlb.of(kernel).hugepagesizeKb() * 1024;
     }
 
     /** {@code ALIGN(ptr, size)} for a power-of-two size. */
@@ -67,6 +85,92 @@ final class HugeTests extends UserSpace {
 
         assertEach("ptr[i]", "i", load(buffer.ptr, words(size)), 0, words(size), i -> i);
         buffer.ptr = oldPtr;
+        hmmBufferFree(buffer);
+    }
+
+    /**
+     * {@code anon_write_hugetlbfs}: the device writes a whole {@code MAP_HUGETLB} page in one
+     * fault round and the CPU reads what it wrote. Skips, as the C test does, when the huge
+     * page size is unknown or the {@code mmap} fails (no free huge page to reserve).
+     */
+    void anonWriteHugetlbfs(HmmSelf self, Variant variant) {
+        long defaultHsize = defaultHugePageSize();
+        if (defaultHsize == 0) {
+            skip("Huge page size could not be determined");
+        }
+        long size = align(PMD_SIZE, defaultHsize);
+        long npages = size >> self.pageShift;
+
+        HmmBuffer buffer = new HmmBuffer();
+        buffer.ptr = mmap(0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB,
+                (ShmemFile) null, 0);
+        if (Errno.isError(buffer.ptr)) {
+            skip("Huge page could not be allocated");
+        }
+        buffer.fd = null;
+        buffer.size = size;
+        buffer.mirror = malloc(size);
+        buffer.mirrorSize = size;
+
+        store(buffer.mirror, words(size), i -> i);
+        int ret = hmmDmirrorCmd(self.fd, HMM_DMIRROR_WRITE, buffer, npages);
+        assertEq("ret", ret, 0);
+        assertEq("buffer->cpages", buffer.cpages, "npages", npages);
+        assertEq("buffer->faults", buffer.faults, 1);
+
+        assertEach("ptr[i]", "i", load(buffer.ptr, words(size)), 0, words(size), i -> i);
+        munmap(buffer.ptr, buffer.size);
+        buffer.ptr = 0;
+        hmmBufferFree(buffer);
+    }
+
+    /**
+     * {@code compound}: a written {@code MAP_HUGETLB} page is snapshot as WRITE with the PMD
+     * level on every page, and after {@code mprotect(PROT_READ)} as READ with the PMD level.
+     * Returns without a verdict (a pass), as the C test does, when the {@code mmap} fails.
+     */
+    void compound(HmmSelf self, Variant variant) {
+        long defaultHsize = defaultHugePageSize();
+        if (defaultHsize == 0) {
+            skip("Huge page size could not be determined");
+        }
+        long size = align(PMD_SIZE, defaultHsize);
+        long npages = size >> self.pageShift;
+
+        HmmBuffer buffer = new HmmBuffer();
+        buffer.ptr = mmap(0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB,
+                (ShmemFile) null, 0);
+        if (Errno.isError(buffer.ptr)) {
+            return;
+        }
+        buffer.size = size;
+        buffer.mirror = malloc(npages);
+        buffer.mirrorSize = npages;
+
+        store(buffer.ptr, words(size), i -> i);
+        int ret = hmmDmirrorCmd(self.fd, HMM_DMIRROR_SNAPSHOT, buffer, npages);
+        assertEq("ret", ret, 0);
+        assertEq("buffer->cpages", buffer.cpages, "npages", npages);
+        byte[] m = loadBytes(buffer.mirror, npages);
+        for (int i = 0; i < npages; ++i) {
+            assertByte("m[i]", m[i], "HMM_DMIRROR_PROT_WRITE | HMM_DMIRROR_PROT_PMD",
+                    HMM_DMIRROR_PROT_WRITE | HMM_DMIRROR_PROT_PMD);
+        }
+
+        ret = mprotect(buffer.ptr, size, PROT_READ);
+        assertEq("ret", ret, 0);
+
+        ret = hmmDmirrorCmd(self.fd, HMM_DMIRROR_SNAPSHOT, buffer, npages);
+        assertEq("ret", ret, 0);
+        assertEq("buffer->cpages", buffer.cpages, "npages", npages);
+        m = loadBytes(buffer.mirror, npages);
+        for (int i = 0; i < npages; ++i) {
+            assertByte("m[i]", m[i], "HMM_DMIRROR_PROT_READ | HMM_DMIRROR_PROT_PMD",
+                    HMM_DMIRROR_PROT_READ | HMM_DMIRROR_PROT_PMD);
+        }
+
+        munmap(buffer.ptr, buffer.size);
+        buffer.ptr = 0;
         hmmBufferFree(buffer);
     }
 

@@ -1,7 +1,6 @@
 package hmm4j.scenarios.selftest;
 
 import static hmm4j.scenarios.selftest.Feature.F;
-import static hmm4j.scenarios.selftest.Feature.H;
 import static hmm4j.scenarios.selftest.Feature.M;
 import static hmm4j.scenarios.selftest.Feature.T;
 
@@ -10,27 +9,16 @@ import java.util.EnumSet;
 /**
  * The tests of hmm-tests.c the model cannot run, each with the reason it is skipped, as
  * kselftest skips a test whose kernel feature is missing: device-private THP migration
- * (compound device pages, part of T) and hugetlbfs (H) are not modelled. The fault-injection
- * tests (F) all inject the failure of a device THP allocation, so they need it too. Anonymous
- * THP itself is modelled ({@link HugeTests}); {@code hmm_gup_test} and {@code migrate_remap_fault}
- * run (see {@link GupTests} and {@link MremapTests}).
+ * (compound device pages, part of T) is not modelled. The fault-injection tests (F) all inject
+ * the failure of a device THP allocation, so they need it too. Anonymous THP and hugetlbfs are
+ * modelled ({@link HugeTests}); {@code hmm_gup_test} and {@code migrate_remap_fault} run (see
+ * {@link GupTests} and {@link MremapTests}).
  */
 final class SkippedTests {
     static final String NO_THP = "device-private THP migration is not modelled (no MIGRATE_VMA_SELECT_COMPOUND, "
             + "no compound device pages)";
-    static final String NO_HUGETLB = "hugetlbfs is not modelled (no MAP_HUGETLB)";
 
     private SkippedTests() {
-    }
-
-    /** {@code anon_write_hugetlbfs}: a device WRITE to a hugetlbfs page. */
-    static TestCase anonWriteHugetlbfs() {
-        return TestCase.skipped(Fixture.HMM, "anon_write_hugetlbfs", EnumSet.of(H), NO_HUGETLB);
-    }
-
-    /** {@code compound}: snapshot bytes of a hugetlbfs page carry the PMD or PUD level. */
-    static TestCase compound() {
-        return TestCase.skipped(Fixture.HMM, "compound", EnumSet.of(H), NO_HUGETLB);
     }
 
     /** {@code migrate_anon_huge_fault}: a collapsed THP migrates as one device-private THP. */

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.TestFactory;
 /**
  * The ported hmm-tests.c suite under {@code mvn verify}: every selftest runs with the
  * default seed and must pass; a skip is allowed only with a reason, and only for the tests
- * the model is known not to run (the device-THP and hugetlbfs tests, in both variants), so
+ * the model is known not to run (the device-THP tests, in both variants), so
  * that a ported test cannot silently turn into a skip; the coherent variants run.
  */
 class HmmSelftestsTest {
@@ -60,11 +60,10 @@ class HmmSelftestsTest {
                 "migrate_mixed", "migrate_multiple", "anon_read_multiple", "anon_teardown", "mixedmap", "snapshot",
                 "double_map", "exclusive", "exclusive_mprotect", "exclusive_cow", "hmm_gup_test", "hmm_cow_in_device",
                 "migrate_partial_unmap_fault", "migrate_remap_fault", "anon_write_huge", "migrate_anon_huge_empty",
-                "migrate_anon_huge_zero", "migrate_anon_huge_free")), ported);
+                "migrate_anon_huge_zero", "migrate_anon_huge_free", "anon_write_hugetlbfs", "compound")), ported);
         for (TestCase c : HmmTests.testCases()) {
             if (!c.ported()) {
-                assertTrue(c.features().contains(Feature.T) || c.features().contains(Feature.H),
-                        c.name() + " is skipped without needing T or H");
+                assertTrue(c.features().contains(Feature.T), c.name() + " is skipped without needing T");
             }
         }
     }

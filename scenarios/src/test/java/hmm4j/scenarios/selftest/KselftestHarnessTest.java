@@ -79,10 +79,10 @@ class KselftestHarnessTest {
 
     @Test
     void skippedTest_skipsAfterSetUp_andTearsDown() {
-        Selftest t = new Selftest(SkippedTests.compound(), PRIVATE);
+        Selftest t = new Selftest(SkippedTests.migrateAnonHugeErr(), PRIVATE);
         SelftestResult r = Kselftest.run(t, 1);
         assertEquals(SelftestResult.Status.SKIP, r.status());
-        assertEquals(SkippedTests.NO_HUGETLB, r.reason());
+        assertEquals(SkippedTests.migrateAnonHugeErr().skipReason(), r.reason());
         assertTrue(r.run().clean());
     }
 
@@ -90,12 +90,13 @@ class KselftestHarnessTest {
     void tapLines_followKselftest() {
         Selftest pass = test("open_close", (t, self, v) -> { });
         SelftestResult ok = Kselftest.run(pass, 1);
-        SelftestResult skip = Kselftest.run(new Selftest(SkippedTests.compound(), COHERENT), 1);
+        SelftestResult skip = Kselftest.run(new Selftest(SkippedTests.migrateAnonHugeErr(), COHERENT), 1);
         SelftestResult fail = Kselftest.run(test("boom", (t, self, v) -> t.assertEq("ret", -22, 0)), 1);
 
         assertEquals(List.of("TAP version 13", "1..3"), Tap.header(3));
         assertEquals(List.of("ok 1 hmm.hmm_device_private.open_close"), Tap.lines(1, ok));
-        assertEquals(List.of("ok 2 hmm.hmm_device_coherent.compound # SKIP " + SkippedTests.NO_HUGETLB),
+        assertEquals(List.of("ok 2 hmm.hmm_device_coherent.migrate_anon_huge_err # SKIP "
+                + SkippedTests.migrateAnonHugeErr().skipReason()),
                 Tap.lines(2, skip));
         List<String> failed = Tap.lines(3, fail);
         assertEquals("# boom: ASSERT_EQ(ret, 0) failed: ret = -22 (-EINVAL)", failed.get(0));
