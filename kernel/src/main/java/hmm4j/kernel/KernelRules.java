@@ -161,7 +161,7 @@ public final class KernelRules {
             "a device entry names the page the CPU maps at its address now (for a device-private page: the "
                     + "device-private entry of that page, of the map's owner), unless the page is under migration");
 
-    // ---- kernel services (hmm4j.kernel.workqueue, hmm4j.kernel.module) ----
+    // ---- kernel services (hmm4j.kernel.workqueue, hmm4j.kernel.module, hmm4j.kernel.fs.aio) ----
 
     /** {@code WARN_ON_ONCE} in {@code __queue_work} on a workqueue being destroyed. */
     public static final Rule WQ_QUEUE_ON_DESTROYED = Rule.kernel("workqueue.queue-on-destroyed", INVARIANT_VIOLATION,
@@ -171,6 +171,11 @@ public final class KernelRules {
     public static final Rule MODULE_PUT_PAIRS_GET = Rule.kernel("module.put-pairs-get", INVARIANT_VIOLATION,
             "kernel/module/main.c", "module_put",
             "every module_put drops a reference taken by try_module_get or __module_get");
+
+    /** {@code WARN_ON_ONCE} in {@code kiocb_set_cancel_fn} on an iocb already on the active list. */
+    public static final Rule KIOCB_CANCEL_FN_TWICE = Rule.kernel("aio.cancel-fn-once", INVARIANT_VIOLATION,
+            "fs/aio.c", "kiocb_set_cancel_fn",
+            "a driver sets an iocb's cancel callback at most once, while the iocb is in flight");
 
     /** The set, for the catalogue. */
     public static final RuleSet SET = new RuleSet("Kernel model (kernel)",
@@ -185,7 +190,7 @@ public final class KernelRules {
                     DEVMAP_NO_ENTRY_SURVIVES, DEVMAP_WRITE_NEEDS_CPU_WRITE, DEVMAP_NAMES_CPU_PAGE,
                     UNLOCK_LOCKED_PAGE, ZERO_PAGE_READ_ONLY, MEMUNMAP_PAIRS_MEMREMAP,
                     PAGE_INIT_LIVE_PGMAP, PAGE_INIT_FREE_PAGE, MIGRATE_DESTINATION_LOCKED, INSERT_PAIRS_REMOVE,
-                    WQ_QUEUE_ON_DESTROYED, MODULE_PUT_PAIRS_GET,
+                    WQ_QUEUE_ON_DESTROYED, MODULE_PUT_PAIRS_GET, KIOCB_CANCEL_FN_TWICE,
                     MIGRATE_FINALIZED, NO_MIGRATION_ENTRY_LEFT, NO_PAGE_LEFT_LOCKED, NO_PAGE_REFERENCE_LEFT));
 
     private KernelRules() {

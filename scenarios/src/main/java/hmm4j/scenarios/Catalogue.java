@@ -13,6 +13,7 @@ public final class Catalogue {
     public static List<Scenario> all() {
         List<Scenario> all = new ArrayList<>();
         all.addAll(UseMmScenario.all());
+        all.addAll(FfsAioScenario.all());
         all.addAll(NotifierScenarios.all());
         all.addAll(DmirrorScenarios.all());
         all.addAll(DeviceMapScenarios.all());

@@ -39,9 +39,12 @@ public final class Errno {
     public static final int EDEADLK = 35;
     public static final int ENOSYS = 38;
     public static final int ENODATA = 61;
+    public static final int ECONNRESET = 104;
     public static final int ETIMEDOUT = 110;
     public static final int ECANCELED = 125;
     public static final int EHWPOISON = 133;
+    /** {@code EIOCBQUEUED} (include/linux/errno.h, kernel-internal): an AIO request was queued and completes later. */
+    public static final int EIOCBQUEUED = 529;
 
     private Errno() {
     }

@@ -1,6 +1,7 @@
 package hmm4j.kernel.mm;
 
 import hmm4j.kernel.KernelRules;
+import hmm4j.kernel.fs.aio.Aio;
 import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
 import hmm4j.kernel.mm.notifier.MmuNotifierSubscriptions;
@@ -10,7 +11,7 @@ import hmm4j.sim.Task;
 import hmm4j.sim.failure.Failure;
 
 /**
- * Address-space teardown: {@code __mmput}, {@code exit_mmap}, {@code __mmdrop} and
+ * Address-space teardown: {@code __mmput} (with {@code exit_aio} first), {@code exit_mmap}, {@code __mmdrop} and
  * {@code exit_mm} (kernel/fork.c, mm/mmap.c, kernel/exit.c), in the kernel's order.
  *
  * <p>{@code exit_mmap}: (1) {@code mmu_notifier_release}, before any lock and before
@@ -25,13 +26,28 @@ public final class Exit {
     private Exit() {
     }
 
-    /** {@code __mmput}: the last {@code mm_users} reference is gone. */
+    /**
+     * {@code __mmput}: the last {@code mm_users} reference is gone. {@code exit_aio} kills the
+     * mm's AIO contexts and waits for their in-flight iocbs, then {@code exit_mmap} tears the
+     * address space down (the kernel's order; {@link Aio.TeardownOrder#MMAP_FIRST} is the
+     * counterfactual that swaps them, for the catalogue).
+     */
     static void mmputLast(MmStruct mm) {
         Task self = mm.kernel().current();
         mm.setExitingTask(self);
         mm.setState(MmState.EXITING);
         try {
+            boolean aioFirst = Aio.teardownOrder(mm.kernel()) == Aio.TeardownOrder.AIO_FIRST;
+            if (aioFirst) {
+                if (mm.ioctxTable() != null) {
+                    mm.setExitPhase(ExitPhase.EXIT_AIO);
+                }
+                Aio.exitAio(mm);
+            }
             exitMmap(mm);
+            if (!aioFirst) {
+                Aio.exitAio(mm);
+            }
         } finally {
             mm.setExitingTask(null);
         }

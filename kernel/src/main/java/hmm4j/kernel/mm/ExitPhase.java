@@ -1,9 +1,11 @@
 package hmm4j.kernel.mm;
 
-/** Where {@code exit_mmap} (mm/mmap.c) is, while an mm is {@link MmState#EXITING}. */
+/** Where {@code __mmput} (kernel/fork.c) and its {@code exit_mmap} (mm/mmap.c) are, while an mm is {@link MmState#EXITING}. */
 public enum ExitPhase {
     /** Not exiting. */
     NONE,
+    /** {@code __mmput}'s {@code exit_aio}, before {@code exit_mmap}: the AIO contexts are killed and their in-flight iocbs waited for. */
+    EXIT_AIO,
     /** Step 1: {@code mmu_notifier_release}, before anything is unmapped. */
     RELEASING_NOTIFIERS,
     /** Steps 2–4: unmapping every VMA under one UNMAP invalidation. */

@@ -35,7 +35,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the acting task itself (by identity, not by name) holds an {@code mm_users} reference
  * (its own tasks hold theirs until {@code exit_mm}), is the task running {@code __mmput},
  * or is fenced by a classic notifier's {@code ->release} that has not yet returned
- * ({@link #declareReleaseFence}). The rule holds whether or not the mm happens to be alive,
+ * ({@link #declareReleaseFence}), or by a teardown barrier that {@code __mmput} waits for
+ * before {@code exit_mmap} ({@link #declareTeardownBarrier}: an in-flight AIO iocb). The rule holds whether or not the mm happens to be alive,
  * so "mmgrab is not enough" is found on schedules where the race does not bite.
  *
  * <p>Locking: {@code mmap_lock} (a {@link RwSemaphore}) guards the VMA tree;
@@ -50,8 +51,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Lifetime: allocated by {@link #mmAlloc} (users = 1, count = 1), freed by the
  * {@code mmdrop} that drops {@code mm_count} to 0.
  *
- * <p>Differences from the kernel: no lazy-TLB {@code active_mm} references, no AIO, KSM or
- * uprobes; {@code mmput} runs {@code __mmput} synchronously in the caller as the kernel
+ * <p>Differences from the kernel: no lazy-TLB {@code active_mm} references, no KSM or
+ * uprobes; of AIO only {@code mm->ioctx_table} ({@link #ioctxTable}, fs/aio.c in
+ * {@code hmm4j.kernel.fs.aio}); {@code mmput} runs {@code __mmput} synchronously in the caller as the kernel
  * does. The kernel does not record who holds {@code mm_users} or {@code mm_count} (there is
  * no {@code ref_tracker} on them) and any context may drop a reference another took; here
  * every reference has a holder and moving one to another context is an explicit, checked
@@ -68,6 +70,10 @@ public final class MmStruct extends KObject {
     public static final Mark RELEASE_FENCE_ACCESS = Mark.of("mm.release-fence.access",
             "An access without mm_users was allowed by a release fence whose ->release had not returned");
 
+    /** Coverage mark: an access without mm_users was allowed by a teardown barrier (an in-flight iocb exit_aio waits for). */
+    public static final Mark TEARDOWN_BARRIER_ACCESS = Mark.of("mm.teardown-barrier.access",
+            "An access without mm_users was allowed by a teardown barrier __mmput waits for (an in-flight AIO iocb)");
+
     /** {@code tsk->mm}: the mm a task uses (user tasks, and kernel threads inside kthread_use_mm). */
     public static final TaskKey<MmStruct> TASK_MM = new TaskKey<>("tsk->mm");
 
@@ -83,6 +89,8 @@ public final class MmStruct extends KObject {
     private final VmaTree vmas = new VmaTree();
     private final PageTable pgd = new PageTable();
     private final List<ReleaseFence> fences = new CopyOnWriteArrayList<>();
+    private final List<BarrierDeclaration> barriers = new CopyOnWriteArrayList<>();
+    private volatile hmm4j.kernel.fs.aio.KioctxTable ioctxTable;
     private volatile MmState state = MmState.LIVE;
     private volatile ExitPhase exitPhase = ExitPhase.NONE;
     private volatile Task exitingTask;
@@ -90,6 +98,10 @@ public final class MmStruct extends KObject {
 
     /** A kernel thread or worker whose unpinned accesses are fenced by a release notifier. */
     private record ReleaseFence(Task worker, MmuNotifier subscription) {
+    }
+
+    /** A kernel thread or worker whose unpinned accesses are covered by a teardown barrier. */
+    private record BarrierDeclaration(Task worker, TeardownBarrier barrier) {
     }
 
     /** Per-kernel numbering of mms (mm#1, mm#2, ...). */
@@ -435,6 +447,20 @@ public final class MmStruct extends KObject {
         return notifierSubscriptions() != null;
     }
 
+    // ---- AIO ----
+
+    /** {@code mm->ioctx_table}: the mm's AIO contexts, or null before the first {@code io_setup}. */
+    public hmm4j.kernel.fs.aio.KioctxTable ioctxTable() {
+        checkAccess("mm->ioctx_table");
+        return ioctxTable;
+    }
+
+    /** Publishes or clears {@code mm->ioctx_table} (fs/aio.c: {@code ioctx_add_table}, {@code exit_aio}). */
+    public void setIoctxTable(hmm4j.kernel.fs.aio.KioctxTable table) {
+        checkAccess("mm->ioctx_table");
+        this.ioctxTable = table;
+    }
+
     // ---- the pin rule ----
 
     /**
@@ -450,10 +476,22 @@ public final class MmStruct extends KObject {
     }
 
     /**
+     * Declares that {@code worker}'s accesses to this address space are covered by
+     * {@code barrier}, something {@code __mmput} waits for before {@code exit_mmap} (the
+     * f_fs AIO copy worker: its iocb, which {@code exit_aio} waits for). The model's form of
+     * the comment Linus Torvalds asked for above such a {@code use_mm}: the pin rule accepts
+     * the worker's accesses only while the barrier really holds the teardown back.
+     */
+    public void declareTeardownBarrier(Task worker, TeardownBarrier barrier) {
+        checkAccess("declare teardown barrier");
+        barriers.add(new BarrierDeclaration(worker, barrier));
+    }
+
+    /**
      * Rule mm.pin: reports "address space used without mmget" unless the calling task (this
      * task, not another of the same name) holds an {@code mm_users} reference, is the task
      * running {@code __mmput}, or is fenced by a
-     * release notifier that has not returned. Set-up code outside any task is exempt.
+     * release notifier that has not returned or by a teardown barrier that still holds. Set-up code outside any task is exempt.
      */
     public void assertAddressSpacePinned(String op) {
         checkAccess(op);
@@ -467,6 +505,12 @@ public final class MmStruct extends KObject {
         for (ReleaseFence f : fences) {
             if (f.worker() == t && f.subscription().fenceActive(this)) {
                 kernel().mark(RELEASE_FENCE_ACCESS);
+                return;
+            }
+        }
+        for (BarrierDeclaration b : barriers) {
+            if (b.worker() == t && b.barrier().holdsBack(this)) {
+                kernel().mark(TEARDOWN_BARRIER_ACCESS);
                 return;
             }
         }
