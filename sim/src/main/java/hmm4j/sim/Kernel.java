@@ -229,6 +229,23 @@ public final class Kernel {
 
     public Trace trace() { return trace; }
 
+    /**
+     * Labels what the calling task is doing for the reports that draw pictures (the HTML
+     * timeline, the Perfetto trace): {@code text} is attached to the task's last trace event
+     * ({@link TraceEvent#notes()}). Not a scheduling point and not a decision; nothing in the
+     * text report, the failure file or a replay depends on it. A no-op when the trace is off
+     * or outside a task.
+     */
+    public void note(String text) {
+        if (!trace.enabled()) {
+            return;
+        }
+        Task t = current();
+        if (t != null) {
+            trace.note(t.id(), text);
+        }
+    }
+
     boolean sitesEnabled() { return sites; }
 
     /** The task running on the calling thread, or null. */

@@ -1,5 +1,7 @@
 package hmm4j.sim;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -24,8 +26,15 @@ import java.util.function.Supplier;
  * that could not be taken (as the deadlock's site does). Steps therefore never decrease
  * along a trace, and a site with step {@code N} belongs after the events of step {@code N}.
  *
- * <p>A value, compared by all fields. The substrate captures the frame of {@link #where()}
- * when the event happens but formats it only when it is first read.
+ * <p>A value, compared by all fields but its {@linkplain #notes() notes}. The substrate
+ * captures the frame of {@link #where()} when the event happens but formats it only when it
+ * is first read.
+ *
+ * <p>Notes: labels the model attaches to the event with {@link Kernel#note} while the task
+ * runs the stretch of code after it ({@code mmu_notifier_register},
+ * {@code invalidate_range_start UNMAP}, ...). They are for the reports that draw pictures
+ * (the HTML timeline, the Perfetto trace) and for nothing else: not a scheduling point, not
+ * part of the value, not in the text report or the failure files.
  */
 @HiddenFromSites
 public final class TraceEvent {
@@ -98,6 +107,7 @@ public final class TraceEvent {
     private final Switch switchTo;
     private volatile String where;
     private Supplier<String> pending; // guarded by this; null once resolved
+    private volatile List<String> notes = List.of(); // written under this
 
     /**
      * An event with its code site already known ({@code ""} for none). The kind is read
@@ -243,6 +253,24 @@ public final class TraceEvent {
             }
         }
         return w;
+    }
+
+    /**
+     * The labels the model attached to this event ({@link Kernel#note}), in the order they
+     * were made; empty for most events. Not part of the event's value.
+     */
+    public List<String> notes() {
+        return notes;
+    }
+
+    /** Appends a note (the task that made it is the one that recorded this event). */
+    void addNote(String text) {
+        synchronized (this) {
+            List<String> next = new ArrayList<>(notes.size() + 1);
+            next.addAll(notes);
+            next.add(Objects.requireNonNull(text, "text"));
+            notes = List.copyOf(next);
+        }
     }
 
     @Override

@@ -25,7 +25,14 @@ import java.util.Set;
  *       insert/remove, mirror register/unregister, {@code ->release}, invalidate start/end,
  *       the SRCU waits, {@code kthread_use_mm}/{@code kthread_unuse_mm};</li>
  *   <li>non-blockable sections (an operation that says {@code nonblock} or
- *       {@code !blockable}), and a task that threw.</li>
+ *       {@code !blockable}), and a task that threw;</li>
+ *   <li>the event's {@linkplain TraceEvent#notes() notes}: what the model says the task
+ *       started in the stretch after the event, where no operation of its own names it
+ *       ({@code mmu_notifier_register}, {@code mmu_interval_notifier_remove},
+ *       {@code invalidate_range_start UNMAP}, {@code non-blockable section},
+ *       {@code hmm_mirror_unregister}, {@code hmm_free}, ...), each a label of its own.
+ *       A note naming a teardown also makes a reference count tested on the same block
+ *       read {@code → 0}.</li>
  * </ul>
  * Locks, plain reads and writes, spawns and exits are not labelled: they are the many
  * blocks between the key ones, and their tooltips still say what they are.
@@ -33,7 +40,7 @@ import java.util.Set;
 @HiddenFromSites
 final class KeyEvents {
     /** The longest label, in characters; a longer one is cut with an ellipsis. */
-    static final int MAX_CHARS = 26;
+    static final int MAX_CHARS = 32;
 
     private static final Set<String> DOWN_TESTS = Set.of("atomic_dec_and_test", "refcount_dec_and_test", "kref_put",
             "atomic_long_dec_and_test");
@@ -48,6 +55,21 @@ final class KeyEvents {
             "kthread_use_mm", "kthread_unuse_mm", "delete_module", "destroy_workqueue");
 
     private KeyEvents() {
+    }
+
+    /** The labels of event {@code slot}: its own (if it is a key event), then its notes. */
+    static List<String> labels(List<TraceEvent> events, int slot) {
+        List<String> notes = events.get(slot).notes();
+        Optional<String> own = label(events, slot);
+        if (notes.isEmpty()) {
+            return own.map(List::of).orElse(List.of());
+        }
+        List<String> out = new java.util.ArrayList<>(notes.size() + 1);
+        own.ifPresent(out::add);
+        for (String n : notes) {
+            out.add(cut(n));
+        }
+        return out;
     }
 
     /** The label of event {@code slot} of {@code events}, or empty when it is not a key event. */
@@ -65,7 +87,8 @@ final class KeyEvents {
             String counter = argument(text);
             String field = counter.contains("->") ? counter.substring(counter.lastIndexOf("->") + 2) : counter;
             String object = counter.contains("->") ? counter.substring(0, counter.indexOf("->")) : counter;
-            boolean zero = nextOfTask(events, slot).map(n -> tearsDown(n, object)).orElse(false);
+            boolean zero = e.notes().stream().anyMatch(n -> TEARDOWNS.contains(function(n)))
+                    || nextOfTask(events, slot).map(n -> tearsDown(n, object)).orElse(false);
             return Optional.of(cut(field + (zero ? " → 0" : " −1")));
         }
         String lower = text.toLowerCase(Locale.ROOT);

@@ -31,6 +31,9 @@ import java.util.Map;
  *   <li>every trace event is a complete slice ({@code "ph":"X"}) on its task's thread, named
  *       with the event in words ({@link EventText}) and with its step, kind, code site and
  *       switch in {@code args}; category {@code operation}, {@code blocked}, ...;</li>
+ *   <li>every note the model attached to an event ({@link TraceEvent#notes()}) is in the
+ *       slice's {@code args.notes} and a thread-scoped instant at its start, category
+ *       {@code note} (e.g. {@code mmu_notifier_register});</li>
  *   <li>every wait is a slice from the block (or sleep) to the wake-up or timeout that
  *       ended it, category {@code wait};</li>
  *   <li>every context switch is a thread-scoped instant ({@code "ph":"i"}, category
@@ -147,8 +150,22 @@ public final class PerfettoTrace {
             if (!e.where().isEmpty()) {
                 g.writeStringField("where", e.where());
             }
+            if (!e.notes().isEmpty()) {
+                g.writeStringField("notes", String.join("; ", e.notes()));
+            }
             g.writeEndObject();
             g.writeEndObject();
+            for (String note : e.notes()) {
+                g.writeStartObject();
+                g.writeStringField("ph", "i");
+                g.writeStringField("s", "t");
+                g.writeStringField("name", note);
+                g.writeStringField("cat", "note");
+                g.writeNumberField("pid", PID);
+                g.writeNumberField("tid", e.taskId());
+                g.writeNumberField("ts", t.micros(s));
+                g.writeEndObject();
+            }
         }
     }
 

@@ -25,7 +25,8 @@ import java.util.Locale;
  * <p>Labels: the key events ({@link KeyEvents}: a count reaching 0, exit_mmap, register and
  * unregister, release, invalidations, frees...), the waits and the allocated/freed flags are
  * also written as text on the picture, in rows above their lane's blocks: each label starts
- * at its block's left edge and goes into the lowest row where it overlaps no other label
+ * at its block's left edge (or, when it would run past the last event, ends there) and goes
+ * into the lowest row where it overlaps no other label
  * (widths from a monospace font, with room to spare), so labels never overlap each other or
  * a block; a lane gets as many rows as it needs, up to {@value #MAX_ROWS}, and a label that
  * finds no room is left to its tooltip (the page says how many). The failure's line goes after
@@ -113,7 +114,9 @@ final class SvgTimeline {
             int task = events.get(s).taskId() - 1;
             int at = s;
             if (task >= 0 && task < rows.length) {
-                KeyEvents.label(events, s).ifPresent(text -> wanted.add(new Label(task, at, x(at) + 1, text, "key", -1)));
+                for (String text : KeyEvents.labels(events, s)) {
+                    wanted.add(new Label(task, at, x(at) + 1, text, "key", -1));
+                }
             }
         }
         for (Timeline.Wait w : t.waits()) {
@@ -126,6 +129,16 @@ final class SvgTimeline {
                 siteSlot(u.freed()).ifPresent(p -> wanted.add(new Label(p[1], p[0], x(p[0]) + 3, "freed", "freed", -1)));
             }
         });
+        // A label that would run past the last event ends there instead (it grows to the left of
+        // its block), so that the failure's line stays next to the last event.
+        int limit = x(events.size()) - 4;
+        for (int i = 0; i < wanted.size(); i++) {
+            Label l = wanted.get(i);
+            if (l.end() > limit) {
+                int x = Math.max(GUTTER + 2, limit - (l.end() - l.x()));
+                wanted.set(i, new Label(l.task(), l.slot(), x, l.text(), l.kind(), -1));
+            }
+        }
         wanted.sort(java.util.Comparator.comparingInt(Label::x).thenComparingInt(Label::task));
         int[][] ends = new int[rows.length][MAX_ROWS];
         for (int[] e : ends) {

@@ -59,7 +59,7 @@ class TimelineLabelsTest {
                 op(4, 1, "__mmu_notifier_invalidate_range_start(mm#1)"), op(5, 1, "synchronize_srcu(mmu_notifier_srcu)"),
                 op(6, 1, "kthread_use_mm(mm#1)"), op(7, 1, "mutex_lock(a)"), op(8, 1, "READ_ONCE(x)"),
                 op(9, 1, "invalidate (nonblock) of sub#1"));
-        assertEquals(List.of("mmu_notifier_register", "mmu_interval_notifier_rem…", "->release",
+        assertEquals(List.of("mmu_notifier_register", "mmu_interval_notifier_remove", "->release",
                 "invalidate_range_start", "synchronize_srcu", "kthread_use_mm", "", "", "non-blockable: invalidate"),
                 labels(t));
     }
@@ -98,6 +98,60 @@ class TimelineLabelsTest {
         }
         int leftOut = 60 - boxes.size();
         assertTrue(leftOut == 0 || html.contains(leftOut + " more labels found no room: hover their blocks."), html);
+    }
+
+    /**
+     * Notes the model attached ({@code Kernel.note}, no trace event of their own) are labels of
+     * their own on the block they belong to, in their task's lane; a teardown note makes a
+     * count tested on its block read {@code → 0}; a label that would run past the last event
+     * ends there, so the failure's line stays next to the events.
+     */
+    @Test
+    void notes_areLabelsOnTheirBlocks_aTeardownNoteMeansZero_labelsEndAtTheLastEvent() {
+        hmm4j.sim.Kernel k = hmm4j.sim.Kernel.controlled(1);
+        hmm4j.sim.sync.AtomicT ref = new hmm4j.sim.sync.AtomicT(k, "hmm->kref", 1);
+        hmm4j.sim.sync.SpinLock lock = new hmm4j.sim.sync.SpinLock(k, "l");
+        k.spawnKthread("process", self -> {
+            lock.lock();
+            k.note("mmu_notifier_register");
+            lock.unlock();
+            lock.lock();
+            k.note("invalidate_range_start UNMAP");
+            k.note("non-blockable section");
+            lock.unlock();
+        });
+        k.spawnKthread("worker", self -> {
+            lock.lock();
+            lock.unlock();
+            if (ref.decAndTest()) {
+                k.note("hmm_free");
+            }
+        });
+        RunResult r = k.run();
+        assertTrue(r.clean(), r.failures().toString());
+        List<String> all = new ArrayList<>();
+        for (int s = 0; s < r.trace().size(); s++) {
+            all.addAll(KeyEvents.labels(r.trace(), s));
+        }
+        assertTrue(all.containsAll(List.of("mmu_notifier_register", "invalidate_range_start UNMAP",
+                "non-blockable section", "kref → 0", "hmm_free")), all.toString());
+        String html = HtmlReport.render(r, RunHeader.titled("notes"));
+        Matcher m = LABEL.matcher(html);
+        java.util.Map<String, String> laneOf = new java.util.HashMap<>();
+        int maxEnd = 0;
+        while (m.find()) {
+            laneOf.put(m.group(6), m.group(3));
+            maxEnd = Math.max(maxEnd, Integer.parseInt(m.group(4)) + (int) Math.ceil(m.group(6).length() * 6.62));
+        }
+        assertEquals("1", laneOf.get("mmu_notifier_register"), html);
+        assertEquals("1", laneOf.get("invalidate_range_start UNMAP"));
+        assertEquals("2", laneOf.get("hmm_free"));
+        int lastBlockEnd = 0;
+        Matcher b = BLOCK.matcher(html);
+        while (b.find()) {
+            lastBlockEnd = Math.max(lastBlockEnd, Integer.parseInt(b.group(1)) + Integer.parseInt(b.group(3)));
+        }
+        assertTrue(maxEnd <= lastBlockEnd, "labels end by the last event: " + maxEnd + " > " + lastBlockEnd);
     }
 
     private static boolean overlap(int[] a, int[] b) {

@@ -163,6 +163,7 @@ public final class Aio {
         if (table == null) {
             return;
         }
+        mm.kernel().note("exit_aio");
         int nr = table.nr();
         Kioctx.CtxRqWait wait = new Kioctx.CtxRqWait(mm.kernel(), nr);
         int skipped = 0;

@@ -93,6 +93,7 @@ public final class Kiocb extends KObject implements TeardownBarrier {
      */
     public void kiComplete(long res) {
         checkAccess("ki_complete");
+        kernel().note("ki_complete");
         completed = true;
         if (onActiveList) {
             ctx.removeActive(this);

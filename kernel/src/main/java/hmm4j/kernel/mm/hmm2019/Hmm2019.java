@@ -429,6 +429,7 @@ public final class Hmm2019 extends KObject {
      */
     private void free() {
         Kernel k = kernel();
+        k.note("hmm_free");
         MmHmm slot = MmHmm.of(mm);
         if (config.has(P03)) {
             clearMmHmm(slot);

@@ -94,6 +94,7 @@ public final class HmmMirror extends KObject {
         checkAccess("hmm_mirror_register");
         Kernel k = kernel();
         k.syncObserver().mightSleep(k.current(), "hmm_mirror_register");
+        k.note("hmm_mirror_register");
         Hmm2019Config config = MmHmm.of(mm).config();
         if (config.has(P08)) {
             mm.mmapLock().assertHeldWrite("hmm_mirror_register: lockdep_assert_held_write(mmap_sem)");
@@ -136,6 +137,7 @@ public final class HmmMirror extends KObject {
         checkAccess("hmm_mirror_unregister");
         Kernel k = kernel();
         k.syncObserver().mightSleep(k.current(), "hmm_mirror_unregister");
+        k.note("hmm_mirror_unregister");
         if (link == Link.NEVER) {
             k.report(new Failure.InvariantViolation(Hmm2019Rules.MIRROR_UNREGISTER_ONCE,
                     "hmm_mirror_unregister of " + name() + ", which was never registered (mirror->hmm is NULL)", k.site()));

@@ -191,6 +191,7 @@ public final class HmmRange2019 {
      * @throws IllegalStateException in a configuration with P02 (use {@link #register(HmmMirror, long, long, int)})
      */
     public int register(MmStruct mm, long s, long e, int shift) {
+        kernel.note("hmm_range_register");
         Hmm2019Config c = MmHmm.of(mm).config();
         if (c.has(P02)) {
             throw new IllegalStateException("hmm_range_register takes the mirror in " + c.label());
@@ -223,6 +224,7 @@ public final class HmmRange2019 {
      * @throws IllegalStateException in a configuration without P02
      */
     public int register(HmmMirror mirror, long s, long e, int shift) {
+        kernel.note("hmm_range_register");
         Hmm2019 h = mirror.hmm();
         if (h == null) {
             kernel.report(new Failure.InvariantViolation(Hmm2019Rules.NULL_HMM,
@@ -289,6 +291,7 @@ public final class HmmRange2019 {
      * {@code range->hmm}: a second call is reported.
      */
     public void unregister() {
+        kernel.note("hmm_range_unregister");
         Hmm2019Config c = config;
         if (c == null || !c.has(P10)) {
             Hmm2019 h = hmm;

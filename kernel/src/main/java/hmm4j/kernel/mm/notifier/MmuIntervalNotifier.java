@@ -202,6 +202,7 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
 
     /** {@code __mmu_interval_notifier_insert}. */
     private int insertCommon(MmStruct on, long start, long length, MmuIntervalNotifierOps newOps) {
+        on.kernel().note("mmu_interval_notifier_insert");
         Kernel k = on.kernel();
         if (isInTree() || deferred) {
             k.report(new Failure.InvariantViolation(KernelRules.INSERT_PAIRS_REMOVE,
@@ -250,6 +251,7 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
             throw new IllegalStateException(name + " was never inserted");
         }
         Kernel k = on.kernel();
+        k.note("mmu_interval_notifier_remove");
         k.syncObserver().mightSleep(k.current(), "mmu_interval_notifier_remove");
         NotifierContext.assertNotInCallback(k, "mmu_interval_notifier_remove(" + name + ")");
         MnItree itree = on.notifierSubscriptions().itree();

@@ -235,6 +235,7 @@ public final class MmuNotifier {
     public void unregister(MmStruct on) {
         Kernel k = on.kernel();
         k.syncObserver().mightSleep(k.current(), "mmu_notifier_unregister");
+        k.note("mmu_notifier_unregister");
         NotifierContext.assertNotInCallback(k, "mmu_notifier_unregister(" + name + ")");
         if (on.mmCountPeek() <= 0) {
             k.report(new Failure.InvariantViolation(KernelRules.UNREGISTER_ON_GRABBED_MM,
@@ -264,6 +265,7 @@ public final class MmuNotifier {
      * hmm and amdkfd bugs (scenarios S3a, S3b) were built on it.
      */
     public void unregisterNoRelease(MmStruct on) {
+        on.kernel().note("mmu_notifier_unregister_no_release");
         MmuNotifierSubscriptions subs = on.notifierSubscriptions();
         if (subs != null) {
             subs.unlink(this);
@@ -294,6 +296,7 @@ public final class MmuNotifier {
      */
     public static ErrPtr<MmuNotifier> mmuNotifierGetLocked(MmuNotifierOps ops, MmStruct mm) {
         mm.mmapAssertWriteLocked();
+        mm.kernel().note("mmu_notifier_get");
         MmuNotifierSubscriptions subs = mm.notifierSubscriptions();
         if (subs != null) {
             subs.lock().lock();
@@ -333,6 +336,7 @@ public final class MmuNotifier {
     public void mmuNotifierPut() {
         MmStruct on = mm;
         Kernel k = on.kernel();
+        k.note("mmu_notifier_put");
         MmuNotifierSubscriptions subs = on.notifierSubscriptions();
         subs.lock().lock();
         try {

@@ -17,5 +17,23 @@ public enum MmuNotifierEvent {
     /** migrate_vma_setup collection; owner = the migrating driver. */
     MMU_NOTIFY_MIGRATE,
     /** Conversion to device-exclusive entries; owner = the caller. */
-    MMU_NOTIFY_EXCLUSIVE
+    MMU_NOTIFY_EXCLUSIVE;
+
+    private final String startNote = "invalidate_range_start " + shortName();
+    private final String endNote = "invalidate_range_end " + shortName();
+
+    /** The event without its prefix, shortened for labels: {@code UNMAP}, {@code PROT_PAGE}, ... */
+    public String shortName() {
+        return name().substring("MMU_NOTIFY_".length()).replace("PROTECTION", "PROT");
+    }
+
+    /** The timeline label of a range start with this event ({@code invalidate_range_start UNMAP}). */
+    String startNote() {
+        return startNote;
+    }
+
+    /** The timeline label of a range end with this event. */
+    String endNote() {
+        return endNote;
+    }
 }

@@ -104,6 +104,7 @@ public final class MmuNotifierRange {
         try {
             MmuNotifierSubscriptions subs = mm.notifierSubscriptions();
             if (subs != null) {
+                k.note(event.startNote());
                 setBlockable(true);
                 subs.invalidateRangeStart(this);
             }
@@ -129,6 +130,8 @@ public final class MmuNotifierRange {
         try {
             MmuNotifierSubscriptions subs = mm.notifierSubscriptions();
             if (subs != null) {
+                k.note(event.startNote());
+                k.note("non-blockable section");
                 setBlockable(false);
                 ret = subs.invalidateRangeStart(this);
             }
@@ -161,6 +164,7 @@ public final class MmuNotifierRange {
         }
         MmuNotifierSubscriptions subs = mm.notifierSubscriptions();
         if (subs != null) {
+            k.note(event.endNote());
             LockMap map = MmuNotifierSubscriptions.lockMap(k);
             map.acquire();
             try {

@@ -152,6 +152,9 @@ public final class MmuNotifierSubscriptions {
     static int register(MmuNotifier sub, MmStruct mm) {
         Kernel k = mm.kernel();
         mm.mmapAssertWriteLocked();
+        if (sub != null) {
+            k.note("mmu_notifier_register");
+        }
         mm.assertAddressSpacePinned(sub == null ? "mmu_notifier_register(interval mode)"
                 : "mmu_notifier_register(" + sub.name() + ")");
         if (mm.mmUsersPeek() <= 0) {
