@@ -21,15 +21,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The HTML timeline of S1-kvm-mmgrab's failure as a real browser draws it: {@code hmm4j
+ * The HTML timelines of S1-kvm-mmgrab's and H19-P01-v5.2's failures as a real browser draws
+ * them: {@code hmm4j
  * explore} writes the page, {@code scripts/screenshot-report.sh} renders it in a headless
  * Chromium to a PNG, and loads a copy of it with a measuring script added, which reports
  * where the browser put each label and block ({@code getBoundingClientRect}). The test
  * then checks the picture:
  * <ul>
- *   <li>the labels {@code mm_users → 0} and {@code exit_mmap} are in the first screen, in
- *       the process's lane, and their boxes in the PNG hold dark text pixels (drawn, not
- *       transparent or covered);</li>
+ *   <li>the key labels are in the first screen, in their task's lane, and their boxes in the
+ *       PNG hold dark text pixels (drawn, not transparent or covered): for S1
+ *       {@code mm_users → 0} and {@code exit_mmap}; for the 2019 HMM race of patch P01 the
+ *       mirror and notifier register, {@code invalidate_range_start UNMAP}, the unregister,
+ *       {@code kref → 0} and {@code hmm_free};</li>
  *   <li>no two labels overlap, and no label overlaps a block or the failure's mark and line,
  *       with the browser's own font metrics;</li>
  *   <li>the failure's site line wraps inside its box (nothing cut off);</li>
@@ -138,24 +141,34 @@ class TimelinePictureTest {
         return n;
     }
 
-    @Test
-    void s1Timeline_inChromium_showsTheKeyLabelsWithoutHovering_noneOverlapping() throws Exception {
+    /** What the browser drew of one scenario's failure page: the labels and other boxes, and the PNG. */
+    private record Picture(List<Box> labels, List<Box> others, BufferedImage image) {
+    }
+
+    /**
+     * Explores {@code id}, renders its failure's HTML timeline in Chromium (as a PNG, and a
+     * measured copy), and checks what every timeline must satisfy: no label overlaps another
+     * label, a block or the failure's mark and line; the site line wraps; the run as found is a
+     * click away; the PNG has the page's size, blue blocks and the red failure.
+     */
+    private Picture picture(String id) throws Exception {
         Path script = script();
         assumeTrue(script != null, "scripts/screenshot-report.sh not found");
-        Console c = Console.real().run("explore", "S1-kvm-mmgrab", "--out", dir.toString());
+        Path out = dir.resolve(id);
+        Console c = Console.real().run("explore", id, "--out", out.toString());
         assertEquals(1, c.exitCode(), c.out() + c.err());
         Path html;
-        try (Stream<Path> files = Files.list(dir)) {
+        try (Stream<Path> files = Files.list(out)) {
             html = files.filter(p -> p.getFileName().toString().endsWith(".html")).findFirst().orElseThrow();
         }
         assertTrue(c.out().contains("timeline: " + html + " (the minimised run, the run as found a click away"),
                 c.out());
-        Path png = dir.resolve("s1.png");
+        Path png = out.resolve("picture.png");
         render(script, html, png, null);
-        Path measure = dir.resolve("measure.html");
+        Path measure = out.resolve("measure.html");
         Files.writeString(measure, Files.readString(html).replace("</body>", MEASURE + "</body>"));
-        Path dom = dir.resolve("dom.html");
-        render(script, measure, dir.resolve("measure.png"), dom);
+        Path dom = out.resolve("dom.html");
+        render(script, measure, out.resolve("measure.png"), dom);
 
         List<Box> boxes = measured(Files.readString(dom, StandardCharsets.UTF_8));
         List<Box> labels = boxes.stream().filter(b -> b.kind().equals("label")).toList();
@@ -169,24 +182,55 @@ class TimelinePictureTest {
                 assertFalse(labels.get(i).overlaps(o), labels.get(i) + " overlaps " + o);
             }
         }
-
         BufferedImage image = ImageIO.read(png.toFile());
         assertEquals(WIDTH, image.getWidth());
         assertEquals(HEIGHT, image.getHeight());
-        for (String wanted : List.of("mm_users → 0", "exit_mmap")) {
-            Box b = labels.stream().filter(l -> l.text().equals(wanted)).findFirst()
-                    .orElseThrow(() -> new AssertionError("no label '" + wanted + "' in " + labels));
-            assertEquals(1, b.task(), wanted + " is in the process's lane");
-            assertTrue(b.right() <= WIDTH && b.bottom() <= HEIGHT && b.left() >= 0 && b.top() >= 0,
-                    wanted + " is in the first screen: " + b);
-            assertTrue(b.right() - b.left() > wanted.length() * 4, wanted + " is drawn at its size: " + b);
-            int ink = ink(image, b);
-            assertTrue(ink > wanted.length() * 6, "the picture shows '" + wanted + "' (" + ink + " dark pixels in "
-                    + b + ")");
-        }
         Map<String, Long> blue = Map.of("blocks", countNear(image, 0x2563eb));
         assertTrue(blue.get("blocks") > 2000, "operation blocks are drawn in blue: " + blue);
         assertTrue(countNear(image, 0xb91c1c) > 100, "the failure is marked in red");
+        return new Picture(labels, others, image);
+    }
+
+    /** Asserts that label {@code wanted} is drawn, legibly, in the first screen, in lane {@code task}. */
+    private static void assertShown(Picture p, String wanted, int task) {
+        Box b = p.labels().stream().filter(l -> l.text().equals(wanted)).findFirst()
+                .orElseThrow(() -> new AssertionError("no label '" + wanted + "' in " + p.labels()));
+        assertEquals(task, b.task(), wanted + " is in lane " + task);
+        assertTrue(b.right() <= WIDTH && b.bottom() <= HEIGHT && b.left() >= 0 && b.top() >= 0,
+                wanted + " is in the first screen: " + b);
+        assertTrue(b.right() - b.left() > wanted.length() * 4, wanted + " is drawn at its size: " + b);
+        int ink = ink(p.image(), b);
+        assertTrue(ink > wanted.length() * 6, "the picture shows '" + wanted + "' (" + ink + " dark pixels in "
+                + b + ")");
+    }
+
+    @Test
+    void s1Timeline_inChromium_showsTheKeyLabelsWithoutHovering_noneOverlapping() throws Exception {
+        Picture p = picture("S1-kvm-mmgrab");
+        assertShown(p, "mm_users → 0", 1);
+        assertShown(p, "exit_mmap", 1);
+        assertShown(p, "kthread_use_mm", 2);
+    }
+
+    /**
+     * Issue 10's "done when": {@code hmm4j explore H19-P01-v5.2} finds the race of patch P01
+     * and its timeline shows it: the mirror registered (with the notifier under it) in the
+     * process's lane, the munmap's {@code invalidate_range_start UNMAP} entering the hmm
+     * callback in the unmapper's lane, and in the teardown's lane the unregister whose kref
+     * reaches 0 and frees the struct hmm at once (v5.2), with the failure right after. The
+     * register, unregister and invalidate labels come from notes, which have no trace event.
+     */
+    @Test
+    void h19P01Timeline_inChromium_showsTheRace() throws Exception {
+        Picture p = picture("H19-P01-v5.2");
+        assertShown(p, "hmm_mirror_register", 1);
+        assertShown(p, "mmu_notifier_register", 1);
+        assertShown(p, "invalidate_range_start UNMAP", 2);
+        assertShown(p, "hmm_mirror_unregister", 3);
+        assertShown(p, "kref → 0", 3);
+        assertShown(p, "hmm_free", 3);
+        Box failure = p.others().stream().filter(b -> b.kind().equals("failure")).findFirst().orElseThrow();
+        assertTrue(failure.right() <= WIDTH, "the failure's mark is in the first screen: " + failure);
     }
 
     private static long countNear(BufferedImage image, int colour) {
