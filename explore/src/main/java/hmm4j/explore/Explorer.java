@@ -59,7 +59,11 @@ public final class Explorer {
      */
     public static ExplorationResult explore(ExploreTarget target, ExploreOptions options) {
         long start = System.nanoTime();
-        long runLength = calibrate(target, options);
+        Calibration calibration = calibrate(target, options);
+        if (calibration.runaway() != null && options.shard().count() == 1) {
+            return fromCalibration(target, options, calibration.runaway(), start);
+        }
+        long runLength = calibration.runLength();
         RunPlan plan = new RunPlan(options.strategy(), options.firstSeed(), options.runs(), options.shard(),
                 options.effectiveLanes(), runLength);
         Engine.Result r = new Engine(target, options, plan, start).run();
@@ -72,22 +76,68 @@ public final class Explorer {
                 r.marks());
     }
 
-    /** The run length for PCT: the longest of a few random-walk runs (0 when no strategy needs it). */
-    static long calibrate(ExploreTarget target, ExploreOptions options) {
+    /**
+     * The calibration: the run length for PCT (0 when no strategy needs it), and the outcome
+     * of a calibration run that hit a real-time bound (a runaway, a wait outside the model),
+     * or null.
+     */
+    record Calibration(long runLength, Runs.Outcome runaway) {
+    }
+
+    /**
+     * The run length for PCT: the longest of a few random-walk runs (0 when no strategy needs
+     * it). The calibration runs are the runs of an exploration of their own:
+     * {@link #calibrationOptions} ({@code random} from the same first seed, one lane each, so
+     * each starts with no shared objects); so a calibration run that hits a real-time bound
+     * can be reported, and replayed, as what it is, without waiting for the bound again.
+     */
+    static Calibration calibrate(ExploreTarget target, ExploreOptions options) {
         if (!options.strategy().needsRunLength()) {
-            return 0;
+            return new Calibration(0, null);
         }
         long longest = 1;
         for (int i = 0; i < CALIBRATION_RUNS; i++) {
             long seed = options.firstSeed() + i;
-            PlannedRun p = new PlannedRun(i, seed, new RandomWalkStrategy(seed), 0, 0);
-            RunResult r = Runs.execute(target, p, new SharedStore(), options.maxSteps()).result();
+            PlannedRun p = new PlannedRun(i, seed, new RandomWalkStrategy(seed), i, 0);
+            Runs.Outcome o = Runs.execute(target, p, new SharedStore(), options.maxSteps());
+            RunResult r = o.result();
             longest = Math.max(longest, r.steps());
             if (r.firstFailure().filter(Explorer::ofRealTime).isPresent()) {
-                break; // a runaway: the exploration's own runs will report it; do not wait for it again here
+                return new Calibration(longest, o); // a runaway: reported from here, never waited for twice
             }
         }
-        return longest;
+        return new Calibration(longest, null);
+    }
+
+    /** The exploration that the calibration runs of {@code options} are: random, one lane per run. */
+    static ExploreOptions calibrationOptions(ExploreOptions options) {
+        return options.withStrategy(StrategySpec.RANDOM).withRuns(CALIBRATION_RUNS).withLanes(CALIBRATION_RUNS)
+                .withShard(Shard.ALL).withTimeBudget(null);
+    }
+
+    /**
+     * The result of an exploration whose calibration run hit a real-time bound: that run is the
+     * failure found (a later run of the exploration would wait for the bound again), described
+     * and written as the run of the calibration's own exploration ({@link #calibrationOptions}),
+     * which is how it replays. None of the exploration's own runs ran.
+     */
+    private static ExplorationResult fromCalibration(ExploreTarget target, ExploreOptions options, Runs.Outcome o,
+                                                     long start) {
+        ExploreOptions as = calibrationOptions(options);
+        RunPlan plan = new RunPlan(as.strategy(), as.firstSeed(), as.runs(), as.shard(), as.effectiveLanes(), 0);
+        PlannedRun p = o.run();
+        FoundFailure found = new FoundFailure(p.runIndex(), p.seed(),
+                o.result().strategy() + " (a calibration run of " + options.strategy().text() + ")",
+                as.strategy().member(p.runIndex()).text(), p.lane(), p.runsBeforeInLane(), o.usedShared(),
+                o.result(), Optional.empty(), Optional.empty());
+        if (as.outDir() != null) {
+            found = written(target, as, plan, p, found);
+        }
+        long elapsed = System.nanoTime() - start;
+        options.progress().runDone(p.runIndex(), p.seed(), true);
+        options.progress().finished();
+        return new ExplorationResult(target.name(), options, 0, List.of(found), elapsed, elapsed, elapsed,
+                ExplorationResult.StopReason.FAILURE, Optional.empty(), false, 0, MarkCoverage.NONE);
     }
 
     private static FoundFailure plain(ExploreOptions options, Runs.Outcome o) {
