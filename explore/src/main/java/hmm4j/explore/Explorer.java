@@ -8,6 +8,7 @@ import hmm4j.explore.replay.FailureFiles;
 import hmm4j.explore.strategy.StrategySpec;
 import hmm4j.sim.Decision;
 import hmm4j.sim.HiddenFromSites;
+import hmm4j.sim.JvmExits;
 import hmm4j.sim.RandomWalkStrategy;
 import hmm4j.sim.ReplayStrategy;
 import hmm4j.sim.RunResult;
@@ -96,10 +97,13 @@ public final class Explorer {
             return new Calibration(0, null);
         }
         long longest = 1;
+        ExploreOptions as = calibrationOptions(options);
+        Runs.Exploration exploration = new Runs.Exploration(target, as, calibrationPlan(as));
         for (int i = 0; i < CALIBRATION_RUNS; i++) {
             long seed = options.firstSeed() + i;
             PlannedRun p = new PlannedRun(i, seed, new RandomWalkStrategy(seed), i, 0);
-            Runs.Outcome o = Runs.execute(target, p, new SharedStore(), options.maxSteps());
+            Runs.Outcome o = Runs.execute(target, p, p.strategy(), new SharedStore(), options.maxSteps(),
+                    Runs.Recording.BARE, exploration);
             RunResult r = o.result();
             longest = Math.max(longest, r.steps());
             if (r.firstFailure().filter(Explorer::ofRealTime).isPresent()) {
@@ -115,6 +119,43 @@ public final class Explorer {
                 .withShard(Shard.ALL).withTimeBudget(null);
     }
 
+    private static RunPlan calibrationPlan(ExploreOptions as) {
+        return new RunPlan(as.strategy(), as.firstSeed(), as.runs(), as.shard(), as.effectiveLanes(), 0);
+    }
+
+    /**
+     * The failure of the exploration's run in progress whose task is exiting the JVM
+     * ({@code System.exit}, which cannot be intercepted on JDK 21+; see {@link JvmExits}), for
+     * a shutdown hook: the run as it stands (its decisions so far, the task that called exit
+     * and its frames), with its failure file written to the exploration's directory when it
+     * has one (empty {@link FoundFailure#file} when writing failed). Empty when no run of an
+     * exploration is exiting.
+     */
+    public static Optional<FoundFailure> exitInProgress() {
+        Optional<JvmExits.Exit> exit = JvmExits.find();
+        if (exit.isEmpty()) {
+            return Optional.empty();
+        }
+        Runs.InFlight in = Runs.inFlight(exit.get().kernel());
+        if (in == null) {
+            return Optional.empty();
+        }
+        PlannedRun p = in.run();
+        ExploreOptions o = in.exploration().options();
+        RunResult run = exit.get().run();
+        FoundFailure f = new FoundFailure(p.runIndex(), p.seed(), run.strategy(),
+                o.strategy().member(p.runIndex()).text(), p.lane(), p.runsBeforeInLane(), in.context().usedShared(),
+                run, Optional.empty(), Optional.empty());
+        if (o.outDir() == null) {
+            return Optional.of(f);
+        }
+        try {
+            return Optional.of(written(in.exploration().target(), o, in.exploration().plan(), p, f));
+        } catch (RuntimeException e) {
+            return Optional.of(f); // the file could not be written: the report still names the run
+        }
+    }
+
     /**
      * The result of an exploration whose calibration run hit a real-time bound: that run is the
      * failure found (a later run of the exploration would wait for the bound again), described
@@ -124,7 +165,7 @@ public final class Explorer {
     private static ExplorationResult fromCalibration(ExploreTarget target, ExploreOptions options, Runs.Outcome o,
                                                      long start) {
         ExploreOptions as = calibrationOptions(options);
-        RunPlan plan = new RunPlan(as.strategy(), as.firstSeed(), as.runs(), as.shard(), as.effectiveLanes(), 0);
+        RunPlan plan = calibrationPlan(as);
         PlannedRun p = o.run();
         FoundFailure found = new FoundFailure(p.runIndex(), p.seed(),
                 o.result().strategy() + " (a calibration run of " + options.strategy().text() + ")",

@@ -74,6 +74,11 @@ final class RunThread {
         return new RunThread();
     }
 
+    /** The platform thread. */
+    Thread thread() {
+        return thread;
+    }
+
     /** True when the calling thread is this run thread. */
     boolean isCurrent() {
         return Thread.currentThread() == thread;
