@@ -71,7 +71,7 @@ final class Runs {
         ExplorationContext context = new ExplorationContext(store, run.runIndex(), run.seed());
         try {
             target.setup().setUp(kernel, context);
-        } catch (Exception | AssertionError e) {
+        } catch (Throwable e) { // every kind, a StackOverflowError or an OutOfMemoryError too: one report
             throw new ExplorationException("the set-up of " + target.name() + " failed in run " + run.runIndex()
                     + " (seed " + run.seed() + "): " + e, e);
         }
