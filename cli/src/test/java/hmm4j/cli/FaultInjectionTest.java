@@ -153,7 +153,7 @@ class FaultInjectionTest {
     static Stream<Arguments> cases() {
         List<Case> all = new ArrayList<>(List.of(
             explores("F-runaway", 1, "FAIL run bound exceeded: wall-clock time limit 1000 (livelock or runaway loop)",
-                    "spinner ran 1000 ms without reaching a scheduling point"),
+                    "spinner ran 1000 ms without reaching a scheduling point", "step  | spinner (1)"),
             explores("F-sleep", 1, "FAIL run bound exceeded: time blocked outside the model (ms) limit 200 (a task "
                     + "waits on something the model cannot see)", "sleeper waited 200 ms outside the model "
                     + "(TIMED_WAITING in java.lang.Thread.sleep"),

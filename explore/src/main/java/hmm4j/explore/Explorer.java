@@ -170,7 +170,8 @@ public final class Explorer {
         FoundFailure found = new FoundFailure(p.runIndex(), p.seed(),
                 o.result().strategy() + " (a calibration run of " + options.strategy().text() + ")",
                 as.strategy().member(p.runIndex()).text(), p.lane(), p.runsBeforeInLane(), o.usedShared(),
-                o.result(), Optional.empty(), Optional.empty());
+                tracedUpToTheLastDecision(target, p, o.result(), options.maxSteps()), Optional.empty(),
+                Optional.empty());
         if (as.outDir() != null) {
             found = written(target, as, plan, p, found);
         }
@@ -197,14 +198,17 @@ public final class Explorer {
         if (failure.isEmpty()) {
             return plain(options, o); // a divergence of the search itself: nothing to replay
         }
+        boolean history = o.usedShared() && p.runsBeforeInLane() > 0;
         if (ofRealTime(failure.get())) {
-            // A runaway or a wait outside the model: a replay (and each minimisation run) would
-            // take the bound's time again, so the run found is the report (its frames are the
-            // task's where it was stuck).
+            // A runaway or a wait outside the model: a whole replay (and each minimisation run)
+            // would take the bound's time again, so the run found is the report, traced up to
+            // the runaway point (its frames are the task's where it was stuck).
             FoundFailure f = plain(options, o);
+            if (!history) {
+                f = withRun(f, tracedUpToTheLastDecision(target, p, found, options.maxSteps()));
+            }
             return options.outDir() == null ? f : written(target, options, plan, p, f);
         }
-        boolean history = o.usedShared() && p.runsBeforeInLane() > 0;
         Function<Strategy, RunResult> rerun = s -> Runs.execute(target, p, s,
                 history ? Runs.rebuild(target, plan, p.lane(), p.runIndex(), options.maxSteps(), Runs.Recording.BARE)
                         : new SharedStore(),
@@ -226,6 +230,35 @@ public final class Explorer {
             return f;
         }
         return written(target, options, plan, p, f);
+    }
+
+    /**
+     * {@code found}, a run stopped at a real-time bound, with the trace and code sites of its
+     * schedule up to the runaway point: its decisions but the last replayed with the full
+     * trace, the replay stopping where the last decision would resume the task that then
+     * ran away, so no task waits for the bound again. {@code found} itself when the replay does
+     * not follow the schedule up to there.
+     */
+    static RunResult tracedUpToTheLastDecision(ExploreTarget target, PlannedRun p, RunResult found, long maxSteps) {
+        List<Decision> decisions = found.decisions();
+        if (decisions.isEmpty()) {
+            return found;
+        }
+        List<Decision> before = decisions.subList(0, decisions.size() - 1);
+        RunResult traced = Runs.execute(target, p, new ReplayStrategy(before, found.strategy()), new SharedStore(),
+                maxSteps, Runs.Recording.TRACED).result();
+        // It must stop where its schedule ends (a divergence there), not before nor on a failure.
+        if (traced.steps() < before.size() || !traced.failures().isEmpty()
+                || !traced.divergence().filter(d -> d.startsWith("diverged at step " + decisions.size() + ":")).isPresent()) {
+            return found;
+        }
+        return new RunResult(found.seed(), found.strategy(), found.failures(), found.steps(), traced.virtualNanos(),
+                decisions, traced.trace(), Optional.empty(), found.taskNames(), found.marks(), found.validators());
+    }
+
+    private static FoundFailure withRun(FoundFailure f, RunResult run) {
+        return new FoundFailure(f.runIndex(), f.seed(), f.strategy(), f.strategySpec(), f.lane(), f.runsBeforeInLane(),
+                f.usedShared(), run, f.minimisation(), f.file());
     }
 
     /** {@code f} with its failure file, written to the exploration's directory. */

@@ -1,13 +1,17 @@
 package hmm4j.explore;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import hmm4j.explore.strategy.StrategySpec;
+import hmm4j.sim.Decision;
 import hmm4j.sim.TestOps;
+import hmm4j.sim.TraceEvent;
 import hmm4j.sim.failure.Failure;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -94,6 +98,14 @@ class RunawayDriverTest {
             assertEquals(1, waits.get(), "bound waits before the report");
             FoundFailure found = r.failure().orElseThrow();
             assertEquals("wall-clock time", ((Failure.StepBoundExceeded) found.failure().orElseThrow()).bound());
+            // The report is traced up to the runaway point without waiting again: its events reach
+            // the last step, whose decision resumed the spinner into its loop.
+            List<TraceEvent> trace = found.run().trace();
+            assertFalse(trace.isEmpty(), "traced");
+            assertEquals(found.run().steps(), trace.get(trace.size() - 1).step(), trace.toString());
+            List<Decision> decisions = found.run().decisions();
+            assertEquals(found.run().steps(), decisions.size());
+            assertEquals("spinner", found.run().taskNames().get(decisions.get(decisions.size() - 1).chosen() - 1));
             Path file = found.file().orElseThrow();
             ReplayResult replay = Explorer.replay(file, runaway);
             assertTrue(replay.reproduced(), replay.verdictLine());
