@@ -178,8 +178,14 @@ final class ExploreCommand implements Callable<Integer> {
         }
         ExplorationResult result;
         Interrupt interrupt = new Interrupt(bar);
-        Thread hook = new Thread(() -> interrupt.onInterrupt(spec.commandLine().getErr(), Interrupt.WAIT_FOR_FILE),
-                "hmm4j-explore-interrupt");
+        Thread hook = new Thread(() -> {
+            Optional<FoundFailure> exit = hmm4j.explore.Explorer.exitInProgress();
+            if (exit.isPresent()) {
+                interrupt.onExit(spec.commandLine().getErr(), scenario.id(), exit.get(), Main.invokedAs(spec));
+                Runtime.getRuntime().halt(ExitCodes.FOUND);
+            }
+            interrupt.onInterrupt(spec.commandLine().getErr(), Interrupt.WAIT_FOR_FILE);
+        }, "hmm4j-explore-interrupt");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             result = ScenarioRunner.explore(scenario, options);
@@ -303,6 +309,32 @@ final class ExploreCommand implements Callable<Integer> {
         /** The exploration returned {@code r} (null when it failed). */
         void explored(ExplorationResult r) {
             result.complete(Optional.ofNullable(r));
+        }
+
+        /**
+         * What a driver task's {@code System.exit} prints (it cannot be intercepted on JDK 21+,
+         * but it runs the shutdown hooks): the bar cleared, the task that called exit and the
+         * run, what was explored so far, and the failure file of that run (its decisions up to
+         * the exit) with its replay command. The hook then halts the JVM with
+         * {@link ExitCodes#FOUND}, so that a driver's {@code System.exit(0)} never passes for
+         * a clean exploration.
+         */
+        void onExit(PrintWriter err, String scenario, FoundFailure exit, String tool) {
+            bar.finished();
+            err.println("hmm4j explore " + scenario + ": FAIL the JVM is exiting: task " + exit.failure()
+                    .map(f -> f.site().task()).orElse("?") + " called System.exit in run " + exit.runIndex()
+                    + " (seed " + exit.seed() + ") at step " + exit.run().steps()
+                    + " (a driver's exit cannot be intercepted on JDK 21+; the exploration stops here)");
+            exit.failure().map(f -> f.site().frames()).filter(l -> !l.isEmpty())
+                    .ifPresent(l -> err.println("  called from " + l.get(0)));
+            err.println("  explored so far: " + bar.summary());
+            if (exit.file().isPresent()) {
+                err.println("  failure saved: " + exit.file().get() + " (the run's decisions up to the exit)");
+                err.println("  replay: " + ReportHeader.replayCommand(tool, exit.file().get()));
+            } else {
+                err.println("  failure not saved: the failure file could not be written");
+            }
+            err.flush();
         }
 
         /** Clears the bar and prints the summary and the failure file (or why there is none) on {@code err}. */

@@ -10,6 +10,8 @@ import hmm4j.explore.report.RunFiles;
 import hmm4j.scenarios.Catalogue;
 import hmm4j.scenarios.Scenario;
 import hmm4j.scenarios.ScenarioRunner;
+import hmm4j.sim.JvmExits;
+import hmm4j.sim.failure.Failure;
 import hmm4j.sim.report.TextReport;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -104,12 +106,21 @@ final class ReplayCommand implements Callable<Integer> {
                 new ParameterException(spec.commandLine(), file + ": scenario '" + f.scenario()
                         + "' is not in the catalogue (a test's failure file replays with its test; see @Explore)"));
         ReplayResult r;
+        Thread hook = new Thread(() -> JvmExits.find().ifPresent(e -> Runtime.getRuntime().halt(onExit(f, e))),
+                "hmm4j-replay-exit");
+        Runtime.getRuntime().addShutdownHook(hook);
         try {
             r = Explorer.replay(f, ScenarioRunner.target(scenario), minimal);
         } catch (IllegalArgumentException | FailureFiles.BadFailureFileException e) {
             throw new ParameterException(spec.commandLine(), file + ": " + e.getMessage(), e);
         } catch (ExplorationException e) {
             throw new IllegalStateException(e.getMessage(), e);
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // The replayed task is exiting the JVM: the hook reports.
+            }
         }
         PrintWriter o = spec.commandLine().getOut();
         o.println("hmm4j replay " + file + ": " + r.verdictLine());
@@ -135,5 +146,24 @@ final class ReplayCommand implements Callable<Integer> {
         o.print(TextReport.render(r.run(), steps));
         o.flush();
         return r.reproduced() ? 0 : 1;
+    }
+
+    /**
+     * What a replayed task's {@code System.exit} prints, from the shutdown hook (the exit
+     * cannot be intercepted on JDK 21+): reproduced when the file records this exit (the same
+     * verdict after all its decisions), else a different verdict; returns the exit code.
+     */
+    private int onExit(FailureFile f, JvmExits.Exit e) {
+        String headline = e.run().firstFailure().map(Failure::headline).orElse("?");
+        boolean same = f.verdict() != null && headline.equals(f.verdict().headline())
+                && e.run().steps() == f.decisions().size();
+        PrintWriter o = spec.commandLine().getOut();
+        o.println("hmm4j replay " + file + ": " + (same ? "REPRODUCED " + headline
+                : "DIFFERENT VERDICT: recorded '" + (f.verdict() == null ? "?" : f.verdict().headline())
+                + "', replay gave '" + headline + "' at step " + e.run().steps() + " of " + f.decisions().size()));
+        o.println("  the JVM is exiting: task " + e.task() + " called System.exit at step " + e.run().steps()
+                + " (it cannot be intercepted on JDK 21+; the replay stops here)");
+        o.flush();
+        return same ? 0 : 1;
     }
 }

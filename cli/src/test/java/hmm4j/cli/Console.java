@@ -1,9 +1,13 @@
 package hmm4j.cli;
 
+import hmm4j.scenarios.Catalogue;
+import hmm4j.scenarios.Scenario;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
 import picocli.CommandLine;
 
 /** Runs the hmm4j command line in-process and captures what it prints. */
@@ -35,6 +39,24 @@ final class Console {
             cl.addSubcommand(c);
         }
         return new Console(cl);
+    }
+
+    /** The real command line whose {@code explore} and {@code replay} see {@code extra} scenarios too. */
+    static Console over(List<Scenario> extra) {
+        Supplier<List<Scenario>> all = () -> Stream.concat(extra.stream(), Catalogue.all().stream()).toList();
+        CommandLine.IFactory factory = new CommandLine.IFactory() {
+            @Override
+            public <K> K create(Class<K> cls) throws Exception {
+                if (cls == ExploreCommand.class) {
+                    return cls.cast(new ExploreCommand(all));
+                }
+                if (cls == ReplayCommand.class) {
+                    return cls.cast(new ReplayCommand(all));
+                }
+                return CommandLine.defaultFactory().create(cls);
+            }
+        };
+        return new Console(new CommandLine(new Main(Map.of()), factory));
     }
 
     /** Executes {@code args}; returns this for chaining. */

@@ -36,6 +36,7 @@ final class Engine {
     private final Lane[] lanes;
     private final long start;
     private final long deadline;
+    private final Runs.Exploration exploration;
 
     // Guarded by this.
     private int bound = Integer.MAX_VALUE;
@@ -72,6 +73,7 @@ final class Engine {
         this.start = start;
         this.target = target;
         this.options = options;
+        this.exploration = new Runs.Exploration(target, options, plan);
         this.lanes = new Lane[plan.lanes()];
         for (int i = 0; i < lanes.length; i++) {
             lanes[i] = new Lane(plan.lane(i));
@@ -163,7 +165,7 @@ final class Engine {
             Runs.Outcome outcome;
             try {
                 outcome = Runs.execute(target, run, run.strategy(), lane.store, options.maxSteps(),
-                        options.stopAtFirstFailure() ? Runs.Recording.BARE : Runs.Recording.SITES);
+                        options.stopAtFirstFailure() ? Runs.Recording.BARE : Runs.Recording.SITES, exploration);
             } catch (RuntimeException | Error e) {
                 fail(e);
                 return;

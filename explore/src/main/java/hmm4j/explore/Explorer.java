@@ -8,6 +8,7 @@ import hmm4j.explore.replay.FailureFiles;
 import hmm4j.explore.strategy.StrategySpec;
 import hmm4j.sim.Decision;
 import hmm4j.sim.HiddenFromSites;
+import hmm4j.sim.JvmExits;
 import hmm4j.sim.RandomWalkStrategy;
 import hmm4j.sim.ReplayStrategy;
 import hmm4j.sim.RunResult;
@@ -59,7 +60,11 @@ public final class Explorer {
      */
     public static ExplorationResult explore(ExploreTarget target, ExploreOptions options) {
         long start = System.nanoTime();
-        long runLength = calibrate(target, options);
+        Calibration calibration = calibrate(target, options);
+        if (calibration.runaway() != null && options.shard().count() == 1) {
+            return fromCalibration(target, options, calibration.runaway(), start);
+        }
+        long runLength = calibration.runLength();
         RunPlan plan = new RunPlan(options.strategy(), options.firstSeed(), options.runs(), options.shard(),
                 options.effectiveLanes(), runLength);
         Engine.Result r = new Engine(target, options, plan, start).run();
@@ -72,22 +77,109 @@ public final class Explorer {
                 r.marks());
     }
 
-    /** The run length for PCT: the longest of a few random-walk runs (0 when no strategy needs it). */
-    static long calibrate(ExploreTarget target, ExploreOptions options) {
+    /**
+     * The calibration: the run length for PCT (0 when no strategy needs it), and the outcome
+     * of a calibration run that hit a real-time bound (a runaway, a wait outside the model),
+     * or null.
+     */
+    record Calibration(long runLength, Runs.Outcome runaway) {
+    }
+
+    /**
+     * The run length for PCT: the longest of a few random-walk runs (0 when no strategy needs
+     * it). The calibration runs are the runs of an exploration of their own:
+     * {@link #calibrationOptions} ({@code random} from the same first seed, one lane each, so
+     * each starts with no shared objects); so a calibration run that hits a real-time bound
+     * can be reported, and replayed, as what it is, without waiting for the bound again.
+     */
+    static Calibration calibrate(ExploreTarget target, ExploreOptions options) {
         if (!options.strategy().needsRunLength()) {
-            return 0;
+            return new Calibration(0, null);
         }
         long longest = 1;
+        ExploreOptions as = calibrationOptions(options);
+        Runs.Exploration exploration = new Runs.Exploration(target, as, calibrationPlan(as));
         for (int i = 0; i < CALIBRATION_RUNS; i++) {
             long seed = options.firstSeed() + i;
-            PlannedRun p = new PlannedRun(i, seed, new RandomWalkStrategy(seed), 0, 0);
-            RunResult r = Runs.execute(target, p, new SharedStore(), options.maxSteps()).result();
+            PlannedRun p = new PlannedRun(i, seed, new RandomWalkStrategy(seed), i, 0);
+            Runs.Outcome o = Runs.execute(target, p, p.strategy(), new SharedStore(), options.maxSteps(),
+                    Runs.Recording.BARE, exploration);
+            RunResult r = o.result();
             longest = Math.max(longest, r.steps());
             if (r.firstFailure().filter(Explorer::ofRealTime).isPresent()) {
-                break; // a runaway: the exploration's own runs will report it; do not wait for it again here
+                return new Calibration(longest, o); // a runaway: reported from here, never waited for twice
             }
         }
-        return longest;
+        return new Calibration(longest, null);
+    }
+
+    /** The exploration that the calibration runs of {@code options} are: random, one lane per run. */
+    static ExploreOptions calibrationOptions(ExploreOptions options) {
+        return options.withStrategy(StrategySpec.RANDOM).withRuns(CALIBRATION_RUNS).withLanes(CALIBRATION_RUNS)
+                .withShard(Shard.ALL).withTimeBudget(null);
+    }
+
+    private static RunPlan calibrationPlan(ExploreOptions as) {
+        return new RunPlan(as.strategy(), as.firstSeed(), as.runs(), as.shard(), as.effectiveLanes(), 0);
+    }
+
+    /**
+     * The failure of the exploration's run in progress whose task is exiting the JVM
+     * ({@code System.exit}, which cannot be intercepted on JDK 21+; see {@link JvmExits}), for
+     * a shutdown hook: the run as it stands (its decisions so far, the task that called exit
+     * and its frames), with its failure file written to the exploration's directory when it
+     * has one (empty {@link FoundFailure#file} when writing failed). Empty when no run of an
+     * exploration is exiting.
+     */
+    public static Optional<FoundFailure> exitInProgress() {
+        Optional<JvmExits.Exit> exit = JvmExits.find();
+        if (exit.isEmpty()) {
+            return Optional.empty();
+        }
+        Runs.InFlight in = Runs.inFlight(exit.get().kernel());
+        if (in == null) {
+            return Optional.empty();
+        }
+        PlannedRun p = in.run();
+        ExploreOptions o = in.exploration().options();
+        RunResult run = exit.get().run();
+        FoundFailure f = new FoundFailure(p.runIndex(), p.seed(), run.strategy(),
+                o.strategy().member(p.runIndex()).text(), p.lane(), p.runsBeforeInLane(), in.context().usedShared(),
+                run, Optional.empty(), Optional.empty());
+        if (o.outDir() == null) {
+            return Optional.of(f);
+        }
+        try {
+            return Optional.of(written(in.exploration().target(), o, in.exploration().plan(), p, f));
+        } catch (RuntimeException e) {
+            return Optional.of(f); // the file could not be written: the report still names the run
+        }
+    }
+
+    /**
+     * The result of an exploration whose calibration run hit a real-time bound: that run is the
+     * failure found (a later run of the exploration would wait for the bound again), described
+     * and written as the run of the calibration's own exploration ({@link #calibrationOptions}),
+     * which is how it replays. None of the exploration's own runs ran.
+     */
+    private static ExplorationResult fromCalibration(ExploreTarget target, ExploreOptions options, Runs.Outcome o,
+                                                     long start) {
+        ExploreOptions as = calibrationOptions(options);
+        RunPlan plan = calibrationPlan(as);
+        PlannedRun p = o.run();
+        FoundFailure found = new FoundFailure(p.runIndex(), p.seed(),
+                o.result().strategy() + " (a calibration run of " + options.strategy().text() + ")",
+                as.strategy().member(p.runIndex()).text(), p.lane(), p.runsBeforeInLane(), o.usedShared(),
+                tracedUpToTheLastDecision(target, p, o.result(), options.maxSteps()), Optional.empty(),
+                Optional.empty());
+        if (as.outDir() != null) {
+            found = written(target, as, plan, p, found);
+        }
+        long elapsed = System.nanoTime() - start;
+        options.progress().runDone(p.runIndex(), p.seed(), true);
+        options.progress().finished();
+        return new ExplorationResult(target.name(), options, 0, List.of(found), elapsed, elapsed, elapsed,
+                ExplorationResult.StopReason.FAILURE, Optional.empty(), false, 0, MarkCoverage.NONE);
     }
 
     private static FoundFailure plain(ExploreOptions options, Runs.Outcome o) {
@@ -106,14 +198,17 @@ public final class Explorer {
         if (failure.isEmpty()) {
             return plain(options, o); // a divergence of the search itself: nothing to replay
         }
+        boolean history = o.usedShared() && p.runsBeforeInLane() > 0;
         if (ofRealTime(failure.get())) {
-            // A runaway or a wait outside the model: a replay (and each minimisation run) would
-            // take the bound's time again, so the run found is the report (its frames are the
-            // task's where it was stuck).
+            // A runaway or a wait outside the model: a whole replay (and each minimisation run)
+            // would take the bound's time again, so the run found is the report, traced up to
+            // the runaway point (its frames are the task's where it was stuck).
             FoundFailure f = plain(options, o);
+            if (!history) {
+                f = withRun(f, tracedUpToTheLastDecision(target, p, found, options.maxSteps()));
+            }
             return options.outDir() == null ? f : written(target, options, plan, p, f);
         }
-        boolean history = o.usedShared() && p.runsBeforeInLane() > 0;
         Function<Strategy, RunResult> rerun = s -> Runs.execute(target, p, s,
                 history ? Runs.rebuild(target, plan, p.lane(), p.runIndex(), options.maxSteps(), Runs.Recording.BARE)
                         : new SharedStore(),
@@ -135,6 +230,35 @@ public final class Explorer {
             return f;
         }
         return written(target, options, plan, p, f);
+    }
+
+    /**
+     * {@code found}, a run stopped at a real-time bound, with the trace and code sites of its
+     * schedule up to the runaway point: its decisions but the last replayed with the full
+     * trace, the replay stopping where the last decision would resume the task that then
+     * ran away, so no task waits for the bound again. {@code found} itself when the replay does
+     * not follow the schedule up to there.
+     */
+    static RunResult tracedUpToTheLastDecision(ExploreTarget target, PlannedRun p, RunResult found, long maxSteps) {
+        List<Decision> decisions = found.decisions();
+        if (decisions.isEmpty()) {
+            return found;
+        }
+        List<Decision> before = decisions.subList(0, decisions.size() - 1);
+        RunResult traced = Runs.execute(target, p, new ReplayStrategy(before, found.strategy()), new SharedStore(),
+                maxSteps, Runs.Recording.TRACED).result();
+        // It must stop where its schedule ends (a divergence there), not before nor on a failure.
+        if (traced.steps() < before.size() || !traced.failures().isEmpty()
+                || !traced.divergence().filter(d -> d.startsWith("diverged at step " + decisions.size() + ":")).isPresent()) {
+            return found;
+        }
+        return new RunResult(found.seed(), found.strategy(), found.failures(), found.steps(), traced.virtualNanos(),
+                decisions, traced.trace(), Optional.empty(), found.taskNames(), found.marks(), found.validators());
+    }
+
+    private static FoundFailure withRun(FoundFailure f, RunResult run) {
+        return new FoundFailure(f.runIndex(), f.seed(), f.strategy(), f.strategySpec(), f.lane(), f.runsBeforeInLane(),
+                f.usedShared(), run, f.minimisation(), f.file());
     }
 
     /** {@code f} with its failure file, written to the exploration's directory. */

@@ -6,6 +6,8 @@ import hmm4j.sim.HiddenFromSites;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.RunResult;
 import hmm4j.sim.Strategy;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** Executes single runs of a target: a fresh kernel, the set-up, the run. */
 @HiddenFromSites
@@ -39,17 +41,49 @@ final class Runs {
      */
     static Outcome execute(ExploreTarget target, PlannedRun run, Strategy strategy, SharedStore store, long maxSteps,
                            Recording recording) {
+        return execute(target, run, strategy, store, maxSteps, recording, null);
+    }
+
+    /** An exploration whose runs are in progress, for a report made before they return ({@link #inFlight}). */
+    record Exploration(ExploreTarget target, ExploreOptions options, RunPlan plan) {
+    }
+
+    /** A run of {@code exploration} in progress. */
+    record InFlight(Exploration exploration, PlannedRun run, ExplorationContext context) {
+    }
+
+    private static final Map<Kernel, InFlight> IN_FLIGHT = new ConcurrentHashMap<>();
+
+    /** The exploration's run that {@code kernel} is running now, or null (a replay, a minimisation run). */
+    static InFlight inFlight(Kernel kernel) {
+        return IN_FLIGHT.get(kernel);
+    }
+
+    /**
+     * {@link #execute(ExploreTarget, PlannedRun, Strategy, SharedStore, long, Recording)} as a
+     * run of {@code exploration} (null for none): known as {@link #inFlight} while it runs.
+     */
+    static Outcome execute(ExploreTarget target, PlannedRun run, Strategy strategy, SharedStore store, long maxSteps,
+                           Recording recording, Exploration exploration) {
         boolean traced = recording == Recording.TRACED;
         Kernel kernel = Kernel.builder().seed(run.seed()).strategy(strategy).maxSteps(maxSteps)
                 .trace(traced).sites(traced).siteFrames(recording != Recording.BARE).build();
         ExplorationContext context = new ExplorationContext(store, run.runIndex(), run.seed());
         try {
             target.setup().setUp(kernel, context);
-        } catch (Exception | AssertionError e) {
+        } catch (Throwable e) { // every kind, a StackOverflowError or an OutOfMemoryError too: one report
             throw new ExplorationException("the set-up of " + target.name() + " failed in run " + run.runIndex()
                     + " (seed " + run.seed() + "): " + e, e);
         }
-        return new Outcome(run, kernel.run(), context.usedShared());
+        if (exploration == null) {
+            return new Outcome(run, kernel.run(), context.usedShared());
+        }
+        IN_FLIGHT.put(kernel, new InFlight(exploration, run, context));
+        try {
+            return new Outcome(run, kernel.run(), context.usedShared());
+        } finally {
+            IN_FLIGHT.remove(kernel);
+        }
     }
 
     /** Runs {@code run} with its own strategy, untraced and without code frames. */

@@ -584,4 +584,15 @@ final class ControlledRuntime implements Runtime {
     List<Failure> failures() {
         return failures;
     }
+
+    /** For {@link JvmExits}, from a shutdown hook: this run so far when its current task is exiting the JVM. */
+    JvmExits.Exit exitInProgress() {
+        Task t = current;
+        RunThread r = runThread;
+        Thread thread = t == null ? null : continuations ? (r == null ? null : r.thread()) : t.thread;
+        Failure f = thread == null ? null : JvmExits.verdict(t, step, thread.getStackTrace());
+        return f == null ? null : new JvmExits.Exit(kernel, t.name(), new RunResult(kernel.seed(),
+                strategy.describe(), List.of(f), step, now, decisions.view(), kernel.trace().events(),
+                Optional.empty(), tasks.stream().map(Task::name).toList()));
+    }
 }

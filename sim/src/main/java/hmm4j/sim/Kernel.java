@@ -413,7 +413,17 @@ public final class Kernel {
             }
             ran = true;
         }
-        RunResult r = runtime.run();
+        RunResult r;
+        if (runtime instanceof ControlledRuntime c) {
+            JvmExits.started(c);
+            try {
+                r = c.run();
+            } finally {
+                JvmExits.ended(c);
+            }
+        } else {
+            r = runtime.run();
+        }
         if (!r.clean() && runtime.isControlled()) {
             return r.withMarks(marks.snapshot());
         }

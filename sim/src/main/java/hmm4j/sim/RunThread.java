@@ -20,7 +20,8 @@ import java.util.function.LongSupplier;
  *       says it is done: two wake-ups per run, none per decision;</li>
  *   <li>while it waits it looks, every {@value #POLL_MILLIS} ms, at the run thread's state
  *       and the run's progress (its step count): waiting, timed-waiting or blocked with no
- *       progress for the blocked bound is a task blocked outside the model; the run not
+ *       progress for the blocked bound, or runnable in a native method (I/O) with no progress
+ *       for as long, is a task blocked outside the model; the run not
  *       done within the wall-clock bound is a runaway;</li>
  *   <li>on either verdict the run thread is abandoned: interrupted once the verdict is
  *       recorded ({@link #interruptAbandoned}, which ends most real waits), never returned
@@ -74,6 +75,11 @@ final class RunThread {
         return new RunThread();
     }
 
+    /** The platform thread. */
+    Thread thread() {
+        return thread;
+    }
+
     /** True when the calling thread is this run thread. */
     boolean isCurrent() {
         return Thread.currentThread() == thread;
@@ -112,7 +118,8 @@ final class RunThread {
             Thread.State s = thread.getState();
             long p = progress.getAsLong();
             boolean waiting = busy && p == lastProgress && (s == Thread.State.WAITING
-                    || s == Thread.State.TIMED_WAITING || s == Thread.State.BLOCKED);
+                    || s == Thread.State.TIMED_WAITING || s == Thread.State.BLOCKED
+                    || s == Thread.State.RUNNABLE && inNativeCode());
             now = System.nanoTime();
             if (!waiting) {
                 blockedSince = -1;
@@ -126,6 +133,17 @@ final class RunThread {
         state.set(IDLE);
         POOL.offerFirst(this);
         return new Verdict(Outcome.DONE, Thread.State.RUNNABLE, new StackTraceElement[0]);
+    }
+
+    /**
+     * True when the run thread is in a native method: a runnable thread that makes no
+     * progress there waits on I/O (a read of a pipe, a socket, a terminal), which the JVM
+     * shows as {@code RUNNABLE}; a loop in Java code is almost never caught in a native
+     * frame at every look for the whole blocked bound.
+     */
+    private boolean inNativeCode() {
+        StackTraceElement[] stack = thread.getStackTrace();
+        return stack.length > 0 && stack[0].isNativeMethod();
     }
 
     private Verdict abandon(Outcome outcome) {

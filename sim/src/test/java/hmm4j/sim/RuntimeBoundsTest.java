@@ -133,6 +133,25 @@ class RuntimeBoundsTest {
         assertLaterRunsClean();
     }
 
+    @Test
+    void aTaskBlockedInARealRead_runnableInNativeCode_isReportedAsBlocked_notAsARunaway() {
+        Kernel k = Kernel.builder().seed(2).blockedMillis(200).wallTimeoutMillis(5_000).build();
+        k.spawnKthread("reader", self -> {
+            TestOps.point(self.kernel(), "before reading");
+            try {
+                java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
+                pipe.source().read(java.nio.ByteBuffer.allocate(1));
+            } catch (java.io.IOException e) {
+                // closed by the interrupt of the abandoned thread
+            }
+        });
+        Failure.StepBoundExceeded f = bound(k.run());
+        assertEquals(RunBounds.BLOCKED, f.bound(), f.detail());
+        assertTrue(f.detail().startsWith("reader waited 200 ms outside the model (RUNNABLE in sun.nio.ch."),
+                f.detail());
+        assertLaterRunsClean();
+    }
+
     private static void bomb(Task self) {
         for (int i = 0; i < 2; i++) {
             self.kernel().spawnKthread("b", RuntimeBoundsTest::bomb);

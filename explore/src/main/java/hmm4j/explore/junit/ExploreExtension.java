@@ -84,7 +84,19 @@ public final class ExploreExtension implements ParameterResolver, InvocationInte
             replay(target, Path.of(replay.strip()), method, expect, context);
             return;
         }
-        ExplorationResult result = Explorer.explore(target, options);
+        ExplorationResult result;
+        Thread hook = new Thread(() -> Explorer.exitInProgress().ifPresent(f -> onExit(name, method, f)),
+                "hmm4j-explore-exit");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            result = Explorer.explore(target, options);
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // A task is exiting the JVM: the hook reports.
+            }
+        }
         ExploreReport report = ExploreReport.of(name, result, target, f -> replayCommand(method, f));
         Optional<FoundFailure> found = result.failure();
         boolean asExpected = expect.isPresent() && found.flatMap(FoundFailure::failure)
@@ -103,6 +115,21 @@ public final class ExploreExtension implements ParameterResolver, InvocationInte
                     + found.get().headline()).orElse(null);
             throw new AssertionError(report.failureMessage(first));
         }
+    }
+
+    /**
+     * What a task's {@code System.exit} prints on standard error, from the shutdown hook (the
+     * exit cannot be intercepted on JDK 21+, and the test JVM ends with the task's status):
+     * the test, the task and run, and the failure file of the run up to the exit.
+     */
+    private static void onExit(String name, Method method, FoundFailure f) {
+        System.err.println("hmm4j explore " + name + ": FAIL the JVM is exiting: task "
+                + f.failure().map(x -> x.site().task()).orElse("?") + " called System.exit in run " + f.runIndex()
+                + " (seed " + f.seed() + ") at step " + f.run().steps()
+                + " (a task's exit cannot be intercepted on JDK 21+)");
+        f.file().ifPresent(p -> System.err.println("  failure saved: " + p + " (the run's decisions up to the exit)"
+                + "\n  replay: " + replayCommand(method, p)));
+        System.err.flush();
     }
 
     /** {@code pkg.Class#method}: the target's name, and the test a failure file names. */
