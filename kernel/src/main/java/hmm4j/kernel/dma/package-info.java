@@ -12,4 +12,5 @@
  * so that an invalidate callback waiting on a fence whose signalling path takes a lock held
  * around the wait, the mmap lock, or allocates with reclaim is a lock-order report.
  */
+@hmm4j.sim.ModelCode
 package hmm4j.kernel.dma;

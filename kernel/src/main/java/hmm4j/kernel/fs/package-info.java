@@ -4,4 +4,5 @@
  * {@code close} and {@code exit_files}; a {@code struct file} is anything counted by
  * {@link hmm4j.kernel.fs.FileRef} whose last {@code fput} runs its release.
  */
+@hmm4j.sim.ModelCode
 package hmm4j.kernel.fs;
