@@ -177,6 +177,17 @@ public final class KernelRules {
             "fs/aio.c", "kiocb_set_cancel_fn",
             "a driver sets an iocb's cancel callback at most once, while the iocb is in flight");
 
+    // ---- DMA fences and reservation objects (hmm4j.kernel.dma) ----
+
+    /** {@code WARN} in {@code dma_fence_release}: released with pending signals. */
+    public static final Rule DMA_FENCE_SIGNAL_BEFORE_RELEASE = Rule.kernel("dma-fence.signal-before-release",
+            INVARIANT_VIOLATION, "drivers/dma-buf/dma-fence.c", "dma_fence_release",
+            "a fence with callbacks queued signals before its last reference is dropped");
+    /** {@code BUG_ON(num_fences >= max_fences)} in {@code dma_resv_add_fence}. */
+    public static final Rule DMA_RESV_FENCE_RESERVED = Rule.kernel("dma-resv.fence-reserved", INVARIANT_VIOLATION,
+            "drivers/dma-buf/dma-resv.c", "dma_resv_add_fence, dma_resv_reserve_fences",
+            "a fence is added to a reservation object only into a slot reserved in the same hold of its lock");
+
     /** The set, for the catalogue. */
     public static final RuleSet SET = new RuleSet("Kernel model (kernel)",
             "Checked by the model of mm_struct, the classic and interval notifiers, kthreads and HMM; "
@@ -191,6 +202,7 @@ public final class KernelRules {
                     UNLOCK_LOCKED_PAGE, ZERO_PAGE_READ_ONLY, MEMUNMAP_PAIRS_MEMREMAP,
                     PAGE_INIT_LIVE_PGMAP, PAGE_INIT_FREE_PAGE, MIGRATE_DESTINATION_LOCKED, INSERT_PAIRS_REMOVE,
                     WQ_QUEUE_ON_DESTROYED, MODULE_PUT_PAIRS_GET, KIOCB_CANCEL_FN_TWICE,
+                    DMA_FENCE_SIGNAL_BEFORE_RELEASE, DMA_RESV_FENCE_RESERVED,
                     MIGRATE_FINALIZED, NO_MIGRATION_ENTRY_LEFT, NO_PAGE_LEFT_LOCKED, NO_PAGE_REFERENCE_LEFT));
 
     private KernelRules() {

@@ -3,4 +3,5 @@
  * (its part of the rule catalogue), above the packages of mm, notifiers, HMM, migration and
  * scheduling.
  */
+@hmm4j.sim.ModelCode
 package hmm4j.kernel;

@@ -2,6 +2,8 @@ package hmm4j.scenarios;
 
 import hmm4j.drivers.services.NotifierModule;
 import hmm4j.drivers.services.RefreshDevice;
+import hmm4j.drivers.services.UserptrFenceDevice;
+import hmm4j.kernel.dma.DmaFence;
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.Mmap;
@@ -21,7 +23,10 @@ import java.util.List;
  * whose refresh work takes the device lock, torn down with {@code flush_work} under that lock
  * (found by lockdep's work map) or with {@code cancel_work_sync} outside it; M1, a notifier
  * module whose exit runs while a {@code ->free_notifier} is still queued in SRCU, without
- * {@code mmu_notifier_synchronize} (a use-after-free of the module) or with it.
+ * {@code mmu_notifier_synchronize} (a use-after-free of the module) or with it; F1, a
+ * user-pointer device whose invalidate waits under its notifier lock for its buffer's fences,
+ * with a job-completion path that takes that lock inside its fence-signalling section (found
+ * by lockdep's fence annotations) or only its ring's lock.
  */
 public final class ServiceScenarios {
     private static final long PAGE = Pte.PAGE_SIZE;
@@ -39,7 +44,13 @@ public final class ServiceScenarios {
                 new DesignScenario("M1-exit-no-synchronize", "module exit frees its state while free_notifier is queued in SRCU",
                         Expectation.finds(SimRules.USE_AFTER_FREE_RULE), k -> moduleExit(k, false)),
                 new DesignScenario("M1-exit-synchronize", "module exit calls mmu_notifier_synchronize first",
-                        Expectation.clean().reaching(MmuNotifier.SRCU_FREE), k -> moduleExit(k, true)));
+                        Expectation.clean().reaching(MmuNotifier.SRCU_FREE), k -> moduleExit(k, true)),
+                new DesignScenario("F1-signal-under-notifier-lock",
+                        "invalidate waits for the buffer's fences under notifier_lock; job completion takes it too",
+                        Expectation.finds(SimRules.LOCK_ORDER), k -> userptrFence(k, false)),
+                new DesignScenario("F1-signal-under-ring-lock",
+                        "invalidate waits for the buffer's fences under notifier_lock; job completion takes the ring lock",
+                        Expectation.clean().reaching(DmaFence.WAITED), k -> userptrFence(k, true)));
     }
 
     /** W1: interrupts queue the refresh work; after they stop (free_irq), the device is torn down. */
@@ -57,6 +68,29 @@ public final class ServiceScenarios {
             } else {
                 dev.teardownFlushUnderLock();
             }
+        });
+    }
+
+    /**
+     * F1: a process maps its buffer, the device submits a job on it and the ring completes
+     * the job while the process unmaps the first page (an invalidation that waits for the
+     * job's fence).
+     */
+    private static void userptrFence(Kernel k, boolean fixed) {
+        Process.spawn(k, "process", self -> {
+            MmStruct mm = MmStruct.of(self);
+            long base = Mmap.mmapAnonymous(mm, 2 * PAGE, Mmap.PROT_READ | Mmap.PROT_WRITE);
+            if (Errno.isError(base) || UserAccess.copyToUser(k, base, new byte[(int) (2 * PAGE)]) != 0) {
+                throw new IllegalStateException("process could not set up its mapping: " + base);
+            }
+            UserptrFenceDevice dev = fixed
+                    ? UserptrFenceDevice.completionUnderRingLock(k, mm, base, 2 * PAGE)
+                    : UserptrFenceDevice.completionUnderNotifierLock(k, mm, base, 2 * PAGE);
+            DmaFence job = dev.submit();
+            Task ring = k.spawnKthread("ring", t -> dev.complete(job));
+            Mmap.munmap(mm, base, PAGE);
+            ring.join();
+            dev.release();
         });
     }
 

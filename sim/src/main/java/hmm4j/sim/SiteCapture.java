@@ -58,7 +58,50 @@ final class SiteCapture {
         }
     };
 
+    /** Frames scanned past the innermost ones for the first frame outside the model. */
+    private static final int CALLER_SCAN = 64;
+    private static final ClassValue<Boolean> MODEL = new ClassValue<>() {
+        @Override
+        protected Boolean computeValue(Class<?> type) {
+            Class<?> top = type;
+            while (top.getEnclosingClass() != null) {
+                top = top.getEnclosingClass();
+            }
+            Package p = top.getPackage();
+            if (p == null || !p.isAnnotationPresent(ModelCode.class)) {
+                return false;
+            }
+            try {
+                Class<?> info = Class.forName(p.getName() + ".package-info", false, top.getClassLoader());
+                return location(info).equals(location(top));
+            } catch (ClassNotFoundException | LinkageError e) {
+                return false;
+            }
+        }
+    };
+
     private SiteCapture() {
+    }
+
+    private static String location(Class<?> c) {
+        java.security.ProtectionDomain d = c.getProtectionDomain();
+        java.security.CodeSource s = d == null ? null : d.getCodeSource();
+        return s == null || s.getLocation() == null ? "" : s.getLocation().toString();
+    }
+
+    /** True if the class named {@code className} is model code ({@link ModelCode}); unknown classes are not. */
+    static boolean model(String className, ClassLoader loader) {
+        for (ClassLoader l : new ClassLoader[] {loader, SiteCapture.class.getClassLoader()}) {
+            if (l == null) {
+                continue;
+            }
+            try {
+                return MODEL.get(Class.forName(className, false, l));
+            } catch (ClassNotFoundException | LinkageError e) {
+                // not visible from this loader: try the next one
+            }
+        }
+        return false;
     }
 
     /** The backtrace of one capture and the class loader its frames are looked up in. */
@@ -130,20 +173,37 @@ final class SiteCapture {
         return Site.lazy(task, step, () -> b.frames(depth));
     }
 
-    /** A site of {@code task} (null outside any task) at {@code step} with the innermost frame. */
+    /**
+     * A site of {@code task} (null outside any task) at {@code step} with its innermost
+     * frames (the runtime's own failures: deadlocks, bounds), reaching the caller's line.
+     */
     static Site site(Task task, long step) {
-        return site(task == null ? "<main>" : task.name(), step, 1);
+        return site(task == null ? "<main>" : task.name(), step, 6);
     }
 
-    /** The first {@code depth} frames of {@code stack} that are not hidden, formatted. */
+    /**
+     * The first {@code depth} frames of {@code stack} that are not hidden, formatted; when
+     * all of them are model code ({@link ModelCode}), followed by the first visible frame
+     * outside the model (the caller's line), if there is one within a few dozen frames.
+     */
     static List<String> visibleFrames(List<StackTraceElement> stack, int depth, ClassLoader loader) {
-        List<String> out = new ArrayList<>(Math.min(depth, stack.size()));
+        List<String> out = new ArrayList<>(Math.min(depth, stack.size()) + 1);
+        boolean reachedCaller = false;
+        int scanned = 0;
         for (StackTraceElement e : stack) {
-            if (out.size() == depth) {
+            if (out.size() >= depth && (reachedCaller || ++scanned > CALLER_SCAN)) {
                 break;
             }
-            if (!hidden(e.getClassName(), loader)) {
+            if (hidden(e.getClassName(), loader)) {
+                continue;
+            }
+            boolean caller = !model(e.getClassName(), loader);
+            if (out.size() < depth) {
                 out.add(format(e));
+                reachedCaller |= caller;
+            } else if (caller) {
+                out.add(format(e));
+                reachedCaller = true;
             }
         }
         return out;

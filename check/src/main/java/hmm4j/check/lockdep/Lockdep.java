@@ -146,6 +146,47 @@ public final class Lockdep implements SyncObserver {
         return false;
     }
 
+    /**
+     * Primes the graph as a boot-time initcall teaches lockdep an order (the kernel's
+     * {@code dma_resv_lockdep} in drivers/dma-buf/dma-resv.c): records the dependencies of
+     * taking {@code locks} one inside the other, in order, each in the mode at the same index,
+     * with nothing else held. The current task's held locks play no part, so priming from
+     * inside a driver's call adds nothing that driver holds. Each dependency's site is the
+     * priming function {@code by}; one that closes a cycle is reported (a driver's order seen
+     * before the priming).
+     *
+     * @param by    the priming function, e.g. {@code "dma_resv_lockdep"}
+     * @param locks the locks, outermost first
+     * @param modes how each is taken
+     */
+    public void prime(String by, List<? extends LockInstance> locks, List<LockMode> modes) {
+        if (locks.size() != modes.size()) {
+            throw new IllegalArgumentException("one mode per lock: " + locks.size() + " locks, " + modes.size() + " modes");
+        }
+        Site site = new Site(by, 0, List.of(by));
+        List<HeldLock> held = new ArrayList<>(locks.size());
+        List<Failure> found = new ArrayList<>();
+        for (int j = 0; j < locks.size(); j++) {
+            LockInstance lock = locks.get(j);
+            HeldLock entry = new HeldLock(lock, lock.lockClass(), modes.get(j), false, site);
+            for (int i = held.size() - 1; i >= 0; i--) {
+                HeldLock h = held.get(i);
+                if (h.lockClass().equals(entry.lockClass())) {
+                    continue;
+                }
+                List<LockGraph.Dependency> existing = graph.add(h.lockClass(), entry.lockClass(),
+                        DependencyKind.of(h.mode(), entry.mode()), site, 0, run, kernel.seed());
+                if (existing != null) {
+                    found.add(cycle(h, entry, existing));
+                }
+            }
+            held.add(entry);
+        }
+        for (Failure f : found) {
+            kernel.report(f);
+        }
+    }
+
     // ---- SyncObserver ----
 
     @Override

@@ -12,4 +12,13 @@ public interface FileRef {
 
     /** {@code fput}: drops one reference; the last one releases the file. May sleep. */
     void fput();
+
+    /**
+     * {@code fput} where the release must not run now (a VMA removed under the mmap lock):
+     * the kernel defers the last put's {@code __fput} to task work or to the
+     * {@code delayed_fput} work. Does not sleep. The default releases at once.
+     */
+    default void fputDeferred() {
+        fput();
+    }
 }

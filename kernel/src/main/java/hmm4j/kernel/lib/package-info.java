@@ -10,4 +10,5 @@
  * are not thread-safe. Each class says in its overview which lock its callers hold. Hot paths
  * (insert, remove, overlap queries) allocate nothing.
  */
+@hmm4j.sim.ModelCode
 package hmm4j.kernel.lib;

@@ -118,6 +118,7 @@ public final class Fork {
                     long childFlags = (vma.flags() & ~VmFlags.VM_LOCKED)
                             | (vma.hasAny(VmFlags.VM_HUGETLB) ? VmFlags.VM_NORESERVE : 0);
                     Vma copy = new Vma(vma.vmStart(), vma.vmEnd(), childFlags, vma.file(), vma.pgoff());
+                    copy.inheritFile(vma);
                     dst.insert(copy);
                     int err = copyPageRange(mm, oldmm, vma);
                     if (err != 0) {

@@ -53,12 +53,27 @@ public final class MigrationEntryWait {
         PageTable pt = mm.pgd("migration_entry_wait");
         SpinLock ptl = mm.pageTableLock();
         ptl.lock();
-        boolean migrating = Pte.isMigration(pt.get(page));
+        long entry = pt.get(page);
         ptl.unlock();
-        if (!migrating) {
+        if (!Pte.isMigration(entry)) {
             return;
         }
-        of(mm.kernel()).queue.waitEvent(() -> !Pte.isMigration(pt.get(page)));
+        of(mm.kernel()).queue.waitEvent(() -> !Pte.isMigration(pt.get(page)),
+                "the migration entry at 0x" + Long.toHexString(page) + " in " + mm.name() + " to be replaced"
+                        + underMigration(mm.kernel(), Pte.pfn(entry)));
+    }
+
+    /**
+     * For the wait's reason: the page the entry stands for and who holds its lock (the
+     * migration that made the entry locked it and unlocks it when it replaces the entry).
+     */
+    private static String underMigration(Kernel kernel, long pfn) {
+        Page p = PhysMem.of(kernel).pfnToPage(pfn);
+        if (p == null) {
+            return "";
+        }
+        String holder = p.isLocked() ? Page.lockHolder(p.lockSiteOrNull()) : " (not locked)";
+        return " (" + p + holder + ")";
     }
 
     /**

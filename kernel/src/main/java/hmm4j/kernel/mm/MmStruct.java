@@ -374,6 +374,53 @@ public final class MmStruct extends KObject {
         mmapLock().upWrite();
     }
 
+    /** {@code mmap_read_trylock}: true if the mmap lock was taken for read. Does not sleep. */
+    public boolean mmapReadTrylock() {
+        return mmapLock().downReadTrylock();
+    }
+
+    /** {@code mmap_write_trylock}: true if the mmap lock was taken for write. Does not sleep. */
+    public boolean mmapWriteTrylock() {
+        return mmapLock().downWriteTrylock();
+    }
+
+    /**
+     * {@code mmap_read_lock_killable}: takes the mmap lock for read, or gives up with
+     * {@code -EINTR} if it would have to sleep while a fatal signal is pending on the caller.
+     * May sleep.
+     *
+     * @return 0 with the lock held, or {@code -EINTR} without it
+     */
+    public int mmapReadLockKillable() {
+        RwSemaphore lock = mmapLock();
+        if (lock.downReadTrylock()) {
+            return 0;
+        }
+        if (fatalSignalPending()) {
+            return -Errno.EINTR;
+        }
+        lock.downRead();
+        return 0;
+    }
+
+    /** {@code mmap_write_lock_killable}: as {@link #mmapReadLockKillable}, for write. May sleep. */
+    public int mmapWriteLockKillable() {
+        RwSemaphore lock = mmapLock();
+        if (lock.downWriteTrylock()) {
+            return 0;
+        }
+        if (fatalSignalPending()) {
+            return -Errno.EINTR;
+        }
+        lock.downWrite();
+        return 0;
+    }
+
+    private boolean fatalSignalPending() {
+        Task t = kernel().current();
+        return t != null && hmm4j.kernel.sched.Signal.pending(t) != 0;
+    }
+
     /**
      * The VMA tree, for a caller that holds the mmap lock and a pin. {@code op} names the
      * access for the pin rule ("find_vma", "mmap", ...).

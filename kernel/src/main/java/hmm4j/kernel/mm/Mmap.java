@@ -90,6 +90,58 @@ public final class Mmap {
         }
     }
 
+    /** A driver's {@code f_op->mmap} as {@link #mmapFile} calls it, with the mmap write lock held. */
+    @FunctionalInterface
+    public interface FileMmap {
+        /** Sets up {@code vma} (flags, {@code remap_pfn_range}); 0 or a negative errno. */
+        int mmap(Vma vma);
+    }
+
+    /**
+     * {@code do_mmap} of a driver's file ({@code mmap_region} calling {@code call_mmap}): a
+     * new VMA at a free address, whose {@code vm_file} takes a reference to {@code file},
+     * handed to the driver's {@code fop} under the mmap write lock and linked if it returns 0.
+     * If it fails, what it mapped is zapped and the reference dropped. May sleep.
+     *
+     * @return the address, or {@code -EINVAL} (bad length or flags: exactly one of
+     *         {@code MAP_SHARED}/{@code MAP_PRIVATE}, no {@code MAP_ANONYMOUS}, no
+     *         {@code MAP_FIXED}), {@code -ENOMEM}, or the driver's error
+     */
+    public static long mmapFile(MmStruct mm, long len, int prot, int flags, hmm4j.kernel.fs.FileRef file,
+                                FileMmap fop) {
+        if (len <= 0 || ((flags & MAP_SHARED) != 0) == ((flags & MAP_PRIVATE) != 0)
+                || (flags & (MAP_ANONYMOUS | MAP_FIXED | MAP_HUGETLB)) != 0) {
+            return -Errno.EINVAL;
+        }
+        long size = Pte.pageAlign(len);
+        mm.mmapWriteLock();
+        try {
+            VmaTree vmas = mm.vmas("mmap");
+            long start = vmas.findFreeRange(size, 0);
+            if (start < 0) {
+                return -Errno.ENOMEM;
+            }
+            Vma vma = new Vma(start, start + size, vmFlags(prot, flags), null, 0);
+            file.getFile();
+            vma.setVmFile(file);
+            int ret = fop.mmap(vma);
+            if (ret != 0) {
+                mm.pageTableLock().lock();
+                try {
+                    Zap.zapRange(PhysMem.of(mm.kernel()), mm.pgd("mmap"), start, start + size);
+                } finally {
+                    mm.pageTableLock().unlock();
+                }
+                file.fputDeferred();
+                return ret;
+            }
+            vmas.insert(vma);
+            return start;
+        } finally {
+            mm.mmapWriteUnlock();
+        }
+    }
+
     /** The {@code MAP_HUGETLB} case of {@link #mmap} ({@code hugetlb_file_setup}, {@code hugetlb_get_unmapped_area}). */
     private static long mmapHugetlb(MmStruct mm, long addr, long len, int prot, int flags) {
         long hsize = Hugetlb.HUGE_PAGE_SIZE;

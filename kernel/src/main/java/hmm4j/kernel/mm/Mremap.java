@@ -182,6 +182,7 @@ public final class Mremap {
         long grownEnd = end + (newSize - oldSize);
         if (addr + oldSize == end && grownEnd <= Pte.TASK_SIZE && vmas.intersecting(end, grownEnd).isEmpty()) {
             Vma extension = new Vma(end, grownEnd, vma.flags(), vma.file(), vma.linearPageIndex(end));
+            extension.inheritFile(vma);
             vmas.insert(extension);
             vmas.mergeAround(extension);
             return addr;
@@ -223,6 +224,7 @@ public final class Mremap {
         mm.mmapAssertWriteLocked();
         VmaTree vmas = mm.vmas("mremap");
         Vma moved = new Vma(newAddr, newAddr + newSize, vma.flags(), vma.file(), vma.linearPageIndex(oldAddr));
+        moved.inheritFile(vma);
         vmas.insert(moved);
         movePageTables(mm, oldAddr, newAddr, len);
         vmas.mergeAround(moved);

@@ -251,8 +251,22 @@ public final class Page {
         k.syncObserver().mightSleep(k.current(), "lock_page");
         k.point(lockOp);
         while (!trylock()) {
-            physMem.pageLockChannel().await(lockOp.target(), () -> !isLocked(), lockOp.label(), WaitChannel.FOREVER);
+            // The wait names the holder; a new holder (the lock changed hands before this
+            // task ran) ends the wait so that it starts again naming that one.
+            Site holder = lockSite;
+            physMem.pageLockChannel().await(lockOp.target(), () -> !isLocked() || lockSite != holder,
+                    lockOp.label() + lockHolder(holder), WaitChannel.FOREVER);
         }
+    }
+
+    /** For a wait's reason: {@code " held by T (locked at SITE)"}, or nothing when no site was recorded. */
+    static String lockHolder(Site holder) {
+        return holder == null ? "" : " held by " + holder.task() + " (locked at " + holder + ")";
+    }
+
+    /** Where the page lock was last taken, or null when no site was recorded. */
+    Site lockSiteOrNull() {
+        return lockSite;
     }
 
     /**
@@ -264,8 +278,8 @@ public final class Page {
         Kernel k = physMem.kernel();
         k.syncObserver().mightSleep(k.current(), "folio_wait_locked");
         k.point(waitLockedOp);
-        physMem.pageLockChannel().await(waitLockedOp.target(), () -> !isLocked(), waitLockedOp.label(),
-                WaitChannel.FOREVER);
+        physMem.pageLockChannel().await(waitLockedOp.target(), () -> !isLocked(),
+                waitLockedOp.label() + lockHolder(lockSite), WaitChannel.FOREVER);
     }
 
     /**

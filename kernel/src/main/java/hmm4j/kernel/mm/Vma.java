@@ -35,6 +35,8 @@ public final class Vma {
     private State state = State.DETACHED;
     private Site linkSite;
     private Site unlinkSite;
+    /** {@code vm_file} of a mapping of a driver's file, with the reference it holds; null otherwise. */
+    private hmm4j.kernel.fs.FileRef vmFile;
 
     /**
      * A detached VMA over [{@code start}, {@code end}) (page aligned, non-empty, user
@@ -155,6 +157,33 @@ public final class Vma {
         }
         state = State.REMOVED;
         unlinkSite = site;
+        if (vmFile != null) {
+            vmFile.fputDeferred(); // remove_vma: the mapping's reference, released later
+        }
+    }
+
+    /**
+     * {@code vm_file} of a mapping of a driver's file ({@code hmm4j.kernel.fs.File#mmap}), or
+     * null. The VMA holds a reference to it until it is removed.
+     */
+    public hmm4j.kernel.fs.FileRef vmFile() {
+        return vmFile;
+    }
+
+    /** Sets {@code vm_file} of a detached VMA; the VMA takes over the caller's reference. */
+    public void setVmFile(hmm4j.kernel.fs.FileRef file) {
+        if (state != State.DETACHED) {
+            throw new IllegalStateException("vm_file set on a VMA in state " + state + ": " + this);
+        }
+        vmFile = file;
+    }
+
+    /** A copy of {@code from} (split, fork, mremap) maps its file too and takes a reference ({@code get_file}). */
+    void inheritFile(Vma from) {
+        if (from.vmFile != null) {
+            from.vmFile.getFile();
+            vmFile = from.vmFile;
+        }
     }
 
     void setEnd(long end) {

@@ -164,6 +164,7 @@ public final class VmaTree implements Iterable<Vma> {
             throw new IllegalArgumentException("split of " + vma + " at 0x" + Long.toHexString(addr));
         }
         Vma upper = new Vma(addr, vma.vmEnd(), vma.flags(), vma.file(), vma.linearPageIndex(addr));
+        upper.inheritFile(vma);
         vma.setEnd(addr);
         upper.link(siteOrNull());
         insertAt(i + 1, upper);
@@ -387,6 +388,7 @@ public final class VmaTree implements Iterable<Vma> {
                 && a.flags() == b.flags()
                 && (a.flags() & VmFlags.VM_SPECIAL) == 0
                 && a.file() == b.file()
+                && a.vmFile() == b.vmFile()
                 && b.pgoff() == a.pgoff() + a.pages();
     }
 

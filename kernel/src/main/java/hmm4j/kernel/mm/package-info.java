@@ -24,4 +24,5 @@
  * returns stay {@link hmm4j.kernel.mm.Errno} codes and {@link hmm4j.kernel.mm.ErrPtr}s; an
  * {@code IllegalStateException} that remains otherwise is a model bug, documented as such.
  */
+@hmm4j.sim.ModelCode
 package hmm4j.kernel.mm;

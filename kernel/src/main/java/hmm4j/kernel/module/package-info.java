@@ -5,4 +5,5 @@
  * freeing the module, so that a callback still queued into the module's code afterwards is a
  * use-after-free.
  */
+@hmm4j.sim.ModelCode
 package hmm4j.kernel.module;

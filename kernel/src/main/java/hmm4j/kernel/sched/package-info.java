@@ -3,4 +3,5 @@
  * ({@code kernel/fork.c}, {@code kernel/exit.c}) and {@code kthread_use_mm} /
  * {@code kthread_unuse_mm} ({@code kernel/kthread.c}, Linux 6.x).
  */
+@hmm4j.sim.ModelCode
 package hmm4j.kernel.sched;

@@ -7,4 +7,5 @@
  * the workqueue's {@code lockdep_map} are held around each execution and acquired by the
  * flushes, so a flush from inside a lock the work takes is a lock-order report.
  */
+@hmm4j.sim.ModelCode
 package hmm4j.kernel.workqueue;

@@ -93,11 +93,17 @@ public final class Site {
         return Objects.hash(task, step, frames());
     }
 
-    /** One line: {@code task @ step N at Frame <- Caller <- Caller} (up to five frames). */
+    /**
+     * One line: {@code task @ step N at Frame <- Caller <- Caller} (up to six frames; of a site
+     * extended to the caller's line, five and then {@code <- ... <- Line}).
+     */
     @Override
     public String toString() {
         List<String> f = frames();
-        String chain = f.isEmpty() ? "?" : String.join(" <- ", f.subList(0, Math.min(5, f.size())));
+        // The innermost six; a site of more than six frames was extended past the model to
+        // the caller's own line, which is shown after the innermost five.
+        String chain = f.isEmpty() ? "?" : String.join(" <- ", f.subList(0, Math.min(5, f.size())))
+                + (f.size() > 6 ? " <- ... <- " + f.get(f.size() - 1) : f.size() == 6 ? " <- " + f.get(5) : "");
         return task + " @ step " + step + " at " + chain;
     }
 }

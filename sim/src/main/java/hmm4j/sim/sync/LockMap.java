@@ -35,6 +35,17 @@ public final class LockMap extends AbstractLock {
         }
     }
 
+    /**
+     * {@code lock_acquire} with {@code read == 1}: a non-recursive reader, which orders like
+     * a writer in a cycle ({@code dma_fence_begin_signalling} takes its map so).
+     */
+    public void acquireShared() {
+        SyncObserver o = observer();
+        if (o != SyncObserver.NONE) {
+            o.acquire(task(), this, LockMode.SHARED, false);
+        }
+    }
+
     /** {@code lock_map_acquire_read}: a recursive read, which nests with any read of this map. */
     public void acquireRead() {
         SyncObserver o = observer();

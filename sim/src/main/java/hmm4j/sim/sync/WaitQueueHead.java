@@ -44,6 +44,16 @@ public final class WaitQueueHead {
     }
 
     /**
+     * {@code wait_event}, with what the task waits for in its reason (deadlock reports and
+     * traces show it), e.g. the page under migration and who holds its lock. May sleep.
+     */
+    public void waitEvent(BooleanSupplier condition, String waitingFor) {
+        kernel.syncObserver().mightSleep(kernel.current(), waitEventOp.label());
+        kernel.point(waitEventOp);
+        channel.await(target, condition, "wait_event(" + name + ") waiting for " + waitingFor, WaitChannel.FOREVER);
+    }
+
+    /**
      * {@code wait_event_timeout}: returns 0 if the timeout elapsed with the condition still
      * false, otherwise the remaining time in nanoseconds (at least 1). May sleep.
      */

@@ -44,10 +44,13 @@ public final class DeviceMap {
      * @param addr     the page address
      * @param page     the page the device maps there
      * @param writable whether the device may write through the entry
+     * @param owner    the owner cookie the entry is judged with: the {@code pgmap->owner} its
+     *                 device-private page must have and the owner of the migrations that may
+     *                 leave it in place (the map's owner unless the entry was declared with one)
      * @param serial   the checker's serial at the commit (orders it against invalidation starts)
      * @param site     where the entry was committed
      */
-    public record Entry(long addr, Page page, boolean writable, long serial, Site site) {
+    public record Entry(long addr, Page page, boolean writable, Object owner, long serial, Site site) {
         @Override
         public String toString() {
             return "device entry 0x" + Long.toHexString(addr) + " -> " + page + (writable ? " (write)" : " (read)");
@@ -99,13 +102,23 @@ public final class DeviceMap {
      * @throws IllegalStateException    if the map is closed
      */
     public synchronized void map(long addr, Page page, boolean writable) {
+        map(addr, page, writable, owner);
+    }
+
+    /**
+     * As {@link #map(long, Page, boolean)}, for an entry of another owner than the map's: a
+     * device that maps pages of several device-private pagemaps (a peer device's memory) in
+     * one table declares each entry with the {@code pgmap->owner} of its page.
+     */
+    public synchronized void map(long addr, Page page, boolean writable, Object entryOwner) {
         Objects.requireNonNull(page, "page");
         if (!Pte.isPageAligned(addr) || addr < 0 || addr >= Pte.TASK_SIZE) {
             throw new IllegalArgumentException(name + ": 0x" + Long.toHexString(addr) + " is not a page of user memory");
         }
         requireOpen();
         Kernel k = mm.kernel();
-        entries.put(addr >>> Pte.PAGE_SHIFT, new Entry(addr, page, writable, checker.nextSerial(), k.site()));
+        entries.put(addr >>> Pte.PAGE_SHIFT, new Entry(addr, page, writable, entryOwner, checker.nextSerial(),
+                k.site()));
     }
 
     /** Declares that the device no longer maps {@code addr}; no-op if it did not. */

@@ -29,10 +29,11 @@ import java.util.Map;
  *       A, E was committed after that invalidation started. Exceptions: a read-only E may
  *       outlive a {@code MMU_NOTIFY_PROTECTION_PAGE}, {@code PROTECTION_VMA} or
  *       {@code SOFT_DIRTY} invalidation (they take write access away, nothing else), and an
- *       invalidation of event {@code MIGRATE} or {@code EXCLUSIVE} whose owner is M's owner
- *       is the driver's own, finished by the driver;</li>
+ *       invalidation of event {@code MIGRATE} or {@code EXCLUSIVE} whose owner is E's owner
+ *       (M's owner unless E was declared with its own) is the driver's own, finished by the
+ *       driver;</li>
  *   <li>devmap.names-cpu-page: C maps P — a present, accessible entry of P, the device-private
- *       entry of P when P is a device-private page (whose pgmap owner must be M's owner), or a
+ *       entry of P when P is a device-private page (whose pgmap owner must be E's owner), or a
  *       device-exclusive entry of P — unless C is a migration entry (P is under migration and
  *       the migration's owner rewrites the tables at its end);</li>
  *   <li>devmap.write-needs-cpu-write: a writable E only where C is writable (for a
@@ -60,7 +61,7 @@ public final class DeviceMapChecker {
         NONE,
         /** The CPU entry is a migration entry: not judged. */
         UNDER_MIGRATION,
-        /** A device-private page whose pgmap owner is not the map's owner. */
+        /** A device-private page whose pgmap owner is not the entry's owner. */
         OTHER_OWNER,
         /** A device-private page the CPU does not map (as a device-private entry) there. */
         DEVICE_PAGE_NOT_MAPPED,
@@ -206,7 +207,7 @@ public final class DeviceMapChecker {
     private static boolean mayOutlive(DeviceMap map, DeviceMap.Entry e, MmuNotifierRange range) {
         MmuNotifierEvent ev = range.event();
         if ((ev == MmuNotifierEvent.MMU_NOTIFY_MIGRATE || ev == MmuNotifierEvent.MMU_NOTIFY_EXCLUSIVE)
-                && map.owner() != null && range.owner() == map.owner()) {
+                && e.owner() != null && range.owner() == e.owner()) {
             return true;
         }
         return !e.writable() && (ev == MmuNotifierEvent.MMU_NOTIFY_PROTECTION_PAGE
@@ -237,7 +238,7 @@ public final class DeviceMapChecker {
             return true;
         }
         long pte = mm.ptePeek(e.addr());
-        Mismatch m = compare(pte, e.page(), e.writable(), map.owner());
+        Mismatch m = compare(pte, e.page(), e.writable(), e.owner());
         Rule rule = m.rule();
         if (rule == null) {
             return false;

@@ -18,4 +18,5 @@
  * not {@code hmm}, because drivers that never call {@code hmm_range_fault} (ODP, KVM-like
  * secondary MMUs) keep device mappings too.
  */
+@hmm4j.sim.ModelCode
 package hmm4j.kernel.mm.devmap;

@@ -12,4 +12,5 @@
  * on {@code hmmRangeFault}). Not modelled yet: huge pages (THP, PUD leaves, hugetlb) and the
  * {@code hmm_dma_map_*} helpers.
  */
+@hmm4j.sim.ModelCode
 package hmm4j.kernel.mm.hmm;

@@ -18,4 +18,5 @@
  * review patches plus the 5.3-rc {@code -EBUSY} fix) and v5.4 ({@code mmu_notifier_get}).
  * Behaviour follows the project's behavioural specification of that API, not kernel text.
  */
+@hmm4j.sim.ModelCode
 package hmm4j.kernel.mm.hmm2019;

@@ -30,4 +30,5 @@
  * walks the device rmap of {@link hmm4j.kernel.mm.migrate.DevPagemap} (device pages only; an
  * ordinary page still mapped in another address space is not migrated).
  */
+@hmm4j.sim.ModelCode
 package hmm4j.kernel.mm.migrate;

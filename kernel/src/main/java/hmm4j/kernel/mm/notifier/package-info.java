@@ -7,4 +7,5 @@
  * lockdep map around them. Interval notifiers, get/put and non-blocking starts are added by
  * the notifier issue; what is here is faithful for what it covers.
  */
+@hmm4j.sim.ModelCode
 package hmm4j.kernel.mm.notifier;
