@@ -45,7 +45,11 @@ public final class MigrateVma {
     public static final int MIGRATE_VMA_SELECT_DEVICE_PRIVATE = 1 << 1;
     /** {@code MIGRATE_VMA_SELECT_DEVICE_COHERENT}: collect device-coherent pages of {@code pgmap_owner} (present entries). */
     public static final int MIGRATE_VMA_SELECT_DEVICE_COHERENT = 1 << 2;
-    /** {@code MIGRATE_VMA_SELECT_COMPOUND}: accepted; the model has no large folios, so it changes nothing. */
+    /**
+     * {@code MIGRATE_VMA_SELECT_COMPOUND}: collect a PMD leaf covering a whole aligned 2 MiB
+     * chunk of the range as one {@link MigratePfn#MIGRATE_PFN_COMPOUND} entry instead of
+     * splitting it (device-private THP migration; see {@link MigrateHuge}).
+     */
     public static final int MIGRATE_VMA_SELECT_COMPOUND = 1 << 3;
 
     /** Where the migration is in its three calls. */
