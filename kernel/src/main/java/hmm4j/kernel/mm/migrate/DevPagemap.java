@@ -141,11 +141,21 @@ public final class DevPagemap {
      *         is left
      */
     public int memremapPages(int nrPages) {
-        if (owner == null || ops == null || nrPages <= 0 || state != State.NEW) {
+        return memremapPages(nrPages, 1);
+    }
+
+    /**
+     * {@link #memremapPages(int)} on a pfn range starting at a multiple of {@code align} pages
+     * (a power of two): a range that is to hold large folios of that size (device memory
+     * regions are aligned in the kernel).
+     */
+    public int memremapPages(int nrPages, int align) {
+        if (owner == null || ops == null || nrPages <= 0 || state != State.NEW || align <= 0
+                || (align & (align - 1)) != 0) {
             return -Errno.EINVAL;
         }
         PhysMem phys = PhysMem.of(kernel);
-        long first = phys.addDevicePrivateRange(this, nrPages);
+        long first = phys.addDevicePrivateRange(this, nrPages, align);
         if (first < 0) {
             return -Errno.ENOMEM;
         }

@@ -80,7 +80,7 @@ final class MigrateCollect {
             int n = (int) ((next - addr) >>> Pte.PAGE_SHIFT);
             // A PMD leaf: collected whole (MIGRATE_VMA_SELECT_COMPOUND) or split first.
             int[] counted = {0};
-            if (pt.pmdLeafCount() != 0
+            if ((pt.pmdLeafCount() != 0 || (args.flags() & MigrateVma.MIGRATE_VMA_SELECT_COMPOUND) != 0)
                     && MigrateHuge.collectHugePmd(args, pt, addr, next, i, counted) == MigrateHuge.Collected.DONE) {
                 collected += counted[0];
                 i += n;

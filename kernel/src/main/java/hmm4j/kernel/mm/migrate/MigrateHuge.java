@@ -106,6 +106,13 @@ final class MigrateHuge {
         SpinLock ptl = mm.pageTableLock();
         ptl.lock();
         try {
+            if (whole && pt.isPmdNone(addr) && args.vma().isAnonymous()) {
+                // migrate_vma_collect_hole of a whole PMD without page table: one compound hole.
+                skip(args, i, n);
+                args.src()[i] = MIGRATE_PFN_MIGRATE | MIGRATE_PFN_COMPOUND;
+                counted[0]++;
+                return Collected.DONE;
+            }
             if (!pt.isPmdLeaf(addr)) {
                 return Collected.PTES;
             }
