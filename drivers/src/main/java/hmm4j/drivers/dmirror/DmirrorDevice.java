@@ -83,7 +83,7 @@ public final class DmirrorDevice {
     /** Huge folios (512 pages each) per large chunk, made when the huge free list is empty. */
     public static final int DEVMEM_LARGE_CHUNK_FOLIOS = 8;
     /** At most this many chunks exist at once; an allocation beyond fails. */
-    public static final int DEVMEM_MAX_CHUNKS = 1024;
+    public static final int DEVMEM_MAX_CHUNKS = 4096;
 
     /** The devices of one kernel, by minor. */
     private static final class Registry {

@@ -78,7 +78,7 @@ public final class HmmTests {
                 TestCase.hmm("migrate_anon_huge_zero_err", EnumSet.of(M, T, F), ThpMigrateTests::new,
                         ThpMigrateTests::migrateAnonHugeZeroErr),
                 TestCase.hmm("benchmark_thp_migration", EnumSet.of(M, T), ThpMigrateTests::new,
-                        ThpMigrateTests::benchmarkThpMigration));
+                        ThpMigrateTests::benchmarkThpMigration).withTimeout(120));
     }
 
     /**
