@@ -56,10 +56,6 @@ import hmm4j.sim.sync.SpinLock;
  * until {@code migrate_vma_insert_page}.
  */
 final class MigrateCollect {
-    /** Coverage mark: the collection split a PTE-mapped large device folio. */
-    static final hmm4j.sim.Mark SPLIT_PTE_MAPPED = hmm4j.sim.Mark.of("migrate.collect.split-pte-mapped",
-            "migrate_vma_collect split a PTE-mapped large device folio (migrate_vma_split_folio)");
-
     private MigrateCollect() {
     }
 
@@ -130,7 +126,7 @@ final class MigrateCollect {
                 // migrate_vma_split_folio: a PTE-mapped page of a large device folio (its PMD was
                 // split, e.g. by a partial munmap) is collected once the folio is split.
                 page.pgmap().folioSplit(head);
-                args.mm().kernel().mark(SPLIT_PTE_MAPPED);
+                args.mm().kernel().mark(MigrateVma.COLLECT_SPLIT_PTE_MAPPED);
             }
         } else {
             if (Pte.isZero(pte)) {

@@ -20,7 +20,6 @@ import hmm4j.kernel.mm.VmFlags;
 import hmm4j.kernel.mm.Vma;
 import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
-import hmm4j.sim.Mark;
 import hmm4j.sim.sync.SpinLock;
 
 /**
@@ -50,16 +49,6 @@ import hmm4j.sim.sync.SpinLock;
  * {@code folio_try_share_anon_rmap_pmd} refusal leads to the same fallback).
  */
 final class MigrateHuge {
-    /** Coverage mark: a PMD leaf was collected whole with MIGRATE_PFN_COMPOUND. */
-    static final Mark COLLECT_COMPOUND = Mark.of("migrate.collect.compound",
-            "migrate_vma_collect_huge_pmd collected a PMD leaf whole (MIGRATE_PFN_COMPOUND)");
-    /** Coverage mark: a compound source got base-page destinations and was split in migrate_vma_pages. */
-    static final Mark SPLIT_UNMAPPED = Mark.of("migrate.pages.split-unmapped",
-            "migrate_vma_pages split a compound source whose destination was base pages");
-    /** Coverage mark: a compound hole was filled with one huge PMD. */
-    static final Mark INSERT_HUGE_PMD = Mark.of("migrate.pages.insert-huge-pmd",
-            "migrate_vma_insert_huge_pmd_page mapped a large destination folio with one PMD");
-
     private MigrateHuge() {
     }
 
@@ -111,6 +100,7 @@ final class MigrateHuge {
                 skip(args, i, n);
                 args.src()[i] = MIGRATE_PFN_MIGRATE | MIGRATE_PFN_COMPOUND;
                 counted[0]++;
+                mm.kernel().mark(MigrateVma.COLLECT_COMPOUND);
                 return Collected.DONE;
             }
             if (!pt.isPmdLeaf(addr)) {
@@ -132,6 +122,7 @@ final class MigrateHuge {
                     skip(args, i, n);
                     args.src()[i] = MIGRATE_PFN_MIGRATE | MIGRATE_PFN_COMPOUND;
                     counted[0]++;
+                    mm.kernel().mark(MigrateVma.COLLECT_COMPOUND);
                     return Collected.DONE;
                 }
             } else if (!Pte.isDevicePrivate(pmd) || (args.flags() & MIGRATE_VMA_SELECT_DEVICE_PRIVATE) == 0
@@ -173,7 +164,7 @@ final class MigrateHuge {
             args.src()[i] = MigratePfn.migratePfn(head) | MIGRATE_PFN_MIGRATE | MIGRATE_PFN_COMPOUND
                     | (write ? MIGRATE_PFN_WRITE : 0);
             counted[0]++;
-            mm.kernel().mark(COLLECT_COMPOUND);
+            mm.kernel().mark(MigrateVma.COLLECT_COMPOUND);
             return Collected.DONE;
         } finally {
             ptl.unlock();
@@ -224,7 +215,7 @@ final class MigrateHuge {
             }
             src[i + k] = MigratePfn.migratePfn(folio.pfn() + k) | flags;
         }
-        args.mm().kernel().mark(SPLIT_UNMAPPED);
+        args.mm().kernel().mark(MigrateVma.PAGES_SPLIT_UNMAPPED);
     }
 
     /**
@@ -270,7 +261,7 @@ final class MigrateHuge {
                         }
                     }
                     done = true;
-                    mm.kernel().mark(INSERT_HUGE_PMD);
+                    mm.kernel().mark(MigrateVma.PAGES_INSERT_HUGE_PMD);
                 }
             } finally {
                 ptl.unlock();
