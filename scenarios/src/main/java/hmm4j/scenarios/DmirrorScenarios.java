@@ -243,14 +243,17 @@ public final class DmirrorScenarios {
     private static void doubleMap(Kernel k, DmirrorProtocol protocol, boolean thp) {
         DmirrorDevice dev0 = DmirrorDevice.create(k, 0, protocol);
         DmirrorDevice dev1 = DmirrorDevice.create(k, 1);
+        // On a THP, device 1 migrates the whole THP: with MIGRATE_VMA_SELECT_COMPOUND it goes as
+        // one compound entry, without a split (and so without the split's CLEAR).
+        int migrated = thp ? HugeMemory.HPAGE_PMD_NR : 1;
         process(k, thp, 1, 1, (kk, mm, base) -> {
             long buf0 = map(mm, 1);
-            long buf1 = map(mm, 1);
+            long buf1 = map(mm, migrated);
             DmirrorFile f0 = DmirrorFile.open(dev0);
             DmirrorFile f1 = DmirrorFile.open(dev1);
             runAndJoin(kk, List.of(
                     thread(kk, "device0", t -> ioctl(f0, HMM_DMIRROR_READ, base, buf0, 1)),
-                    thread(kk, "device1", t -> ioctl(f1, HMM_DMIRROR_MIGRATE_TO_DEV, base, buf1, 1))));
+                    thread(kk, "device1", t -> ioctl(f1, HMM_DMIRROR_MIGRATE_TO_DEV, base, buf1, migrated))));
             f0.close();
             f1.close();
         });

@@ -1,5 +1,8 @@
 package hmm4j.drivers.dmirror;
 
+import static hmm4j.kernel.mm.HugeMemory.HPAGE_PMD_NR;
+import static hmm4j.kernel.mm.HugeMemory.HPAGE_PMD_ORDER;
+import static hmm4j.kernel.mm.migrate.MigratePfn.MIGRATE_PFN_COMPOUND;
 import static hmm4j.kernel.mm.migrate.MigratePfn.MIGRATE_PFN_MIGRATE;
 import static hmm4j.kernel.mm.migrate.MigratePfn.MIGRATE_PFN_WRITE;
 
@@ -56,8 +59,10 @@ import java.util.function.Consumer;
  * contents themselves ({@link Page} holds the contents of a device-private page), so there are
  * no backing system pages — the backing link from device page to mirror is a map here; minors 0
  * and 1 are device-private, 2 and 3 device-coherent (the module loaded with its SPM parameters:
- * a coherent chunk is a {@code MEMORY_DEVICE_COHERENT} pgmap of the same size); no THP free
- * list.
+ * a coherent chunk is a {@code MEMORY_DEVICE_COHERENT} pgmap of the same size); a large chunk
+ * (made for the huge free list, {@code free_folios}) holds {@link #DEVMEM_LARGE_CHUNK_FOLIOS}
+ * huge folios, and a coherent device makes none (see {@link #dmirrorDevmemAllocPage(Dmirror,
+ * boolean)}).
  */
 public final class DmirrorDevice {
     /** Coverage mark: the mirror's non-blockable invalidate found its mutex busy and answered would-block. */
@@ -75,8 +80,10 @@ public final class DmirrorDevice {
 
     /** Pages per chunk of device memory. */
     public static final int DEVMEM_CHUNK_PAGES = 64;
+    /** Huge folios (512 pages each) per large chunk, made when the huge free list is empty. */
+    public static final int DEVMEM_LARGE_CHUNK_FOLIOS = 8;
     /** At most this many chunks exist at once; an allocation beyond fails. */
-    public static final int DEVMEM_MAX_CHUNKS = 1024;
+    public static final int DEVMEM_MAX_CHUNKS = 4096;
 
     /** The devices of one kernel, by minor. */
     private static final class Registry {
@@ -92,6 +99,8 @@ public final class DmirrorDevice {
     private final Mutex mirrorsLock;
     private final List<DmirrorChunk> chunks = new CopyOnWriteArrayList<>();
     private final ArrayDeque<Page> freePages = new ArrayDeque<>();
+    /** {@code mdevice->free_folios}: the heads of the free huge (order-9) folios. */
+    private final ArrayDeque<Page> freeFolios = new ArrayDeque<>();
     private final Map<Page, Dmirror> backing = new IdentityHashMap<>();
     private final List<Dmirror> mirrors = new CopyOnWriteArrayList<>();
     private final AtomicLong calloc = new AtomicLong();
@@ -142,7 +151,7 @@ public final class DmirrorDevice {
             }
             dev = new DmirrorDevice(kernel, minor, protocol);
             // Not yet visible to anyone: the first chunk needs no lock (set-up code may run outside any task).
-            DmirrorChunk first = dev.newChunk();
+            DmirrorChunk first = dev.newChunk(false);
             if (first == null) {
                 throw new IllegalStateException("the first chunk of " + dev.name + " could not be created");
             }
@@ -206,6 +215,13 @@ public final class DmirrorDevice {
         return freeCount;
     }
 
+    /** The number of huge folios on the huge free list now (no lock, no scheduling point: for tests). */
+    public int freeFolioCount() {
+        synchronized (freeFolios) {
+            return freeFolios.size();
+        }
+    }
+
     // ---- device memory ----
 
     /**
@@ -214,17 +230,29 @@ public final class DmirrorDevice {
      * if the free list is empty. Null if no memory is left. May sleep (chunk creation).
      */
     Page dmirrorDevmemAllocPage(Dmirror dmirror) {
-        Page dpage = takeFreePage();
+        return dmirrorDevmemAllocPage(dmirror, false);
+    }
+
+    /**
+     * {@code dmirror_devmem_alloc_page(dmirror, is_large)}: with {@code isLarge}, the head of
+     * a huge folio (512 device pages, each with one reference, the head locked) from the huge
+     * free list, a large chunk being made if it is empty; otherwise a base page as
+     * {@link #dmirrorDevmemAllocPage(Dmirror)}. Null if no memory is left: a coherent device
+     * has no large chunk (its one SPM range is taken by its first chunk, so a second
+     * {@code memremap_pages} fails, as in the kernel). May sleep.
+     */
+    Page dmirrorDevmemAllocPage(Dmirror dmirror, boolean isLarge) {
+        Page dpage = isLarge ? takeFreeFolio() : takeFreePage();
         if (dpage == null) {
-            if (!dmirrorAllocateChunk()) {
+            if (!dmirrorAllocateChunk(isLarge)) {
                 return null;
             }
-            dpage = takeFreePage();
+            dpage = isLarge ? takeFreeFolio() : takeFreePage();
             if (dpage == null) {
                 return null;
             }
         }
-        DevPagemap.zoneDevicePageInit(dpage);
+        DevPagemap.zoneDeviceFolioInit(dpage, isLarge ? HPAGE_PMD_ORDER : 0);
         lock.lock();
         try {
             backing.put(dpage, dmirror);
@@ -248,15 +276,37 @@ public final class DmirrorDevice {
         }
     }
 
-    /** {@code dmirror_allocate_chunk}: one more chunk, its pages on the free list. False if no chunk can be made. */
-    private boolean dmirrorAllocateChunk() {
+    private Page takeFreeFolio() {
+        lock.lock();
+        try {
+            Page p;
+            synchronized (freeFolios) {
+                p = freeFolios.poll();
+            }
+            if (p != null) {
+                calloc.addAndGet(HPAGE_PMD_NR);
+            }
+            return p;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * {@code dmirror_allocate_chunk}: one more chunk, its pages on the free list (a large one:
+     * its aligned huge folios on the huge free list). False if no chunk can be made.
+     */
+    private boolean dmirrorAllocateChunk(boolean isLarge) {
+        if (isLarge && isCoherent()) {
+            return false;
+        }
         devmemLock.lock();
         try {
             if (chunks.size() >= DEVMEM_MAX_CHUNKS) {
                 return false;
             }
             Gfp.mightAlloc(kernel, Gfp.GFP_KERNEL);
-            DmirrorChunk chunk = newChunk();
+            DmirrorChunk chunk = newChunk(isLarge);
             if (chunk == null) {
                 return false;
             }
@@ -274,14 +324,27 @@ public final class DmirrorDevice {
     }
 
     /** A new chunk, its pages created ({@code memremap_pages}); null if that fails. devmem_lock held (or set-up). */
-    private DmirrorChunk newChunk() {
-        DmirrorChunk chunk = new DmirrorChunk(this, name + ".chunk" + (chunksCreated++));
-        return chunk.pagemap().memremapPages(DEVMEM_CHUNK_PAGES) == 0 ? chunk : null;
+    private DmirrorChunk newChunk(boolean isLarge) {
+        DmirrorChunk chunk = new DmirrorChunk(this, name + ".chunk" + (chunksCreated++), isLarge);
+        int ret = isLarge ? chunk.pagemap().memremapPages(DEVMEM_LARGE_CHUNK_FOLIOS * HPAGE_PMD_NR, HPAGE_PMD_NR)
+                : chunk.pagemap().memremapPages(DEVMEM_CHUNK_PAGES);
+        return ret == 0 ? chunk : null;
     }
 
-    /** Puts every page of {@code chunk} on the free list, lowest pfn first out. Device lock held (or set-up). */
+    /**
+     * Puts every page of {@code chunk} on the free list, lowest pfn first out; a large chunk's
+     * aligned folios go on the huge free list. Device lock held (or set-up).
+     */
     private void pushFree(DmirrorChunk chunk) {
         List<Page> pages = chunk.pagemap().pages();
+        if (chunk.isLarge()) {
+            synchronized (freeFolios) {
+                for (int i = pages.size() - HPAGE_PMD_NR; i >= 0; i -= HPAGE_PMD_NR) {
+                    freeFolios.push(pages.get(i));
+                }
+            }
+            return;
+        }
         for (int i = pages.size() - 1; i >= 0; i--) {
             freePages.push(pages.get(i));
         }
@@ -297,6 +360,47 @@ public final class DmirrorDevice {
                 freePages.push(page);
                 freeCount = freePages.size();
                 cfree.incrementAndGet();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * {@code dmirror_devmem_free} of a huge folio ({@code folio_free} with an order): the folio
+     * goes back on the huge free list unless its chunk is being removed. Does not sleep.
+     */
+    void dmirrorDevmemFolioFree(DmirrorChunk chunk, Page head, int order) {
+        lock.lock();
+        try {
+            backing.remove(head);
+            if (!chunk.removing()) {
+                synchronized (freeFolios) {
+                    freeFolios.push(head);
+                }
+                cfree.addAndGet(1L << order);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * {@code dmirror_devmem_folio_split}: a huge folio of this device is split; the new folio
+     * {@code tail} takes the head's backing link (the kernel moves the backing page's
+     * {@code zone_device_data}, which names the mirror), so that a later fault on it finds its
+     * mirror. {@code tail == null} (the head's own reset) changes nothing here: the model keeps
+     * no backing pages. Does not sleep.
+     */
+    void dmirrorDevmemFolioSplit(Page head, Page tail) {
+        if (tail == null) {
+            return;
+        }
+        lock.lock();
+        try {
+            Dmirror m = backing.get(head);
+            if (m != null) {
+                backing.put(tail, m);
             }
         } finally {
             lock.unlock();
@@ -343,6 +447,9 @@ public final class DmirrorDevice {
                     chunk.markRemoving();
                     freePages.removeIf(p -> p.pgmap() == chunk.pagemap());
                     freeCount = freePages.size();
+                    synchronized (freeFolios) {
+                        freeFolios.removeIf(p -> p.pgmap() == chunk.pagemap());
+                    }
                 } finally {
                     lock.unlock();
                 }
@@ -387,13 +494,18 @@ public final class DmirrorDevice {
                 continue;
             }
             Gfp.mightAlloc(kernel, Gfp.GFP_KERNEL);
-            Page spage = phys.allocPage();
+            boolean compound = (src[i] & MIGRATE_PFN_COMPOUND) != 0;
+            Page spage = compound ? phys.allocFolio(HPAGE_PMD_ORDER) : phys.allocPage();
             if (spage == null) {
                 continue;
             }
             spage.lock();
-            spage.copyFrom(dpage);
-            dst[i] = MigratePfn.migratePfn(spage.pfn()) | (src[i] & MIGRATE_PFN_WRITE);
+            int nr = compound ? HPAGE_PMD_NR : 1;
+            for (int k = 0; k < nr; k++) {
+                phys.pfnToPage(spage.pfn() + k).copyFrom(phys.pfnToPage(dpage.pfn() + k));
+            }
+            dst[i] = MigratePfn.migratePfn(spage.pfn()) | (src[i] & MIGRATE_PFN_WRITE)
+                    | (compound ? MIGRATE_PFN_COMPOUND : 0);
         }
         MigrateDevice.migrateDevicePages(kernel, src, dst, npages);
         MigrateDevice.migrateDeviceFinalize(kernel, src, dst, npages);

@@ -1,5 +1,6 @@
 package hmm4j.drivers.dmirror;
 
+import static hmm4j.kernel.mm.migrate.MigratePfn.MIGRATE_PFN_COMPOUND;
 import static hmm4j.kernel.mm.migrate.MigratePfn.MIGRATE_PFN_MIGRATE;
 import static hmm4j.kernel.mm.migrate.MigratePfn.MIGRATE_PFN_VALID;
 import static hmm4j.kernel.mm.migrate.MigratePfn.MIGRATE_PFN_WRITE;
@@ -7,6 +8,7 @@ import static hmm4j.kernel.mm.migrate.MigratePfn.MIGRATE_PFN_WRITE;
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.Fault;
 import hmm4j.kernel.mm.Gfp;
+import hmm4j.kernel.mm.HugeMemory;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.Page;
 import hmm4j.kernel.mm.PhysMem;
@@ -48,8 +50,8 @@ import java.util.function.BooleanSupplier;
  * {@code mirrors_lock}.
  */
 final class DmirrorMigrate {
-    /** Pages per {@code migrate_vma} of the two commands. */
-    static final int DMIRROR_MIGRATE_CHUNK = 64;
+    /** Pages per {@code migrate_vma} of the two commands ({@code PTRS_PER_PTE}: one PMD's worth). */
+    static final int DMIRROR_MIGRATE_CHUNK = 512;
 
     private DmirrorMigrate() {
     }
@@ -64,7 +66,8 @@ final class DmirrorMigrate {
         }
         mm.mmapReadLock();
         try {
-            int ret = forEachChunk(dmirror, mm, start, end, MigrateVma.MIGRATE_VMA_SELECT_SYSTEM, args -> {
+            int ret = forEachChunk(dmirror, mm, start, end,
+                    MigrateVma.MIGRATE_VMA_SELECT_SYSTEM | MigrateVma.MIGRATE_VMA_SELECT_COMPOUND, args -> {
                 dmirrorMigrateAllocAndCopy(args, dmirror);
                 MigrateDevice.migrateVmaPages(args);
                 dmirrorMigrateFinalizeAndMap(args, dmirror);
@@ -91,7 +94,8 @@ final class DmirrorMigrate {
         long[] migrated = new long[1];
         mm.mmapReadLock();
         try {
-            return forEachChunk(dmirror, mm, start, end, dmirror.mdevice().dmirrorSelectDevice(), args -> {
+            return forEachChunk(dmirror, mm, start, end,
+                    dmirror.mdevice().dmirrorSelectDevice() | MigrateVma.MIGRATE_VMA_SELECT_COMPOUND, args -> {
                 dmirrorDevmemFaultAllocAndCopy(args, dmirror.mdevice(), dmirror::takeFailAlloc);
                 MigrateDevice.migrateVmaPages(args);
                 migrated[0] += dmirrorSuccessfulMigratedPages(args);
@@ -138,37 +142,80 @@ final class DmirrorMigrate {
     }
 
     /**
-     * {@code dmirror_migrate_alloc_and_copy}: a device page for every collected entry (a
-     * forced failure with FAIL_ALLOC, once), filled from the source or zeroed for a hole,
-     * writable if the source was (or the hole's VMA is). Before the copy, the device's other
-     * mirrors on this address space forget the collected pages, and this mirror the holes it
-     * may map as the zero page.
+     * {@code dmirror_migrate_alloc_and_copy}: a device page for every collected entry, filled
+     * from the source or zeroed for a hole, writable if the source was (or the hole's VMA is).
+     * A compound entry (a THP, or a compound hole) gets a huge device folio; when that fails
+     * (no huge folio, or FAIL_ALLOC, which is one-shot and fails the first allocation) it gets
+     * 512 base pages instead, and {@code migrate_vma_pages} splits the source. Before the copy,
+     * the device's other mirrors on this address space forget the collected pages, and this
+     * mirror the holes it may map as the zero page.
      */
     static void dmirrorMigrateAllocAndCopy(MigrateVma args, Dmirror dmirror) {
         long[] src = args.src();
         long[] dst = args.dst();
         int npages = args.npages();
+        long[] whole = spread(src, npages);
         DmirrorDevice mdevice = dmirror.mdevice();
         eraseInMirrors(mdevice, args.mm(), args.start(), npages,
-                (m, i) -> (src[i] & MIGRATE_PFN_MIGRATE) != 0 && (m != dmirror || (src[i] & MIGRATE_PFN_VALID) == 0));
+                (m, i) -> (whole[i] & MIGRATE_PFN_MIGRATE) != 0 && (m != dmirror || (whole[i] & MIGRATE_PFN_VALID) == 0));
         PhysMem phys = PhysMem.of(dmirror.kernel());
-        for (int i = 0; i < npages; i++) {
+        for (int i = 0; i < npages; ) {
             if ((src[i] & MIGRATE_PFN_MIGRATE) == 0) {
+                i++;
                 continue;
             }
+            boolean isLarge = (src[i] & MIGRATE_PFN_COMPOUND) != 0;
             Page spage = MigratePfn.migratePfnToPage(phys, src[i]);
-            Page dpage = dmirror.takeFailAlloc() ? null : mdevice.dmirrorDevmemAllocPage(dmirror);
+            boolean write = (src[i] & MIGRATE_PFN_WRITE) != 0 || (spage == null && args.vma().hasAny(VmFlags.VM_WRITE));
+            Page dpage = dmirror.takeFailAlloc() ? null : mdevice.dmirrorDevmemAllocPage(dmirror, isLarge);
+            int nr = isLarge ? HugeMemory.HPAGE_PMD_NR : 1;
             if (dpage == null) {
+                if (isLarge) {
+                    // The huge allocation failed: base pages for each page of the THP.
+                    for (int k = 0; k < nr && i + k < npages; k++) {
+                        Page d = mdevice.dmirrorDevmemAllocPage(dmirror, false);
+                        if (d == null) {
+                            continue;
+                        }
+                        copyOrClear(phys, d, spage, k);
+                        dst[i + k] = MigratePfn.migratePfn(d.pfn()) | (write ? MIGRATE_PFN_WRITE : 0);
+                    }
+                }
+                i += nr;
                 continue;
             }
-            if (spage != null) {
-                dpage.copyFrom(spage);
-            } else {
-                dpage.clear();
+            for (int k = 0; k < nr; k++) {
+                copyOrClear(phys, phys.pfnToPage(dpage.pfn() + k), spage, k);
             }
-            boolean write = (src[i] & MIGRATE_PFN_WRITE) != 0 || (spage == null && args.vma().hasAny(VmFlags.VM_WRITE));
-            dst[i] = MigratePfn.migratePfn(dpage.pfn()) | (write ? MIGRATE_PFN_WRITE : 0);
+            dst[i] = MigratePfn.migratePfn(dpage.pfn()) | (write ? MIGRATE_PFN_WRITE : 0)
+                    | (isLarge ? MIGRATE_PFN_COMPOUND : 0);
+            i += nr;
         }
+    }
+
+    /** Page {@code k} of the destination gets page {@code k} of the source folio, or zeros for a hole. */
+    private static void copyOrClear(PhysMem phys, Page dpage, Page spage, int k) {
+        if (spage != null) {
+            dpage.copyFrom(phys.pfnToPage(spage.pfn() + k));
+        } else {
+            dpage.clear();
+        }
+    }
+
+    /**
+     * The {@code src} entries with each compound entry's flags spread over the 511 entries it
+     * stands for (which are 0 in {@code src}): what each page of the range is doing.
+     */
+    private static long[] spread(long[] src, int npages) {
+        long[] out = java.util.Arrays.copyOf(src, npages);
+        for (int i = 0; i < npages; i++) {
+            if ((src[i] & MIGRATE_PFN_COMPOUND) != 0) {
+                for (int k = 1; k < HugeMemory.HPAGE_PMD_NR && i + k < npages; k++) {
+                    out[i + k] = src[i];
+                }
+            }
+        }
+        return out;
     }
 
     /** {@code dmirror_migrate_finalize_and_map}: under the mutex, maps every migrated page in this mirror's table. */
@@ -186,7 +233,10 @@ final class DmirrorMigrate {
                 }
                 int tag = (dst[i] & MIGRATE_PFN_WRITE) != 0 ? DmirrorPageTable.DPT_XA_TAG_WRITE
                         : DmirrorPageTable.DPT_XA_TAG_RO;
-                dmirror.pt().store(vpn + i, dpage, tag);
+                int nr = (dst[i] & MIGRATE_PFN_COMPOUND) != 0 ? HugeMemory.HPAGE_PMD_NR : 1;
+                for (int k = 0; k < nr; k++) {
+                    dmirror.pt().store(vpn + i + k, phys.pfnToPage(dpage.pfn() + k), tag);
+                }
             }
             DmirrorValidator.checkTable(dmirror, "after mapping migrated pages");
         } finally {
@@ -203,46 +253,90 @@ final class DmirrorMigrate {
      * @return 0, {@code VM_FAULT_SIGBUS} (setup failed) or {@code VM_FAULT_OOM} (no system page)
      */
     static int dmirrorDevmemFault(DmirrorDevice mdevice, Fault.VmFault vmf) {
-        long[] src = new long[1];
-        long[] dst = new long[1];
-        MigrateVma args = new MigrateVma(vmf.mm(), vmf.vma(), vmf.address(), vmf.address() + Pte.PAGE_SIZE, src, dst,
-                mdevice, MigrateVma.MIGRATE_VMA_SELECT_DEVICE_PRIVATE).faultPage(vmf.page());
+        // A huge device page faulted through its PMD migrates whole; a PTE-mapped page of a
+        // folio not split yet (vmf->pte set) migrates alone.
+        int order = Pte.isHuge(vmf.origPte()) ? vmf.page().pgmap().folioOrder(vmf.page()) : 0;
+        long size = Pte.PAGE_SIZE << order;
+        long start = vmf.address() & -size;
+        int nr = 1 << order;
+        long[] src = new long[nr];
+        long[] dst = new long[nr];
+        int flags = MigrateVma.MIGRATE_VMA_SELECT_DEVICE_PRIVATE | (order > 0 ? MigrateVma.MIGRATE_VMA_SELECT_COMPOUND : 0);
+        MigrateVma args = new MigrateVma(vmf.mm(), vmf.vma(), start, start + size, src, dst, mdevice, flags)
+                .faultPage(vmf.page());
         if (MigrateDevice.migrateVmaSetup(args) != 0) {
             return Fault.VM_FAULT_SIGBUS;
         }
         int ret = dmirrorDevmemFaultAllocAndCopy(args, mdevice, () -> mdevice.backingMirrorTakeFailAlloc(vmf.page()));
+        if (ret != 0) {
+            MigrateDevice.migrateVmaPages(args);
+            MigrateDevice.migrateVmaFinalize(args);
+            return ret;
+        }
         MigrateDevice.migrateVmaPages(args);
         MigrateDevice.migrateVmaFinalize(args);
-        return ret;
+        return 0;
     }
 
     /**
      * {@code dmirror_devmem_fault_alloc_and_copy}: every collected device page of this device
      * loses its entries in the device's mirrors on this address space, then gets a system page
-     * with its data; an allocation fails when {@code failAlloc} says so (FAIL_ALLOC, one-shot).
+     * with its data; a compound entry (a huge device folio) gets a system THP, or 512 base pages
+     * when FAIL_ALLOC (one-shot) fails that allocation, and {@code migrate_vma_pages} then splits
+     * the device folio. An allocation fails when {@code failAlloc} says so.
      *
-     * @return 0, or {@code VM_FAULT_OOM} when an allocation failed (the rest is not migrated)
+     * @return 0, or {@code VM_FAULT_OOM} when a base-page allocation failed (the rest is not
+     *         migrated; the pages of a THP taken so far are given back)
      */
     static int dmirrorDevmemFaultAllocAndCopy(MigrateVma args, DmirrorDevice mdevice, BooleanSupplier failAlloc) {
         long[] src = args.src();
         long[] dst = args.dst();
         int npages = args.npages();
+        long[] whole = spread(src, npages);
         eraseInMirrors(mdevice, args.mm(), args.start(), npages,
-                (m, i) -> (src[i] & (MIGRATE_PFN_MIGRATE | MIGRATE_PFN_VALID)) == (MIGRATE_PFN_MIGRATE | MIGRATE_PFN_VALID));
+                (m, i) -> (whole[i] & (MIGRATE_PFN_MIGRATE | MIGRATE_PFN_VALID)) == (MIGRATE_PFN_MIGRATE | MIGRATE_PFN_VALID));
         PhysMem phys = PhysMem.of(mdevice.kernel());
-        for (int i = 0; i < npages; i++) {
+        for (int i = 0; i < npages; ) {
             Page dpage = MigratePfn.migratePfnToPage(phys, src[i]);
             if (dpage == null || (src[i] & MIGRATE_PFN_MIGRATE) == 0) {
+                i++;
                 continue;
             }
+            boolean large = (src[i] & MIGRATE_PFN_COMPOUND) != 0;
+            int nr = large ? HugeMemory.HPAGE_PMD_NR : 1;
             Gfp.mightAlloc(mdevice.kernel(), Gfp.GFP_KERNEL);
-            Page spage = failAlloc.getAsBoolean() ? null : phys.allocPage();
-            if (spage == null) {
+            Page spage = failAlloc.getAsBoolean() ? null : large ? phys.allocFolio(HugeMemory.HPAGE_PMD_ORDER)
+                    : phys.allocPage();
+            if (spage == null && !large) {
                 return Fault.VM_FAULT_OOM;
             }
-            spage.lock();
-            spage.copyFrom(dpage);
-            dst[i] = MigratePfn.migratePfn(spage.pfn()) | (src[i] & MIGRATE_PFN_WRITE);
+            if (spage != null) {
+                spage.lock();
+                dst[i] = MigratePfn.migratePfn(spage.pfn()) | (src[i] & MIGRATE_PFN_WRITE)
+                        | (large ? MIGRATE_PFN_COMPOUND : 0);
+                for (int k = 0; k < nr; k++) {
+                    phys.pfnToPage(spage.pfn() + k).copyFrom(phys.pfnToPage(dpage.pfn() + k));
+                }
+                i += nr;
+                continue;
+            }
+            // Try with base pages when the large allocation failed.
+            for (int k = 0; k < nr; k++) {
+                Page p = phys.allocPage();
+                if (p == null) {
+                    for (int j = k - 1; j >= 0; j--) {
+                        Page f = MigratePfn.migratePfnToPage(phys, dst[i + j]);
+                        f.unlock();
+                        f.put();
+                        dst[i + j] = 0;
+                    }
+                    return Fault.VM_FAULT_OOM;
+                }
+                p.lock();
+                dst[i + k] = MigratePfn.migratePfn(p.pfn());
+                p.copyFrom(phys.pfnToPage(dpage.pfn() + k));
+            }
+            i += nr;
         }
         return 0;
     }

@@ -65,9 +65,12 @@ final class DmirrorValidator {
     private static String firstProblem(Dmirror dmirror) {
         PhysMem phys = PhysMem.of(dmirror.kernel());
         String[] found = new String[1];
+        // The mirror's fields are read (and checked by the lifetime sanitizer) once per check.
+        MmStruct mm = dmirror.mm();
+        DmirrorDevice mdevice = dmirror.mdevice();
         dmirror.pt().forEachPeek((vpn, entry) -> {
             if (found[0] == null) {
-                found[0] = describeProblem(dmirror, phys, vpn, entry);
+                found[0] = describeProblem(mm, mdevice, phys, vpn, entry);
             }
         });
         return found[0];
@@ -115,6 +118,11 @@ final class DmirrorValidator {
      * a stale entry: this runs for every entry a check visits.
      */
     static String describeProblem(Dmirror dmirror, PhysMem phys, long vpn, long entry) {
+        return describeProblem(dmirror.mm(), dmirror.mdevice(), phys, vpn, entry);
+    }
+
+    /** {@link #describeProblem(Dmirror, PhysMem, long, long)} with the mirror's address space and device read. */
+    private static String describeProblem(MmStruct mm, DmirrorDevice mdevice, PhysMem phys, long vpn, long entry) {
         long addr = vpn << Pte.PAGE_SHIFT;
         int tag = DmirrorPageTable.tag(entry);
         Page page = DmirrorPageTable.page(phys, entry);
@@ -124,7 +132,7 @@ final class DmirrorValidator {
         if (tag != DPT_XA_TAG_RO && tag != DPT_XA_TAG_ATOMIC && tag != DPT_XA_TAG_WRITE) {
             return describeEntry(addr, tag, page, entry) + " has an unknown tag";
         }
-        long pte = dmirror.mm().ptePeek(addr);
+        long pte = mm.ptePeek(addr);
         if (Pte.isMigration(pte)) {
             return null;
         }
@@ -135,7 +143,7 @@ final class DmirrorValidator {
         } else if (!page.isDevicePrivate() && Pte.isDeviceExclusive(pte)) {
             problem = " names a page the CPU no longer maps there";
         } else {
-            problem = switch (DeviceMapChecker.compare(pte, page, tag == DPT_XA_TAG_WRITE, dmirror.mdevice())) {
+            problem = switch (DeviceMapChecker.compare(pte, page, tag == DPT_XA_TAG_WRITE, mdevice)) {
                 case NONE, UNDER_MIGRATION -> null;
                 case OTHER_OWNER -> " names a device-private page of another device";
                 case DEVICE_PAGE_NOT_MAPPED -> " names a device page the CPU no longer maps there";

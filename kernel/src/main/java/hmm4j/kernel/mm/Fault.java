@@ -181,7 +181,9 @@ public final class Fault {
      */
     private static int doDevicePrivate(MmStruct mm, Vma vma, PhysMem phys, SpinLock ptl, long page, long pte,
                                        int flags) {
-        Page device = phys.pfnToPage(Pte.pfn(pte));
+        // A device-private PMD entry (do_huge_pmd_device_private) hands the folio's head page to
+        // migrate_to_ram, which tells the level by the HUGE bit of vmf.origPte (vmf->pte is NULL).
+        Page device = phys.pfnToPage(Pte.isHuge(pte) ? Pte.pfn(pte) & -(long) HugeMemory.HPAGE_PMD_NR : Pte.pfn(pte));
         if (!device.trylock()) {
             ptl.unlock();
             mm.kernel().mark(DEVICE_PRIVATE_LOCKED);

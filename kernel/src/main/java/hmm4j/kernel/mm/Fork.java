@@ -210,7 +210,7 @@ public final class Fork {
                 page.unlock();
             }
             if (Pte.isHuge(pte)) {
-                HugeMemory.copyHugePmd(phys, dst, src, addr, cow);
+                HugeMemory.copyHugePmd(dstMm, phys, dst, src, addr, cow);
                 long leafEnd = addr + Pte.PMD_SIZE;
                 while (i + 1 < entries.size() && entries.addr(i + 1) < leafEnd) {
                     i++;

@@ -252,8 +252,31 @@ public final class HugeMemory {
      * page one more reference and mapping; the parent's leaf is write-protected too (a COW
      * mapping) so that the first write of either side faults. Both page-table locks held.
      */
-    static void copyHugePmd(PhysMem phys, PageTable dst, PageTable src, long haddr, boolean cow) {
+    static void copyHugePmd(MmStruct dstMm, PhysMem phys, PageTable dst, PageTable src, long haddr, boolean cow) {
         long pmd = src.pmdLeaf(haddr);
+        if (!Pte.isPresent(pmd)) {
+            // A device-private PMD is shared as its PTEs would be (copy_huge_pmd): one more
+            // mapping, reference and rmap place per page, both sides read-only in a COW
+            // mapping. A PMD migration entry is copied read-only; the migration holds the pages.
+            boolean device = Pte.isDevicePrivate(pmd);
+            if (cow && Pte.isWrite(pmd)) {
+                long ro = device ? Pte.mkDevicePrivate(Pte.pfn(pmd), false) : Pte.mkMigration(Pte.pfn(pmd), false);
+                src.replacePmdLeaf(haddr, ro);
+                pmd = ro;
+            }
+            dst.setPmdLeaf(haddr, pmd & ~Pte.HUGE);
+            for (int i = 0; i < HPAGE_PMD_NR; i++) {
+                Page p = phys.pfnToPage(Pte.pfn(pmd) + i);
+                if (device) {
+                    p.get();
+                    p.incMapcount();
+                }
+                if (p.pgmap() != null) {
+                    p.pgmap().rmapAdd(p, dstMm, dst, haddr + ((long) i << Pte.PAGE_SHIFT));
+                }
+            }
+            return;
+        }
         if (!Pte.isSpecial(pmd)) {
             for (int i = 0; i < HPAGE_PMD_NR; i++) {
                 Page p = phys.pfnToPage(Pte.pfn(pmd) + i);
@@ -290,7 +313,7 @@ public final class HugeMemory {
         Page[] freed = null;
         ptl.lock();
         try {
-            if (pt.isPmdLeaf(haddr) && !Pte.isSpecial(pt.pmdLeaf(haddr))
+            if (pt.isPmdLeaf(haddr) && Pte.isPresent(pt.pmdLeaf(haddr)) && !Pte.isSpecial(pt.pmdLeaf(haddr))
                     && isExclusive(phys, Pte.pfn(pt.pmdLeaf(haddr)))) {
                 long head = Pte.pfn(pt.pmdLeaf(haddr));
                 freed = lockAll(phys, head);

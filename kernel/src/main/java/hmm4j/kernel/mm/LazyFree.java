@@ -78,7 +78,7 @@ public final class LazyFree {
     /** {@code madvise_free_huge_pmd} of a whole leaf: every page lazily freed if the THP is mapped once. */
     private static void freeHugePmd(PhysMem phys, PageTable pt, long haddr) {
         long head = Pte.pfn(pt.pmdLeaf(haddr));
-        if (Pte.isSpecial(pt.pmdLeaf(haddr))) {
+        if (!Pte.isPresent(pt.pmdLeaf(haddr)) || Pte.isSpecial(pt.pmdLeaf(haddr))) {
             return;
         }
         for (int i = 0; i < HugeMemory.HPAGE_PMD_NR; i++) {

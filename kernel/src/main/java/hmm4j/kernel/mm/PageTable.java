@@ -33,7 +33,9 @@ import static hmm4j.kernel.mm.Pte.pudIndex;
  *
  * <p>PMD leaves (transparent huge pages, see {@link HugeMemory}). A PMD-mapped huge page is
  * stored as a PTE table whose 512 entries are all present and carry {@link Pte#HUGE}, with
- * the same flag bits and consecutive pfns: entry {@code i} maps pfn {@code head + i}. A lookup
+ * the same flag bits and consecutive pfns: entry {@code i} maps pfn {@code head + i}. A
+ * non-present PMD leaf (a PMD migration entry, or the device-private entry of a device THP) is
+ * stored the same way with 512 migration or device-private entries. A lookup
  * inside it therefore answers what the kernel computes from the PMD ({@code pmd_pfn + index}),
  * and a reader that only needs a pfn per page works unchanged; {@link #isPmdLeaf} tells the
  * level. Such a table exists only between {@link #setPmdLeaf} and {@link #splitPmdLeaf}
@@ -307,7 +309,7 @@ public final class PageTable {
      */
     public void setPmdLeaf(long haddr, long head) {
         checkAddress(haddr);
-        if ((haddr & ~Pte.PMD_MASK) != 0 || !isPmdNone(haddr) || !Pte.isPresent(head)) {
+        if ((haddr & ~Pte.PMD_MASK) != 0 || !isPmdNone(haddr) || !isLeafKind(head)) {
             throw new IllegalStateException("set_pmd_at: 0x" + Long.toHexString(haddr) + " is not a none PMD");
         }
         long[] table = pteTableAlloc(haddr);
@@ -320,16 +322,42 @@ public final class PageTable {
     }
 
     /**
+     * The kinds of entry a PMD leaf may be ({@code pmd_trans_huge}, or a non-present PMD the
+     * kernel builds since v6.19): present, a PMD migration entry ({@code set_pmd_migration_entry})
+     * or a device-private PMD entry (a device-private THP).
+     */
+    private static boolean isLeafKind(long head) {
+        return Pte.isPresent(head) || Pte.isMigration(head) || Pte.isDevicePrivate(head);
+    }
+
+    /**
+     * Replaces the leaf of {@code haddr} by a leaf of {@code head} (another kind or pfn: the
+     * PMD's {@code set_pmd_migration_entry}, {@code remove_migration_pmd}); the PMD stays a
+     * leaf, no entry is counted twice. Caller holds the page-table lock.
+     */
+    public void replacePmdLeaf(long haddr, long head) {
+        long[] table = leafTable(haddr);
+        if (!isLeafKind(head) || (Pte.pfn(head) & (PTRS_PER_TABLE - 1)) != 0) {
+            throw new IllegalStateException("a PMD leaf needs an aligned present, migration or device-private head: "
+                    + Pte.toString(head));
+        }
+        long entry = head | Pte.HUGE;
+        for (int i = 0; i < PTRS_PER_TABLE; i++) {
+            table[i] = entry + ((long) i << Pte.PFN_SHIFT);
+        }
+    }
+
+    /**
      * Rewrites every entry of the leaf of {@code haddr} with {@code update} applied to its
      * flag bits (the pfns stay), as one PMD entry changes ({@code change_huge_pmd},
-     * {@code pmdp_set_wrprotect}, {@code touch_pmd}). {@code update} must keep the entry
-     * present and HUGE.
+     * {@code pmdp_set_wrprotect}, {@code touch_pmd}). {@code update} must keep the entry's
+     * kind and HUGE.
      */
     public void updatePmdLeaf(long haddr, java.util.function.LongUnaryOperator update) {
         long[] table = leafTable(haddr);
         long head = table[0];
         long updated = update.applyAsLong(head);
-        if (!Pte.isHuge(updated) || !Pte.isPresent(updated) || Pte.pfn(updated) != Pte.pfn(head)) {
+        if (!Pte.isHuge(updated) || Pte.type(updated) != Pte.type(head) || Pte.pfn(updated) != Pte.pfn(head)) {
             throw new IllegalStateException("a PMD leaf update must keep the leaf: " + Pte.toString(updated));
         }
         for (int i = 0; i < PTRS_PER_TABLE; i++) {

@@ -218,13 +218,23 @@ public final class PhysMem {
      * @throws IllegalArgumentException if {@code nrPages} is not positive
      */
     public long addDevicePrivateRange(DevPagemap pgmap, int nrPages) {
+        return addDevicePrivateRange(pgmap, nrPages, 1);
+    }
+
+    /**
+     * {@link #addDevicePrivateRange(DevPagemap, int)} with the first pfn a multiple of
+     * {@code align} (a power of two; a range that may hold large folios is aligned to their
+     * size, as a device memory region is). The pfns skipped go to the free list.
+     */
+    public long addDevicePrivateRange(DevPagemap pgmap, int nrPages, int align) {
         Objects.requireNonNull(pgmap, "pgmap");
-        if (nrPages <= 0) {
-            throw new IllegalArgumentException("nrPages must be positive: " + nrPages);
+        if (nrPages <= 0 || align <= 0 || (align & (align - 1)) != 0) {
+            throw new IllegalArgumentException("nrPages and align must be positive, align a power of two: " + nrPages
+                    + ", " + align);
         }
         Site site = sites.siteOrNull();
         synchronized (lock) {
-            long first = highPfn;
+            long first = align > 1 ? alignFresh(align) : highPfn;
             if (first + nrPages - 1 > Pte.MAX_PFN) {
                 return -1;
             }

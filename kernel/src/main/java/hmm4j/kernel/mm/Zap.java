@@ -51,7 +51,14 @@ final class Zap {
             }
             long pmd = table.pmdLeaf(haddr);
             Hugetlb pool = Hugetlb.ofOrNull(phys.kernel());
-            if (pool != null && pool.isHugetlbHead(Pte.pfn(pmd))) {
+            if (!Pte.isPresent(pmd)) {
+                // A device-private PMD (its pages lose their mappings and places) or a PMD
+                // migration entry (only the places go): as its 512 entries would.
+                for (int i = 0; i < HugeMemory.HPAGE_PMD_NR; i++) {
+                    long a = haddr + ((long) i << Pte.PAGE_SHIFT);
+                    release(phys, table, a, pmd + ((long) i << Pte.PFN_SHIFT));
+                }
+            } else if (pool != null && pool.isHugetlbHead(Pte.pfn(pmd))) {
                 Hugetlb.releaseMapping(pool, phys, Pte.pfn(pmd));
             } else if (!Pte.isSpecial(pmd)) {
                 for (int i = 0; i < HugeMemory.HPAGE_PMD_NR; i++) {

@@ -1,6 +1,7 @@
 package hmm4j.scenarios.selftest;
 
 import static hmm4j.scenarios.selftest.Feature.C;
+import static hmm4j.scenarios.selftest.Feature.F;
 import static hmm4j.scenarios.selftest.Feature.G;
 import static hmm4j.scenarios.selftest.Feature.H;
 import static hmm4j.scenarios.selftest.Feature.M;
@@ -66,14 +67,18 @@ public final class HmmTests {
                         HugeTests::migrateAnonHugeZero),
                 TestCase.hmm("migrate_anon_huge_free", EnumSet.of(M, T), HugeTests::new,
                         HugeTests::migrateAnonHugeFree),
-                SkippedTests.migrateAnonHugeFault(),
+                TestCase.hmm("migrate_anon_huge_fault", EnumSet.of(M, T), ThpMigrateTests::new,
+                        ThpMigrateTests::migrateAnonHugeFault),
                 TestCase.hmm("migrate_partial_unmap_fault", EnumSet.of(M, T), HugeTests::new,
                         HugeTests::migratePartialUnmapFault),
                 TestCase.hmm("migrate_remap_fault", EnumSet.of(M, T), MremapTests::new,
                         MremapTests::migrateRemapFault),
-                SkippedTests.migrateAnonHugeErr(),
-                SkippedTests.migrateAnonHugeZeroErr(),
-                SkippedTests.benchmarkThpMigration());
+                TestCase.hmm("migrate_anon_huge_err", EnumSet.of(M, T, F), ThpMigrateTests::new,
+                        ThpMigrateTests::migrateAnonHugeErr),
+                TestCase.hmm("migrate_anon_huge_zero_err", EnumSet.of(M, T, F), ThpMigrateTests::new,
+                        ThpMigrateTests::migrateAnonHugeZeroErr),
+                TestCase.hmm("benchmark_thp_migration", EnumSet.of(M, T), ThpMigrateTests::new,
+                        ThpMigrateTests::benchmarkThpMigration).withTimeout(120));
     }
 
     /**

@@ -27,11 +27,9 @@ import hmm4j.sim.Kernel;
  * {@code TEST_F(hmm, ...)} with the same steps, loops and assertions as the C test;
  * {@code read_pmd_pagesize()} is 2 MiB, the model's PMD size.
  *
- * <p>The model's dmirror migrates a THP as 512 base pages: {@code migrate_vma_setup} splits the
- * PMD and the folio first, as the kernel does without {@code MIGRATE_VMA_SELECT_COMPOUND}. The
- * assertions of these tests hold either way; those that need a compound device page
- * ({@code migrate_anon_huge_fault}, {@code migrate_anon_huge_err}, {@code _zero_err}) stay
- * skipped.
+ * <p>The model's dmirror migrates with {@code MIGRATE_VMA_SELECT_COMPOUND}, as the kernel's
+ * does: a THP goes to the device as one huge device page. The tests that exercise that path
+ * and its split fallbacks are in {@link ThpMigrateTests}.
  */
 final class HugeTests extends UserSpace {
     /** {@code read_pmd_pagesize()}. */

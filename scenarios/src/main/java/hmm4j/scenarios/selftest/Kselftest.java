@@ -52,6 +52,13 @@ public final class Kselftest {
      * failure instead of a hang.
      */
     public static final long WALL_TIMEOUT_MILLIS = 120_000;
+    /**
+     * Decision-record bytes per default timeout for a test with a longer
+     * {@code TEST_F_TIMEOUT}: 256 MiB (some 13 million decisions), four times the runtime's
+     * default, since such a test is long by design ({@code benchmark_thp_migration} takes about
+     * 17 million decisions).
+     */
+    public static final long LONG_TEST_DECISION_BYTES = 256L << 20;
 
     private Kselftest() {
     }
@@ -70,7 +77,11 @@ public final class Kselftest {
     }
 
     private static SelftestResult run(Selftest test, long seed, boolean siteFrames) {
-        Kernel kernel = Kernel.builder().seed(seed).maxSteps(MAX_STEPS).wallTimeoutMillis(WALL_TIMEOUT_MILLIS)
+        // TEST_F_TIMEOUT: a test given k times kselftest's default timeout gets k times the bounds.
+        long scale = test.testCase().timeout() / TestCase.DEFAULT_TIMEOUT;
+        Kernel kernel = Kernel.builder().seed(seed).maxSteps(MAX_STEPS * scale)
+                .maxDecisionBytes(scale == 1 ? Kernel.DEFAULT_MAX_DECISION_BYTES : LONG_TEST_DECISION_BYTES * scale)
+                .wallTimeoutMillis(WALL_TIMEOUT_MILLIS * scale)
                 .trace(false).sites(false).siteFrames(siteFrames).build();
         Checkers.install(kernel);
         DmirrorModule.load(kernel);

@@ -10,8 +10,9 @@
  * ({@link hmm4j.scenarios.selftest.HmmBuffer}, {@link hmm4j.scenarios.selftest.UserSpace});
  * and the tests, grouped by feature: {@link hmm4j.scenarios.selftest.CoreTests},
  * {@link hmm4j.scenarios.selftest.MigrateTests}, {@link hmm4j.scenarios.selftest.TwoDeviceTests},
- * {@link hmm4j.scenarios.selftest.ExclusiveTests}, and the ones the model cannot run with
- * their reasons in {@link hmm4j.scenarios.selftest.SkippedTests}.
+ * {@link hmm4j.scenarios.selftest.ExclusiveTests}, {@link hmm4j.scenarios.selftest.HugeTests},
+ * {@link hmm4j.scenarios.selftest.ThpMigrateTests} and the others; every test of the C file
+ * runs (none is skipped by the model).
  * {@link hmm4j.scenarios.selftest.HmmTests} lists them in the order of the C file.
  *
  * <p>Convention. Test bodies are written the way the C tests are, so that a reader can hold

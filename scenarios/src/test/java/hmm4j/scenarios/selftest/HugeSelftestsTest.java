@@ -1,9 +1,11 @@
 package hmm4j.scenarios.selftest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import hmm4j.kernel.mm.HugeMemory;
+import hmm4j.kernel.mm.migrate.MigrateVma;
 import hmm4j.sim.Mark;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -30,18 +32,36 @@ class HugeSelftestsTest {
     }
 
     @Test
-    void migrateAnonHugeZero_mapsTheHugeZeroPage_andTheMigrationSplitsIt() {
+    void migrateAnonHugeZero_mapsTheHugeZeroPage_andTheMigrationReplacesItWithOneDevicePmd() {
         List<Mark> marks = marksOf("migrate_anon_huge_zero");
         assertTrue(marks.contains(HugeMemory.FAULT_ZERO), marks.toString());
-        assertTrue(marks.contains(HugeMemory.SPLIT_PMD), marks.toString());
+        assertTrue(marks.contains(MigrateVma.COLLECT_COMPOUND) && marks.contains(MigrateVma.PAGES_INSERT_HUGE_PMD),
+                marks.toString());
+        assertFalse(marks.contains(HugeMemory.SPLIT_PMD), "a compound hole over the huge zero page splits nothing");
     }
 
     @Test
-    void migrateAnonHugeFreeAndPartialUnmap_migrateASplitThp() {
-        for (String name : List.of("migrate_anon_huge_free", "migrate_partial_unmap_fault")) {
-            List<Mark> marks = marksOf(name);
-            assertTrue(marks.contains(HugeMemory.FAULT_ALLOC) && marks.contains(HugeMemory.SPLIT_PMD),
-                    name + ": " + marks);
-        }
+    void migrateAnonHugeFree_migratesTheThpWhole() {
+        List<Mark> marks = marksOf("migrate_anon_huge_free");
+        assertTrue(marks.contains(HugeMemory.FAULT_ALLOC) && marks.contains(MigrateVma.COLLECT_COMPOUND), marks.toString());
+        assertFalse(marks.contains(HugeMemory.SPLIT_PMD), marks.toString());
+        assertFalse(marks.contains(MigrateVma.PAGES_SPLIT_UNMAPPED), marks.toString());
+    }
+
+    @Test
+    void migratePartialUnmapFault_splitsTheDevicePmd_thenTheDeviceFolioOnTheFault() {
+        List<Mark> marks = marksOf("migrate_partial_unmap_fault");
+        assertTrue(marks.contains(HugeMemory.FAULT_ALLOC) && marks.contains(MigrateVma.COLLECT_COMPOUND)
+                && marks.contains(HugeMemory.SPLIT_PMD) && marks.contains(MigrateVma.COLLECT_SPLIT_PTE_MAPPED),
+                marks.toString());
+    }
+
+    @Test
+    void migrateAnonHugeErr_takesBothSplitPaths() {
+        List<Mark> marks = marksOf("migrate_anon_huge_err");
+        // There: FAIL_ALLOC fails the huge device page, the THP is split in migrate_vma_pages.
+        // Back: the device THP is collected whole, FAIL_ALLOC gives base pages, the device folio is split.
+        assertTrue(marks.contains(MigrateVma.COLLECT_COMPOUND) && marks.contains(MigrateVma.PAGES_SPLIT_UNMAPPED),
+                marks.toString());
     }
 }

@@ -287,6 +287,21 @@ final class HmmVmaWalk {
      * page-table lock held; drops it.
      */
     private int handlePmd(Vma vma, long addr, long end, long pmd, int first, int n, int slot) {
+        if (Pte.isMigration(pmd)) {
+            // is_pmd_migration_entry: wait for it if a page is needed, else no pfn.
+            if (rangeNeedFault(first, n, 0) != 0) {
+                ptl.unlock();
+                last = addr;
+                MigrationEntryWait.migrationEntryWait(mm, addr);
+                return RESTART;
+            }
+            fill(first, n, 0);
+            ptl.unlock();
+            return 0;
+        }
+        if (!Pte.isPresent(pmd)) {
+            return handleAbsentPmd(vma, addr, end, pmd, first, n, slot);
+        }
         long cpuFlags = Pte.isProtNone(pmd) ? 0
                 : HMM_PFN_VALID | (Pte.isWrite(pmd) ? HMM_PFN_WRITE : 0) | PMD_ORDER_FLAGS;
         int required = rangeNeedFault(first, n, cpuFlags);
@@ -299,6 +314,32 @@ final class HmmVmaWalk {
             pfns[first + i] = (pfns[first + i] & HMM_PFN_INOUT_FLAGS) | (pfn + i) | cpuFlags;
         }
         ptl.unlock();
+        return 0;
+    }
+
+    /**
+     * {@code hmm_vma_handle_absent_pmd}: the device-private PMD entry of a device THP. Owned
+     * by the range's owner, every page is reported VALID (WRITE if the entry is writable) with
+     * map order 9 and no fault; otherwise a needed fault migrates it back (the fault handler's
+     * {@code migrate_to_ram}), and without one the pages read as {@code HMM_PFN_ERROR}.
+     * Entered with the page-table lock held; drops it.
+     */
+    private int handleAbsentPmd(Vma vma, long addr, long end, long pmd, int first, int n, int slot) {
+        if (Pte.isDevicePrivate(pmd) && isOwnedDevicePrivate(Pte.pfn(pmd))) {
+            long cpuFlags = HMM_PFN_VALID | (Pte.isWrite(pmd) ? HMM_PFN_WRITE : 0) | PMD_ORDER_FLAGS;
+            long pfn = Pte.pfn(pmd) + slot;
+            for (int i = 0; i < n; i++) {
+                pfns[first + i] = (pfns[first + i] & HMM_PFN_INOUT_FLAGS) | (pfn + i) | cpuFlags;
+            }
+            ptl.unlock();
+            return 0;
+        }
+        int required = rangeNeedFault(first, n, 0);
+        ptl.unlock();
+        if (required != 0) {
+            return Pte.isDevicePrivate(pmd) ? fault(vma, addr, end, required) : -Errno.EFAULT;
+        }
+        fill(first, n, HMM_PFN_ERROR);
         return 0;
     }
 

@@ -57,7 +57,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Differences from the kernel (include/linux/memremap.h, mm/memremap.c): only
  * {@code MEMORY_DEVICE_PRIVATE} and {@code MEMORY_DEVICE_COHERENT}; no physical resource, no NUMA node, no {@code vmemmap}; the
- * pgmap's percpu reference is a count of pages in use; pages have order 0.
+ * pgmap's percpu reference is a count of pages in use; a large folio
+ * ({@link #zoneDeviceFolioInit}) is a record of its head and order here, its pages counting
+ * references one by one as the model's system THPs do, and it goes back to the driver
+ * ({@link DevPagemapOps#folioFree}) when its last page is idle.
  */
 public final class DevPagemap {
     private static final Op.Kind MEMUNMAP_PAGES = new Op.Kind("memunmap_pages", Op.Access.WRITE);
@@ -95,6 +98,10 @@ public final class DevPagemap {
     /** {@code memunmap_pages} on this pgmap, built once: the wait for its pages to drain. */
     private final Op unmapOp;
     private final Map<Page, List<RmapItem>> rmap = new IdentityHashMap<>();
+    /** The large folios handed out ({@code zone_device_folio_init} with an order): head to order; a plain monitor. */
+    private final Map<Page, Integer> folios = new IdentityHashMap<>();
+    /** Per large folio, the pages of it not idle yet; under the monitor of {@link #folios}. */
+    private final Map<Page, Integer> folioLive = new IdentityHashMap<>();
     private volatile State state = State.NEW;
     private volatile Page[] pages = new Page[0];
     private long startPfn;
@@ -134,11 +141,21 @@ public final class DevPagemap {
      *         is left
      */
     public int memremapPages(int nrPages) {
-        if (owner == null || ops == null || nrPages <= 0 || state != State.NEW) {
+        return memremapPages(nrPages, 1);
+    }
+
+    /**
+     * {@link #memremapPages(int)} on a pfn range starting at a multiple of {@code align} pages
+     * (a power of two): a range that is to hold large folios of that size (device memory
+     * regions are aligned in the kernel).
+     */
+    public int memremapPages(int nrPages, int align) {
+        if (owner == null || ops == null || nrPages <= 0 || state != State.NEW || align <= 0
+                || (align & (align - 1)) != 0) {
             return -Errno.EINVAL;
         }
         PhysMem phys = PhysMem.of(kernel);
-        long first = phys.addDevicePrivateRange(this, nrPages);
+        long first = phys.addDevicePrivateRange(this, nrPages, align);
         if (first < 0) {
             return -Errno.ENOMEM;
         }
@@ -213,6 +230,101 @@ public final class DevPagemap {
     }
 
     /**
+     * {@code zone_device_folio_init(folio, pgmap, order)}: hands out the idle, naturally
+     * aligned {@code 2^order} pages from {@code head} as one folio: each page one reference (the
+     * model counts references per page, as for system THPs), the head locked (the folio lock).
+     * Order 0 is {@link #zoneDevicePageInit}. Does not sleep. Misuse is reported as there, and
+     * the call does nothing.
+     */
+    public static void zoneDeviceFolioInit(Page head, int order) {
+        if (order == 0) {
+            zoneDevicePageInit(head);
+            return;
+        }
+        DevPagemap pgmap = head.pgmap();
+        int n = 1 << order;
+        if (pgmap == null || pgmap.state != State.LIVE || (head.pfn() & (n - 1)) != 0
+                || head.pfn() - pgmap.startPfn + n > pgmap.pages.length) {
+            Kernel k = head.physMem().kernel();
+            k.report(new Failure.InvariantViolation(KernelRules.PAGE_INIT_LIVE_PGMAP,
+                    "zone_device_folio_init of order " + order + " at " + head + (pgmap == null ? "" : " of " + pgmap),
+                    k.site()));
+            return;
+        }
+        PhysMem phys = PhysMem.of(pgmap.kernel);
+        for (int i = 0; i < n; i++) {
+            Page p = phys.pfnToPage(head.pfn() + i);
+            if (p.state() != Page.State.DEVICE_IDLE || p.isLocked()) {
+                pgmap.kernel.report(new Failure.InvariantViolation(KernelRules.PAGE_INIT_FREE_PAGE,
+                        "zone_device_folio_init of " + p + ", which the driver already handed out", pgmap.kernel.site()));
+                return;
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            phys.reuseDevicePrivatePage(phys.pfnToPage(head.pfn() + i));
+        }
+        synchronized (pgmap.folios) {
+            pgmap.folios.put(head, order);
+            pgmap.folioLive.put(head, n);
+        }
+        pgmap.inUse.addAndGet(n);
+        head.trylock();
+    }
+
+    /** {@code folio_order}: the order of the large folio {@code page} is the head of, else 0. */
+    public int folioOrder(Page page) {
+        synchronized (folios) {
+            return folios.getOrDefault(page, 0);
+        }
+    }
+
+    /**
+     * {@code page_folio}: the head of the large folio holding {@code page}, or {@code page}
+     * itself. (Large device folios are naturally aligned, so the head is found by alignment.)
+     */
+    public Page folioHead(Page page) {
+        synchronized (folios) {
+            if (folios.isEmpty()) {
+                return page;
+            }
+            for (int order = 1; order <= 9; order++) {
+                Page head = page.physMem().pfnToPage(page.pfn() & -(1L << order));
+                Integer o = head == null ? null : folios.get(head);
+                if (o != null && o >= order) {
+                    return head;
+                }
+            }
+            return page;
+        }
+    }
+
+    /**
+     * The device half of {@code __split_unmapped_folio} for a large device folio: the folio
+     * at {@code head} becomes {@code 2^order} folios of order 0, the driver's
+     * {@link DevPagemapOps#folioSplit} called for each new tail folio and then once with no
+     * tail (the head's own reset), as the kernel calls {@code pgmap->ops->folio_split}. The
+     * pages keep their references, map counts and locks. Not for drivers. Does not sleep.
+     *
+     * @throws IllegalStateException if {@code head} is not a large folio of this pgmap
+     */
+    public void folioSplit(Page head) {
+        int order;
+        synchronized (folios) {
+            Integer o = folios.remove(head);
+            if (o == null) {
+                throw new IllegalStateException("folio_split of a page that heads no large folio: " + head);
+            }
+            order = o;
+            folioLive.remove(head);
+        }
+        PhysMem phys = PhysMem.of(kernel);
+        for (int i = 1; i < 1 << order; i++) {
+            ops.folioSplit(head, phys.pfnToPage(head.pfn() + i));
+        }
+        ops.folioSplit(head, null);
+    }
+
+    /**
      * {@code free_zone_device_folio}: the core's call when the last reference of one of this
      * pgmap's pages was dropped; the page is already idle. Runs the driver's
      * {@code page_free}. Not for drivers. A page that migration entries still name lost a
@@ -229,6 +341,24 @@ public final class DevPagemap {
             kernel.report(new Failure.RefcountError(page.reportName(), Failure.RefcountProblem.PUT_WITHOUT_GET,
                     "put_page of the last reference of a device page still named by " + left
                             + " (the migration entries' owner still holds a reference): " + page, kernel.site()));
+            return;
+        }
+        Page head = folioHead(page);
+        if (head != page || folioOrder(page) > 0) {
+            // A page of a large folio: the folio goes back to the driver with its last page.
+            int order;
+            synchronized (folios) {
+                int live = folioLive.merge(head, -1, Integer::sum);
+                if (live > 0) {
+                    inUse.decrementAndGet();
+                    return;
+                }
+                order = folios.remove(head);
+                folioLive.remove(head);
+            }
+            ops.folioFree(head, order);
+            inUse.decrementAndGet();
+            done.wakeAll();
             return;
         }
         ops.pageFree(page);

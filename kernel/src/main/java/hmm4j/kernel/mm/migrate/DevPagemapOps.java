@@ -4,9 +4,11 @@ import hmm4j.kernel.mm.Fault;
 import hmm4j.kernel.mm.Page;
 
 /**
- * {@code struct dev_pagemap_ops} for {@code MEMORY_DEVICE_PRIVATE} memory: the two callbacks
- * the core makes into the driver that owns the device pages. Both are required (the kernel's
- * {@code memremap_pages} refuses a device-private pgmap without them).
+ * {@code struct dev_pagemap_ops} for {@code MEMORY_DEVICE_PRIVATE} memory: the callbacks the
+ * core makes into the driver that owns the device pages. {@code migrate_to_ram} and
+ * {@code page_free} are required (the kernel's {@code memremap_pages} refuses a device-private
+ * pgmap without them); {@code folio_free} and {@code folio_split} only for a driver that hands
+ * out large folios (device-private THP, Linux 6.19).
  */
 public interface DevPagemapOps {
 
@@ -34,4 +36,24 @@ public interface DevPagemapOps {
      * page-table spinlock, from a zap): must not sleep.
      */
     void pageFree(Page page);
+
+    /**
+     * {@code ->folio_free} of a large folio: every page of the folio of {@code 2^order} pages
+     * at {@code head} is idle again (the model counts references per page; the kernel has one
+     * folio reference). Same context as {@link #pageFree}. A driver that never hands out large
+     * folios need not implement it.
+     */
+    default void folioFree(Page head, int order) {
+        throw new UnsupportedOperationException("a large device folio freed by a driver without folio_free: " + head);
+    }
+
+    /**
+     * {@code ->folio_split}: the large device folio at {@code head} is being split into base
+     * folios; called once for each new folio {@code tail} (the driver moves its per-page data,
+     * e.g. {@code zone_device_data}, to it) and last with {@code tail == null} (the head is an
+     * order-0 folio now). Called with the folio locked and unmapped or under split; must not
+     * sleep. The default does nothing.
+     */
+    default void folioSplit(Page head, Page tail) {
+    }
 }

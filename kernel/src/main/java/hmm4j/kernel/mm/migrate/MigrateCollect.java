@@ -50,8 +50,10 @@ import hmm4j.sim.sync.SpinLock;
  *
  * <p>Differences from the kernel: PROT_NONE (NUMA hinting) entries are not collected, because
  * the model's migration entries cannot carry the protection back; a PMD leaf is always split
- * first ({@link HugeMemory#splitHugePmdRange}, a CLEAR of its 2 MiB nested in the MIGRATE
- * invalidation), as without {@code MIGRATE_VMA_SELECT_COMPOUND}.
+ * first ({@link HugeMemory#splitHugePmd}, a CLEAR of its 2 MiB nested in the MIGRATE
+ * invalidation) unless {@code MIGRATE_VMA_SELECT_COMPOUND} asks for it whole
+ * ({@link MigrateHuge}); the huge zero page is split too where the kernel leaves it mapped
+ * until {@code migrate_vma_insert_page}.
  */
 final class MigrateCollect {
     private MigrateCollect() {
@@ -63,9 +65,6 @@ final class MigrateCollect {
         MmuNotifierRange range = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_MIGRATE, 0, mm, args.start(),
                 args.end(), args.pgmapOwner());
         range.invalidateRangeStart();
-        // migrate_vma_collect_pmd without MIGRATE_VMA_SELECT_COMPOUND: a PMD leaf is split
-        // (split_folio, or split_huge_pmd for the huge zero page) before its PTEs are collected.
-        HugeMemory.splitHugePmdRange(mm, args.start(), args.end());
         PhysMem phys = PhysMem.of(mm.kernel());
         FolioPins pins = FolioPins.of(mm.kernel());
         SpinLock ptl = mm.pageTableLock();
@@ -75,6 +74,15 @@ final class MigrateCollect {
         while (i < nrPages) {
             long next = Math.min((addr + Pte.PMD_SIZE) & Pte.PMD_MASK, args.end());
             int n = (int) ((next - addr) >>> Pte.PAGE_SHIFT);
+            // A PMD leaf: collected whole (MIGRATE_VMA_SELECT_COMPOUND) or split first.
+            int[] counted = {0};
+            if ((pt.pmdLeafCount() != 0 || (args.flags() & MigrateVma.MIGRATE_VMA_SELECT_COMPOUND) != 0)
+                    && MigrateHuge.collectHugePmd(args, pt, addr, next, i, counted) == MigrateHuge.Collected.DONE) {
+                collected += counted[0];
+                i += n;
+                addr = next;
+                continue;
+            }
             ptl.lock();
             try {
                 for (int k = 0; k < n; k++) {
@@ -112,6 +120,13 @@ final class MigrateCollect {
             if ((args.flags() & MIGRATE_VMA_SELECT_DEVICE_PRIVATE) == 0 || args.pgmapOwner() == null
                     || page.devicePrivateOwner() != args.pgmapOwner()) {
                 return 0;
+            }
+            Page head = page.pgmap().folioHead(page);
+            if (head != page || page.pgmap().folioOrder(page) > 0) {
+                // migrate_vma_split_folio: a PTE-mapped page of a large device folio (its PMD was
+                // split, e.g. by a partial munmap) is collected once the folio is split.
+                page.pgmap().folioSplit(head);
+                args.mm().kernel().mark(MigrateVma.COLLECT_SPLIT_PTE_MAPPED);
             }
         } else {
             if (Pte.isZero(pte)) {

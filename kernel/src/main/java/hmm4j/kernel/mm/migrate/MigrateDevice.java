@@ -1,9 +1,11 @@
 package hmm4j.kernel.mm.migrate;
 
 import hmm4j.kernel.KernelRules;
+import static hmm4j.kernel.mm.migrate.MigratePfn.MIGRATE_PFN_COMPOUND;
 import static hmm4j.kernel.mm.migrate.MigratePfn.MIGRATE_PFN_MIGRATE;
 
 import hmm4j.kernel.mm.Errno;
+import hmm4j.kernel.mm.HugeMemory;
 import hmm4j.kernel.mm.MigrationEntryWait;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.Page;
@@ -201,16 +203,18 @@ public final class MigrateDevice {
         kernel.syncObserver().mightSleep(kernel.current(), "migrate_device_pfns");
         for (int i = 0; i < npages; i++) {
             Page page = phys.pfnToPage(src[i]);
-            if (page == null || page.pgmap() == null || !page.tryGet()) {
-                src[i] = 0;
-                continue;
+            int nr = page == null || page.pgmap() == null ? 1 : 1 << page.pgmap().folioOrder(page);
+            src[i] = migrateDevicePfnLock(phys, page, nr);
+            if (nr > 1) {
+                // A large folio: one compound entry for its head, its tails 0 and skipped.
+                if (src[i] != 0) {
+                    src[i] |= MigratePfn.MIGRATE_PFN_COMPOUND;
+                }
+                for (int j = 1; j < nr && i + j < npages; j++) {
+                    src[i + j] = 0;
+                }
+                i += nr - 1;
             }
-            if (!page.trylock()) {
-                src[i] = 0;
-                page.put();
-                continue;
-            }
-            src[i] = MigratePfn.migratePfn(page.pfn()) | MIGRATE_PFN_MIGRATE;
         }
         MigrationEntries.unmap(kernel, src, npages, null, null);
         PageStateChecks checks = PageStateChecks.recording(kernel);
@@ -218,6 +222,29 @@ public final class MigrateDevice {
             checks.migrationSetUp(src, "migrate_device_pfns of " + npages + " pages", kernel.site());
         }
         return 0;
+    }
+
+    /**
+     * {@code migrate_device_pfn_lock}: a reference on every page of the folio of {@code nr}
+     * pages at {@code page} (the model counts them per page) and its lock, giving
+     * {@code migratePfn | MIGRATE}; 0 for a page that is no device page, idle, a tail of a large
+     * folio, or locked.
+     */
+    private static long migrateDevicePfnLock(PhysMem phys, Page page, int nr) {
+        if (page == null || page.pgmap() == null || page.pgmap().folioHead(page) != page) {
+            return 0;
+        }
+        for (int k = 0; k < nr; k++) {
+            if (!phys.pfnToPage(page.pfn() + k).tryGet()) {
+                MigrationEntries.putFolio(phys, page, k);
+                return 0;
+            }
+        }
+        if (!page.trylock()) {
+            MigrationEntries.putFolio(phys, page, nr);
+            return 0;
+        }
+        return MigratePfn.migratePfn(page.pfn()) | MIGRATE_PFN_MIGRATE;
     }
 
     /** {@code migrate_device_pages}: {@link #migrateVmaPages} for entries from {@link #migrateDeviceRange}. */
@@ -276,25 +303,32 @@ public final class MigrateDevice {
         PhysMem phys = PhysMem.of(k);
         Page faultPage = args == null ? null : args.faultPage();
         MmuNotifierRange range = null;
-        for (int i = 0; i < npages; i++) {
+        for (int i = 0; i < npages; ) {
             Page newPage = MigratePfn.migratePfnToPage(phys, dst[i]);
             Page page = MigratePfn.migratePfnToPage(phys, src[i]);
+            int nr = 1;
             if (newPage == null) {
                 src[i] &= ~MIGRATE_PFN_MIGRATE;
+                i++;
                 continue;
             }
             if (!newPage.isLocked()) {
                 k.report(new Failure.InvariantViolation(KernelRules.MIGRATE_DESTINATION_LOCKED,
                         "migrate_vma_pages: destination " + i + " is not locked: " + newPage, k.site()));
                 src[i] &= ~MIGRATE_PFN_MIGRATE;
+                i++;
                 continue;
             }
             if ((src[i] & MIGRATE_PFN_MIGRATE) == 0) {
+                i++;
                 continue;
             }
+            boolean srcCompound = (src[i] & MIGRATE_PFN_COMPOUND) != 0;
+            boolean dstCompound = (dst[i] & MIGRATE_PFN_COMPOUND) != 0;
             if (page == null) {
                 if (args == null) {
                     src[i] &= ~MIGRATE_PFN_MIGRATE;
+                    i++;
                     continue;
                 }
                 long addr = args.start() + ((long) i << Pte.PAGE_SHIFT);
@@ -303,28 +337,82 @@ public final class MigrateDevice {
                             args.pgmapOwner());
                     range.invalidateRangeStart();
                 }
-                if (!insertPage(args, addr, newPage)) {
-                    src[i] &= ~MIGRATE_PFN_MIGRATE;
+                if (srcCompound && dstCompound) {
+                    MigrateHuge.insertHugePmdPage(args, addr, newPage, i);
+                    i++;
+                    continue;
                 }
+                if (srcCompound) {
+                    // A compound hole filled with base pages, one by one.
+                    nr = HugeMemory.HPAGE_PMD_NR;
+                    src[i] &= ~MIGRATE_PFN_COMPOUND;
+                }
+                for (int j = 0; j < nr && i + j < npages; j++) {
+                    src[i + j] |= MIGRATE_PFN_MIGRATE;
+                    Page p = MigratePfn.migratePfnToPage(phys, dst[i + j]);
+                    if (p == null || !insertPage(args, addr + ((long) j << Pte.PAGE_SHIFT), p)) {
+                        src[i + j] &= ~MIGRATE_PFN_MIGRATE;
+                    }
+                }
+                i += nr;
+                continue;
+            }
+            if (srcCompound && !dstCompound) {
+                if (args == null) {
+                    src[i] &= ~(MIGRATE_PFN_MIGRATE | MIGRATE_PFN_COMPOUND);
+                    i++;
+                    continue;
+                }
+                MigrateHuge.splitUnmappedFolio(args, i, page);
+                nr = HugeMemory.HPAGE_PMD_NR;
+            } else if (dstCompound && !srcCompound) {
+                src[i] &= ~MIGRATE_PFN_MIGRATE;
+                i++;
                 continue;
             }
             if (page.mapping() != null || (newPage.pgmap() != null && !page.isAnon())) {
                 src[i] &= ~MIGRATE_PFN_MIGRATE;
+                i += nr;
                 continue;
             }
-            int expected = 1 + (page == faultPage ? 1 : 0);
-            if (page.refcount() != expected) {
-                k.mark(MigrateVma.PAGES_REFCOUNT_SKIP);
-                src[i] &= ~MIGRATE_PFN_MIGRATE;
-                continue;
+            // folio_migrate_mapping: a compound pair is one folio of 512 pages (the model checks
+            // each page's count); a split source is checked entry by entry.
+            int pages = srcCompound && dstCompound ? HugeMemory.HPAGE_PMD_NR : 1;
+            for (int j = 0; j < nr && i + j < npages; j++) {
+                Page sp = MigratePfn.migratePfnToPage(phys, src[i + j]);
+                Page dp = MigratePfn.migratePfnToPage(phys, dst[i + j]);
+                if (sp == null || dp == null || !migrateMapping(k, phys, sp, dp, pages, faultPage)) {
+                    src[i + j] &= ~MIGRATE_PFN_MIGRATE;
+                }
             }
-            if (page.isAnon()) newPage.setFlag(Page.PG_ANON);
-            if (page.isSwapBacked()) newPage.setFlag(Page.PG_SWAPBACKED);
-            if (page.isDirty()) newPage.setFlag(Page.PG_DIRTY);
+            i += nr;
         }
         if (range != null) {
             range.invalidateRangeEnd();
         }
+    }
+
+    /**
+     * {@code folio_migrate_mapping} + {@code folio_migrate_flags} for {@code pages} pages from
+     * {@code page} to {@code newPage}: false if a page's count changed since the collection.
+     */
+    private static boolean migrateMapping(Kernel k, PhysMem phys, Page page, Page newPage, int pages, Page faultPage) {
+        for (int j = 0; j < pages; j++) {
+            Page sp = phys.pfnToPage(page.pfn() + j);
+            int expected = 1 + (sp == faultPage ? 1 : 0);
+            if (sp.refcount() != expected) {
+                k.mark(MigrateVma.PAGES_REFCOUNT_SKIP);
+                return false;
+            }
+        }
+        for (int j = 0; j < pages; j++) {
+            Page sp = phys.pfnToPage(page.pfn() + j);
+            Page dp = phys.pfnToPage(newPage.pfn() + j);
+            if (sp.isAnon()) dp.setFlag(Page.PG_ANON);
+            if (sp.isSwapBacked()) dp.setFlag(Page.PG_SWAPBACKED);
+            if (sp.isDirty()) dp.setFlag(Page.PG_DIRTY);
+        }
+        return true;
     }
 
     /**
@@ -339,6 +427,20 @@ public final class MigrateDevice {
         }
         MmStruct mm = args.mm();
         PageTable pt = mm.pgd("migrate_vma_pages");
+        if (pt.pmdLeafCount() != 0) {
+            // A huge zero PMD is split first (split_huge_pmd); any other leaf is not a hole.
+            SpinLock l = mm.pageTableLock();
+            l.lock();
+            boolean leaf = pt.isPmdLeaf(addr);
+            boolean zero = leaf && Pte.isPresent(pt.pmdLeaf(addr)) && Pte.isSpecial(pt.pmdLeaf(addr));
+            l.unlock();
+            if (leaf && !zero) {
+                return false;
+            }
+            if (zero) {
+                HugeMemory.splitHugePmd(mm, addr);
+            }
+        }
         boolean write = vma.hasAny(VmFlags.VM_WRITE);
         long entry = page.isDevicePrivate() ? Pte.mkDevicePrivate(page.pfn(), write)
                 : write ? Pte.mkDirty(Pte.mkPresent(page.pfn(), true)) : Pte.mkPresent(page.pfn(), false);
@@ -369,29 +471,31 @@ public final class MigrateDevice {
         for (int i = 0; i < npages; i++) {
             Page newPage = MigratePfn.migratePfnToPage(phys, dst[i]);
             Page page = MigratePfn.migratePfnToPage(phys, src[i]);
+            int dstNr = (dst[i] & MigratePfn.MIGRATE_PFN_COMPOUND) != 0 ? HugeMemory.HPAGE_PMD_NR : 1;
             if (page == null) {
                 if (newPage != null) {
                     newPage.unlock();
-                    newPage.put();
+                    MigrationEntries.putFolio(phys, newPage, dstNr);
                 }
                 continue;
             }
+            int nr = MigrationEntries.folioNrPages(page, src[i]);
             Page target = newPage;
             if ((src[i] & MIGRATE_PFN_MIGRATE) == 0 || newPage == null) {
                 if (newPage != null) {
                     newPage.unlock();
-                    newPage.put();
+                    MigrationEntries.putFolio(phys, newPage, dstNr);
                 }
                 target = page;
             }
-            MigrationEntries.removeMigrationPtes(page, target, places, i);
+            MigrationEntries.removeMigrationPtes(page, target, places, i, nr);
             if (page != faultPage) {
                 page.unlock();
             }
-            page.put();
+            MigrationEntries.putFolio(phys, page, nr);
             if (target != page) {
                 target.unlock();
-                target.put();
+                MigrationEntries.putFolio(phys, target, nr);
             }
         }
         MigrationEntryWait.wakeUpMigrationWaiters(k);

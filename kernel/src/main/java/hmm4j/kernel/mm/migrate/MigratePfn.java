@@ -16,8 +16,9 @@ import hmm4j.kernel.mm.PhysMem;
  *       cleared by the core when the page cannot be</td></tr>
  *   <tr><td>{@link #MIGRATE_PFN_WRITE}</td><td>3</td><td>src: the entry was writable; dst:
  *       the driver maps the new page writable in its own tables</td></tr>
- *   <tr><td>{@link #MIGRATE_PFN_COMPOUND}</td><td>4</td><td>a large folio (never set: the
- *       model has order-0 pages only)</td></tr>
+ *   <tr><td>{@link #MIGRATE_PFN_COMPOUND}</td><td>4</td><td>a PMD-sized folio (512 pages): in
+ *       {@code src} set by the collection or the unmap step, the 511 entries after it 0; in
+ *       {@code dst} set by the driver for a large destination folio</td></tr>
  *   <tr><td>{@link #MIGRATE_PFN_DEVICE_PRIVATE}</td><td>5</td><td>the pfn is a device-private
  *       one (never set: the model's device-private pages share the pfn space, so a pfn alone
  *       names the page)</td></tr>
@@ -67,6 +68,7 @@ public final class MigratePfn {
         if ((mpfn & MIGRATE_PFN_VALID) != 0) sb.append("pfn=0x").append(Long.toHexString(pfn(mpfn))).append(" VALID");
         if ((mpfn & MIGRATE_PFN_MIGRATE) != 0) sb.append(sb.isEmpty() ? "" : " ").append("MIGRATE");
         if ((mpfn & MIGRATE_PFN_WRITE) != 0) sb.append(sb.isEmpty() ? "" : " ").append("WRITE");
+        if ((mpfn & MIGRATE_PFN_COMPOUND) != 0) sb.append(sb.isEmpty() ? "" : " ").append("COMPOUND");
         return sb.isEmpty() ? "0" : sb.toString();
     }
 }

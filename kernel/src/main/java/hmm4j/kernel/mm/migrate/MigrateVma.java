@@ -39,13 +39,30 @@ public final class MigrateVma {
     public static final Mark PAGES_REFCOUNT_SKIP = Mark.of("migrate.pages.refcount-skip",
             "migrate_vma_pages left a page whose reference count had changed since the collection");
 
+    /** Coverage mark: a PMD leaf (or a PMD without page table) was collected whole with MIGRATE_PFN_COMPOUND. */
+    public static final Mark COLLECT_COMPOUND = Mark.of("migrate.collect.compound",
+            "migrate_vma_collect_huge_pmd collected a PMD whole (MIGRATE_PFN_COMPOUND)");
+    /** Coverage mark: the collection split a PTE-mapped large device folio. */
+    public static final Mark COLLECT_SPLIT_PTE_MAPPED = Mark.of("migrate.collect.split-pte-mapped",
+            "migrate_vma_collect split a PTE-mapped large device folio (migrate_vma_split_folio)");
+    /** Coverage mark: a compound source got base-page destinations and was split in migrate_vma_pages. */
+    public static final Mark PAGES_SPLIT_UNMAPPED = Mark.of("migrate.pages.split-unmapped",
+            "migrate_vma_pages split a compound source whose destination was base pages");
+    /** Coverage mark: a compound hole was filled with one huge PMD. */
+    public static final Mark PAGES_INSERT_HUGE_PMD = Mark.of("migrate.pages.insert-huge-pmd",
+            "migrate_vma_insert_huge_pmd_page mapped a large destination folio with one PMD");
+
     /** {@code MIGRATE_VMA_SELECT_SYSTEM}: collect system memory (and holes to fill). */
     public static final int MIGRATE_VMA_SELECT_SYSTEM = 1 << 0;
     /** {@code MIGRATE_VMA_SELECT_DEVICE_PRIVATE}: collect device-private pages of {@code pgmap_owner}. */
     public static final int MIGRATE_VMA_SELECT_DEVICE_PRIVATE = 1 << 1;
     /** {@code MIGRATE_VMA_SELECT_DEVICE_COHERENT}: collect device-coherent pages of {@code pgmap_owner} (present entries). */
     public static final int MIGRATE_VMA_SELECT_DEVICE_COHERENT = 1 << 2;
-    /** {@code MIGRATE_VMA_SELECT_COMPOUND}: accepted; the model has no large folios, so it changes nothing. */
+    /**
+     * {@code MIGRATE_VMA_SELECT_COMPOUND}: collect a PMD leaf covering a whole aligned 2 MiB
+     * chunk of the range as one {@link MigratePfn#MIGRATE_PFN_COMPOUND} entry instead of
+     * splitting it (device-private THP migration; see {@link MigrateHuge}).
+     */
     public static final int MIGRATE_VMA_SELECT_COMPOUND = 1 << 3;
 
     /** Where the migration is in its three calls. */

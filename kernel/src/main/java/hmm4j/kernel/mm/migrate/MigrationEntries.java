@@ -1,7 +1,9 @@
 package hmm4j.kernel.mm.migrate;
 
+import static hmm4j.kernel.mm.migrate.MigratePfn.MIGRATE_PFN_COMPOUND;
 import static hmm4j.kernel.mm.migrate.MigratePfn.MIGRATE_PFN_MIGRATE;
 
+import hmm4j.kernel.mm.HugeMemory;
 import hmm4j.kernel.mm.MigrationEntryWait;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.Page;
@@ -34,7 +36,11 @@ import java.util.List;
  * reached through the device rmap, whose walk pins each mm structure ({@code mmgrab}) and
  * needs no {@code mm_users} pin, as the kernel's rmap walks do.
  *
- * <p>Differences from the kernel: no LRU isolation, no swap cache, no THP; an ordinary page is
+ * <p>Folios. A compound entry ({@link MigratePfn#MIGRATE_PFN_COMPOUND}, or the head of a large
+ * device folio) stands for its 512 pages: they are checked, unmapped, restored and released
+ * together, through their migration PMD where they have one ({@link MigrateHuge}).
+ *
+ * <p>Differences from the kernel: no LRU isolation, no swap cache; an ordinary page is
  * migrated only if the collecting mapping was its last one; restored entries are young-less
  * and take PROT_NONE only where the place's VMA is known (the collecting VMA).
  */
@@ -67,24 +73,31 @@ final class MigrationEntries {
         PhysMem phys = PhysMem.of(k);
         int unmapped = 0;
         int restore = 0;
-        for (int i = 0; i < npages; i++) {
+        for (int i = 0; i < npages; ) {
             Page page = MigratePfn.migratePfnToPage(phys, src[i]);
             if (page == null) {
                 if ((src[i] & MIGRATE_PFN_MIGRATE) != 0) {
                     unmapped++;
                 }
+                i++;
                 continue;
             }
-            if (page.mapcount() > 0 && page.pgmap() != null) {
-                tryToMigrate(page);
+            int nr = folioNrPages(page, src[i]);
+            if (nr > 1) {
+                src[i] |= MIGRATE_PFN_COMPOUND;
             }
-            if (page.mapcount() > 0 || !checkPage(page, faultPage)) {
+            if (folioMapped(phys, page, nr) && page.pgmap() != null) {
+                tryToMigrate(page, nr);
+            }
+            if (folioMapped(phys, page, nr) || !checkFolio(phys, page, nr, faultPage)) {
                 k.mark(MigrateVma.UNMAP_RESTORE);
                 src[i] &= ~MIGRATE_PFN_MIGRATE;
                 restore++;
+                i += nr;
                 continue;
             }
             unmapped++;
+            i += nr;
         }
         boolean restored = restore > 0;
         for (int i = 0; i < npages && restore > 0; i++) {
@@ -92,18 +105,58 @@ final class MigrationEntries {
             if (page == null || (src[i] & MIGRATE_PFN_MIGRATE) != 0) {
                 continue;
             }
-            removeMigrationPtes(page, page, places, i);
+            int nr = folioNrPages(page, src[i]);
+            removeMigrationPtes(page, page, places, i, nr);
             src[i] = 0;
             if (page != faultPage) {
                 page.unlock();
             }
-            page.put();
+            putFolio(phys, page, nr);
             restore--;
         }
         if (restored) {
             MigrationEntryWait.wakeUpMigrationWaiters(k);
         }
         return unmapped;
+    }
+
+    /**
+     * {@code folio_nr_pages} of the folio an entry names: 512 for a compound entry (a system
+     * THP has no folio object in the model: the flag is what says so) or the head of a large
+     * device folio, else 1.
+     */
+    static int folioNrPages(Page page, long mpfn) {
+        if ((mpfn & MIGRATE_PFN_COMPOUND) != 0) {
+            return HugeMemory.HPAGE_PMD_NR;
+        }
+        return page.pgmap() != null ? 1 << page.pgmap().folioOrder(page) : 1;
+    }
+
+    /** {@code folio_mapped}: some page of the {@code nr} pages from {@code head} is mapped. */
+    static boolean folioMapped(PhysMem phys, Page head, int nr) {
+        for (int k = 0; k < nr; k++) {
+            if (phys.pfnToPage(head.pfn() + k).mapcount() > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** {@link #checkPage} for every page of the folio. */
+    static boolean checkFolio(PhysMem phys, Page head, int nr, Page faultPage) {
+        for (int k = 0; k < nr; k++) {
+            if (!checkPage(phys.pfnToPage(head.pfn() + k), faultPage)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** {@code folio_put} of a folio of {@code nr} pages: one reference of each page (the model counts per page). */
+    static void putFolio(PhysMem phys, Page head, int nr) {
+        for (int k = nr - 1; k >= 0; k--) {
+            phys.pfnToPage(head.pfn() + k).put();
+        }
     }
 
     /**
@@ -122,13 +175,26 @@ final class MigrationEntries {
      * mapping and its reference dropped (the caller's reference keeps the page). Each change
      * is bracketed by an {@code MMU_NOTIFY_CLEAR} invalidation of that page in that mm.
      */
-    static void tryToMigrate(Page page) {
+    static void tryToMigrate(Page head, int nr) {
+        PhysMem phys = PhysMem.of(head.pgmap().kernel());
+        for (int k = 0; k < nr; k++) {
+            tryToMigrate(head, phys.pfnToPage(head.pfn() + k));
+        }
+    }
+
+    /** {@link #tryToMigrate(Page, int)} for the places of one page of the folio at {@code head}. */
+    private static void tryToMigrate(Page head, Page page) {
         DevPagemap pgmap = page.pgmap();
         DevPagemap.RmapWalk places = pgmap.rmapGrab(page);
         try {
             for (DevPagemap.RmapItem it : places.items()) {
                 long seen = read(it);
-                if (!mapsPage(seen, page)) {
+                if (Pte.isHuge(seen) && Pte.isDevicePrivate(seen) && Pte.pfn(seen) == page.pfn() && page == head) {
+                    // The device-private PMD of the folio: one migration PMD for all of it.
+                    MigrateHuge.tryToMigrateLeaf(head, it.mm(), it.pgd(), it.addr() & Pte.PMD_MASK);
+                    continue;
+                }
+                if (!mapsPage(seen, page) || Pte.isHuge(seen)) {
                     continue;
                 }
                 MmuNotifierRange range = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_CLEAR, 0, it.mm(), it.addr(),
@@ -188,6 +254,39 @@ final class MigrationEntries {
      * device rmap follows. A device {@code src} (private or coherent) is found through its rmap; an ordinary
      * one at {@code places.addr(i)}. Needs no invalidation: the entries were not present.
      */
+    static void removeMigrationPtes(Page src, Page dst, Places places, int i, int nr) {
+        if (nr == 1) {
+            removeMigrationPtes(src, dst, places, i);
+            return;
+        }
+        // A folio of nr pages: its migration PMD becomes one PMD of dst, else (the PMD was
+        // split meanwhile) each page is restored as a base page.
+        PhysMem phys = PhysMem.of(src.physMem().kernel());
+        if (src.pgmap() == null) {
+            if (places == null) {
+                throw new IllegalStateException("an ordinary page under device-range migration: " + src);
+            }
+            if (MigrateHuge.restoreLeaf(src, dst, places.mm(), places.pgd(), places.addr(i), places.vma())) {
+                return;
+            }
+        } else {
+            DevPagemap.RmapWalk items = src.pgmap().rmapGrab(src);
+            try {
+                for (DevPagemap.RmapItem it : items.items()) {
+                    Vma vma = places != null && it.pgd() == places.pgd() && places.vma().contains(it.addr())
+                            ? places.vma() : null;
+                    MigrateHuge.restoreLeaf(src, dst, it.mm(), it.pgd(), it.addr(), vma);
+                }
+            } finally {
+                src.pgmap().rmapRelease(items);
+            }
+        }
+        for (int k = 0; k < nr; k++) {
+            removeMigrationPtes(phys.pfnToPage(src.pfn() + k), phys.pfnToPage(dst.pfn() + k), places, i + k);
+        }
+    }
+
+    /** {@link #removeMigrationPtes(Page, Page, Places, int, int)} for one base page. */
     static void removeMigrationPtes(Page src, Page dst, Places places, int i) {
         if (src.pgmap() != null) {
             DevPagemap pgmap = src.pgmap();
