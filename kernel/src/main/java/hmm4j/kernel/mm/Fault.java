@@ -108,6 +108,13 @@ public final class Fault {
         ptl.lock();
         long pte = pt.get(page);
         if (Pte.isNone(pte)) {
+            // check_stable_address_space (do_anonymous_page, the huge one, finish_fault of a
+            // private mapping): nothing is populated once the OOM reaper has been here.
+            int unstable = vma.isShared() ? 0 : OomKill.checkStableAddressSpace(mm);
+            if (unstable != 0) {
+                ptl.unlock();
+                return unstable;
+            }
             if (pt.isPmdNone(page) && HugeMemory.of(mm.kernel()).vmaAllowsPmd(vma, page)
                     && HugeMemory.doHugePmdAnonymousPage(mm, phys, pt, vma, page, write) == 0) {
                 ptl.unlock();

@@ -6,6 +6,7 @@ import static hmm4j.kernel.mm.migrate.MigratePfn.MIGRATE_PFN_MIGRATE;
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.MigrationEntryWait;
 import hmm4j.kernel.mm.MmStruct;
+import hmm4j.kernel.mm.OomKill;
 import hmm4j.kernel.mm.Page;
 import hmm4j.kernel.mm.PageStateChecks;
 import hmm4j.kernel.mm.PageTable;
@@ -347,6 +348,9 @@ public final class MigrateDevice {
         try {
             long old = pt.get(addr);
             if (!Pte.isNone(old) && !Pte.isZero(old)) {
+                return false;
+            }
+            if (OomKill.checkStableAddressSpace(mm) != 0) {
                 return false;
             }
             page.setFlag(Page.PG_ANON | Page.PG_SWAPBACKED);
