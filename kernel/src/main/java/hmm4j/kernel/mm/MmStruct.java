@@ -107,6 +107,8 @@ public final class MmStruct extends KObject {
     private final AtomicInteger flags = new AtomicInteger();
     private final Op testBitOp;
     private final Op setBitOp;
+    /** The per-VMA locks, made on the first per-VMA fault. */
+    private VmaLock vmaLocks;
     /** The OOM reaper while it reaps this mm (mmap read lock held, MMF_OOM_SKIP seen clear), else null. */
     private volatile Task oomReaper;
 
@@ -381,9 +383,29 @@ public final class MmStruct extends KObject {
         return mmapLock().downReadTrylock();
     }
 
-    /** {@code mmap_write_lock}. */
+    /**
+     * {@code mmap_write_lock}; then every VMA with a per-VMA lock is write-locked (the model's
+     * {@code vma_start_write}, see {@link VmaLock}), so no fault runs under a VMA lock until the
+     * mmap lock is released or downgraded.
+     */
     public void mmapWriteLock() {
         mmapLock().downWrite();
+        VmaLock locks = vmaLocksOrNull();
+        if (locks != null) {
+            locks.startWriteAll();
+        }
+    }
+
+    /** The per-VMA locks of this mm, made on first use. */
+    synchronized VmaLock vmaLocks() {
+        if (vmaLocks == null) {
+            vmaLocks = new VmaLock(this);
+        }
+        return vmaLocks;
+    }
+
+    synchronized VmaLock vmaLocksOrNull() {
+        return vmaLocks;
     }
 
     /** {@code mmap_write_unlock}. */
