@@ -36,6 +36,7 @@ public final class Exit {
             mm.setExitingTask(null);
         }
         mm.setState(MmState.DEAD);
+        MmList.of(mm.kernel()).remove(mm);
         mm.mmdropAs(mm.usersCountRef());
     }
 

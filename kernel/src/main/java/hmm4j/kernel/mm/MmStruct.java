@@ -146,7 +146,9 @@ public final class MmStruct extends KObject {
      */
     public static MmStruct mmAlloc(Kernel kernel, RefHolder owner) {
         int id = kernel.component(Ids.class, Ids::new).next.incrementAndGet();
-        return new MmStruct(kernel, id, owner);
+        MmStruct mm = new MmStruct(kernel, id, owner);
+        MmList.of(kernel).add(mm);
+        return mm;
     }
 
     /** The mm of {@code task} ({@code tsk->mm}), or null. */
