@@ -92,6 +92,14 @@ public final class KernelRules {
     public static final Rule KTHREAD_UNUSE_MM = Rule.kernel("kthread.unuse-mm", INVARIANT_VIOLATION,
             "kernel/kthread.c", "kthread_unuse_mm", "kthread_unuse_mm is called by the kernel thread using that mm");
 
+    // ---- the OOM reaper ----
+
+    /** {@code pr_info("oom_reaper: unable to reap ...")} in {@code oom_reap_task}. */
+    public static final Rule OOM_REAPER_UNABLE_TO_REAP = Rule.kernel("oom.reaper-unable-to-reap",
+            INVARIANT_VIOLATION, "mm/oom_kill.c", "oom_reap_task",
+            "the OOM reaper reaps a victim's address space within MAX_OOM_REAP_RETRIES attempts: no notifier "
+                    + "refuses its non-blockable invalidation every time, and the mmap lock is not held throughout");
+
     // ---- hmm_range_fault ----
 
     /** The output of a successful {@code hmm_range_fault} meets the request. */
@@ -197,6 +205,7 @@ public final class KernelRules {
                     DESTROY_EMPTY, ONLY_NONBLOCK_START_FAILS, FALLIBLE_START_NO_END, END_PAIRS_START,
                     NOT_FROM_CALLBACK, INSERT_ON_LIVE_MM, REMOVE_PAIRS_INSERT, FALSE_ONLY_NONBLOCKABLE,
                     SEQ_EVEN_WHEN_IDLE, QUIESCENT_STATE, KTHREAD_USE_MM, KTHREAD_UNUSE_MM,
+                    OOM_REAPER_UNABLE_TO_REAP,
                     RANGE_FAULT_MEETS_REQUEST,
                     DEVMAP_NO_ENTRY_SURVIVES, DEVMAP_WRITE_NEEDS_CPU_WRITE, DEVMAP_NAMES_CPU_PAGE,
                     UNLOCK_LOCKED_PAGE, ZERO_PAGE_READ_ONLY, MEMUNMAP_PAIRS_MEMREMAP,

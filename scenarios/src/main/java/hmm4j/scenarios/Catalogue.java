@@ -17,6 +17,7 @@ public final class Catalogue {
         all.addAll(NotifierScenarios.all());
         all.addAll(DmirrorScenarios.all());
         all.addAll(DeviceMapScenarios.all());
+        all.addAll(OomScenarios.all());
         all.addAll(ServiceScenarios.all());
         all.addAll(MigrationScenarios.all());
         all.addAll(Hmm2019Scenarios.all());

@@ -15,12 +15,11 @@ import hmm4j.kernel.mm.Madvise;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.Mmap;
 import hmm4j.kernel.mm.Mprotect;
+import hmm4j.kernel.mm.OomKill;
 import hmm4j.kernel.mm.Pte;
 import hmm4j.kernel.mm.UserAccess;
 import hmm4j.kernel.mm.hmm.Hmm;
 import hmm4j.kernel.mm.notifier.MmuIntervalNotifier;
-import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
-import hmm4j.kernel.mm.notifier.MmuNotifierRange;
 import hmm4j.kernel.sched.Clone;
 import hmm4j.kernel.sched.Process;
 import hmm4j.sim.Kernel;
@@ -57,7 +56,8 @@ public final class DmirrorScenarios {
          * READ, WRITE of page 0, READ, READ; "device1" migrates page 1 to device 1 (another
          * owner's MIGRATE invalidation); "cpu": mprotect(PROT_READ) of page 1, a write to page 2
          * (copy on write of the zero page), MADV_DONTNEED of page 2, munmap of page 0;
-         * "oom_reaper": a non-blockable invalidation of the range.
+         * "oom_reaper": the OOM reaper reaps the process (non-blockable UNMAP invalidations of
+         * its private VMAs, retried while refused; later faults there fail).
          */
         MIXED,
         /**
@@ -69,7 +69,7 @@ public final class DmirrorScenarios {
         UNMAP_RACE,
         /** One written page; "device0" READs it while "device1" migrates it to device 1 (the double_map shape). */
         DOUBLE_MAP,
-        /** One written page; "device0" READs it while the kernel thread "oom_reaper" invalidates it without blocking. */
+        /** One written page; "device0" READs it while the kernel thread "oom_reaper" reaps the process. */
         OOM_REAP,
         /** Page 0 never written (zero page), page 1 read-only; "device0" READs both while "cpu" writes page 0. */
         READ_ONLY;
@@ -132,12 +132,22 @@ public final class DmirrorScenarios {
      *       that page back ({@code migrate_to_ram} erases the entries, then the page goes back to
      *       the free list), commits the device page afterwards: a stale entry naming a free device
      *       page. The selftests never race a device fault with a CPU fault on the same page.</li>
+     *   <li>{@code S5-dmirror-oom-reap-migration}: {@code dmirror_migrate_to_device} holds only the
+     *       mmap read lock, and so does the OOM reaper: a reap between {@code migrate_vma_pages}
+     *       and {@code dmirror_migrate_finalize_and_map} zaps the migration entry (its UNMAP
+     *       invalidation finds nothing in the mirror yet), then the device maps the new device
+     *       page with no sequence check, and {@code migrate_vma_finalize} finds no entry to
+     *       turn into a device-private one: the mirror names a page the CPU does not map. The
+     *       same holds for {@code MADV_DONTNEED} of the page, also under the read lock.</li>
      * </ul>
      */
     public static List<Scenario> observations() {
         return List.of(new DesignScenario("S5-dmirror-own-migration-skip",
                 "test_hmm as merged: a device fault racing migrate_to_ram of its own device's page",
-                Expectation.finds(DmirrorRules.NO_STALE_ENTRY), DmirrorScenarios::ownMigrationRace));
+                Expectation.finds(DmirrorRules.NO_STALE_ENTRY), DmirrorScenarios::ownMigrationRace),
+                new DesignScenario("S5-dmirror-oom-reap-migration",
+                        "test_hmm as merged: the OOM reaper zaps a page between migrate_vma_pages and the device's map",
+                        Expectation.finds(DmirrorRules.NO_STALE_ENTRY), DmirrorScenarios::oomReapMigrationRace));
     }
 
     private static String title(DmirrorProtocol p) {
@@ -208,21 +218,23 @@ public final class DmirrorScenarios {
             long buf1 = map(mm, 1);
             DmirrorFile f0 = DmirrorFile.open(dev0);
             DmirrorFile f1 = DmirrorFile.open(dev1);
-            runAndJoin(kk, List.of(
-                    thread(kk, "device0", t -> {
-                        ioctl(f0, HMM_DMIRROR_READ, base, buf0, 3);
-                        ioctl(f0, HMM_DMIRROR_WRITE, base, buf0, 1);
-                        ioctl(f0, HMM_DMIRROR_READ, base, buf0, 3);
-                        ioctl(f0, HMM_DMIRROR_READ, base, buf0, 3);
-                    }),
-                    thread(kk, "device1", t -> ioctl(f1, HMM_DMIRROR_MIGRATE_TO_DEV, base + PAGE, buf1, 1)),
-                    thread(kk, "cpu", t -> {
-                        Mprotect.mprotect(mm, base + PAGE, PAGE, Mmap.PROT_READ);
-                        UserAccess.copyToUser(kk, base + 2 * PAGE, new byte[] {1});
-                        Madvise.madvise(mm, base + 2 * PAGE, PAGE, Madvise.MADV_DONTNEED);
-                        Mmap.munmap(mm, base, PAGE);
-                    }),
-                    kk.spawnKthread("oom_reaper", t -> reap(mm, base, 3))));
+            Task device0 = thread(kk, "device0", t -> {
+                ioctl(f0, HMM_DMIRROR_READ, base, buf0, 3);
+                ioctl(f0, HMM_DMIRROR_WRITE, base, buf0, 1);
+                ioctl(f0, HMM_DMIRROR_READ, base, buf0, 3);
+                ioctl(f0, HMM_DMIRROR_READ, base, buf0, 3);
+            });
+            Task device1 = thread(kk, "device1", t -> ioctl(f1, HMM_DMIRROR_MIGRATE_TO_DEV, base + PAGE, buf1, 1));
+            Task cpu = thread(kk, "cpu", t -> {
+                Mprotect.mprotect(mm, base + PAGE, PAGE, Mmap.PROT_READ);
+                UserAccess.copyToUser(kk, base + 2 * PAGE, new byte[] {1});
+                Madvise.madvise(mm, base + 2 * PAGE, PAGE, Madvise.MADV_DONTNEED);
+                Mmap.munmap(mm, base, PAGE);
+            });
+            // The reaper starts once device1's migration is over: a reap during test_hmm's
+            // migration is a race of lib/test_hmm.c itself (observation S5-dmirror-oom-reap-migration).
+            device1.join();
+            runAndJoin(kk, List.of(device0, cpu, oomReaper(kk)));
             f0.close();
             f1.close();
         });
@@ -266,7 +278,7 @@ public final class DmirrorScenarios {
             DmirrorFile f0 = DmirrorFile.open(dev0);
             runAndJoin(kk, List.of(
                     thread(kk, "device0", t -> ioctl(f0, HMM_DMIRROR_READ, base, buf, 1)),
-                    kk.spawnKthread("oom_reaper", t -> reap(mm, base, 1))));
+                    oomReaper(kk)));
             f0.close();
         });
     }
@@ -287,6 +299,19 @@ public final class DmirrorScenarios {
         });
     }
 
+    /** Device 0 migrates a written page to itself while the OOM reaper reaps the process. */
+    static void oomReapMigrationRace(Kernel k) {
+        DmirrorDevice dev = DmirrorDevice.create(k, 0);
+        process(k, false, 1, 1, (kk, mm, a) -> {
+            long buf = map(mm, 1);
+            DmirrorFile f = DmirrorFile.open(dev);
+            runAndJoin(kk, List.of(
+                    thread(kk, "device", t -> ioctl(f, HMM_DMIRROR_MIGRATE_TO_DEV, a, buf, 1)),
+                    oomReaper(kk)));
+            f.close();
+        });
+    }
+
     /** One file migrates a page to device 0; another file of device 0 reads it while the CPU touches it. */
     static void ownMigrationRace(Kernel k) {
         DmirrorDevice dev = DmirrorDevice.create(k, 0);
@@ -303,17 +328,14 @@ public final class DmirrorScenarios {
         });
     }
 
-    /** A non-blockable invalidation of [base, base + pages), as the OOM reaper issues one. */
-    private static void reap(MmStruct mm, long base, int pages) {
-        if (!mm.mmgetNotZero()) {
-            return;
-        }
-        MmuNotifierRange range = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_UNMAP, 0, mm, base,
-                base + pages * PAGE);
-        if (range.invalidateRangeStartNonblock() == 0) {
-            range.invalidateRangeEnd();
-        }
-        mm.mmput();
+    /**
+     * Marks the calling process an OOM victim and starts the kernel thread "oom_reaper" that
+     * reaps it ({@code oom_reap_task}: non-blockable UNMAP invalidations of its private VMAs,
+     * retried while a notifier refuses).
+     */
+    private static Task oomReaper(Kernel k) {
+        OomKill.OomVictim victim = OomKill.markOomVictim(k.current());
+        return k.spawnKthread("oom_reaper", t -> OomKill.oomReapTask(victim));
     }
 
     /** A 2 MiB-aligned {@code MADV_HUGEPAGE} range inside a 4 MiB mapping. */

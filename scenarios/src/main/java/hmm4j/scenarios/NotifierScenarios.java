@@ -12,12 +12,11 @@ import hmm4j.kernel.KernelRules;
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.Mmap;
+import hmm4j.kernel.mm.OomKill;
 import hmm4j.kernel.mm.Pte;
 import hmm4j.kernel.mm.UserAccess;
 import hmm4j.kernel.mm.notifier.MmuIntervalNotifier;
 import hmm4j.kernel.mm.notifier.MmuNotifier;
-import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
-import hmm4j.kernel.mm.notifier.MmuNotifierRange;
 import hmm4j.kernel.sched.Clone;
 import hmm4j.kernel.sched.Process;
 import hmm4j.sim.Kernel;
@@ -136,17 +135,8 @@ public final class NotifierScenarios {
     /** S3c: a device faulting, the OOM reaper's non-blocking invalidation, then device teardown. */
     private static void odpRace(Kernel k, MmStruct mm, long base, OdpUmem umem) {
         var device = Clone.cloneVm(k, "device-fault", t -> umem.deviceFault(PAGES));
-        k.spawnKthread("oom_reaper", t -> {
-            if (!mm.mmgetNotZero()) {
-                return;
-            }
-            MmuNotifierRange range = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_UNMAP, 0, mm, base,
-                    base + PAGES * PAGE);
-            if (range.invalidateRangeStartNonblock() == 0) {
-                range.invalidateRangeEnd();
-            }
-            mm.mmput();
-        }).join();
+        OomKill.OomVictim victim = OomKill.markOomVictim(k.current());
+        k.spawnKthread("oom_reaper", t -> OomKill.oomReapTask(victim)).join();
         device.join();
         umem.release(mm);
     }

@@ -94,4 +94,13 @@ class DmirrorScenariosTest {
         assertTrue(v.detail().contains("DEVICE_IDLE"), "the stale entry names a device page back on the free list: "
                 + v.detail());
     }
+
+    @Test
+    void anOomReapDuringLibTestHmmsMigration_leavesTheMirrorNamingAPageTheCpuNoLongerMaps() {
+        Scenario s = DmirrorScenarios.observations().get(1);
+        ScenarioOutcome o = ScenarioRunner.run(s, new Budget(300, 1, 100_000));
+        assertTrue(o.asExpected(), () -> "expected the race to be found, got " + o.actual());
+        Failure.InvariantViolation v = (Failure.InvariantViolation) o.firstFailure().orElseThrow().firstFailure().orElseThrow();
+        assertTrue(v.detail().contains("the CPU entry is none"), "the reaper zapped the migration entry: " + v.detail());
+    }
 }

@@ -16,7 +16,7 @@ import hmm4j.sim.failure.Failure;
  *
  * <p>{@code exit_mmap}: (1) {@code mmu_notifier_release}, before any lock and before
  * anything is unmapped; (2–4) under the mmap read lock, one UNMAP invalidation over
- * [0, ULONG_MAX) around unmapping every VMA; (6–7) under the mmap write lock, free the page
+ * [0, ULONG_MAX) around unmapping every VMA; (5) {@code MMF_OOM_SKIP}; (6–7) under the mmap write lock, free the page
  * tables below the pgd, then the VMAs. The task running it is the only one allowed to touch
  * the address space without a pin.
  */
@@ -52,6 +52,7 @@ public final class Exit {
             mm.setExitingTask(null);
         }
         mm.setState(MmState.DEAD);
+        MmList.of(mm.kernel()).remove(mm);
         mm.mmdropAs(mm.usersCountRef());
     }
 
@@ -87,6 +88,9 @@ public final class Exit {
             mm.mmapReadUnlock();
         }
 
+        // MMF_OOM_SKIP before the write lock: an OOM reaper that gets the read lock after this
+        // sees it and leaves the page tables and VMAs alone (oom_reap_task_mm).
+        mm.setBit(MmStruct.MMF_OOM_SKIP);
         mm.setExitPhase(ExitPhase.FREEING_PGTABLES);
         mm.mmapWriteLock();
         try {

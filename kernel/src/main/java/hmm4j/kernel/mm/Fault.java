@@ -13,7 +13,8 @@ import hmm4j.sim.sync.SpinLock;
  * shared and file mappings go through the page cache, write faults on read-only entries
  * copy on write (or reuse an exclusive anonymous page), and swap entries are swapped in.
  *
- * <p>Locking: the caller holds the mmap lock (read is enough; asserted) and an
+ * <p>Locking: the caller holds the mmap lock (read is enough) or, with
+ * {@link #FAULT_FLAG_VMA_LOCK}, the VMA's per-VMA lock ({@link VmaLock}; asserted either way), and an
  * {@code mm_users} pin (checked by the pin rule when the page table is reached). The
  * page-table lock is taken here; it is dropped around the copy of a COW, which is
  * bracketed by an {@code MMU_NOTIFY_CLEAR} invalidation of that page (notifier callbacks
@@ -41,6 +42,14 @@ import hmm4j.sim.sync.SpinLock;
  *       is told it lost it, even by a driver that filters out EXCLUSIVE events.</li>
  * </ul>
  *
+ * <p>Retry ({@code FAULT_FLAG_ALLOW_RETRY}, {@code VM_FAULT_RETRY}): a fault that must wait for
+ * a locked page ({@link #folioLockOrRetry}: the device-exclusive restore) drops its fault lock,
+ * waits, and answers {@code VM_FAULT_RETRY} when the caller allows a first retry; a fault under
+ * a per-VMA lock that meets a device-private entry answers {@code VM_FAULT_RETRY} at once, having
+ * dropped the VMA lock ({@code migrate_to_ram} needs {@code mmap_lock}). On {@code VM_FAULT_RETRY}
+ * the caller holds no fault lock. Callers that do not pass ALLOW_RETRY ({@code hmm_range_fault},
+ * GUP) never see it.
+ *
  * <p>Huge pages: a fault at a none PMD of a VMA that may have a THP, and a fault on a PMD
  * leaf, are handled by {@link HugeMemory}; a copy-on-write of a shared leaf splits it and
  * continues here at PTE level.
@@ -58,20 +67,46 @@ public final class Fault {
     /** Coverage mark: a CPU fault found a migration entry and waited for the migration to finish. */
     public static final Mark MIGRATION_ENTRY_WAIT = Mark.of("fault.migration-entry.wait",
             "A CPU fault found a migration entry and waited for the migration to finish");
+    /** Coverage mark: a fault under a per-VMA lock met a device-private entry and asked for mmap_lock. */
+    public static final Mark DEVICE_PRIVATE_VMA_LOCK_RETRY = Mark.of("fault.device-private.vma-lock-retry",
+            "A fault under a per-VMA lock met a device-private entry: migrate_to_ram needs mmap_lock, VM_FAULT_RETRY");
+    /** Coverage mark: folio_lock_or_retry found the page locked, dropped the fault lock and waited. */
+    public static final Mark LOCK_OR_RETRY_DROPPED = Mark.of("fault.folio-lock-or-retry.dropped",
+            "A fault found its page locked, dropped its fault lock, waited for the unlock and answered VM_FAULT_RETRY");
     /** Coverage mark: a CPU fault took a device-exclusive entry back from the device. */
     public static final Mark EXCLUSIVE_REVOKED = Mark.of("fault.device-exclusive.revoked",
             "A CPU fault took a device-exclusive entry back from the device");
 
     /** {@code FAULT_FLAG_WRITE}. */
     public static final int FAULT_FLAG_WRITE = 0x01;
+    /** {@code FAULT_FLAG_ALLOW_RETRY}: the handler may drop the fault lock and answer {@link #VM_FAULT_RETRY}. */
+    public static final int FAULT_FLAG_ALLOW_RETRY = 0x04;
+    /** {@code FAULT_FLAG_RETRY_NOWAIT}: answer {@link #VM_FAULT_RETRY} without dropping the lock or waiting. */
+    public static final int FAULT_FLAG_RETRY_NOWAIT = 0x08;
+    /** {@code FAULT_FLAG_KILLABLE}. */
+    public static final int FAULT_FLAG_KILLABLE = 0x10;
+    /** {@code FAULT_FLAG_TRIED}: this fault was retried once already. */
+    public static final int FAULT_FLAG_TRIED = 0x20;
+    /** {@code FAULT_FLAG_USER}: the fault is from user space. */
+    public static final int FAULT_FLAG_USER = 0x40;
     /** {@code FAULT_FLAG_REMOTE}: the fault is on behalf of another mm user (hmm, gup). */
     public static final int FAULT_FLAG_REMOTE = 0x80;
+    /** {@code FAULT_FLAG_INTERRUPTIBLE}. */
+    public static final int FAULT_FLAG_INTERRUPTIBLE = 0x200;
+    /** {@code FAULT_FLAG_VMA_LOCK}: the fault holds the VMA's per-VMA lock, not {@code mmap_lock}. */
+    public static final int FAULT_FLAG_VMA_LOCK = 0x1000;
+    /** {@code FAULT_FLAG_DEFAULT}: what the arch fault handlers start with. */
+    public static final int FAULT_FLAG_DEFAULT = FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_KILLABLE | FAULT_FLAG_INTERRUPTIBLE;
     /** {@code VM_FAULT_OOM}. */
     public static final int VM_FAULT_OOM = 0x000001;
     /** {@code VM_FAULT_SIGBUS}. */
     public static final int VM_FAULT_SIGBUS = 0x000002;
     /** {@code VM_FAULT_SIGSEGV}. */
     public static final int VM_FAULT_SIGSEGV = 0x000040;
+    /** {@code VM_FAULT_RETRY}: the fault lock was dropped (unless RETRY_NOWAIT); fault again. */
+    public static final int VM_FAULT_RETRY = 0x000400;
+    /** {@code VM_FAULT_COMPLETED}: the fault was handled and the fault lock dropped by the handler. */
+    public static final int VM_FAULT_COMPLETED = 0x004000;
     /** {@code VM_FAULT_ERROR}: any of the error bits. */
     public static final int VM_FAULT_ERROR = VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV;
 
@@ -93,7 +128,7 @@ public final class Fault {
      * @return 0 (the caller retries the access) or a {@code VM_FAULT_*} error
      */
     public static int handleMmFault(MmStruct mm, Vma vma, long addr, int flags) {
-        mm.mmapAssertLocked();
+        assertFaultLocked(mm, vma, flags);
         boolean write = (flags & FAULT_FLAG_WRITE) != 0;
         if (!vma.contains(addr) || !vma.hasAny(write ? VmFlags.VM_WRITE : VmFlags.VM_READ)) {
             return VM_FAULT_SIGSEGV;
@@ -108,6 +143,13 @@ public final class Fault {
         ptl.lock();
         long pte = pt.get(page);
         if (Pte.isNone(pte)) {
+            // check_stable_address_space (do_anonymous_page, the huge one, finish_fault of a
+            // private mapping): nothing is populated once the OOM reaper has been here.
+            int unstable = vma.isShared() ? 0 : OomKill.checkStableAddressSpace(mm);
+            if (unstable != 0) {
+                ptl.unlock();
+                return unstable;
+            }
             if (pt.isPmdNone(page) && HugeMemory.of(mm.kernel()).vmaAllowsPmd(vma, page)
                     && HugeMemory.doHugePmdAnonymousPage(mm, phys, pt, vma, page, write) == 0) {
                 ptl.unlock();
@@ -129,11 +171,19 @@ public final class Fault {
             return 0;
         }
         if (Pte.isDevicePrivate(pte)) {
+            if ((flags & FAULT_FLAG_VMA_LOCK) != 0) {
+                // migrate_to_ram runs only under mmap_lock: give the VMA lock back and let
+                // the arch handler retry under mmap_lock.
+                ptl.unlock();
+                mm.kernel().mark(DEVICE_PRIVATE_VMA_LOCK_RETRY);
+                VmaLock.vmaEndRead(mm, vma);
+                return VM_FAULT_RETRY;
+            }
             return doDevicePrivate(mm, vma, phys, ptl, page, pte, flags);
         }
         if (Pte.isDeviceExclusive(pte)) {
             ptl.unlock();
-            return removeDeviceExclusiveEntry(mm, vma, phys, pt, ptl, page, pte);
+            return removeDeviceExclusiveEntry(mm, vma, phys, pt, ptl, page, pte, flags);
         }
         if (!Pte.isPresent(pte)) {
             ptl.unlock();
@@ -203,14 +253,61 @@ public final class Fault {
         return ret;
     }
 
+    /**
+     * {@code assert_fault_locked}: the caller holds {@code vma}'s per-VMA lock
+     * ({@link #FAULT_FLAG_VMA_LOCK}) or the mmap lock.
+     */
+    static void assertFaultLocked(MmStruct mm, Vma vma, int flags) {
+        if ((flags & FAULT_FLAG_VMA_LOCK) == 0 || !VmaLock.heldByCurrent(mm, vma)) {
+            mm.mmapAssertLocked();
+        }
+    }
+
+    /** {@code release_fault_lock}: drops the per-VMA lock or the mmap read lock the fault holds. */
+    static void releaseFaultLock(MmStruct mm, Vma vma, int flags) {
+        if ((flags & FAULT_FLAG_VMA_LOCK) != 0) {
+            VmaLock.vmaEndRead(mm, vma);
+        } else {
+            mm.mmapReadUnlock();
+        }
+    }
+
+    /**
+     * {@code folio_lock_or_retry}: locks {@code page} and answers 0; or, when it is locked, the
+     * fault allows a first retry ({@link #FAULT_FLAG_ALLOW_RETRY} without {@link #FAULT_FLAG_TRIED})
+     * and is not {@link #FAULT_FLAG_RETRY_NOWAIT}, drops the fault lock, waits for the unlock and
+     * answers {@link #VM_FAULT_RETRY} (with RETRY_NOWAIT: answers it at once, lock kept); a fault
+     * that may not retry sleeps for the lock holding its fault lock. May sleep.
+     */
+    static int folioLockOrRetry(MmStruct mm, Vma vma, Page page, int flags) {
+        if (page.trylock()) {
+            return 0;
+        }
+        if ((flags & FAULT_FLAG_ALLOW_RETRY) != 0 && (flags & FAULT_FLAG_TRIED) == 0) {
+            if ((flags & FAULT_FLAG_RETRY_NOWAIT) != 0) {
+                return VM_FAULT_RETRY;
+            }
+            releaseFaultLock(mm, vma, flags);
+            mm.kernel().mark(LOCK_OR_RETRY_DROPPED);
+            page.waitLocked();
+            return VM_FAULT_RETRY;
+        }
+        page.lock();
+        return 0;
+    }
+
     /** {@code remove_device_exclusive_entry}, entered without the page-table lock. */
     private static int removeDeviceExclusiveEntry(MmStruct mm, Vma vma, PhysMem phys, PageTable pt, SpinLock ptl,
-                                                  long page, long origPte) {
+                                                  long page, long origPte, int flags) {
         Page p = phys.pfnToPage(Pte.pfn(origPte));
         if (!p.tryGet()) {
             return 0;
         }
-        p.lock();
+        int locked = folioLockOrRetry(mm, vma, p, flags);
+        if (locked != 0) {
+            p.put();
+            return locked;
+        }
         MmuNotifierRange range = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_CLEAR, 0, mm, page,
                 page + Pte.PAGE_SIZE, null);
         range.invalidateRangeStart();

@@ -16,7 +16,8 @@ import hmm4j.sim.sync.WaitQueueHead;
  * entries under the page-table lock and then calls {@link #wakeUpMigrationWaiters}. A
  * migration that never wakes its waiters is reported as a deadlock naming this queue.
  *
- * <p>Locking. The caller holds the mmap lock (read is enough; asserted) and an
+ * <p>Locking. The caller holds the mmap lock (read is enough) or the per-VMA lock of the VMA of
+ * the address (asserted), and an
  * {@code mm_users} pin (the pin rule), and keeps them while it sleeps, as the kernel's
  * callers do; so the page tables cannot be freed under the sleeper. The page-table lock is
  * taken for the first check only. The wake-up condition reads the entry without the lock:
@@ -48,7 +49,9 @@ public final class MigrationEntryWait {
      * aborted migration, or none after an unmap).
      */
     public static void migrationEntryWait(MmStruct mm, long addr) {
-        mm.mmapAssertLocked();
+        if (!mm.mmapLock().heldByCurrent() && !VmaLock.heldByCurrent(mm, mm.vmas("migration_entry_wait").vmaLookup(addr))) {
+            mm.mmapAssertLocked();
+        }
         long page = addr & Pte.PAGE_MASK;
         PageTable pt = mm.pgd("migration_entry_wait");
         SpinLock ptl = mm.pageTableLock();

@@ -8,6 +8,7 @@ import hmm4j.kernel.mm.notifier.MmuNotifierSubscriptions;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.RefHolder;
 import hmm4j.sim.Mark;
+import hmm4j.sim.Op;
 import hmm4j.sim.Task;
 import hmm4j.sim.TaskKey;
 import hmm4j.sim.failure.Failure;
@@ -33,7 +34,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>The pin rule (rule mm.pin): {@link #assertAddressSpacePinned} is called by every VMA
  * lookup, page-table walk and fault. It reports "address space used without mmget" unless
  * the acting task itself (by identity, not by name) holds an {@code mm_users} reference
- * (its own tasks hold theirs until {@code exit_mm}), is the task running {@code __mmput},
+ * (its own tasks hold theirs until {@code exit_mm}), is the task running {@code __mmput}, is
+ * the OOM reaper reaping it under the mmap read lock ({@link OomKill}),
  * or is fenced by a classic notifier's {@code ->release} that has not yet returned
  * ({@link #declareReleaseFence}), or by a teardown barrier that {@code __mmput} waits for
  * before {@code exit_mmap} ({@link #declareTeardownBarrier}: an in-flight AIO iocb). The rule holds whether or not the mm happens to be alive,
@@ -74,6 +76,20 @@ public final class MmStruct extends KObject {
     public static final Mark TEARDOWN_BARRIER_ACCESS = Mark.of("mm.teardown-barrier.access",
             "An access without mm_users was allowed by a teardown barrier __mmput waits for (an in-flight AIO iocb)");
 
+    /** Coverage mark: the OOM reaper touched the address space without mm_users, under the mmap read lock with MMF_OOM_SKIP clear. */
+    public static final Mark OOM_REAPER_ACCESS = Mark.of("mm.oom-reaper.access",
+            "The OOM reaper touched the address space without mm_users, under the mmap read lock with MMF_OOM_SKIP clear");
+
+    /** {@code MMF_OOM_SKIP}: the OOM killer and reaper leave this mm alone (exit_mmap freed it, or the reaper gave up). */
+    public static final int MMF_OOM_SKIP = 21;
+    /** {@code MMF_UNSTABLE}: the OOM reaper has unmapped memory here; faults that would populate it fail. */
+    public static final int MMF_UNSTABLE = 22;
+    /** {@code MMF_OOM_REAP_QUEUED}: the mm was queued for the OOM reaper once. */
+    public static final int MMF_OOM_REAP_QUEUED = 25;
+
+    private static final Op.Kind TEST_BIT = new Op.Kind("test_bit", Op.Access.READ);
+    private static final Op.Kind SET_BIT = new Op.Kind("test_and_set_bit", Op.Access.WRITE);
+
     /** {@code tsk->mm}: the mm a task uses (user tasks, and kernel threads inside kthread_use_mm). */
     public static final TaskKey<MmStruct> TASK_MM = new TaskKey<>("tsk->mm");
 
@@ -95,6 +111,14 @@ public final class MmStruct extends KObject {
     private volatile ExitPhase exitPhase = ExitPhase.NONE;
     private volatile Task exitingTask;
     private volatile MmuNotifierSubscriptions notifierSubscriptions;
+    /** {@code mm->flags}: the {@code MMF_*} bits the model uses; each access a point on the mm. */
+    private final AtomicInteger flags = new AtomicInteger();
+    private final Op testBitOp;
+    private final Op setBitOp;
+    /** The per-VMA locks, made on the first per-VMA fault. */
+    private VmaLock vmaLocks;
+    /** The OOM reaper while it reaps this mm (mmap read lock held, MMF_OOM_SKIP seen clear), else null. */
+    private volatile Task oomReaper;
 
     /** A kernel thread or worker whose unpinned accesses are fenced by a release notifier. */
     private record ReleaseFence(Task worker, MmuNotifier subscription) {
@@ -118,6 +142,8 @@ public final class MmStruct extends KObject {
         this.count = new RefLedger(kernel, name() + " mm_count");
         this.mmapLock = new RwSemaphore(kernel, "mm->mmap_lock", name() + "->mmap_lock");
         this.pageTableLock = new SpinLock(kernel, "mm->page_table_lock", name() + "->page_table_lock");
+        this.testBitOp = new Op(TEST_BIT, target(), "test_bit(" + name() + "->flags)");
+        this.setBitOp = new Op(SET_BIT, target(), "test_and_set_bit(" + name() + "->flags)");
         vmas.recordSites(kernel);
         users.get(owner, allocSite());
         count.get(usersCountRef, allocSite());
@@ -132,7 +158,9 @@ public final class MmStruct extends KObject {
      */
     public static MmStruct mmAlloc(Kernel kernel, RefHolder owner) {
         int id = kernel.component(Ids.class, Ids::new).next.incrementAndGet();
-        return new MmStruct(kernel, id, owner);
+        MmStruct mm = new MmStruct(kernel, id, owner);
+        MmList.of(kernel).add(mm);
+        return mm;
     }
 
     /** The mm of {@code task} ({@code tsk->mm}), or null. */
@@ -364,9 +392,34 @@ public final class MmStruct extends KObject {
         mmapLock().upRead();
     }
 
-    /** {@code mmap_write_lock}. */
+    /** {@code mmap_read_trylock}: true if the read lock was taken (never sleeps). */
+    public boolean mmapReadTrylock() {
+        return mmapLock().downReadTrylock();
+    }
+
+    /**
+     * {@code mmap_write_lock}; then every VMA with a per-VMA lock is write-locked (the model's
+     * {@code vma_start_write}, see {@link VmaLock}), so no fault runs under a VMA lock until the
+     * mmap lock is released or downgraded.
+     */
     public void mmapWriteLock() {
         mmapLock().downWrite();
+        VmaLock locks = vmaLocksOrNull();
+        if (locks != null) {
+            locks.startWriteAll();
+        }
+    }
+
+    /** The per-VMA locks of this mm, made on first use. */
+    synchronized VmaLock vmaLocks() {
+        if (vmaLocks == null) {
+            vmaLocks = new VmaLock(this);
+        }
+        return vmaLocks;
+    }
+
+    synchronized VmaLock vmaLocksOrNull() {
+        return vmaLocks;
     }
 
     /** {@code mmap_write_unlock}. */
@@ -475,6 +528,48 @@ public final class MmStruct extends KObject {
         return vmas("vma_lookup").vmaLookup(addr);
     }
 
+    // ---- mm->flags ----
+
+    /** {@code test_bit(bit, &mm->flags)} (a scheduling point). */
+    public boolean testBit(int bit) {
+        checkAccess("test_bit(mm->flags)");
+        kernel().point(testBitOp);
+        return (flags.get() & (1 << bit)) != 0;
+    }
+
+    /**
+     * {@code test_bit(bit, &mm->flags)} without a scheduling point, for a caller whose lock
+     * already orders it against the writer (a fault checking {@code MMF_UNSTABLE} under the
+     * page-table lock the OOM reaper's zap takes after setting it), and for checkers.
+     */
+    public boolean testBitPeek(int bit) {
+        checkAccess("test_bit(mm->flags)");
+        return (flags.get() & (1 << bit)) != 0;
+    }
+
+    /** {@code set_bit(bit, &mm->flags)}. */
+    public void setBit(int bit) {
+        testAndSetBit(bit);
+    }
+
+    /** {@code test_and_set_bit(bit, &mm->flags)}: the old value of the bit. */
+    public boolean testAndSetBit(int bit) {
+        checkAccess("set_bit(mm->flags)");
+        kernel().point(setBitOp);
+        int mask = 1 << bit;
+        return (flags.getAndUpdate(v -> v | mask) & mask) != 0;
+    }
+
+    /**
+     * The OOM reaper ({@link OomKill}) starts or stops reaping: while {@code reaper} is set, its
+     * accesses pass the pin rule. It holds the mmap read lock and saw {@code MMF_OOM_SKIP} clear
+     * under it, which {@code exit_mmap} sets before it takes the write lock to free the page
+     * tables and VMAs: that, not an {@code mm_users} reference, keeps the address space there.
+     */
+    void setOomReaper(Task reaper) {
+        this.oomReaper = reaper;
+    }
+
     // ---- notifiers ----
 
     /** {@code mm->notifier_subscriptions}, or null (then {@code mm_has_notifiers} is false). */
@@ -537,7 +632,7 @@ public final class MmStruct extends KObject {
     /**
      * Rule mm.pin: reports "address space used without mmget" unless the calling task (this
      * task, not another of the same name) holds an {@code mm_users} reference, is the task
-     * running {@code __mmput}, or is fenced by a
+     * running {@code __mmput}, is the OOM reaper reaping it, or is fenced by a
      * release notifier that has not returned or by a teardown barrier that still holds. Set-up code outside any task is exempt.
      */
     public void assertAddressSpacePinned(String op) {
@@ -547,6 +642,10 @@ public final class MmStruct extends KObject {
             return;
         }
         if (users.holds(t)) {
+            return;
+        }
+        if (t == oomReaper && mmapLock.heldByCurrent()) {
+            kernel().mark(OOM_REAPER_ACCESS);
             return;
         }
         for (ReleaseFence f : fences) {

@@ -19,8 +19,9 @@ import java.util.Objects;
  *
  * <p>Differences from the kernel (mm/filemap.c, mm/shmem.c, mm/truncate.c): no readahead,
  * no writeback, no swap-out of shmem pages; a page beyond the end of file is simply refused
- * (the fault path turns that into SIGBUS); {@link #truncate} does not unmap: the caller
- * zaps the mappings first ({@code unmap_mapping_range}), as {@code truncate_pagecache} does.
+ * (the fault path turns that into SIGBUS); {@link #truncate} and {@link #punchHole} do not
+ * unmap: {@link Truncate} zaps the mappings first ({@code unmap_mapping_range}), as
+ * {@code shmem_setattr} and {@code shmem_fallocate} do.
  */
 public final class PageCache {
 
@@ -118,6 +119,51 @@ public final class PageCache {
             });
             file.index.clearRange(start, end);
             file.index.freeTables(start, Pte.TASK_SIZE);
+        }
+    }
+
+    /**
+     * {@code shmem_truncate_range(lstart, lend)} inside the file (a hole punch): pages wholly in
+     * [start, end) leave the cache, the parts of partial pages at the edges are zeroed; the size
+     * stays. The caller has unmapped the whole pages of the range first.
+     */
+    public void punchHole(ShmemFile file, long start, long end) {
+        if (start < 0 || end < start || end > Pte.TASK_SIZE) {
+            throw new IllegalArgumentException("bad hole [" + start + ", " + end + ")");
+        }
+        synchronized (file) {
+            long firstWhole = Pte.pageAlign(start) >>> Pte.PAGE_SHIFT;
+            long endWhole = end >>> Pte.PAGE_SHIFT;
+            zeroPart(file, start, Math.min(end, Pte.pageAlign(start)));
+            if (endWhole >= firstWhole) {
+                zeroPart(file, Math.max(start, endWhole << Pte.PAGE_SHIFT), end);
+            }
+            if (endWhole <= firstWhole) {
+                return;
+            }
+            long from = firstWhole << Pte.PAGE_SHIFT;
+            long to = endWhole << Pte.PAGE_SHIFT;
+            file.index.forEach(from, to, (addr, entry) -> {
+                Page page = physMem.pfnToPage(Pte.pfn(entry));
+                page.setMapping(null, 0);
+                page.put();
+                file.nrpages--;
+                return true;
+            });
+            file.index.clearRange(from, to);
+        }
+    }
+
+    /** Zeroes [from, to) of the cached page holding them (one page at most); file monitor held. */
+    private void zeroPart(ShmemFile file, long from, long to) {
+        if (to <= from) {
+            return;
+        }
+        Page page = lookup(file, from >>> Pte.PAGE_SHIFT);
+        if (page != null && page.hasContents()) {
+            int off = (int) (from & ~Pte.PAGE_MASK);
+            int len = (int) (to - from);
+            page.writeBytes(off, new byte[len], 0, len);
         }
     }
 

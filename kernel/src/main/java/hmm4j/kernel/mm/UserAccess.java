@@ -1,6 +1,7 @@
 package hmm4j.kernel.mm;
 
 import hmm4j.sim.Kernel;
+import hmm4j.sim.Mark;
 import hmm4j.sim.Op;
 import hmm4j.sim.sync.SpinLock;
 
@@ -8,7 +9,8 @@ import hmm4j.sim.sync.SpinLock;
  * CPU accesses to user memory by the current task: {@code copy_from_user} and
  * {@code copy_to_user} through {@code current->mm} (a process's own mm, or the mm a kernel
  * thread adopted with {@code kthread_use_mm}). Each page is looked up in the page table; a
- * missing or read-only entry goes through the fault handler under the mmap read lock, and
+ * missing or read-only entry goes through the fault handler, under the VMA's per-VMA lock when
+ * it can be had, else (or on {@code VM_FAULT_RETRY}) under the mmap read lock, and
  * an access the VMA does not permit fails like a SIGSEGV, with {@code -EFAULT}.
  *
  * <p>Every access walks the page table and is therefore subject to the pin rule: a kernel
@@ -20,6 +22,13 @@ public final class UserAccess {
     /** Writes it. */
     private static final Op.Kind COPY_TO_USER = new Op.Kind("copy_to_user", Op.Access.WRITE);
     private static final int MAX_FAULT_RETRIES = 8;
+
+    /** Coverage mark: a fault under the per-VMA lock answered VM_FAULT_RETRY and was redone under mmap_lock. */
+    public static final Mark VMA_LOCK_RETRY = Mark.of("fault.vma-lock.retry",
+            "A fault under a per-VMA lock answered VM_FAULT_RETRY and was redone under mmap_lock");
+    /** Coverage mark: a fault under mmap_lock answered VM_FAULT_RETRY (lock dropped) and was redone with FAULT_FLAG_TRIED. */
+    public static final Mark FAULT_RETRY = Mark.of("fault.retry",
+            "A fault under mmap_lock dropped the lock with VM_FAULT_RETRY and was redone with FAULT_FLAG_TRIED");
 
     private UserAccess() {
     }
@@ -95,18 +104,48 @@ public final class UserAccess {
         }
     }
 
-    /** The arch fault path: VMA and permission check, then {@code handle_mm_fault}. */
+    /**
+     * The arch fault path ({@code do_user_addr_fault}): first under the per-VMA lock
+     * ({@link VmaLock#lockVmaUnderRcu}); a miss, or {@code VM_FAULT_RETRY} from there, falls back to
+     * the mmap read lock, where {@code VM_FAULT_RETRY} (the lock already dropped) means fault
+     * again with {@code FAULT_FLAG_TRIED}. Access checks per VMA; false for SIGSEGV or SIGBUS.
+     */
     private static boolean fault(MmStruct mm, long a, boolean write) {
-        mm.mmapReadLock();
-        try {
-            Vma vma = mm.vmaLookup(a);
-            if (vma == null || !vma.hasAny(write ? VmFlags.VM_WRITE : VmFlags.VM_READ)) {
+        int flags = Fault.FAULT_FLAG_DEFAULT | Fault.FAULT_FLAG_USER | (write ? Fault.FAULT_FLAG_WRITE : 0);
+        long need = write ? VmFlags.VM_WRITE : VmFlags.VM_READ;
+        Vma locked = VmaLock.lockVmaUnderRcu(mm, a);
+        if (locked != null) {
+            if (!locked.hasAny(need)) {
+                VmaLock.vmaEndRead(mm, locked);
                 return false;
             }
-            int ret = Fault.handleMmFault(mm, vma, a, write ? Fault.FAULT_FLAG_WRITE : 0);
-            return (ret & Fault.VM_FAULT_ERROR) == 0;
-        } finally {
+            int ret = Fault.handleMmFault(mm, locked, a, flags | Fault.FAULT_FLAG_VMA_LOCK);
+            if ((ret & (Fault.VM_FAULT_RETRY | Fault.VM_FAULT_COMPLETED)) == 0) {
+                VmaLock.vmaEndRead(mm, locked);
+            }
+            if ((ret & Fault.VM_FAULT_RETRY) == 0) {
+                return (ret & Fault.VM_FAULT_ERROR) == 0;
+            }
+            mm.kernel().mark(VMA_LOCK_RETRY);
+        }
+        while (true) {
+            mm.mmapReadLock();
+            Vma vma = mm.vmaLookup(a);
+            if (vma == null || !vma.hasAny(need)) {
+                mm.mmapReadUnlock();
+                return false;
+            }
+            int ret = Fault.handleMmFault(mm, vma, a, flags);
+            if ((ret & Fault.VM_FAULT_COMPLETED) != 0) {
+                return true;
+            }
+            if ((ret & Fault.VM_FAULT_RETRY) != 0) {
+                mm.kernel().mark(FAULT_RETRY);
+                flags |= Fault.FAULT_FLAG_TRIED;
+                continue;
+            }
             mm.mmapReadUnlock();
+            return (ret & Fault.VM_FAULT_ERROR) == 0;
         }
     }
 }

@@ -72,7 +72,7 @@ final class Zap {
     }
 
     /** Releases what the entry of {@code table} for {@code addr} references; the caller clears it. */
-    private static void release(PhysMem phys, PageTable table, long addr, long pte) {
+    static void release(PhysMem phys, PageTable table, long addr, long pte) {
         if (Pte.isPresent(pte) && !Pte.isZero(pte) && !Pte.isSpecial(pte) || Pte.isDeviceExclusive(pte)) {
             Page page = phys.pfnToPage(Pte.pfn(pte));
             if (page.pgmap() != null) {

@@ -231,6 +231,11 @@ public final class RwSemaphore extends AbstractLock {
         return writer != null || readerCount > 0;
     }
 
+    /** True if some task holds it for write (no scheduling point: lockless checks such as {@code vma_start_read}'s). */
+    public synchronized boolean isWriteLocked() {
+        return writer != null;
+    }
+
     /** True if the calling task holds it for write. */
     public synchronized boolean heldForWriteByCurrent() {
         return writer == holder();

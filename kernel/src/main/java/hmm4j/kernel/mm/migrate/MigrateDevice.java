@@ -8,6 +8,7 @@ import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.HugeMemory;
 import hmm4j.kernel.mm.MigrationEntryWait;
 import hmm4j.kernel.mm.MmStruct;
+import hmm4j.kernel.mm.OomKill;
 import hmm4j.kernel.mm.Page;
 import hmm4j.kernel.mm.PageStateChecks;
 import hmm4j.kernel.mm.PageTable;
@@ -449,6 +450,9 @@ public final class MigrateDevice {
         try {
             long old = pt.get(addr);
             if (!Pte.isNone(old) && !Pte.isZero(old)) {
+                return false;
+            }
+            if (OomKill.checkStableAddressSpace(mm) != 0) {
                 return false;
             }
             page.setFlag(Page.PG_ANON | Page.PG_SWAPBACKED);
