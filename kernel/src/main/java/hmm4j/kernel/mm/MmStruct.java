@@ -362,6 +362,11 @@ public final class MmStruct extends KObject {
         mmapLock().upWrite();
     }
 
+    /** {@code mmap_write_downgrade}: the write lock becomes a read lock; waiting readers enter. */
+    public void mmapWriteDowngrade() {
+        mmapLock().downgradeWrite();
+    }
+
     /**
      * The VMA tree, for a caller that holds the mmap lock and a pin. {@code op} names the
      * access for the pin rule ("find_vma", "mmap", ...).
