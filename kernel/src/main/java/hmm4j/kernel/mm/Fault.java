@@ -209,6 +209,7 @@ public final class Fault {
             return 0;
         }
         p.lock();
+        Rmap.folioLockHeld(mm.kernel());
         MmuNotifierRange range = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_CLEAR, 0, mm, page,
                 page + Pte.PAGE_SIZE, null);
         range.invalidateRangeStart();
@@ -218,6 +219,7 @@ public final class Fault {
             pt.set(page, restoreExclusivePte(vma, origPte));
         }
         ptl.unlock();
+        Rmap.folioLockReleased(mm.kernel());
         p.unlock();
         p.put();
         range.invalidateRangeEnd();

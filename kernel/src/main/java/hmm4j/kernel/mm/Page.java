@@ -249,6 +249,7 @@ public final class Page {
     public void lock() {
         Kernel k = physMem.kernel();
         k.syncObserver().mightSleep(k.current(), "lock_page");
+        Rmap.mightLockFolio(k);
         k.point(lockOp);
         while (!trylock()) {
             physMem.pageLockChannel().await(lockOp.target(), () -> !isLocked(), lockOp.label(), WaitChannel.FOREVER);
