@@ -18,6 +18,7 @@ public final class Catalogue {
         all.addAll(DeviceMapScenarios.all());
         all.addAll(ServiceScenarios.all());
         all.addAll(RmapScenarios.all());
+        all.addAll(UnmapScenarios.all());
         all.addAll(MigrationScenarios.all());
         all.addAll(Hmm2019Scenarios.all());
         return List.copyOf(all);
