@@ -83,6 +83,15 @@ public final class KernelRules {
             "at the end of a run no invalidation is in flight, invalidate_seq is even, the deferred list is empty "
                     + "and every subscription's sequence is odd and unequal to the global one");
 
+    /**
+     * hmm4j's own: an interval callback of a non-blockable range sleeps. The kernel runs
+     * interval callbacks outside {@code non_block_start} and prints nothing; its symptom is
+     * the OOM reaper stalled in the callback (or a deadlock with the lock the callback waits for).
+     */
+    public static final Rule INTERVAL_NONBLOCK_SLEEP = Rule.own("interval.nonblockable-sleep", INVARIANT_VIOLATION,
+            "an interval notifier's invalidate of a non-blockable range does not sleep"
+                    + " (blocking there stalls the OOM reaper)");
+
     // ---- kthreads ----
 
     /** {@code kthread_use_mm} by a kernel thread without an mm. */
@@ -204,7 +213,7 @@ public final class KernelRules {
             List.of(MM_COUNT_OUTLIVES_USERS, REGISTER_ON_LIVE_MM, NO_REGISTER_IN_SECTION, UNREGISTER_ON_GRABBED_MM,
                     DESTROY_EMPTY, ONLY_NONBLOCK_START_FAILS, FALLIBLE_START_NO_END, END_PAIRS_START,
                     NOT_FROM_CALLBACK, INSERT_ON_LIVE_MM, REMOVE_PAIRS_INSERT, FALSE_ONLY_NONBLOCKABLE,
-                    SEQ_EVEN_WHEN_IDLE, QUIESCENT_STATE, KTHREAD_USE_MM, KTHREAD_UNUSE_MM,
+                    SEQ_EVEN_WHEN_IDLE, QUIESCENT_STATE, INTERVAL_NONBLOCK_SLEEP, KTHREAD_USE_MM, KTHREAD_UNUSE_MM,
                     OOM_REAPER_UNABLE_TO_REAP,
                     RANGE_FAULT_MEETS_REQUEST,
                     DEVMAP_NO_ENTRY_SURVIVES, DEVMAP_WRITE_NEEDS_CPU_WRITE, DEVMAP_NAMES_CPU_PAGE,

@@ -19,6 +19,8 @@ public final class Catalogue {
         all.addAll(DeviceMapScenarios.all());
         all.addAll(OomScenarios.all());
         all.addAll(ServiceScenarios.all());
+        all.addAll(RmapScenarios.all());
+        all.addAll(UnmapScenarios.all());
         all.addAll(MigrationScenarios.all());
         all.addAll(Hmm2019Scenarios.all());
         return List.copyOf(all);

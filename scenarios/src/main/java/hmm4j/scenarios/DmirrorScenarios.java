@@ -9,6 +9,7 @@ import hmm4j.drivers.dmirror.DmirrorFile;
 import hmm4j.drivers.dmirror.DmirrorProtocol;
 import hmm4j.drivers.dmirror.DmirrorRules;
 import hmm4j.drivers.dmirror.HmmDmirrorCmd;
+import hmm4j.kernel.KernelRules;
 import hmm4j.kernel.mm.Errno;
 import hmm4j.kernel.mm.HugeMemory;
 import hmm4j.kernel.mm.Madvise;
@@ -171,7 +172,7 @@ public final class DmirrorScenarios {
                     MmuIntervalNotifier.READ_RETRY, MmuIntervalNotifier.NONBLOCK_EAGAIN, Hmm.RANGE_FAULT_BUSY,
                     Hmm.RANGE_FAULT_RESTART, DmirrorDevice.INVALIDATE_TRYLOCK_FAILED,
                     DmirrorDevice.OWN_MIGRATE_SKIPPED, DmirrorDevice.OTHER_MIGRATE_INVALIDATED);
-            case BLOCK_IN_NONBLOCKABLE -> Expectation.finds(SimRules.SLEEP_IN_ATOMIC_RULE);
+            case BLOCK_IN_NONBLOCKABLE -> Expectation.finds(KernelRules.INTERVAL_NONBLOCK_SLEEP);
             case READ_BEGIN_IN_CALLBACK -> Expectation.finds(SimRules.RECURSIVE_LOCKING);
             default -> Expectation.finds(DmirrorRules.NO_STALE_ENTRY);
         };

@@ -42,9 +42,11 @@ public final class ServiceScenarios {
                         Expectation.clean().reaching(WorkStruct.CANCEL_UNQUEUED, WorkStruct.CANCEL_WAITED),
                         k -> refresh(k, true)),
                 new DesignScenario("M1-exit-no-synchronize", "module exit frees its state while free_notifier is queued in SRCU",
-                        Expectation.finds(SimRules.USE_AFTER_FREE_RULE), k -> moduleExit(k, false)),
-                new DesignScenario("M1-exit-synchronize", "module exit calls mmu_notifier_synchronize first",
-                        Expectation.clean().reaching(MmuNotifier.SRCU_FREE), k -> moduleExit(k, true)),
+                        Expectation.finds(SimRules.USE_AFTER_FREE_RULE), k -> moduleExit(k, NotifierModule.ExitWait.NONE)),
+                new DesignScenario("M1-exit-synchronize", "module exit calls mmu_notifier_synchronize (synchronize_srcu) first",
+                        Expectation.finds(SimRules.USE_AFTER_FREE_RULE), k -> moduleExit(k, NotifierModule.ExitWait.SYNCHRONIZE)),
+                new DesignScenario("M1-exit-srcu-barrier", "module exit waits with srcu_barrier on the notifier SRCU domain",
+                        Expectation.clean().reaching(MmuNotifier.SRCU_FREE), k -> moduleExit(k, NotifierModule.ExitWait.SRCU_BARRIER)),
                 new DesignScenario("F1-signal-under-notifier-lock",
                         "invalidate waits for the buffer's fences under notifier_lock; job completion takes it too",
                         Expectation.finds(SimRules.LOCK_ORDER), k -> userptrFence(k, false)),
@@ -98,8 +100,8 @@ public final class ServiceScenarios {
      * M1: a process opens the driver, touches its memory and closes it; rmmod removes the
      * module once the file is closed (the free queued by the close may not have run yet).
      */
-    private static void moduleExit(Kernel k, boolean fixed) {
-        NotifierModule drv = NotifierModule.load(k, fixed);
+    private static void moduleExit(Kernel k, NotifierModule.ExitWait exitWait) {
+        NotifierModule drv = NotifierModule.load(k, exitWait);
         Completion closed = new Completion(k, "closed");
         Process.spawn(k, "process", self -> {
             MmStruct mm = MmStruct.of(self);

@@ -1,5 +1,7 @@
 package hmm4j.sim;
 
+import hmm4j.sim.rule.Rule;
+
 import java.util.IdentityHashMap;
 import java.util.Map;
 
@@ -61,6 +63,7 @@ public final class Task implements RefHolder {
     private int spinDepth;
     private int rcuReadDepth;
     private int nonBlockDepth;
+    private NoSleepSection noSleep;
     int suppressPoints;
 
     Task(Kernel kernel, int id, String name, Kind kind, boolean daemon, TaskBody body) {
@@ -194,6 +197,24 @@ public final class Task implements RefHolder {
 
     /** Kernel {@code non_block_end()}. */
     public void nonBlockEnd() { nonBlockDepth--; }
+
+    /**
+     * A section in which a rule of hmm4j's own, not the kernel's {@code might_sleep}, forbids
+     * sleeping: a sleeping call inside it is reported under {@code rule}, with {@code what}
+     * naming the section, where the kernel prints nothing. Sections nest; {@code outer} is the
+     * enclosing one.
+     */
+    public record NoSleepSection(Rule rule, String what, NoSleepSection outer) {
+    }
+
+    /** Opens a {@link NoSleepSection}; pairs with {@link #noSleepEnd()}. */
+    public void noSleepStart(Rule rule, String what) { noSleep = new NoSleepSection(rule, what, noSleep); }
+
+    /** Closes the innermost {@link NoSleepSection}. */
+    public void noSleepEnd() { noSleep = noSleep.outer(); }
+
+    /** The innermost open {@link NoSleepSection}, or null. */
+    public NoSleepSection noSleepSection() { return noSleep; }
 
     @Override
     public String toString() {

@@ -21,7 +21,8 @@ import java.util.Set;
  * Lockdep for one {@link Kernel}: validates every lock acquisition of the kernel's tasks
  * against the lock-class dependency graph and reports a possible deadlock when the
  * acquisition closes a cycle, whether or not the run actually deadlocks. Also reports
- * sleeping calls in atomic context, releases of locks not held and tasks that exit holding
+ * sleeping calls in atomic context (and, under their own rule, in the no-sleep sections of
+ * hmm4j's own rules, {@link Task.NoSleepSection}), releases of locks not held and tasks that exit holding
  * locks.
  *
  * <p>Overview: each task carries its held-lock stack in a {@link TaskKey} slot. On a
@@ -285,11 +286,20 @@ public final class Lockdep implements SyncObserver {
 
     @Override
     public void mightSleep(Task task, String operation) {
-        if (task == null || !task.inAtomicContext()) {
+        if (task == null) {
             return;
         }
-        checkKernel(task);
-        kernel.report(new Failure.SleepInAtomic(operation, atomicContext(task), kernel.site()));
+        if (task.inAtomicContext()) {
+            checkKernel(task);
+            kernel.report(new Failure.SleepInAtomic(operation, atomicContext(task), kernel.site()));
+            return;
+        }
+        Task.NoSleepSection section = task.noSleepSection();
+        if (section != null) {
+            checkKernel(task);
+            kernel.report(new Failure.InvariantViolation(section.rule(),
+                    section.what() + ": " + task.name() + " calls " + operation, kernel.site()));
+        }
     }
 
     /**

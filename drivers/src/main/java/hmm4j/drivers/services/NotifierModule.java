@@ -18,12 +18,25 @@ import hmm4j.sim.Kernel;
  * global state (a {@link KObject} freed by the exit function). A close drops the
  * subscription with {@code mmu_notifier_put}, whose {@code ->free_notifier} runs later from
  * the SRCU callback thread, and then the module reference; so {@code delete_module} can
- * succeed while a free is still queued. {@link #load}{@code (kernel, false)} is the buggy exit
- * (frees the state and lets the module go at once: the queued {@code ->free_notifier} runs
- * on freed code and state); {@code load(kernel, true)} calls {@code mmu_notifier_synchronize}
- * first, as the kernel documents for any module using {@code mmu_notifier_put}.
+ * succeed while a free is still queued. The exit function waits for it in one of three ways
+ * ({@link ExitWait}): not at all (frees the state and lets the module go at once: the queued
+ * {@code ->free_notifier} runs on freed code and state); with {@code mmu_notifier_synchronize},
+ * as the kernel documents for any module using {@code mmu_notifier_put} — which is
+ * {@code synchronize_srcu} and does not wait for the queued free to have run, so the same
+ * use-after-free remains; or with an {@code srcu_barrier} of the notifier SRCU domain, which
+ * does (the kernel exports none: it is what {@code mmu_notifier_synchronize} must do).
  */
 public final class NotifierModule {
+    /** How the module's exit function waits for the frees queued by {@code mmu_notifier_put}. */
+    public enum ExitWait {
+        /** Not at all. */
+        NONE,
+        /** {@code mmu_notifier_synchronize()} ({@code synchronize_srcu}). */
+        SYNCHRONIZE,
+        /** {@code srcu_barrier} of the notifier domain ({@link MmuNotifier#mmuNotifierSrcuBarrier}). */
+        SRCU_BARRIER
+    }
+
     private final Module module;
     private final DriverState state;
     private final MmuNotifierOps ops;
@@ -49,12 +62,12 @@ public final class NotifierModule {
         }
     }
 
-    private NotifierModule(Kernel kernel, boolean synchronizeInExit) {
+    private NotifierModule(Kernel kernel, ExitWait exitWait) {
         DriverState[] allocated = new DriverState[1];
         this.module = Module.load(kernel, "drv_mirror", m -> {
             allocated[0] = new DriverState(kernel);
             return 0;
-        }, m -> exit(m, synchronizeInExit));
+        }, m -> exit(m, exitWait));
         this.state = allocated[0];
         this.ops = new MmuNotifierOps() {
             @Override
@@ -82,14 +95,16 @@ public final class NotifierModule {
         };
     }
 
-    /** {@code modprobe}: loads the module; its exit synchronizes with SRCU or not. */
-    public static NotifierModule load(Kernel kernel, boolean synchronizeInExit) {
-        return new NotifierModule(kernel, synchronizeInExit);
+    /** {@code modprobe}: loads the module; its exit waits for queued frees as {@code exitWait} says. */
+    public static NotifierModule load(Kernel kernel, ExitWait exitWait) {
+        return new NotifierModule(kernel, exitWait);
     }
 
-    private void exit(Module m, boolean synchronizeInExit) {
-        if (synchronizeInExit) {
-            MmuNotifier.mmuNotifierSynchronize(m.kernel());
+    private void exit(Module m, ExitWait exitWait) {
+        switch (exitWait) {
+            case NONE -> { }
+            case SYNCHRONIZE -> MmuNotifier.mmuNotifierSynchronize(m.kernel());
+            case SRCU_BARRIER -> MmuNotifier.mmuNotifierSrcuBarrier(m.kernel());
         }
         state.kfree();
     }

@@ -41,9 +41,9 @@ class ServiceDriversTest {
         return k.run();
     }
 
-    private static RunResult moduleExit(long seed, boolean fixed) {
+    private static RunResult moduleExit(long seed, NotifierModule.ExitWait exitWait) {
         Kernel k = TestKernels.checked(seed);
-        NotifierModule drv = NotifierModule.load(k, fixed);
+        NotifierModule drv = NotifierModule.load(k, exitWait);
         Completion closed = new Completion(k, "closed");
         Process.spawn(k, "process", self -> {
             MmStruct mm = MmStruct.of(self);
@@ -80,9 +80,30 @@ class ServiceDriversTest {
 
     @Test
     void moduleExitWithoutSynchronize_isAUseAfterFreeOfTheModule() {
+        assertFreeNotifierOnAFreedModule(NotifierModule.ExitWait.NONE);
+    }
+
+    /**
+     * {@code mmu_notifier_synchronize} is {@code synchronize_srcu}: after it the queued
+     * {@code ->free_notifier} may still be waiting for the callback thread, so the module can be
+     * gone when it runs (Tree SRCU with per-CPU callback lists).
+     */
+    @Test
+    void moduleExitWithSynchronize_isStillAUseAfterFreeOnSomeSeed() {
+        assertFreeNotifierOnAFreedModule(NotifierModule.ExitWait.SYNCHRONIZE);
+    }
+
+    @Test
+    void moduleExitWithAnSrcuBarrier_isClean() {
+        for (long seed = 1; seed <= SEEDS; seed++) {
+            assertClean(moduleExit(seed, NotifierModule.ExitWait.SRCU_BARRIER));
+        }
+    }
+
+    private static void assertFreeNotifierOnAFreedModule(NotifierModule.ExitWait exitWait) {
         int found = 0;
         for (long seed = 1; seed <= SEEDS; seed++) {
-            RunResult r = moduleExit(seed, false);
+            RunResult r = moduleExit(seed, exitWait);
             if (!r.failures().isEmpty()) {
                 Failure.UseAfterFree uaf = assertInstanceOf(Failure.UseAfterFree.class, r.failures().get(0), describe(r));
                 assertTrue(uaf.access().contains("free_notifier"), uaf.access());
@@ -90,12 +111,5 @@ class ServiceDriversTest {
             }
         }
         assertTrue(found > 0, "some interleaving runs free_notifier after the module is gone");
-    }
-
-    @Test
-    void moduleExitWithSynchronize_isClean() {
-        for (long seed = 1; seed <= SEEDS; seed++) {
-            assertClean(moduleExit(seed, true));
-        }
     }
 }

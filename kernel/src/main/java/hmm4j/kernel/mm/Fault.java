@@ -308,6 +308,7 @@ public final class Fault {
             p.put();
             return locked;
         }
+        Rmap.folioLockHeld(mm.kernel());
         MmuNotifierRange range = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_CLEAR, 0, mm, page,
                 page + Pte.PAGE_SIZE, null);
         range.invalidateRangeStart();
@@ -317,6 +318,7 @@ public final class Fault {
             pt.set(page, restoreExclusivePte(vma, origPte));
         }
         ptl.unlock();
+        Rmap.folioLockReleased(mm.kernel());
         p.unlock();
         p.put();
         range.invalidateRangeEnd();

@@ -392,10 +392,6 @@ public final class MmStruct extends KObject {
         mmapLock().upRead();
     }
 
-    /** {@code mmap_read_trylock}: true if the read lock was taken (never sleeps). */
-    public boolean mmapReadTrylock() {
-        return mmapLock().downReadTrylock();
-    }
 
     /**
      * {@code mmap_write_lock}; then every VMA with a per-VMA lock is write-locked (the model's
@@ -434,7 +430,19 @@ public final class MmStruct extends KObject {
 
     /** {@code mmap_write_trylock}: true if the mmap lock was taken for write. Does not sleep. */
     public boolean mmapWriteTrylock() {
-        return mmapLock().downWriteTrylock();
+        if (!mmapLock().downWriteTrylock()) {
+            return false;
+        }
+        startVmaWrites();
+        return true;
+    }
+
+    /** {@code vma_start_write} on every VMA with a per-VMA lock, after the mmap write lock was taken. */
+    private void startVmaWrites() {
+        VmaLock locks = vmaLocksOrNull();
+        if (locks != null) {
+            locks.startWriteAll();
+        }
     }
 
     /**
@@ -460,18 +468,25 @@ public final class MmStruct extends KObject {
     public int mmapWriteLockKillable() {
         RwSemaphore lock = mmapLock();
         if (lock.downWriteTrylock()) {
+            startVmaWrites();
             return 0;
         }
         if (fatalSignalPending()) {
             return -Errno.EINTR;
         }
         lock.downWrite();
+        startVmaWrites();
         return 0;
     }
 
     private boolean fatalSignalPending() {
         Task t = kernel().current();
         return t != null && hmm4j.kernel.sched.Signal.pending(t) != 0;
+    }
+
+    /** {@code mmap_write_downgrade}: the write lock becomes a read lock; waiting readers enter. */
+    public void mmapWriteDowngrade() {
+        mmapLock().downgradeWrite();
     }
 
     /**

@@ -2,14 +2,16 @@ package hmm4j.kernel.mm;
 
 import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
+import java.util.List;
 
 /**
  * Creating and removing mappings: {@code mmap} and {@code munmap} (mm/mmap.c, mm/vma.c).
  *
  * <p>Every path that removes PTEs brackets the removal with
  * {@code mmu_notifier_invalidate_range_start/end} of event {@code MMU_NOTIFY_UNMAP} over
- * exactly the unmapped range. Both take the mmap lock for write; the caller is a task of
- * the mm or holds an {@code mm_users} pin (the pin rule is checked at the VMA tree).
+ * exactly the unmapped range. Both take the mmap lock for write; munmap detaches the VMAs
+ * and downgrades it to read before the invalidation ({@link #doVmiMunmap}). The caller is a
+ * task of the mm or holds an {@code mm_users} pin (the pin rule is checked at the VMA tree).
  */
 public final class Mmap {
     public static final int PROT_NONE = 0;
@@ -196,8 +198,11 @@ public final class Mmap {
     }
 
     /**
-     * {@code munmap}: removes every mapping in [addr, addr + len), splitting VMAs at the
-     * edges. Takes the mmap lock for write.
+     * {@code munmap} ({@code __vm_munmap} with {@code unlock}): removes every mapping in
+     * [addr, addr + len), splitting VMAs at the edges. Takes the mmap lock for write, detaches
+     * the VMAs from the tree, downgrades the lock to read and only then issues the
+     * {@code MMU_NOTIFY_UNMAP} invalidation and tears down the page tables, as
+     * {@code do_vmi_align_munmap} does ({@link #doVmiMunmap}); returns with the lock released.
      *
      * @return 0, or {@code -EINVAL} for an unaligned address or a bad length, or an edge
      *         inside a hugetlb VMA that is not at a huge-page boundary
@@ -207,32 +212,70 @@ public final class Mmap {
             return -Errno.EINVAL;
         }
         mm.mmapWriteLock();
-        try {
-            if (!Hugetlb.splitAllowed(mm.vmas("munmap"), addr, addr + Pte.pageAlign(len))) {
-                return -Errno.EINVAL;
-            }
-            unmapLocked(mm, addr, Pte.pageAlign(len));
-            return 0;
-        } finally {
+        if (!Hugetlb.splitAllowed(mm.vmas("munmap"), addr, addr + Pte.pageAlign(len))) {
             mm.mmapWriteUnlock();
+            return -Errno.EINVAL;
         }
+        doVmiMunmap(mm, addr, Pte.pageAlign(len), true);
+        return 0;
     }
 
-    /** {@code do_vmi_munmap} with the mmap write lock held. */
+    /**
+     * {@code do_vmi_munmap} with the mmap write lock held and no unlock: the VMAs are detached,
+     * then the range is invalidated and cleared with the write lock still held (MAP_FIXED,
+     * mremap). Returns with the write lock held.
+     */
     static void unmapLocked(MmStruct mm, long start, long size) {
+        doVmiMunmap(mm, start, size, false);
+    }
+
+    /**
+     * {@code do_vmi_munmap} → {@code do_vmi_align_munmap}. The caller holds the mmap lock for
+     * write. {@code vms_gather_munmap_vmas}: the VMAs straddling the edges are split (and a huge
+     * PMD across an edge), and every VMA of the range is detached from the tree. Then
+     * {@code vms_complete_munmap_vmas}: with {@code unlock} the lock is downgraded to read
+     * ({@code mmap_write_downgrade}), so from here on readers run concurrently and find no VMA
+     * in the range ({@code hmm_range_fault} gets {@code -EFAULT}); {@code vms_clear_ptes}
+     * brackets {@code unmap_vmas} with one blockable {@code MMU_NOTIFY_UNMAP} invalidation of
+     * the whole range (owner none) and frees the page tables ({@code free_pgtables}); with
+     * {@code unlock} the read lock is released at the end ({@code mmap_read_unlock}), else the
+     * write lock is still held on return.
+     */
+    static void doVmiMunmap(MmStruct mm, long start, long size, boolean unlock) {
         mm.mmapAssertWriteLocked();
         VmaTree vmas = mm.vmas("munmap");
         long end = start + size;
         if (vmas.intersecting(start, end).isEmpty()) {
+            if (unlock) {
+                mm.mmapWriteUnlock();
+            }
             return;
         }
         HugeMemory.splitHugePmdEdges(mm, start, end);
+        List<Vma> detached = vmas.removeRange(start, end);
+        if (unlock) {
+            mm.mmapWriteDowngrade();
+        }
+        try {
+            clearPtes(mm, detached, start, end);
+        } finally {
+            if (unlock) {
+                mm.mmapReadUnlock();
+            }
+        }
+    }
+
+    /**
+     * {@code vms_clear_ptes}: the UNMAP invalidation around the zap of the detached VMAs
+     * ({@code unmap_vmas}), then {@code free_pgtables}. Mmap lock held, for read or write.
+     */
+    private static void clearPtes(MmStruct mm, List<Vma> detached, long start, long end) {
         MmuNotifierRange range = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_UNMAP, 0, mm, start, end);
         range.invalidateRangeStart();
         mm.pageTableLock().lock();
         try {
             PageTable pt = mm.pgd("munmap");
-            for (Vma vma : vmas.intersecting(start, end)) {
+            for (Vma vma : detached) {
                 Hugetlb.unreserveRange(mm, pt, vma, start, end);
             }
             Zap.zapRange(PhysMem.of(mm.kernel()), pt, start, end);
@@ -240,7 +283,6 @@ public final class Mmap {
             mm.pageTableLock().unlock();
         }
         range.invalidateRangeEnd();
-        vmas.removeRange(start, end);
         mm.pageTableLock().lock();
         try {
             mm.pgd("free_pgtables").freeTables(start, end);

@@ -249,6 +249,7 @@ public final class Page {
     public void lock() {
         Kernel k = physMem.kernel();
         k.syncObserver().mightSleep(k.current(), "lock_page");
+        Rmap.mightLockFolio(k);
         k.point(lockOp);
         while (!trylock()) {
             // The wait names the holder; a new holder (the lock changed hands before this

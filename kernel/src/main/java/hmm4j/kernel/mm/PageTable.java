@@ -221,8 +221,8 @@ public final class PageTable {
      * [{@code start}, {@code end}). The caller chooses the bounds (for munmap, the gap between
      * the neighbouring VMAs) and must have cleared the entries first: a table still holding a
      * non-none entry raises {@link IllegalStateException}, since freeing it would leak what
-     * the entry maps. The bounds are page aligned. Caller holds the mmap lock for write and
-     * the page-table lock.
+     * the entry maps. The bounds are page aligned. Caller holds the mmap lock (munmap: for
+     * read, after its downgrade, with the range detached) and the page-table lock.
      */
     public void freeTables(long start, long end) {
         checkRange(start, end);

@@ -2,6 +2,8 @@ package hmm4j.kernel.mm;
 
 import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
+import hmm4j.sim.Kernel;
+import hmm4j.sim.sync.RwSemaphore;
 import hmm4j.sim.sync.SpinLock;
 
 /**
@@ -24,8 +26,10 @@ import hmm4j.sim.sync.SpinLock;
  * ({@link HugeMemory}: one CLEAR of its 2 MiB, split, 512 swap entries, or dropped if lazily
  * freed and clean).
  *
- * <p>Locking: takes the mmap lock for read (for the VMA walk), then per page the notifier
- * start, the page lock (trylock), the page-table lock, the notifier end. The caller holds
+ * <p>Locking: takes the mmap lock for read (for the VMA walk, as {@code MADV_PAGEOUT}'s
+ * {@code reclaim_pages} runs under it; kswapd holds none), then per page, in the kernel's
+ * order ({@link Rmap}): the page lock (trylock, with a reference), the anon_vma rwsem for read,
+ * the notifier start, the page-table lock; then the notifier end and the unlocks. The caller holds
  * an {@code mm_users} pin: a task of the mm, or a kernel thread (a "kswapd") that got one
  * with {@code mmget_not_zero}; the pin rule is checked at the VMA tree and page table.
  *
@@ -86,7 +90,7 @@ public final class Vmscan {
                         }
                         continue;
                     }
-                    if (eligible(phys, entries.pte(i)) == null) {
+                    if (eligible(phys, entries.pte(i), 0) == null) {
                         continue;
                     }
                     if (swap.usedSlots() >= swap.totalSlots()) {
@@ -103,60 +107,97 @@ public final class Vmscan {
         }
     }
 
-    /** The page behind {@code pte} if it may be swapped out, else null. */
-    private static Page eligible(PhysMem phys, long pte) {
+    /**
+     * The page behind {@code pte} if it may be swapped out, else null: present, anonymous,
+     * mapped once and referenced by that mapping and {@code extraRefs} holders (the reclaim's
+     * own reference once it has taken one).
+     */
+    private static Page eligible(PhysMem phys, long pte, int extraRefs) {
         if (!Pte.isPresent(pte) || Pte.isSpecial(pte)) {
             return null;
         }
         Page page = phys.pfnToPage(Pte.pfn(pte));
-        if (page == null || !page.isAnon() || page.mapcount() != 1 || page.refcount() != 1) {
+        if (page == null || !page.isAnon() || page.mapcount() != 1 || page.refcount() != 1 + extraRefs) {
             return null;
         }
         return page;
     }
 
     /**
-     * {@code try_to_unmap_one} plus the swap-out of one page at {@code addr}: one CLEAR
-     * invalidation of the page around re-checking and replacing its entry. True if the page
-     * went to swap.
+     * {@code shrink_folio_list} → {@code try_to_unmap} for the page mapped at {@code addr}, in
+     * the kernel's lock order: the page is locked with a trylock (and a reference taken, as its
+     * isolation from the LRU holds one), then {@code rmap_walk_anon} takes the anon_vma rwsem for
+     * read and {@link #tryToUnmapOne} runs the invalidation under both; the locks go in reverse
+     * order. True if the page went to swap (or was discarded).
      */
     private static boolean tryToUnmap(MmStruct mm, PhysMem phys, SwapSpace swap, long addr) {
+        Kernel k = mm.kernel();
+        SpinLock ptl = mm.pageTableLock();
+        Page page;
+        ptl.lock();
+        try {
+            page = eligible(phys, mm.pgd("reclaim").get(addr), 0);
+            if (page == null || !page.trylock()) {
+                return false;
+            }
+            page.get();
+        } finally {
+            ptl.unlock();
+        }
+        boolean unmapped;
+        Rmap.folioLockHeld(k);
+        try {
+            RwSemaphore anonVma = Rmap.anonVmaLockRead(mm);
+            try {
+                unmapped = tryToUnmapOne(mm, phys, swap, addr, page);
+            } finally {
+                Rmap.anonVmaUnlockRead(anonVma);
+            }
+        } finally {
+            Rmap.folioLockReleased(k);
+            page.unlock();
+        }
+        if (unmapped) {
+            page.put();
+        }
+        page.put();
+        return unmapped;
+    }
+
+    /**
+     * {@code try_to_unmap_one} plus the swap-out of {@code page} at {@code addr}: one CLEAR
+     * invalidation of the page around re-checking and replacing its entry under the
+     * page-table lock. The caller holds the page lock, a reference and the anon_vma rwsem.
+     * True if the entry no longer maps the page (the caller drops the mapping's reference).
+     */
+    private static boolean tryToUnmapOne(MmStruct mm, PhysMem phys, SwapSpace swap, long addr, Page page) {
         MmuNotifierRange range = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_CLEAR, 0, mm, addr,
                 addr + Pte.PAGE_SIZE);
         range.invalidateRangeStart();
-        Page freed = null;
+        boolean unmapped = false;
         SpinLock ptl = mm.pageTableLock();
         ptl.lock();
         try {
             PageTable pt = mm.pgd("try_to_unmap");
-            Page page = eligible(phys, pt.get(addr));
-            if (page != null && page.trylock()) {
-                try {
-                    if (LazyFree.discardable(page, pt.get(addr))) {
-                        // A clean lazily freed page is dropped, not swapped.
-                        pt.set(addr, 0);
+            if (eligible(phys, pt.get(addr), 1) == page) {
+                if (LazyFree.discardable(page, pt.get(addr))) {
+                    // A clean lazily freed page is dropped, not swapped.
+                    pt.set(addr, 0);
+                    page.decMapcount();
+                    unmapped = true;
+                } else {
+                    long slot = swap.allocate(page);
+                    if (slot != 0) {
+                        pt.set(addr, Pte.mkSwap(slot));
                         page.decMapcount();
-                        freed = page;
-                    } else {
-                        long slot = swap.allocate(page);
-                        if (slot != 0) {
-                            pt.set(addr, Pte.mkSwap(slot));
-                            page.decMapcount();
-                            freed = page;
-                        }
+                        unmapped = true;
                     }
-                } finally {
-                    page.unlock();
                 }
             }
         } finally {
             ptl.unlock();
         }
         range.invalidateRangeEnd();
-        if (freed == null) {
-            return false;
-        }
-        freed.put();
-        return true;
+        return unmapped;
     }
 }

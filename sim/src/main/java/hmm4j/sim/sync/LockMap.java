@@ -46,6 +46,17 @@ public final class LockMap extends AbstractLock {
         }
     }
 
+    /**
+     * {@code lock_map_acquire_try}: an exclusive acquisition by a trylock, which cannot wait and
+     * so adds no dependency of its own; what is acquired while it is held depends on it.
+     */
+    public void acquireTry() {
+        SyncObserver o = observer();
+        if (o != SyncObserver.NONE) {
+            o.acquire(task(), this, LockMode.EXCLUSIVE, true);
+        }
+    }
+
     /** {@code lock_map_acquire_read}: a recursive read, which nests with any read of this map. */
     public void acquireRead() {
         SyncObserver o = observer();

@@ -9,6 +9,7 @@ import hmm4j.kernel.mm.Page;
 import hmm4j.kernel.mm.PageTable;
 import hmm4j.kernel.mm.PhysMem;
 import hmm4j.kernel.mm.Pte;
+import hmm4j.kernel.mm.Rmap;
 import hmm4j.kernel.mm.VmFlags;
 import hmm4j.kernel.mm.Vma;
 import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
@@ -71,6 +72,7 @@ public final class DeviceExclusive {
             }
             HugeMemory.splitHugePmd(mm, page);
             p.lock();
+            Rmap.folioLockHeld(mm.kernel());
             MmuNotifierRange range = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_EXCLUSIVE, 0, mm, page,
                     page + Pte.PAGE_SIZE, owner);
             range.invalidateRangeStart();
@@ -88,6 +90,7 @@ public final class DeviceExclusive {
             }
             ptl.unlock();
             range.invalidateRangeEnd();
+            Rmap.folioLockReleased(mm.kernel());
             if (same) {
                 return ErrPtr.of(p);
             }

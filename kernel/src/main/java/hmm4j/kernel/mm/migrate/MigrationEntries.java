@@ -11,10 +11,12 @@ import hmm4j.kernel.mm.PageStateChecks;
 import hmm4j.kernel.mm.PageTable;
 import hmm4j.kernel.mm.PhysMem;
 import hmm4j.kernel.mm.Pte;
+import hmm4j.kernel.mm.Rmap;
 import hmm4j.kernel.mm.Vma;
 import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.sync.RwSemaphore;
 import hmm4j.sim.sync.SpinLock;
 import java.util.List;
 
@@ -173,7 +175,9 @@ final class MigrationEntries {
      * {@code try_to_migrate} for a device page: every entry naming it (device-private, or
      * present for a coherent page), in any address space, becomes a migration entry of the same writability, with the
      * mapping and its reference dropped (the caller's reference keeps the page). Each change
-     * is bracketed by an {@code MMU_NOTIFY_CLEAR} invalidation of that page in that mm.
+     * is bracketed by an {@code MMU_NOTIFY_CLEAR} invalidation of that page in that mm, run as
+     * {@code rmap_walk_anon} runs {@code try_to_migrate_one}: with the page locked (by the
+     * caller) and that mm's anon_vma rwsem held for read ({@link Rmap}).
      */
     static void tryToMigrate(Page head, int nr) {
         PhysMem phys = PhysMem.of(head.pgmap().kernel());
@@ -197,34 +201,51 @@ final class MigrationEntries {
                 if (!mapsPage(seen, page) || Pte.isHuge(seen)) {
                     continue;
                 }
-                MmuNotifierRange range = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_CLEAR, 0, it.mm(), it.addr(),
-                        it.addr() + Pte.PAGE_SIZE);
-                range.invalidateRangeStart();
-                SpinLock ptl = it.mm().pageTableLock();
-                ptl.lock();
+                Kernel k = it.mm().kernel();
+                Rmap.folioLockHeld(k);
+                RwSemaphore anonVma = Rmap.anonVmaLockRead(it.mm());
                 try {
-                    long pte = it.pgd().get(it.addr());
-                    if (mapsPage(pte, page)) {
-                        if (Pte.isPresent(pte) && Pte.isDirty(pte)) {
-                            page.setFlag(Page.PG_DIRTY);
-                        }
-                        it.pgd().set(it.addr(), Pte.mkMigration(page.pfn(), Pte.isWrite(pte)));
-                        PageStateChecks checks = PageStateChecks.recording(it.mm().kernel());
-                        if (checks != null) {
-                            checks.migrationEntryInstalled(it.mm(), it.pgd(), it.addr(), page.pfn(),
-                                    it.mm().kernel().site());
-                        }
-                        page.decMapcount();
-                        page.put();
-                    }
+                    tryToMigrateOne(page, it);
                 } finally {
-                    ptl.unlock();
+                    Rmap.anonVmaUnlockRead(anonVma);
+                    Rmap.folioLockReleased(k);
                 }
-                range.invalidateRangeEnd();
             }
         } finally {
             pgmap.rmapRelease(places);
         }
+    }
+
+    /**
+     * {@code try_to_migrate_one} for the place {@code it} of {@code page}: one CLEAR
+     * invalidation of the page in that mm around replacing its entry with a migration entry.
+     * The caller holds the page lock and the mm's anon_vma rwsem for read.
+     */
+    private static void tryToMigrateOne(Page page, DevPagemap.RmapItem it) {
+        MmuNotifierRange range = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_CLEAR, 0, it.mm(), it.addr(),
+                it.addr() + Pte.PAGE_SIZE);
+        range.invalidateRangeStart();
+        SpinLock ptl = it.mm().pageTableLock();
+        ptl.lock();
+        try {
+            long pte = it.pgd().get(it.addr());
+            if (mapsPage(pte, page)) {
+                if (Pte.isPresent(pte) && Pte.isDirty(pte)) {
+                    page.setFlag(Page.PG_DIRTY);
+                }
+                it.pgd().set(it.addr(), Pte.mkMigration(page.pfn(), Pte.isWrite(pte)));
+                PageStateChecks checks = PageStateChecks.recording(it.mm().kernel());
+                if (checks != null) {
+                    checks.migrationEntryInstalled(it.mm(), it.pgd(), it.addr(), page.pfn(),
+                            it.mm().kernel().site());
+                }
+                page.decMapcount();
+                page.put();
+            }
+        } finally {
+            ptl.unlock();
+        }
+        range.invalidateRangeEnd();
     }
 
     /**

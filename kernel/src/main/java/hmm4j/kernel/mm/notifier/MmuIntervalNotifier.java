@@ -143,11 +143,11 @@ public final class MmuIntervalNotifier extends IntervalTree.Node {
         Kernel k = mm.kernel();
         touch("->invalidate");
         boolean nonBlock = !range.blockable();
-        NotifierContext.Callback prev = NotifierContext.enter(k, name, "->invalidate", nonBlock);
+        NotifierContext.Callback prev = NotifierContext.enterInterval(k, name, range);
         try {
             return ops.invalidate(this, range, curSeq);
         } finally {
-            NotifierContext.exit(k, prev, nonBlock);
+            NotifierContext.exitInterval(k, prev, nonBlock);
         }
     }
 

@@ -27,7 +27,8 @@ import java.util.Objects;
  *   <li>{@link #mmuNotifierGet}/{@link #mmuNotifierPut}: one refcounted subscription per ops
  *       table and mm, allocated by {@code ->alloc_notifier}; the last put unlinks it and
  *       queues {@code ->free_notifier} and the {@code mmdrop} after a grace period;
- *       {@link #mmuNotifierSynchronize} waits for those frees.</li>
+ *       {@link #mmuNotifierSynchronize} waits for their grace period ({@code synchronize_srcu}),
+ *       {@link #mmuNotifierSrcuBarrier} for the frees themselves.</li>
  * </ul>
  * {@code exit_mmap} calls {@code ->release} and unlinks every subscription first thing.
  *
@@ -201,7 +202,9 @@ public final class MmuNotifier {
      * May sleep.
      *
      * @return 0, or {@code -EINVAL} for ops with both {@code arch_invalidate_secondary_tlbs}
-     *         and start/end
+     *         and start/end, {@code -ENOMEM} (no memory for the mm's subscriptions object on
+     *         the first registration), {@code -EINTR} (a signal is pending: {@code mm_take_all_locks}
+     *         gave up); on an error nothing is registered
      */
     public int register(MmStruct on) {
         Kernel k = on.kernel();
@@ -220,7 +223,7 @@ public final class MmuNotifier {
      * ({@code mm_take_all_locks}), pins the mm and links this subscription at the head.
      * {@code mm_users <= 0} is a BUG, reported as an invariant violation.
      *
-     * @return 0 or {@code -EINVAL} (see {@link #register})
+     * @return 0, {@code -EINVAL}, {@code -ENOMEM} or {@code -EINTR} (see {@link #register})
      */
     public int registerLocked(MmStruct on) {
         return MmuNotifierSubscriptions.register(this, on);
@@ -361,13 +364,31 @@ public final class MmuNotifier {
     }
 
     /**
-     * {@code mmu_notifier_synchronize}: waits until every free queued by
-     * {@link #mmuNotifierPut} before the call has completed (the documented contract of
-     * {@code mmu_notifier_synchronize}: a callback barrier of the notifier SRCU domain). Must not be called from a
-     * callback.
+     * {@code mmu_notifier_synchronize}: {@code synchronize_srcu} of the notifier SRCU domain, as
+     * the kernel implements it. It waits for an SRCU grace period, so every read section (every
+     * callback) that began before the call has ended and every free queued by
+     * {@link #mmuNotifierPut} before it may now run; it does not wait for those frees to have
+     * run. The kernel's comment promises that it does; Tree SRCU keeps that promise only while
+     * all callbacks sit on one list (its small, boot-time state), not once callbacks are queued
+     * per CPU ({@code srcu_barrier} is the primitive that waits for them). So a module that
+     * frees its state or unloads right after this call can still have {@code ->free_notifier}
+     * run on freed memory: catalogue M1 (docs/kernel-mapping.md). Must not be called from a
+     * callback. May sleep.
      */
     public static void mmuNotifierSynchronize(Kernel k) {
         NotifierContext.assertNotInCallback(k, "mmu_notifier_synchronize");
+        MmuNotifierSubscriptions.srcu(k).synchronizeSrcu();
+    }
+
+    /**
+     * {@code srcu_barrier} of the notifier SRCU domain: waits until every callback queued before
+     * the call ({@code ->free_notifier} and the {@code mmdrop} of each {@link #mmuNotifierPut})
+     * has run. The kernel exports no such call (the domain is static in mm/mmu_notifier.c); this
+     * is what {@code mmu_notifier_synchronize} must do to keep its documented promise, the
+     * kernel-side fix of catalogue M1. Must not be called from a callback. May sleep.
+     */
+    public static void mmuNotifierSrcuBarrier(Kernel k) {
+        NotifierContext.assertNotInCallback(k, "srcu_barrier(mmu_notifier srcu)");
         MmuNotifierSubscriptions.srcu(k).srcuBarrier();
     }
 

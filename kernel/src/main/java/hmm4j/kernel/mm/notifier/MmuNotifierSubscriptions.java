@@ -2,11 +2,14 @@ package hmm4j.kernel.mm.notifier;
 
 import hmm4j.kernel.KernelRules;
 import hmm4j.kernel.mm.Errno;
+import hmm4j.kernel.mm.FailSlab;
 import hmm4j.kernel.mm.Gfp;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.notifier.MmuNotifierOps.Op;
+import hmm4j.kernel.sched.Signal;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.Mark;
+import hmm4j.sim.Task;
 import hmm4j.sim.failure.Failure;
 import hmm4j.sim.sync.LockMap;
 import hmm4j.sim.sync.Mutex;
@@ -57,6 +60,12 @@ public final class MmuNotifierSubscriptions {
     private volatile boolean hasItree;
     /** {@link #LIST_WALK} on this mm's list (the name {@code Op} here is the callbacks' enum). */
     private final hmm4j.sim.Op listWalkOp;
+
+    /** The {@link FailSlab} site of the subscriptions object's {@code kzalloc} in {@code __mmu_notifier_register}. */
+    public static final String SUBSCRIPTIONS_CACHE = "mmu_notifier_subscriptions";
+    /** Coverage mark: mm_take_all_locks found a signal pending and the registration failed with -EINTR. */
+    public static final Mark TAKE_ALL_LOCKS_EINTR = Mark.of("mn.register.eintr",
+            "mm_take_all_locks found a signal pending and __mmu_notifier_register failed with -EINTR");
 
     /** Kernel-wide notifier state: the SRCU domain, the all-locks mutex, the lockdep map. */
     private static final class Globals {
@@ -130,12 +139,26 @@ public final class MmuNotifierSubscriptions {
 
     /**
      * {@code mm_take_all_locks}: with the mmap write lock held (asserted), takes the global
-     * all-locks mutex and walks every VMA (so the caller must hold an address-space pin).
+     * all-locks mutex and walks every VMA (so the caller must hold an address-space pin). A
+     * signal pending on the caller interrupts the walk at the first VMA: the mutex is dropped
+     * and {@code -EINTR} returned, as the kernel's {@code signal_pending} check in each pass
+     * does (an mm without VMAs is never interrupted).
+     *
+     * @return 0 with the locks held (pair with {@link #mmDropAllLocks}), or {@code -EINTR}
+     *         with nothing held
      */
-    static void mmTakeAllLocks(MmStruct mm) {
+    static int mmTakeAllLocks(MmStruct mm) {
         mm.mmapAssertWriteLocked();
-        globals(mm.kernel()).allLocks.lock();
-        mm.vmas("mm_take_all_locks").count();
+        Kernel k = mm.kernel();
+        globals(k).allLocks.lock();
+        long vmas = mm.vmas("mm_take_all_locks").count();
+        Task self = k.current();
+        if (vmas > 0 && self != null && Signal.pending(self) != 0) {
+            k.mark(TAKE_ALL_LOCKS_EINTR);
+            mmDropAllLocks(mm);
+            return -Errno.EINTR;
+        }
+        return 0;
     }
 
     /** {@code mm_drop_all_locks}. */
@@ -145,9 +168,12 @@ public final class MmuNotifierSubscriptions {
 
     /**
      * {@code __mmu_notifier_register}: the caller holds the mmap lock for write (asserted).
-     * {@code sub == null} enables interval mode ({@code has_itree}). Returns 0 or
+     * {@code sub == null} enables interval mode ({@code has_itree}). Returns 0,
      * {@code -EINVAL} (a subscription with both {@code arch_invalidate_secondary_tlbs} and
-     * start/end).
+     * start/end), {@code -ENOMEM} (the first registration on the mm could not allocate the
+     * subscriptions object: {@link FailSlab} site {@value #SUBSCRIPTIONS_CACHE}) or
+     * {@code -EINTR} ({@code mm_take_all_locks} interrupted by a pending signal); on an error
+     * nothing is registered and the mm is as before.
      */
     static int register(MmuNotifier sub, MmStruct mm) {
         Kernel k = mm.kernel();
@@ -175,9 +201,16 @@ public final class MmuNotifierSubscriptions {
         fsReclaim.release();
         MmuNotifierSubscriptions subs = mm.notifierSubscriptions();
         if (subs == null) {
+            if (FailSlab.shouldFail(k, SUBSCRIPTIONS_CACHE)) {
+                return -Errno.ENOMEM;
+            }
             subs = new MmuNotifierSubscriptions(mm);
         }
-        mmTakeAllLocks(mm);
+        int ret = mmTakeAllLocks(mm);
+        if (ret != 0) {
+            // The new subscriptions object, if any, was never published: dropped (kfree).
+            return ret;
+        }
         try {
             int inFlight = sectionsInFlight(mm);
             if (inFlight != 0) {

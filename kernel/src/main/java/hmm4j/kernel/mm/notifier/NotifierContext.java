@@ -11,8 +11,11 @@ import hmm4j.sim.failure.Failure;
  * from a callback ({@code mmu_notifier_unregister}, {@code mmu_notifier_synchronize},
  * {@code mmu_interval_notifier_remove}: each would wait for the very callback it runs in) are
  * reported at the call (rule notifier.not-from-callback) instead of surfacing later as a
- * deadlock, and so that a non-blockable callback runs in a non-block section where sleeping
- * is reported (rule sched.sleep-in-atomic).
+ * deadlock, and so that a non-blockable callback runs where sleeping is reported: a classic
+ * one inside {@code non_block_start}, as the kernel runs it (rule sched.sleep-in-atomic, the
+ * kernel's might_sleep splat), an interval one under hmm4j's own rule
+ * (interval.nonblockable-sleep), since the kernel's {@code mn_itree_invalidate} opens no such
+ * section and its symptom is a stalled OOM reaper, not a splat.
  */
 final class NotifierContext {
     private static final TaskKey<Callback> IN_CALLBACK = new TaskKey<>("in mmu notifier callback");
@@ -43,6 +46,40 @@ final class NotifierContext {
             t.nonBlockStart();
         }
         return previous;
+    }
+
+    /**
+     * Marks the current task as inside {@code subscription}'s interval {@code ->invalidate} of
+     * {@code range}. The kernel's {@code mn_itree_invalidate} opens no {@code non_block_start}
+     * section around an interval callback, so the kernel prints nothing when one sleeps in a
+     * non-blockable range; hmm4j still forbids it, under its own rule
+     * ({@link KernelRules#INTERVAL_NONBLOCK_SLEEP}), in a {@link Task.NoSleepSection}.
+     * Returns what to restore; pairs with {@link #exitInterval}.
+     */
+    static Callback enterInterval(Kernel k, String subscription, MmuNotifierRange range) {
+        Task t = k.current();
+        if (t == null) {
+            return null;
+        }
+        Callback previous = t.get(IN_CALLBACK);
+        t.set(IN_CALLBACK, new Callback(subscription, "->invalidate"));
+        if (!range.blockable()) {
+            t.noSleepStart(KernelRules.INTERVAL_NONBLOCK_SLEEP, "blocking in a non-blockable invalidation: the OOM"
+                    + " reaper would stall here (" + subscription + "->invalidate of " + range + ")");
+        }
+        return previous;
+    }
+
+    /** Leaves the interval callback entered by {@link #enterInterval}. */
+    static void exitInterval(Kernel k, Callback previous, boolean nonBlocking) {
+        Task t = k.current();
+        if (t == null) {
+            return;
+        }
+        if (nonBlocking) {
+            t.noSleepEnd();
+        }
+        t.set(IN_CALLBACK, previous);
     }
 
     /** Leaves the callback entered by {@link #enter}. */

@@ -59,7 +59,7 @@ class Hmm2019MirrorTest {
                     a.unregister();
                     assertFalse(h.isFreed());
                     b.unregister();
-                    MmuNotifier.mmuNotifierSynchronize(k);
+                    MmuNotifier.mmuNotifierSrcuBarrier(k); // waits for the queued free, not only its grace period
                     assertTrue(h.isFreed(), c + ": the last unregister frees the hmm (after the grace period in v5.3+)");
                     assertNull(MmHmm.of(mm).peek());
                 }));
