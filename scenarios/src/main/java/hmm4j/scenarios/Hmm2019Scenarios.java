@@ -92,12 +92,7 @@ public final class Hmm2019Scenarios {
         Expectation cleanRange = Expectation.clean().reaching(Hmm2019.FREE_DEFERRED, Hmm2019.RANGE_MMGET);
         Expectation cleanExit = Expectation.clean().reaching(Hmm2019.FREE_DEFERRED, Hmm2019.RELEASE_CALLED);
         return List.of(
-                row("H19-P01", Hmm2019Patch.P01, Expectation.finds(Hmm2019Rules.NULL_HMM).missedBy("pct:3",
-                        SimRules.USE_AFTER_FREE_RULE, "munmap downgrades mmap_lock to read before its UNMAP"
-                        + " invalidation (do_vmi_align_munmap; v5.2's __do_munmap already did), so the unmapper's"
-                        + " invalidate_range_start runs while the last unregister frees the hmm; PCT's first"
-                        + " schedules reach mm_get_hmm's kref_get_unless_zero on the freed hmm (the same v5.2"
-                        + " lifetime bug, seen by the sanitizer) before the callback's null-hmm check"), clean,
+                row("H19-P01", Hmm2019Patch.P01, Expectation.finds(Hmm2019Rules.NULL_HMM), clean,
                         Hmm2019Setups::p01),
                 row("H19-P02", Hmm2019Patch.P02, Expectation.finds(SimRules.ASSERT_HELD), clean, Hmm2019Setups::p02),
                 row("H19-P03", Hmm2019Patch.P03, Expectation.finds(Hmm2019Rules.HMM_PINS_MM), cleanExit, Hmm2019Setups::p03),

@@ -53,7 +53,7 @@ class FfsAioScenarioTest {
             Failure.UnpinnedAddressSpaceUse f = assertInstanceOf(Failure.UnpinnedAddressSpaceUse.class,
                     r.firstFailure().orElseThrow(), "seed " + seed);
             assertTrue(f.site().task().startsWith("kworker/f_fs_io_completion"), f.site().task());
-            assertTrue(Set.of("copy_to_user", "vma_lookup", "find_vma").contains(f.operation().replaceAll("[ (].*", "")),
+            assertTrue(Set.of("copy_to_user", "vma_lookup", "find_vma", "lock_vma_under_rcu").contains(f.operation().replaceAll("[ (].*", "")),
                     f.operation());
             states.add(f.mmState().replaceAll(",.*", ""));
         }
