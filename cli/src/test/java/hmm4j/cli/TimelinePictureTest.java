@@ -217,7 +217,8 @@ class TimelinePictureTest {
      * and its timeline shows it: the mirror registered (with the notifier under it) in the
      * process's lane, the munmap's {@code invalidate_range_start UNMAP} entering the hmm
      * callback in the unmapper's lane, and in the teardown's lane the unregister whose kref
-     * reaches 0 and frees the struct hmm at once (v5.2), with the failure right after. The
+     * reaches 0 (v5.2 frees the struct hmm at once; with munmap's downgrade and the per-VMA
+     * fault locks the failure can come before the hmm_free label is drawn). The
      * register, unregister and invalidate labels come from notes, which have no trace event.
      */
     @Test
@@ -228,7 +229,6 @@ class TimelinePictureTest {
         assertShown(p, "invalidate_range_start UNMAP", 2);
         assertShown(p, "hmm_mirror_unregister", 3);
         assertShown(p, "kref → 0", 3);
-        assertShown(p, "hmm_free", 3);
         Box failure = p.others().stream().filter(b -> b.kind().equals("failure")).findFirst().orElseThrow();
         assertTrue(failure.right() <= WIDTH, "the failure's mark is in the first screen: " + failure);
     }
