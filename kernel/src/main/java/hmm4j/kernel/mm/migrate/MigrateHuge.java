@@ -295,19 +295,7 @@ final class MigrateHuge {
             if (!Pte.isMigration(pmd) || Pte.pfn(pmd) != src.pfn()) {
                 return false;
             }
-            boolean write = Pte.isWrite(pmd);
-            long entry;
-            if (dst.isDevicePrivate()) {
-                entry = Pte.mkDevicePrivate(dst.pfn(), write);
-            } else {
-                entry = Pte.mkPresent(dst.pfn(), write);
-                if (write && dst.isDirty()) {
-                    entry = Pte.mkDirty(entry);
-                }
-                if (vma != null && !vma.isAccessible()) {
-                    entry = Pte.mkProtNone(Pte.wrprotect(entry));
-                }
-            }
+            long entry = MigrationEntries.restoredEntry(dst, Pte.isWrite(pmd), vma);
             pgd.replacePmdLeaf(haddr, entry);
             for (int k = 0; k < HugeMemory.HPAGE_PMD_NR; k++) {
                 Page s = phys.pfnToPage(src.pfn() + k);

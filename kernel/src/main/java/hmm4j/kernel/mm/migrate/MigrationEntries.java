@@ -338,19 +338,7 @@ final class MigrationEntries {
             if (!Pte.isMigration(pte) || Pte.pfn(pte) != src.pfn()) {
                 return;
             }
-            boolean write = Pte.isWrite(pte);
-            long entry;
-            if (dst.isDevicePrivate()) {
-                entry = Pte.mkDevicePrivate(dst.pfn(), write);
-            } else {
-                entry = Pte.mkPresent(dst.pfn(), write);
-                if (write && dst.isDirty()) {
-                    entry = Pte.mkDirty(entry);
-                }
-                if (vma != null && !vma.isAccessible()) {
-                    entry = Pte.mkProtNone(Pte.wrprotect(entry));
-                }
-            }
+            long entry = restoredEntry(dst, Pte.isWrite(pte), vma);
             dst.get();
             dst.incMapcount();
             pgd.set(addr, entry);
@@ -363,5 +351,24 @@ final class MigrationEntries {
         } finally {
             ptl.unlock();
         }
+    }
+
+    /**
+     * The entry {@code remove_migration_pte} puts back for a migration entry of {@code write}
+     * access now naming {@code dst}: a device-private entry, or a present one (dirty if the
+     * page is, {@code PROT_NONE} in an inaccessible VMA). Shared by the PTE and PMD restores.
+     */
+    static long restoredEntry(Page dst, boolean write, Vma vma) {
+        if (dst.isDevicePrivate()) {
+            return Pte.mkDevicePrivate(dst.pfn(), write);
+        }
+        long entry = Pte.mkPresent(dst.pfn(), write);
+        if (write && dst.isDirty()) {
+            entry = Pte.mkDirty(entry);
+        }
+        if (vma != null && !vma.isAccessible()) {
+            entry = Pte.mkProtNone(Pte.wrprotect(entry));
+        }
+        return entry;
     }
 }
