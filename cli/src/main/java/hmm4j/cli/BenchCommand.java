@@ -419,6 +419,15 @@ final class BenchCommand implements Callable<Integer> {
                 ">= 20x Lincheck (docs)"));
         rows.add(perSecond("  same, runs driven from a virtual thread",
                 r.get("SchedulingBench.lostUpdateRunsOnVirtualThread"), ">= 20x Lincheck (docs)"));
+
+        // Huge pages (issue 12): the same walk over 2048 PMD-mapped THPs, and THP migration.
+        Result thp = r.get("HugeRangeFaultBench.hmmRangeFaultThp");
+        rows.add(timeRatio("hmm_range_fault, 2^20 pages as 2 MiB THPs (vs raw PMD walk)", thp,
+                r.get("HugeRangeFaultBench.rawPmdWalk"), 3, "<= 3x"));
+        rows.add(timeRatio("  THPs vs base pages, per page (vs the 2^20 base pages)", thp, hmm, 1,
+                "<= 1x (as fast)"));
+        rows.add(speedup("THP device migration, per page (vs 512 base-page migrations)", r.get("ThpMigrationBench.thp"),
+                r.get("ThpMigrationBench.basePages"), 1, "> 1x faster"));
         return rows;
     }
 

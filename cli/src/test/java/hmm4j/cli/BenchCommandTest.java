@@ -41,7 +41,7 @@ class BenchCommandTest {
     @Test
     void parse_keysByClassMethodAndParams_inNanosPerOp() throws IOException {
         Map<String, Result> r = BenchCommand.parse(sample());
-        assertEquals(17, r.size(), r.keySet().toString());
+        assertEquals(21, r.size(), r.keySet().toString());
         assertEquals(300.0, r.get("SchedulingBench.controlledDecision").nanosPerOp(), 1e-9);
         assertEquals(700.0, r.get("InvalidationBench.intervalTree:subscriptions=1000").nanosPerOp(), 1e-9);
         assertEquals(8_400.0, r.get("InvalidationBench.intervalTree:subscriptions=1000000").nanosPerOp(), 1e-9);
@@ -74,6 +74,9 @@ class BenchCommandTest {
                 scheduling decision, controlled (vs raw virtual-thread hand-off)     300 ns    200 ns          1.50x  <= 2x                   ok
                   schedules/s, lost-update whole runs (1 thread)                   25,000/s         -              -  >= 20x Lincheck (docs)  ref
                   same, runs driven from a virtual thread                         100,000/s         -              -  >= 20x Lincheck (docs)  ref
+                hmm_range_fault, 2^20 pages as 2 MiB THPs (vs raw PMD walk)         2.00 ms   1.00 ms          2.00x  <= 3x                   ok
+                  THPs vs base pages, per page (vs the 2^20 base pages)             2.00 ms   3.00 ms          0.67x  <= 1x (as fast)         ok
+                THP device migration, per page (vs 512 base-page migrations)        50.0 ms    100 ms   2.00x faster  > 1x faster             ok
                 """;
         assertEquals(expected, BenchCommand.table(figures).render());
     }
@@ -143,7 +146,7 @@ class BenchCommandTest {
         assertEquals(0, c.exitCode(), c.err());
         assertTrue(c.out().startsWith("hmm4j bench: from "), c.out());
         assertTrue(c.out().contains("read_begin + read_retry"), c.out());
-        assertTrue(c.out().strip().endsWith("10 figures: 7 within target, 3 missed, 2 for reference "
+        assertTrue(c.out().strip().endsWith("13 figures: 10 within target, 3 missed, 2 for reference "
                 + "(reported, not an error: see docs/performance.md)"), c.out());
         assertEquals("", c.err());
     }
