@@ -16,6 +16,7 @@ import hmm4j.sim.Kernel;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * A device-private driver with huge folios for the THP migration tests, shaped like
@@ -43,6 +44,8 @@ final class HugeTestDevice implements DevPagemapOps {
     /** Pages given back one by one through {@code page_free}. */
     final List<Page> pagesFreed = new CopyOnWriteArrayList<>();
     private volatile boolean failNextHugeAlloc;
+    /** The driver's own step after {@code migrate_vma_setup} (its mirror's update), or null. */
+    volatile Consumer<MigrateVma> afterSetup;
 
     HugeTestDevice(Kernel kernel, Object owner, String name, int folios) {
         this.kernel = kernel;
@@ -143,6 +146,10 @@ final class HugeTestDevice implements DevPagemapOps {
         int ret = MigrateDevice.migrateVmaSetup(args);
         if (ret != 0) {
             return ret;
+        }
+        Consumer<MigrateVma> hook = afterSetup;
+        if (hook != null) {
+            hook.accept(args);
         }
         boolean toDevice = (select & MigrateVma.MIGRATE_VMA_SELECT_SYSTEM) != 0;
         PhysMem phys = PhysMem.of(kernel);
