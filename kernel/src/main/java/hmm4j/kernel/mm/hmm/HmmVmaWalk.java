@@ -65,10 +65,13 @@ import hmm4j.sim.sync.SpinLock;
  *       PMD-sized chunk at a time (the kernel handles the whole span of the missing level at
  *       once). Outputs are the same; a fault covers at most one chunk, so pages after it
  *       are faulted only if they need it.</li>
- *   <li>PMD leaves (anonymous THP) are handled as {@code hmm_vma_handle_pmd} does: every page
- *       of the leaf in the range gets {@code pfn + index} with the leaf's VALID/WRITE and map
- *       order 9, or the range is faulted if it needs it; a PROT_NONE leaf gives the pfns
- *       without VALID. No PUD leaves or hugetlb VMAs yet: every other output has order 0.</li>
+ *   <li>PMD leaves (anonymous THP, hugetlb pages) are handled as {@code hmm_vma_handle_pmd}
+ *       does: every page of the leaf in the range gets {@code pfn + index} with the leaf's
+ *       VALID/WRITE and map order 9, or the range is faulted if it needs it; a PROT_NONE leaf
+ *       gives the pfns without VALID. A device THP's device-private PMD and a PMD migration
+ *       entry as {@code hmm_vma_handle_absent_pmd} and {@code is_pmd_migration_entry} do
+ *       (the absent PMD's pfns start at {@code head + index}, see docs/kernel-mapping.md).
+ *       No PUD leaves: every other output has order 0.</li>
  *   <li>"None-mostly" markers (uffd-wp) and hwpoison entries do not exist in the model's
  *       {@link Pte} encoding; the "other non-swap entry → -EFAULT" branch is kept for any
  *       entry type added later.</li>
