@@ -53,4 +53,26 @@ public final class TaskLock {
             return lock;
         }
     }
+
+    /** {@code get_task_mm} ({@link MmStruct#getTaskMm}): {@code tsk->mm} read and pinned under {@code task_lock}. */
+    static MmStruct getTaskMm(Task task) {
+        if (task.isKthread()) {
+            task.kernel().mark(MmStruct.GET_TASK_MM_NULL);
+            return null;
+        }
+        taskLock(task);
+        MmStruct mm;
+        try {
+            mm = MmStruct.of(task);
+            if (mm != null) {
+                mm.mmget();
+            }
+        } finally {
+            taskUnlock(task);
+        }
+        if (mm == null) {
+            task.kernel().mark(MmStruct.GET_TASK_MM_NULL);
+        }
+        return mm;
+    }
 }
