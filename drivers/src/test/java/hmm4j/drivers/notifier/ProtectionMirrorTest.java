@@ -68,4 +68,20 @@ class ProtectionMirrorTest {
         });
         assertClean(k.run());
     }
+
+    @Test
+    void ignoringProtection_acrossFork_keepsTheWritableEntryOfTheSharedPage_andIsFound() {
+        Kernel k = TestKernels.checked(1);
+        UserProcess.withMapping(k, "proc", 1, (kk, mm, base) -> {
+            ProtectionMirror m = ProtectionMirror.ignoringProtection(kk, mm, base, PAGE);
+            assertEquals(0, m.fault(base, true));
+            var child = Process.fork(kk.current(), "child", c -> UserMemory.readInt(kk, base));
+            m.deviceWrite(base, (byte) 7);
+            child.join();
+            m.release();
+        });
+        var v = (Failure.InvariantViolation) assertFails(k.run(), KernelRules.DEVMAP_NO_ENTRY_SURVIVES);
+        assertTrue(v.detail().contains("MMU_NOTIFY_PROTECTION_PAGE"), v.detail());
+        assertTrue(v.detail().contains("Fork."), "the invalidation's site is fork's: " + v.detail());
+    }
 }

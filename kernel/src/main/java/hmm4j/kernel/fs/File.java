@@ -157,14 +157,26 @@ public final class File extends KObject implements FileRef {
     }
 
     /**
-     * {@code mmap(NULL, len, prot, flags, fd, 0)} on the calling task's address space: a new
-     * VMA mapping the file ({@code vm_file} holds a reference until it is removed), set up by
-     * the driver's {@code mmap} ({@link Mmap#mmapFile}). Process context; may sleep.
-     *
-     * @return the address, or {@code -EBADF}, {@code -EINVAL}, {@code -ENOMEM}, {@code -ENODEV}
-     *         (no {@code mmap} in the driver) or the driver's error
+     * {@code mmap(NULL, len, prot, flags, fd, 0)} on the calling task's address space:
+     * {@link #mmap(long, long, int, int, long)} at a free address, from offset 0.
      */
     public long mmap(long len, int prot, int flags) {
+        return mmap(0, len, prot, flags, 0);
+    }
+
+    /**
+     * {@code mmap(addr, len, prot, flags, fd, pgoff << PAGE_SHIFT)} on the calling task's
+     * address space: a new VMA mapping the file from page {@code pgoff} ({@code vm_pgoff}; the
+     * kernel's byte offset must be page aligned, so the model takes pages), at {@code addr} as
+     * a hint or, with {@code MAP_FIXED}, exactly, replacing what was mapped there; its
+     * {@code vm_file} holds a reference until it is removed; set up by the driver's
+     * {@code mmap} ({@link Mmap#mmapFile(MmStruct, long, long, int, int, FileRef, long, Mmap.FileMmap)}).
+     * Process context; may sleep.
+     *
+     * @return the address, or {@code -EBADF}, {@code -EINVAL}, {@code -EOVERFLOW},
+     *         {@code -ENOMEM}, {@code -ENODEV} (no {@code mmap} in the driver) or the driver's error
+     */
+    public long mmap(long addr, long len, int prot, int flags, long pgoff) {
         if (!fdget()) {
             return -Errno.EBADF;
         }
@@ -173,7 +185,7 @@ public final class File extends KObject implements FileRef {
             if (mm == null) {
                 return -Errno.ENODEV;
             }
-            return Mmap.mmapFile(mm, len, prot, flags, this, vma -> fops.mmap(this, vma));
+            return Mmap.mmapFile(mm, addr, len, prot, flags, this, pgoff, vma -> fops.mmap(this, vma));
         } finally {
             fput();
         }

@@ -15,8 +15,6 @@ import hmm4j.sim.failure.Failure;
 import hmm4j.sim.sync.AtomicT;
 import hmm4j.sim.sync.RwSemaphore;
 import hmm4j.sim.sync.SpinLock;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -104,8 +102,7 @@ public final class MmStruct extends KObject {
     private final SpinLock pageTableLock;
     private final VmaTree vmas = new VmaTree();
     private final PageTable pgd = new PageTable();
-    private final List<ReleaseFence> fences = new CopyOnWriteArrayList<>();
-    private final List<BarrierDeclaration> barriers = new CopyOnWriteArrayList<>();
+    private final PinRule pinRule = new PinRule();
     private volatile hmm4j.kernel.fs.aio.KioctxTable ioctxTable;
     private volatile MmState state = MmState.LIVE;
     private volatile ExitPhase exitPhase = ExitPhase.NONE;
@@ -119,14 +116,6 @@ public final class MmStruct extends KObject {
     private VmaLock vmaLocks;
     /** The OOM reaper while it reaps this mm (mmap read lock held, MMF_OOM_SKIP seen clear), else null. */
     private volatile Task oomReaper;
-
-    /** A kernel thread or worker whose unpinned accesses are fenced by a release notifier. */
-    private record ReleaseFence(Task worker, MmuNotifier subscription) {
-    }
-
-    /** A kernel thread or worker whose unpinned accesses are covered by a teardown barrier. */
-    private record BarrierDeclaration(Task worker, TeardownBarrier barrier) {
-    }
 
     /** Per-kernel numbering of mms (mm#1, mm#2, ...). */
     private static final class Ids {
@@ -282,24 +271,7 @@ public final class MmStruct extends KObject {
      * with {@link #mmput}.
      */
     public static MmStruct getTaskMm(Task task) {
-        if (task.isKthread()) {
-            task.kernel().mark(GET_TASK_MM_NULL);
-            return null;
-        }
-        TaskLock.taskLock(task);
-        MmStruct mm;
-        try {
-            mm = of(task);
-            if (mm != null) {
-                mm.mmget();
-            }
-        } finally {
-            TaskLock.taskUnlock(task);
-        }
-        if (mm == null) {
-            task.kernel().mark(GET_TASK_MM_NULL);
-        }
-        return mm;
+        return TaskLock.getTaskMm(task);
     }
 
     /** {@code mm_users} without a scheduling point (checkers, reports). */
@@ -392,7 +364,6 @@ public final class MmStruct extends KObject {
         mmapLock().upRead();
     }
 
-
     /**
      * {@code mmap_write_lock}; then every VMA with a per-VMA lock is write-locked (the model's
      * {@code vma_start_write}, see {@link VmaLock}), so no fault runs under a VMA lock until the
@@ -400,10 +371,7 @@ public final class MmStruct extends KObject {
      */
     public void mmapWriteLock() {
         mmapLock().downWrite();
-        VmaLock locks = vmaLocksOrNull();
-        if (locks != null) {
-            locks.startWriteAll();
-        }
+        MmapLock.startVmaWrites(this);
     }
 
     /** The per-VMA locks of this mm, made on first use. */
@@ -430,58 +398,23 @@ public final class MmStruct extends KObject {
 
     /** {@code mmap_write_trylock}: true if the mmap lock was taken for write. Does not sleep. */
     public boolean mmapWriteTrylock() {
-        if (!mmapLock().downWriteTrylock()) {
-            return false;
-        }
-        startVmaWrites();
-        return true;
-    }
-
-    /** {@code vma_start_write} on every VMA with a per-VMA lock, after the mmap write lock was taken. */
-    private void startVmaWrites() {
-        VmaLock locks = vmaLocksOrNull();
-        if (locks != null) {
-            locks.startWriteAll();
-        }
+        return MmapLock.writeTrylock(this);
     }
 
     /**
      * {@code mmap_read_lock_killable}: takes the mmap lock for read, or gives up with
-     * {@code -EINTR} if it would have to sleep while a fatal signal is pending on the caller.
-     * May sleep.
+     * {@code -EINTR} when a fatal signal is pending on the caller as it would sleep, or is
+     * sent to it while it sleeps ({@link MmapLock}). May sleep.
      *
      * @return 0 with the lock held, or {@code -EINTR} without it
      */
     public int mmapReadLockKillable() {
-        RwSemaphore lock = mmapLock();
-        if (lock.downReadTrylock()) {
-            return 0;
-        }
-        if (fatalSignalPending()) {
-            return -Errno.EINTR;
-        }
-        lock.downRead();
-        return 0;
+        return MmapLock.readLockKillable(this);
     }
 
     /** {@code mmap_write_lock_killable}: as {@link #mmapReadLockKillable}, for write. May sleep. */
     public int mmapWriteLockKillable() {
-        RwSemaphore lock = mmapLock();
-        if (lock.downWriteTrylock()) {
-            startVmaWrites();
-            return 0;
-        }
-        if (fatalSignalPending()) {
-            return -Errno.EINTR;
-        }
-        lock.downWrite();
-        startVmaWrites();
-        return 0;
-    }
-
-    private boolean fatalSignalPending() {
-        Task t = kernel().current();
-        return t != null && hmm4j.kernel.sched.Signal.pending(t) != 0;
+        return MmapLock.writeLockKillable(this);
     }
 
     /** {@code mmap_write_downgrade}: the write lock becomes a read lock; waiting readers enter. */
@@ -629,7 +562,7 @@ public final class MmStruct extends KObject {
      */
     public void declareReleaseFence(Task worker, MmuNotifier subscription) {
         checkAccess("declare release fence");
-        fences.add(new ReleaseFence(worker, subscription));
+        pinRule.addReleaseFence(worker, subscription);
     }
 
     /**
@@ -641,7 +574,7 @@ public final class MmStruct extends KObject {
      */
     public void declareTeardownBarrier(Task worker, TeardownBarrier barrier) {
         checkAccess("declare teardown barrier");
-        barriers.add(new BarrierDeclaration(worker, barrier));
+        pinRule.addTeardownBarrier(worker, barrier);
     }
 
     /**
@@ -652,31 +585,7 @@ public final class MmStruct extends KObject {
      */
     public void assertAddressSpacePinned(String op) {
         checkAccess(op);
-        Task t = kernel().current();
-        if (t == null || t == exitingTask) {
-            return;
-        }
-        if (users.holds(t)) {
-            return;
-        }
-        if (t == oomReaper && mmapLock.heldByCurrent()) {
-            kernel().mark(OOM_REAPER_ACCESS);
-            return;
-        }
-        for (ReleaseFence f : fences) {
-            if (f.worker() == t && f.subscription().fenceActive(this)) {
-                kernel().mark(RELEASE_FENCE_ACCESS);
-                return;
-            }
-        }
-        for (BarrierDeclaration b : barriers) {
-            if (b.worker() == t && b.barrier().holdsBack(this)) {
-                kernel().mark(TEARDOWN_BARRIER_ACCESS);
-                return;
-            }
-        }
-        kernel().report(new Failure.UnpinnedAddressSpaceUse(name(), op, describeState(),
-                users.count() == 0 ? "nobody" : String.join(", ", users.holderNames()), kernel().site()));
+        pinRule.check(this, op, exitingTask, oomReaper);
     }
 
     @Override

@@ -99,31 +99,61 @@ public final class Mmap {
         int mmap(Vma vma);
     }
 
-    /**
-     * {@code do_mmap} of a driver's file ({@code mmap_region} calling {@code call_mmap}): a
-     * new VMA at a free address, whose {@code vm_file} takes a reference to {@code file},
-     * handed to the driver's {@code fop} under the mmap write lock and linked if it returns 0.
-     * If it fails, what it mapped is zapped and the reference dropped. May sleep.
-     *
-     * @return the address, or {@code -EINVAL} (bad length or flags: exactly one of
-     *         {@code MAP_SHARED}/{@code MAP_PRIVATE}, no {@code MAP_ANONYMOUS}, no
-     *         {@code MAP_FIXED}), {@code -ENOMEM}, or the driver's error
-     */
+    /** {@code mmap(NULL, len, prot, flags, fd, 0)} of a driver's file: {@link #mmapFile(MmStruct, long, long, int, int, hmm4j.kernel.fs.FileRef, long, FileMmap)} at a free address, offset 0. */
     public static long mmapFile(MmStruct mm, long len, int prot, int flags, hmm4j.kernel.fs.FileRef file,
                                 FileMmap fop) {
+        return mmapFile(mm, 0, len, prot, flags, file, 0, fop);
+    }
+
+    /**
+     * {@code do_mmap} of a driver's file ({@code mmap_region} calling {@code call_mmap}): a
+     * new VMA of {@code len} bytes (rounded up to pages) mapping the file from page
+     * {@code pgoff} on ({@code vm_pgoff}, which the driver's {@code mmap} reads, for instance
+     * to choose the pfns), whose {@code vm_file} takes a reference to {@code file}, handed to
+     * {@code fop} under the mmap write lock and linked if it returns 0. {@code addr} is a hint,
+     * or exact with {@link #MAP_FIXED}: then what was mapped in the range is unmapped first,
+     * with its {@code MMU_NOTIFY_UNMAP} invalidation, before the driver is called
+     * ({@code vms_gather_munmap_vmas}, {@code vms_clean_up_area}); if the driver fails after
+     * that, the old mappings stay gone and a hole is left, as in the kernel. If the driver
+     * fails, what it mapped is zapped and the reference dropped. May sleep.
+     *
+     * @return the address, or {@code -EINVAL} (bad length or flags: exactly one of
+     *         {@code MAP_SHARED}/{@code MAP_PRIVATE}, no {@code MAP_ANONYMOUS} or
+     *         {@code MAP_HUGETLB}; a {@code MAP_FIXED} address not page aligned),
+     *         {@code -EOVERFLOW} (the file range wraps), {@code -ENOMEM} (no room, or a
+     *         {@code MAP_FIXED} range outside the user address space), or the driver's error
+     */
+    public static long mmapFile(MmStruct mm, long addr, long len, int prot, int flags,
+                                hmm4j.kernel.fs.FileRef file, long pgoff, FileMmap fop) {
         if (len <= 0 || ((flags & MAP_SHARED) != 0) == ((flags & MAP_PRIVATE) != 0)
-                || (flags & (MAP_ANONYMOUS | MAP_FIXED | MAP_HUGETLB)) != 0) {
+                || (flags & (MAP_ANONYMOUS | MAP_HUGETLB)) != 0 || pgoff < 0) {
             return -Errno.EINVAL;
         }
         long size = Pte.pageAlign(len);
+        if (pgoff + (size >>> Pte.PAGE_SHIFT) < pgoff) {
+            return -Errno.EOVERFLOW;
+        }
+        boolean fixed = (flags & MAP_FIXED) != 0;
+        if (fixed && !Pte.isPageAligned(addr)) {
+            return -Errno.EINVAL;
+        }
+        if (fixed && (addr < VmaTree.MMAP_MIN_ADDR || Long.compareUnsigned(addr + size, Pte.TASK_SIZE) > 0)) {
+            return -Errno.ENOMEM;
+        }
         mm.mmapWriteLock();
         try {
             VmaTree vmas = mm.vmas("mmap");
-            long start = vmas.findFreeRange(size, 0);
-            if (start < 0) {
-                return -Errno.ENOMEM;
+            long start;
+            if (fixed) {
+                unmapLocked(mm, addr, size);
+                start = addr;
+            } else {
+                start = vmas.findFreeRange(size, Pte.isPageAligned(addr) ? addr : 0);
+                if (start < 0) {
+                    return -Errno.ENOMEM;
+                }
             }
-            Vma vma = new Vma(start, start + size, vmFlags(prot, flags), null, 0);
+            Vma vma = new Vma(start, start + size, vmFlags(prot, flags), null, pgoff);
             file.getFile();
             vma.setVmFile(file);
             int ret = fop.mmap(vma);

@@ -10,13 +10,10 @@ import hmm4j.sim.failure.Failure.RefcountProblem;
 import hmm4j.sim.failure.Site;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
-import java.util.Arrays;
-import java.util.Objects;
 
 /**
  * One physical page ({@code struct page}, or an order-0 {@code struct folio}): its pfn,
- * reference count, map count, flags, page-cache identity and contents.
+ * reference count, map count, flags, page-cache identity and contents ({@link PageContents}).
  *
  * <p>Overview. A {@code Page} object exists for every pfn {@link PhysMem} has ever handed out
  * and is reused for the life of the machine, as {@code struct page} is. Its {@link State} says
@@ -78,11 +75,6 @@ public final class Page {
     private static final VarHandle REFCOUNT = field("refcount", int.class);
     private static final VarHandle MAPCOUNT = field("mapcount", int.class);
     private static final VarHandle FLAGS = field("flags", int.class);
-    private static final VarHandle DATA = field("data", byte[].class);
-    private static final VarHandle INTS = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-
-    private static final int SIZE = (int) Pte.PAGE_SIZE;
 
     private final PhysMem physMem;
     private final long pfn;
@@ -92,7 +84,7 @@ public final class Page {
     private volatile int refcount;
     private volatile int mapcount;
     private volatile int flags;
-    private volatile byte[] data;
+    private final PageContents contents = new PageContents(this);
     private volatile State state = State.FREE;
     private volatile int generation;
     private volatile DevPagemap pgmap;
@@ -334,159 +326,65 @@ public final class Page {
         this.mapping = file;
     }
 
-    // ---- contents ----
+    // ---- contents ({@link PageContents}) ----
     // A read of a free page is reported as a use-after-free and reads zeros; a write to a free
     // page is reported the same way, a write to the zero page as an invariant violation, and
-    // either write goes nowhere. An offset outside the page is the caller's API misuse.
+    // either write goes nowhere. An offset outside the page throws IndexOutOfBoundsException.
 
     /** True once the page has been written (its contents array exists). */
-    public boolean hasContents() { return data != null; }
+    public boolean hasContents() { return contents.exists(); }
 
-    /**
-     * Reads one byte.
-     *
-     * @throws IndexOutOfBoundsException if {@code offset} is outside the page
-     */
-    public byte readByte(int offset) {
-        Objects.checkIndex(offset, SIZE);
-        byte[] d = readable();
-        return d == null ? 0 : d[offset];
-    }
+    /** Reads one byte. */
+    public byte readByte(int offset) { return contents.readByte(offset); }
 
-    /**
-     * Writes one byte.
-     *
-     * @throws IndexOutOfBoundsException if {@code offset} is outside the page
-     */
-    public void writeByte(int offset, byte value) {
-        Objects.checkIndex(offset, SIZE);
-        writable()[offset] = value;
-    }
+    /** Writes one byte. */
+    public void writeByte(int offset, byte value) { contents.writeByte(offset, value); }
 
-    /**
-     * Reads a little-endian int at {@code offset}.
-     *
-     * @throws IndexOutOfBoundsException if the value does not fit in the page at {@code offset}
-     */
-    public int readInt(int offset) {
-        Objects.checkFromIndexSize(offset, Integer.BYTES, SIZE);
-        byte[] d = readable();
-        return d == null ? 0 : (int) INTS.get(d, offset);
-    }
+    /** Reads a little-endian int at {@code offset}. */
+    public int readInt(int offset) { return contents.readInt(offset); }
 
-    /**
-     * Writes a little-endian int at {@code offset}.
-     *
-     * @throws IndexOutOfBoundsException if the value does not fit in the page at {@code offset}
-     */
-    public void writeInt(int offset, int value) {
-        Objects.checkFromIndexSize(offset, Integer.BYTES, SIZE);
-        INTS.set(writable(), offset, value);
-    }
+    /** Writes a little-endian int at {@code offset}. */
+    public void writeInt(int offset, int value) { contents.writeInt(offset, value); }
 
-    /**
-     * Reads a little-endian long at {@code offset}.
-     *
-     * @throws IndexOutOfBoundsException if the value does not fit in the page at {@code offset}
-     */
-    public long readLong(int offset) {
-        Objects.checkFromIndexSize(offset, Long.BYTES, SIZE);
-        byte[] d = readable();
-        return d == null ? 0 : (long) LONGS.get(d, offset);
-    }
+    /** Reads a little-endian long at {@code offset}. */
+    public long readLong(int offset) { return contents.readLong(offset); }
 
-    /**
-     * Writes a little-endian long at {@code offset}.
-     *
-     * @throws IndexOutOfBoundsException if the value does not fit in the page at {@code offset}
-     */
-    public void writeLong(int offset, long value) {
-        Objects.checkFromIndexSize(offset, Long.BYTES, SIZE);
-        LONGS.set(writable(), offset, value);
-    }
+    /** Writes a little-endian long at {@code offset}. */
+    public void writeLong(int offset, long value) { contents.writeLong(offset, value); }
 
-    /**
-     * Copies {@code len} bytes from page offset {@code offset} into {@code dst[dstOff..]}.
-     *
-     * @throws IndexOutOfBoundsException if either range is outside its page or array
-     */
+    /** Copies {@code len} bytes from page offset {@code offset} into {@code dst[dstOff..]}. */
     public void readBytes(int offset, byte[] dst, int dstOff, int len) {
-        Objects.checkFromIndexSize(offset, len, SIZE);
-        Objects.checkFromIndexSize(dstOff, len, dst.length);
-        byte[] d = readable();
-        if (d == null) {
-            Arrays.fill(dst, dstOff, dstOff + len, (byte) 0);
-        } else {
-            System.arraycopy(d, offset, dst, dstOff, len);
-        }
+        contents.readBytes(offset, dst, dstOff, len);
     }
 
-    /**
-     * Copies {@code len} bytes from {@code src[srcOff..]} to page offset {@code offset}.
-     *
-     * @throws IndexOutOfBoundsException if either range is outside its page or array
-     */
+    /** Copies {@code len} bytes from {@code src[srcOff..]} to page offset {@code offset}. */
     public void writeBytes(int offset, byte[] src, int srcOff, int len) {
-        Objects.checkFromIndexSize(offset, len, SIZE);
-        Objects.checkFromIndexSize(srcOff, len, src.length);
-        System.arraycopy(src, srcOff, writable(), offset, len);
+        contents.writeBytes(offset, src, srcOff, len);
     }
 
     /** {@code copy_highpage}: makes this page's contents equal to {@code src}'s. */
-    public void copyFrom(Page src) {
-        byte[] s = src.readable();
-        if (checkWritable()) {
-            data = s == null ? null : s.clone();
-        }
-    }
+    public void copyFrom(Page src) { contents.copyFrom(src.contents); }
 
     /** {@code clear_highpage}: zeroes the contents (and drops the array). */
-    public void clear() {
-        if (checkWritable()) {
-            data = null;
-        }
-    }
+    public void clear() { contents.clear(); }
 
     /** A copy of the contents, or null if the page reads as zeros. */
-    byte[] contentsCopy() {
-        byte[] d = readable();
-        return d == null ? null : d.clone();
-    }
+    byte[] contentsCopy() { return contents.copy(); }
 
     /** Installs contents (taken over, not copied); null means zeros. */
-    void setContents(byte[] contents) {
-        if (checkWritable()) {
-            data = contents;
-        }
-    }
+    void setContents(byte[] bytes) { contents.set(bytes); }
 
-    /** The contents for a read (null reads as zeros); a free page is reported and reads as zeros. */
-    private byte[] readable() {
+    /** True if the contents may be read; a free page is reported (false after a native report). */
+    boolean checkReadable() {
         if (state == State.FREE) {
             reportUseAfterFree("read of the contents");
-            return null;
+            return false;
         }
-        return data;
-    }
-
-    /** The contents for a write; for a page that may not be written, reported, a scratch array. */
-    private byte[] writable() {
-        if (!checkWritable()) {
-            return new byte[SIZE];
-        }
-        byte[] d = data;
-        if (d == null) {
-            byte[] fresh = new byte[SIZE];
-            d = (byte[]) DATA.compareAndExchange(this, (byte[]) null, fresh);
-            if (d == null) {
-                d = fresh;
-            }
-        }
-        return d;
+        return true;
     }
 
     /** True if the contents may be written; a free or reserved page is reported (false after a native report). */
-    private boolean checkWritable() {
+    boolean checkWritable() {
         if (state == State.FREE) {
             reportUseAfterFree("write of the contents");
             return false;
@@ -559,7 +457,7 @@ public final class Page {
         mapcount = 0;
         mapping = null;
         index = 0;
-        data = null;
+        contents.drop();
         refcount = 1;
         state = State.IN_USE;
     }
@@ -569,7 +467,7 @@ public final class Page {
         flags = 0;
         pgmap = null;
         mapping = null;
-        data = null;
+        contents.drop();
     }
 
     /** {@code memremap_pages}: a new device-private page of {@code owner}, idle (no reference yet). */
@@ -582,7 +480,7 @@ public final class Page {
         mapcount = 0;
         mapping = null;
         index = 0;
-        data = null;
+        contents.drop();
         refcount = 0;
         state = State.DEVICE_IDLE;
     }
@@ -593,7 +491,7 @@ public final class Page {
         FLAGS.getAndBitwiseAnd(this, PG_DEVICE_PRIVATE);
         mapping = null;
         index = 0;
-        data = null;
+        contents.drop();
     }
 
     /** {@code zone_device_page_init}: an idle device-private page gets its first reference again. */

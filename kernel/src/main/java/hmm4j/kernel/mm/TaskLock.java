@@ -30,6 +30,7 @@ public final class TaskLock {
 
     /** {@code task_lock(p)}: takes {@code p->alloc_lock}. A scheduling point; the caller may not sleep until {@link #taskUnlock}. */
     public static void taskLock(Task p) {
+        hmm4j.kernel.sched.TaskStruct.checkAccess(p, "task_lock");
         allocLock(p).lock();
     }
 
@@ -52,5 +53,28 @@ public final class TaskLock {
             }
             return lock;
         }
+    }
+
+    /** {@code get_task_mm} ({@link MmStruct#getTaskMm}): {@code tsk->mm} read and pinned under {@code task_lock}. */
+    static MmStruct getTaskMm(Task task) {
+        hmm4j.kernel.sched.TaskStruct.checkAccess(task, "get_task_mm");
+        if (task.isKthread()) {
+            task.kernel().mark(MmStruct.GET_TASK_MM_NULL);
+            return null;
+        }
+        taskLock(task);
+        MmStruct mm;
+        try {
+            mm = MmStruct.of(task);
+            if (mm != null) {
+                mm.mmget();
+            }
+        } finally {
+            taskUnlock(task);
+        }
+        if (mm == null) {
+            task.kernel().mark(MmStruct.GET_TASK_MM_NULL);
+        }
+        return mm;
     }
 }

@@ -16,7 +16,9 @@ import hmm4j.sim.sync.Completion;
  * that is running kernel code dies on its way back to user space, which the model places at the
  * end of its body — it then exits as killed, not with its exit code. Dying is exiting: the exit
  * path ({@code exit_mm}, {@code exit_files}) runs as for {@code _exit}, and {@code waitpid}
- * reports {@code WIFSIGNALED} with the signal ({@link WaitStatus}).
+ * reports {@code WIFSIGNALED} with the signal ({@link WaitStatus}). A task in a killable
+ * sleep ({@link #killableSleep}: {@code mmap_read_lock_killable} and the like) is woken too,
+ * and its sleep gives up.
  *
  * <p>Locking. The pending signal is a task slot written by the sender before it completes the
  * task's wake-up; the first fatal signal sent wins, as a second one changes nothing.
@@ -29,6 +31,7 @@ public final class Signal {
 
     private static final TaskKey<Integer> PENDING = new TaskKey<>("tsk->pending (fatal)");
     private static final TaskKey<Completion> WAKE = new TaskKey<>("tsk->signal wake-up");
+    private static final TaskKey<Runnable> KILLABLE_WAKE = new TaskKey<>("tsk TASK_KILLABLE wake-up");
 
     private Signal() {
     }
@@ -61,6 +64,10 @@ public final class Signal {
             target.set(PENDING, sig);
         }
         wake(target).complete();
+        Runnable killable = target.get(KILLABLE_WAKE);
+        if (killable != null) {
+            killable.run();
+        }
         return 0;
     }
 
@@ -84,6 +91,31 @@ public final class Signal {
             wake(self).waitForCompletion();
         }
         throw new Killed(pending(self));
+    }
+
+    /** {@code fatal_signal_pending(task)}. */
+    public static boolean fatalSignalPending(Task task) {
+        return pending(task) != 0;
+    }
+
+    /**
+     * A {@code TASK_KILLABLE} sleep of the calling task: while {@code sleep} runs, a fatal
+     * signal sent to the task runs {@code wake} (the lock's or queue's wake-up), so that the
+     * sleeper re-checks its condition, which includes {@link #fatalSignalPending}. Outside a
+     * task the sleep runs without a waker. May sleep.
+     *
+     * @return what {@code sleep} returns
+     */
+    public static boolean killableSleep(Task self, Runnable wake, java.util.function.BooleanSupplier sleep) {
+        if (self == null) {
+            return sleep.getAsBoolean();
+        }
+        self.set(KILLABLE_WAKE, wake);
+        try {
+            return sleep.getAsBoolean();
+        } finally {
+            self.set(KILLABLE_WAKE, null);
+        }
     }
 
     /** Dies now of the signal pending on the calling task, if any ({@code fatal_signal_pending}). */

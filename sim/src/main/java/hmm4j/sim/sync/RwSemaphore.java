@@ -9,6 +9,7 @@ import hmm4j.sim.Task;
 import hmm4j.sim.rule.SimRules;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 
 /**
  * {@code struct rw_semaphore}, the type of the mmap lock: many readers or one writer.
@@ -27,6 +28,8 @@ public final class RwSemaphore extends AbstractLock {
     private static final Op.Kind DOWN_READ = new Op.Kind("down_read", Op.Access.WRITE);
     private static final Op.Kind DOWN_READ_TRYLOCK = new Op.Kind("down_read_trylock", Op.Access.WRITE);
     private static final Op.Kind DOWN_WRITE = new Op.Kind("down_write", Op.Access.WRITE);
+    private static final Op.Kind DOWN_READ_KILLABLE = new Op.Kind("down_read_killable", Op.Access.WRITE);
+    private static final Op.Kind DOWN_WRITE_KILLABLE = new Op.Kind("down_write_killable", Op.Access.WRITE);
     private static final Op.Kind DOWN_WRITE_TRYLOCK = new Op.Kind("down_write_trylock", Op.Access.WRITE);
     private static final Op.Kind UP_READ = new Op.Kind("up_read", Op.Access.WRITE);
     private static final Op.Kind UP_WRITE = new Op.Kind("up_write", Op.Access.WRITE);
@@ -40,6 +43,8 @@ public final class RwSemaphore extends AbstractLock {
     private final Op downReadTrylockOp;
     private final Op downWriteOp;
     private final Op downWriteTrylockOp;
+    private final Op downReadKillableOp;
+    private final Op downWriteKillableOp;
     private final Op upReadOp;
     private final Op upWriteOp;
     private final Op downgradeWriteOp;
@@ -55,6 +60,8 @@ public final class RwSemaphore extends AbstractLock {
         this.downReadTrylockOp = Op.of(DOWN_READ_TRYLOCK, target);
         this.downWriteOp = Op.of(DOWN_WRITE, target);
         this.downWriteTrylockOp = Op.of(DOWN_WRITE_TRYLOCK, target);
+        this.downReadKillableOp = Op.of(DOWN_READ_KILLABLE, target);
+        this.downWriteKillableOp = Op.of(DOWN_WRITE_KILLABLE, target);
         this.upReadOp = Op.of(UP_READ, target);
         this.upWriteOp = Op.of(UP_WRITE, target);
         this.downgradeWriteOp = Op.of(DOWNGRADE_WRITE, target);
@@ -149,6 +156,65 @@ public final class RwSemaphore extends AbstractLock {
             }
             throw e;
         }
+    }
+
+    /**
+     * {@code down_read_killable}: as {@link #downRead}, but a caller that would sleep, or
+     * sleeps, while {@code fatal} holds gives up without the lock. {@code fatal} is the
+     * caller's {@code fatal_signal_pending}; whoever makes it true calls {@link #wakeWaiters}
+     * so that a sleeper re-checks it ({@code signal_wake_up} of a {@code TASK_KILLABLE} task).
+     * May sleep.
+     *
+     * @return true with the lock held for read, false without it (the caller's {@code -EINTR})
+     */
+    public boolean downReadKillable(BooleanSupplier fatal) {
+        Task t = task();
+        observer().mightSleep(t, downReadKillableOp.label());
+        kernel.point(downReadKillableOp);
+        observer().acquire(t, this, LockMode.SHARED, false);
+        Object me = holder();
+        boolean[] taken = new boolean[1];
+        awaitAcquire(downReadKillableOp, () -> (taken[0] = tryRead(me)) || fatal.getAsBoolean(), this::describeForReader);
+        if (!taken[0]) {
+            observer().release(t, this);
+        }
+        return taken[0];
+    }
+
+    /**
+     * {@code down_write_killable}: as {@link #downWrite}, giving up as
+     * {@link #downReadKillable} does; a writer that gives up stops queueing readers behind it
+     * and wakes them. May sleep.
+     *
+     * @return true with the lock held for write, false without it (the caller's {@code -EINTR})
+     */
+    public boolean downWriteKillable(BooleanSupplier fatal) {
+        Task t = task();
+        observer().mightSleep(t, downWriteKillableOp.label());
+        kernel.point(downWriteKillableOp);
+        observer().acquire(t, this, LockMode.EXCLUSIVE, false);
+        Object me = holder();
+        boolean[] taken = new boolean[1];
+        synchronized (this) {
+            writersWaiting++;
+        }
+        try {
+            awaitAcquire(downWriteKillableOp, () -> (taken[0] = tryWrite(me)) || fatal.getAsBoolean(), this::describeHolders);
+        } finally {
+            synchronized (this) {
+                writersWaiting--;
+            }
+        }
+        if (!taken[0]) {
+            observer().release(t, this);
+            channel.wakeAll();
+        }
+        return taken[0];
+    }
+
+    /** Makes every task sleeping for this lock re-check its condition (a killable sleeper's signal). */
+    public void wakeWaiters() {
+        channel.wakeAll();
     }
 
     /**
