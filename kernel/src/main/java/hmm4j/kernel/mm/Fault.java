@@ -203,6 +203,11 @@ public final class Fault {
             ptl.unlock();
             return 0;
         }
+        if (write && !Pte.isWrite(pte) && vma.hasAny(VmFlags.VM_UFFD_WP) && Userfaultfd.pteWp(mm, page)) {
+            // do_wp_page on a uffd-wp entry: handle_userfault (UFFD_FEATURE_SIGBUS, see Userfaultfd).
+            ptl.unlock();
+            return VM_FAULT_SIGBUS;
+        }
         if (!write || Pte.isWrite(pte)) {
             pt.set(page, write ? Pte.mkDirty(Pte.mkYoung(pte)) : Pte.mkYoung(pte));
             ptl.unlock();

@@ -20,6 +20,7 @@ import hmm4j.kernel.mm.NumaBalancing;
 import hmm4j.kernel.mm.Pte;
 import hmm4j.kernel.mm.Rmap;
 import hmm4j.kernel.mm.UserAccess;
+import hmm4j.kernel.mm.Userfaultfd;
 import hmm4j.kernel.mm.notifier.MmuIntervalNotifier;
 import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
@@ -261,6 +262,37 @@ class InvalidationSourcesTest {
             assertEquals(7, readByte(k, BASE));
             assertEquals(7, readByte(k, BASE + 2 * PAGE));
             assertEquals(0, Ksm.ksmdScan(k), "nothing left to merge");
+        });
+    }
+
+    // ---- userfaultfd write-protect (mm/userfaultfd.c) ----
+
+    @Test
+    void uffdWriteprotect_isOneProtectionVmaPerPiece_underTheMmapReadLockAndMapChangingLock() {
+        inProcess(9, (byte) 0, (k, mm, rec) -> {
+            Userfaultfd uffd = Userfaultfd.create(mm);
+            assertEquals(-Errno.ENOENT, uffd.writeprotect(BASE, PAGE, true), "not registered");
+            assertEquals(0, uffd.register(BASE, NPAGES * PAGE, Userfaultfd.UFFDIO_REGISTER_MODE_WP));
+            assertEquals(List.of(), rec.seen(), "registering changes no entry");
+            assertEquals(0, uffd.writeprotect(BASE, NPAGES * PAGE, true));
+            ContextRecorder.Seen s = rec.only(MmuNotifierEvent.MMU_NOTIFY_PROTECTION_VMA);
+            assertEquals(BASE, s.start());
+            assertEquals(BASE + NPAGES * PAGE, s.end());
+            assertNull(s.owner());
+            assertTrue(s.blockable());
+            assertEquals(List.of(MMAP + ":SHARED", Userfaultfd.MAP_CHANGING_LOCK + ":SHARED", MAP), s.held());
+            assertFalse(Pte.isWrite(mm.ptePeek(BASE)));
+            assertNotEquals(0, UserAccess.copyToUser(k, BASE, new byte[] {9}), "a write to a uffd-wp page faults to the user");
+            assertEquals(1, readByte(k, BASE), "reads still work");
+            uffd.setMmapChanging(true);
+            assertEquals(-Errno.EAGAIN, uffd.writeprotect(BASE, PAGE, false));
+            uffd.setMmapChanging(false);
+            assertEquals(0, uffd.writeprotect(BASE, PAGE, false));
+            assertEquals(2, rec.seen().size(), "resolving is a PROTECTION_VMA too: " + rec.seen());
+            assertEquals(BASE + PAGE, rec.seen().get(1).end());
+            assertEquals(0, UserAccess.copyToUser(k, BASE, new byte[] {9}));
+            assertEquals(9, readByte(k, BASE));
+            assertNotEquals(0, UserAccess.copyToUser(k, BASE + PAGE, new byte[] {9}), "still protected");
         });
     }
 }
