@@ -22,6 +22,9 @@ import hmm4j.kernel.mm.PhysMem;
 import hmm4j.kernel.mm.Pte;
 import hmm4j.kernel.mm.Rmap;
 import hmm4j.kernel.mm.UserAccess;
+import hmm4j.kernel.mm.hmm.Hmm;
+import hmm4j.kernel.mm.hmm.HmmPfn;
+import hmm4j.kernel.mm.hmm.HmmRange;
 import hmm4j.kernel.mm.notifier.MmuIntervalNotifier;
 import hmm4j.kernel.mm.notifier.MmuIntervalNotifierOps;
 import hmm4j.kernel.sched.Process;
@@ -29,8 +32,10 @@ import hmm4j.sim.Kernel;
 import hmm4j.sim.LockClass;
 import hmm4j.sim.RunResult;
 import hmm4j.sim.failure.Failure;
+import hmm4j.sim.sync.Completion;
 import hmm4j.sim.sync.Mutex;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -158,5 +163,83 @@ class MigrateKsmContextTest {
             assertEquals(1, Ksm.ksmdScan(kk));
             assertEquals(Pte.pfn(mm.ptePeek(BASE)), Pte.pfn(mm.ptePeek(BASE + PAGE)));
         }));
+    }
+
+    /**
+     * A device fault racing {@code move_pages}: the migration holds no mmap lock, so the
+     * driver's {@code hmm_range_fault} runs under the mmap read lock meanwhile, waits on the
+     * migration entry when it meets one (or retries after the CLEAR bumped its sequence), and in
+     * every interleaving ends with the new page; no deadlock, no stale pfn.
+     */
+    @Test
+    void hmmRangeFault_racingMovePages_endsWithTheNewPage() {
+        int[] newOrStale = new int[2];
+        for (long seed = 1; seed <= 12; seed++) {
+            Kernel k = checkedKernel(seed);
+            MmuIntervalNotifier sub = new MmuIntervalNotifier("mirror");
+            AtomicLong devicePfn = new AtomicLong(-1);
+            AtomicLong cpuPfn = new AtomicLong(-2);
+            AtomicLong origPfn = new AtomicLong(-3);
+            AtomicLong usedSeq = new AtomicLong();
+            AtomicInteger staleAfterward = new AtomicInteger();
+            Process.spawn(k, "app", self -> {
+                MmStruct mm = MmStruct.of(self);
+                assertEquals(BASE, Mmap.mmap(mm, BASE, PAGE, Mmap.PROT_READ | Mmap.PROT_WRITE,
+                        Mmap.MAP_PRIVATE | Mmap.MAP_ANONYMOUS | Mmap.MAP_FIXED, null, 0));
+                assertEquals(0, UserAccess.copyToUser(k, BASE, new byte[] {7}));
+                assertEquals(0, sub.mmuIntervalNotifierInsert(mm, BASE, PAGE, (s, range, cur) -> {
+                    s.mmuIntervalSetSeq(cur);
+                    return true;
+                }));
+                origPfn.set(Pte.pfn(mm.ptePeek(BASE)));
+                Completion done = new Completion(k, "device fault done");
+                k.spawnKthread("gpu-fault", w -> {
+                    assertTrue(mm.mmgetNotZero());
+                    while (true) {
+                        long[] pfns = new long[1];
+                        HmmRange range = new HmmRange(sub, BASE, BASE + PAGE, pfns, HmmPfn.HMM_PFN_REQ_FAULT, 0, null);
+                        long seq = sub.mmuIntervalReadBegin();
+                        range.setNotifierSeq(seq);
+                        mm.mmapReadLock();
+                        int ret = Hmm.hmmRangeFault(range);
+                        mm.mmapReadUnlock();
+                        if (ret == -Errno.EBUSY || ret == 0 && sub.mmuIntervalReadRetry(seq)) {
+                            continue;
+                        }
+                        assertEquals(0, ret);
+                        devicePfn.set(pfns[0] & ~HmmPfn.HMM_PFN_FLAGS);
+                        usedSeq.set(seq);
+                        break;
+                    }
+                    done.complete();
+                    mm.mmput();
+                });
+                int[] status = new int[1];
+                assertEquals(0, MigratePages.movePages(mm, new long[] {BASE}, 0, status));
+                assertEquals(0, status[0]);
+                done.waitForCompletion();
+                cpuPfn.set(Pte.pfn(mm.ptePeek(BASE)));
+                staleAfterward.set(sub.mmuIntervalReadRetry(usedSeq.get()) ? 1 : 0);
+                assertEquals(7, readByte(k, BASE));
+                sub.mmuIntervalNotifierRemove();
+            });
+            assertClean(k.run());
+            assertTrue(cpuPfn.get() != origPfn.get(), "migrated, seed " + seed);
+            if (devicePfn.get() == origPfn.get()) {
+                newOrStale[1]++;
+                assertEquals(1, staleAfterward.get(),
+                        "a fault done before the migration is invalidated by its CLEAR, seed " + seed);
+            } else {
+                newOrStale[0]++;
+                assertEquals(cpuPfn.get(), devicePfn.get(), "the new page, seed " + seed);
+            }
+        }
+        assertTrue(newOrStale[0] > 0, "some interleaving faults during or after the migration");
+    }
+
+    private static byte readByte(Kernel k, long addr) {
+        byte[] b = new byte[1];
+        assertEquals(0, UserAccess.copyFromUser(k, b, addr));
+        return b[0];
     }
 }
