@@ -251,8 +251,16 @@ public final class Ksm {
         synchronized (ksm) {
             node = ksm.stable.get(contents);
         }
-        if (node != null && node.alive() && node.page() != item.page()) {
-            return tryToMergeWithKsmPage(item, node.page()) == 0 ? 1 : 0;
+        if (node != null && node.alive() && node.page() != item.page() && node.page().tryGet()) {
+            // get_ksm_page: a reference on the KSM page for the merge; it may lose its last
+            // mapping meanwhile, but not be freed under the comparison.
+            try {
+                if (node.alive()) {
+                    return tryToMergeWithKsmPage(item, node.page()) == 0 ? 1 : 0;
+                }
+            } finally {
+                node.page().put();
+            }
         }
         Item other = unstable.remove(contents);
         if (other == null) {
