@@ -44,6 +44,7 @@ public final class Exit {
                 }
                 Aio.exitAio(mm);
             }
+            Ksm.ksmExit(mm);
             exitMmap(mm);
             if (!aioFirst) {
                 Aio.exitAio(mm);

@@ -11,7 +11,7 @@ import hmm4j.sim.sync.SpinLock;
  * The page-fault handler, {@code handle_mm_fault} (mm/memory.c), for base pages:
  * anonymous read faults map the shared zero page, anonymous write faults allocate a page,
  * shared and file mappings go through the page cache, write faults on read-only entries
- * copy on write (or reuse an exclusive anonymous page), and swap entries are swapped in.
+ * copy on write (or reuse an exclusive anonymous page, never a KSM page), and swap entries are swapped in.
  *
  * <p>Locking: the caller holds the mmap lock (read is enough) or, with
  * {@link #FAULT_FLAG_VMA_LOCK}, the VMA's per-VMA lock ({@link VmaLock}; asserted either way), and an
@@ -203,6 +203,11 @@ public final class Fault {
             ptl.unlock();
             return 0;
         }
+        if (write && !Pte.isWrite(pte) && vma.hasAny(VmFlags.VM_UFFD_WP) && Userfaultfd.pteWp(mm, page)) {
+            // do_wp_page on a uffd-wp entry: handle_userfault (UFFD_FEATURE_SIGBUS, see Userfaultfd).
+            ptl.unlock();
+            return VM_FAULT_SIGBUS;
+        }
         if (!write || Pte.isWrite(pte)) {
             pt.set(page, write ? Pte.mkDirty(Pte.mkYoung(pte)) : Pte.mkYoung(pte));
             ptl.unlock();
@@ -215,7 +220,7 @@ public final class Fault {
         }
         if (!Pte.isZero(pte) && !Pte.isSpecial(pte)) {
             Page old = phys.pfnToPage(Pte.pfn(pte));
-            if (old.isAnon() && old.mapcount() == 1 && old.refcount() == 1) {
+            if (old.isAnon() && !old.testFlag(Ksm.PG_KSM) && old.mapcount() == 1 && old.refcount() == 1) {
                 pt.set(page, Pte.mkDirty(Pte.mkYoung(Pte.mkWrite(pte))));
                 ptl.unlock();
                 return 0;

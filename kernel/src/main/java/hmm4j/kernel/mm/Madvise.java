@@ -6,7 +6,8 @@ import hmm4j.kernel.mm.notifier.MmuNotifierRange;
 /**
  * Advice about a range: {@code madvise} (mm/madvise.c, {@code do_madvise},
  * {@code madvise_walk_vmas}, {@code madvise_dontneed_single_vma}, {@code hugepage_madvise}),
- * with {@link #MADV_DONTNEED}, {@link #MADV_FREE} ({@link LazyFree}), {@link #MADV_HUGEPAGE},
+ * with {@link #MADV_DONTNEED}, {@link #MADV_FREE} ({@link LazyFree}), {@link #MADV_COLD} and
+ * {@link #MADV_PAGEOUT} ({@link MadviseCold}), {@link #MADV_HUGEPAGE},
  * {@link #MADV_NOHUGEPAGE} and {@link #MADV_COLLAPSE} ({@link Khugepaged}).
  *
  * <p>Overview. {@code MADV_DONTNEED} throws away the page-table entries of the range, VMA by
@@ -43,6 +44,10 @@ import hmm4j.kernel.mm.notifier.MmuNotifierRange;
 public final class Madvise {
     /** {@code MADV_DONTNEED}. */
     public static final int MADV_DONTNEED = 4;
+    /** {@code MADV_COLD}: see {@link MadviseCold}. */
+    public static final int MADV_COLD = 20;
+    /** {@code MADV_PAGEOUT}: see {@link MadviseCold}. */
+    public static final int MADV_PAGEOUT = 21;
     /** {@code MADV_FREE}: see {@link LazyFree}. */
     public static final int MADV_FREE = 8;
     /** {@code MADV_COLLAPSE}: see {@link Khugepaged}. */
@@ -60,15 +65,20 @@ public final class Madvise {
      * rounded up to pages). Takes the mmap lock for read; may sleep.
      *
      * @return 0 (also for {@code len == 0}); {@code -EINVAL} for an advice other than
-     *         {@link #MADV_DONTNEED}, {@link #MADV_FREE}, {@link #MADV_HUGEPAGE},
+     *         {@link #MADV_DONTNEED}, {@link #MADV_FREE}, {@link #MADV_COLD}, {@link #MADV_PAGEOUT}, {@link #MADV_HUGEPAGE},
      *         {@link #MADV_NOHUGEPAGE} and {@link #MADV_COLLAPSE} (which has its own errors), an unaligned address, a length that wraps, or a
      *         locked, {@code VM_PFNMAP} or hugetlb VMA in the range (the VMAs before it are
      *         already done); {@code -ENOMEM} if the range has unmapped holes (the mapped parts
      *         are done)
      */
     public static int madvise(MmStruct mm, long addr, long len, int advice) {
+        if (advice == Ksm.MADV_MERGEABLE) {
+            return Ksm.madviseMergeable(mm, addr, len);
+        }
         boolean hugepage = advice == MADV_HUGEPAGE || advice == MADV_NOHUGEPAGE || advice == MADV_COLLAPSE;
-        if (advice != MADV_DONTNEED && advice != MADV_FREE && !hugepage || !Pte.isPageAligned(addr)) {
+        boolean known = advice == MADV_DONTNEED || advice == MADV_FREE || advice == MADV_COLD
+                || advice == MADV_PAGEOUT || hugepage;
+        if (!known || !Pte.isPageAligned(addr)) {
             return -Errno.EINVAL;
         }
         long aligned = (len + Pte.PAGE_SIZE - 1) & Pte.PAGE_MASK;
@@ -123,6 +133,8 @@ public final class Madvise {
             int err = switch (advice) {
                 case MADV_DONTNEED -> dontneedSingleVma(mm, vma, start, pieceEnd);
                 case MADV_FREE -> LazyFree.madviseFreeSingleVma(mm, vma, start, pieceEnd);
+                case MADV_COLD -> MadviseCold.coldOrPageoutSingleVma(mm, vma, start, pieceEnd, false);
+                case MADV_PAGEOUT -> MadviseCold.coldOrPageoutSingleVma(mm, vma, start, pieceEnd, true);
                 case MADV_COLLAPSE -> Khugepaged.madviseCollapse(mm, vma, start, pieceEnd);
                 default -> hugepageMadvise(mm, vma, start, pieceEnd, advice);
             };

@@ -17,6 +17,8 @@ public final class VmFlags {
     public static final long VM_MAYSHARE = 0x80;
     public static final long VM_GROWSDOWN = 0x100;
     public static final long VM_PFNMAP = 0x400;
+    /** {@code VM_UFFD_WP}: registered with userfaultfd for write-protect faults ({@link Userfaultfd}). */
+    public static final long VM_UFFD_WP = 0x1000;
     public static final long VM_LOCKED = 0x2000;
     public static final long VM_IO = 0x4000;
     public static final long VM_DONTCOPY = 0x20000;
@@ -29,6 +31,8 @@ public final class VmFlags {
     public static final long VM_HUGEPAGE = 0x20000000;
     /** {@code MADV_NOHUGEPAGE} was given: never THP. */
     public static final long VM_NOHUGEPAGE = 0x40000000;
+    /** {@code MADV_MERGEABLE} was given: KSM may merge its pages ({@link Ksm}). */
+    public static final long VM_MERGEABLE = 0x80000000L;
 
     /** {@code VM_ACCESS_FLAGS}: any of these makes a VMA accessible. */
     public static final long VM_ACCESS_FLAGS = VM_READ | VM_WRITE | VM_EXEC;
@@ -38,11 +42,11 @@ public final class VmFlags {
     private static final long[] BITS = {
         VM_READ, VM_WRITE, VM_EXEC, VM_SHARED, VM_MAYREAD, VM_MAYWRITE, VM_MAYEXEC, VM_MAYSHARE,
         VM_GROWSDOWN, VM_PFNMAP, VM_LOCKED, VM_IO, VM_DONTCOPY, VM_DONTEXPAND, VM_ACCOUNT,
-        VM_NORESERVE, VM_HUGETLB, VM_MIXEDMAP, VM_HUGEPAGE, VM_NOHUGEPAGE,
+        VM_NORESERVE, VM_HUGETLB, VM_MIXEDMAP, VM_HUGEPAGE, VM_NOHUGEPAGE, VM_MERGEABLE, VM_UFFD_WP,
     };
     private static final String[] NAMES = {
         "rd", "wr", "ex", "sh", "mr", "mw", "me", "ms", "gd", "pf", "lo", "io", "dc", "de", "ac",
-        "nr", "ht", "mm", "hg", "nh",
+        "nr", "ht", "mm", "hg", "nh", "mg", "uw",
     };
 
     private VmFlags() {

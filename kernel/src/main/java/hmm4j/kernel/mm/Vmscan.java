@@ -60,51 +60,60 @@ public final class Vmscan {
             throw new IllegalArgumentException("bad range [0x" + Long.toHexString(start) + ", 0x"
                     + Long.toHexString(end) + ")");
         }
-        PhysMem phys = PhysMem.of(mm.kernel());
-        SwapSpace swap = SwapSpace.of(mm.kernel());
-        int reclaimed = 0;
         mm.mmapReadLock();
         try {
-            for (Vma vma : mm.vmas("reclaim").intersecting(start, end)) {
-                if (vma.isShared() || vma.hasAny(VmFlags.VM_LOCKED)) {
-                    continue;
-                }
-                long from = Math.max(start, vma.vmStart());
-                long to = Math.min(end, vma.vmEnd());
-                PteList entries;
-                SpinLock ptl = mm.pageTableLock();
-                ptl.lock();
-                try {
-                    entries = PteList.collect(mm.pgd("reclaim"), from, to);
-                } finally {
-                    ptl.unlock();
-                }
-                for (int i = 0; i < entries.size(); i++) {
-                    if (Pte.isHuge(entries.pte(i))) {
-                        long leafEnd = (entries.addr(i) & Pte.PMD_MASK) + Pte.PMD_SIZE;
-                        if (leafEnd <= to && (entries.addr(i) & ~Pte.PMD_MASK) == 0) {
-                            reclaimed += HugeMemory.reclaimPmd(mm, phys, swap, entries.addr(i));
-                        }
-                        while (i + 1 < entries.size() && entries.addr(i + 1) < leafEnd) {
-                            i++;
-                        }
-                        continue;
-                    }
-                    if (eligible(phys, entries.pte(i), 0) == null) {
-                        continue;
-                    }
-                    if (swap.usedSlots() >= swap.totalSlots()) {
-                        return reclaimed;
-                    }
-                    if (tryToUnmap(mm, phys, swap, entries.addr(i))) {
-                        reclaimed++;
-                    }
-                }
-            }
-            return reclaimed;
+            return reclaimAnonLocked(mm, start, end);
         } finally {
             mm.mmapReadUnlock();
         }
+    }
+
+    /**
+     * {@link #reclaimAnon} with the mmap lock already held by the caller (asserted), as
+     * {@code madvise_pageout}'s {@code reclaim_pages} runs ({@link MadviseCold}).
+     */
+    static int reclaimAnonLocked(MmStruct mm, long start, long end) {
+        mm.mmapAssertLocked();
+        PhysMem phys = PhysMem.of(mm.kernel());
+        SwapSpace swap = SwapSpace.of(mm.kernel());
+        int reclaimed = 0;
+        for (Vma vma : mm.vmas("reclaim").intersecting(start, end)) {
+            if (vma.isShared() || vma.hasAny(VmFlags.VM_LOCKED)) {
+                continue;
+            }
+            long from = Math.max(start, vma.vmStart());
+            long to = Math.min(end, vma.vmEnd());
+            PteList entries;
+            SpinLock ptl = mm.pageTableLock();
+            ptl.lock();
+            try {
+                entries = PteList.collect(mm.pgd("reclaim"), from, to);
+            } finally {
+                ptl.unlock();
+            }
+            for (int i = 0; i < entries.size(); i++) {
+                if (Pte.isHuge(entries.pte(i))) {
+                    long leafEnd = (entries.addr(i) & Pte.PMD_MASK) + Pte.PMD_SIZE;
+                    if (leafEnd <= to && (entries.addr(i) & ~Pte.PMD_MASK) == 0) {
+                        reclaimed += HugeMemory.reclaimPmd(mm, phys, swap, entries.addr(i));
+                    }
+                    while (i + 1 < entries.size() && entries.addr(i + 1) < leafEnd) {
+                        i++;
+                    }
+                    continue;
+                }
+                if (eligible(phys, entries.pte(i), 0) == null) {
+                    continue;
+                }
+                if (swap.usedSlots() >= swap.totalSlots()) {
+                    return reclaimed;
+                }
+                if (tryToUnmap(mm, phys, swap, entries.addr(i))) {
+                    reclaimed++;
+                }
+            }
+        }
+        return reclaimed;
     }
 
     /**

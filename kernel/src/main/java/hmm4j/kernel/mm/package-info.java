@@ -5,7 +5,12 @@
  * pages ({@link hmm4j.kernel.mm.HugeMemory}, {@link hmm4j.kernel.mm.Khugepaged},
  * {@link hmm4j.kernel.mm.LazyFree}). Follows {@code mm/memory.c}, {@code mm/mmap.c}, {@code mm/vma.c},
  * {@code mm/mremap.c}, {@code mm/gup.c}, {@code include/linux/pgtable.h}, {@code mm/swap_state.c},
- * {@code mm/filemap.c}, {@code mm/huge_memory.c}, {@code mm/khugepaged.c} and {@code mm/madvise.c}
+ * {@code mm/filemap.c}, {@code mm/huge_memory.c}, {@code mm/khugepaged.c} and {@code mm/madvise.c};
+ * the other invalidation sources follow {@code fs/proc/task_mmu.c} ({@link hmm4j.kernel.mm.ClearRefs}),
+ * {@code kernel/sched/fair.c} and {@code mm/mempolicy.c} ({@link hmm4j.kernel.mm.NumaBalancing}),
+ * {@code mm/migrate.c} and {@code mm/compaction.c} ({@link hmm4j.kernel.mm.MigratePages}),
+ * {@code mm/ksm.c} ({@link hmm4j.kernel.mm.Ksm}) and {@code mm/userfaultfd.c}
+ * ({@link hmm4j.kernel.mm.Userfaultfd})
  * (behaviour of Linux 6.x, x86-64 with 4-level page tables and 4 KiB pages).
  *
  * <p>The data structures here are passive: they take no model locks and have no scheduling

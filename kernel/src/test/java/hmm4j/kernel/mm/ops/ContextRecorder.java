@@ -14,7 +14,7 @@ import java.util.List;
 
 /**
  * An interval subscription whose callback records the context it runs in: the event, the
- * blockable flag, the locks lockdep says the invalidating task holds (class and mode, bottom
+ * blockable flag, the range and owner, the locks lockdep says the invalidating task holds (class and mode, bottom
  * of the stack first) and whether the VMA tree still has a VMA at the range's start. The
  * tree is read without taking the mmap lock (the invalidating task holds it, or not: the
  * record says which), through {@link MmStruct#vmas}'s pin-checked accessor.
@@ -22,7 +22,8 @@ import java.util.List;
 final class ContextRecorder implements MmuIntervalNotifierOps {
 
     /** What one callback saw. */
-    record Seen(MmuNotifierEvent event, boolean blockable, List<String> held, boolean vmaAtStart) {
+    record Seen(MmuNotifierEvent event, boolean blockable, List<String> held, boolean vmaAtStart, long start,
+                long end, Object owner) {
         /** True if a lock of {@code lockClass} was held in {@code mode}. */
         boolean holds(String lockClass, LockMode mode) {
             return held.contains(lockClass + ":" + mode);
@@ -46,7 +47,8 @@ final class ContextRecorder implements MmuIntervalNotifierOps {
         }
         boolean vma = range.mm().vmas("context-recorder").vmaLookup(range.start()) != null;
         synchronized (seen) {
-            seen.add(new Seen(range.event(), range.blockable(), List.copyOf(held), vma));
+            seen.add(new Seen(range.event(), range.blockable(), List.copyOf(held), vma, range.start(), range.end(),
+                    range.owner()));
         }
         subscription.mmuIntervalSetSeq(curSeq);
         return true;

@@ -107,7 +107,7 @@ class MadviseTest {
             long a = mapAnon(mm, 2, RW);
             write(kk, a, new byte[] {1});
             ops.clear();
-            assertEquals(-Errno.EINVAL, Madvise.madvise(mm, a, PAGE, 20), "MADV_COLD is not modelled");
+            assertEquals(-Errno.EINVAL, Madvise.madvise(mm, a, PAGE, 18), "MADV_WIPEONFORK is not modelled");
             assertEquals(-Errno.EINVAL, Madvise.madvise(mm, a, PAGE, 0), "MADV_NORMAL neither");
             assertEquals(-Errno.EINVAL, Madvise.madvise(mm, a + 1, PAGE, DONTNEED), "unaligned");
             assertEquals(-Errno.EINVAL, Madvise.madvise(mm, a, -1, DONTNEED), "length rounds up past the top");
