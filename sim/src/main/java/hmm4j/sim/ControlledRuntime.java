@@ -150,6 +150,7 @@ final class ControlledRuntime implements Runtime {
         }
         try {
             t.body.run(t);
+            t.runExitHooks();
         } catch (RunAborted e) {
             return;
         } catch (Throwable e) {

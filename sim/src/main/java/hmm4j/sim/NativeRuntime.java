@@ -80,6 +80,7 @@ final class NativeRuntime implements Runtime {
         currentTask.set(t);
         try {
             t.body.run(t);
+            t.runExitHooks();
         } catch (RunAborted e) {
             // not used natively, but harmless
         } catch (Throwable e) {

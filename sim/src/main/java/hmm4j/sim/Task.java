@@ -2,8 +2,10 @@ package hmm4j.sim;
 
 import hmm4j.sim.rule.Rule;
 
+import java.util.ArrayDeque;
 import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * A simulated task: a user task (with an mm, attached by the kernel model) or a kernel
@@ -65,6 +67,8 @@ public final class Task implements RefHolder {
     private int nonBlockDepth;
     private NoSleepSection noSleep;
     int suppressPoints;
+    /** Work for the task's own exit path, in the order added; touched only by the task itself. */
+    private ArrayDeque<Runnable> exitHooks;
 
     Task(Kernel kernel, int id, String name, Kind kind, boolean daemon, TaskBody body) {
         this.kernel = kernel;
@@ -197,6 +201,27 @@ public final class Task implements RefHolder {
 
     /** Kernel {@code non_block_end()}. */
     public void nonBlockEnd() { nonBlockDepth--; }
+
+    /**
+     * Runs {@code hook} in this task when its body has returned, before the task is done
+     * (its own exit path: for the kernel model, the parts of {@code do_exit} that belong to a
+     * layer above the substrate). Hooks run in the order added and may add more; they do not
+     * run when the body threw or the run was aborted. Only the task itself may add one.
+     */
+    public void atExit(Runnable hook) {
+        Objects.requireNonNull(hook, "hook");
+        if (exitHooks == null) {
+            exitHooks = new ArrayDeque<>();
+        }
+        exitHooks.add(hook);
+    }
+
+    /** Runs the {@link #atExit} hooks; called by the runtime in the task, after its body returned. */
+    void runExitHooks() {
+        while (exitHooks != null && !exitHooks.isEmpty()) {
+            exitHooks.poll().run();
+        }
+    }
 
     /**
      * A section in which a rule of hmm4j's own, not the kernel's {@code might_sleep}, forbids

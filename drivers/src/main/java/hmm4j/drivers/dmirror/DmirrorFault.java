@@ -153,10 +153,13 @@ final class DmirrorFault {
 
     /**
      * {@code dmirror_do_fault}: stores every page of the range's outputs, tagged WRITE if the
-     * pfn is writable. A write request answered with a read-only pfn is refused with
-     * {@code -EFAULT} (the driver's WARN); an output that is not VALID after a successful
-     * fault breaks the {@code hmm_range_fault} contract (rule hmm.range-fault-meets-request)
-     * and is reported.
+     * pfn is writable. The driver's three WARN_ONs are the {@code hmm_range_fault} contract
+     * (rule hmm.range-fault-meets-request) and are reported with it: an output that is ERROR
+     * or not VALID after a successful fault, and a write request answered with a read-only
+     * pfn, which the driver also refuses with {@code -EFAULT} (lib/test_hmm.c:
+     * {@code else if (WARN_ON(default_flags & HMM_PFN_WRITE)) return -EFAULT}). For the first
+     * two the kernel's driver goes on after its WARN; the model stops there with
+     * {@code -EFAULT} rather than mirror a page it was not given.
      */
     static int dmirrorDoFault(Dmirror dmirror, HmmRange range) {
         Kernel k = dmirror.kernel();
@@ -178,6 +181,10 @@ final class DmirrorFault {
             if ((pfn & HMM_PFN_WRITE) != 0 || writeTagAlways) {
                 tag = DmirrorPageTable.DPT_XA_TAG_WRITE;
             } else if ((range.defaultFlags() & HMM_PFN_REQ_WRITE) != 0) {
+                k.report(new Failure.InvariantViolation(KernelRules.RANGE_FAULT_MEETS_REQUEST,
+                        "WARN_ON(range->default_flags & HMM_PFN_WRITE): page 0x" + Long.toHexString(vpn << Pte.PAGE_SHIFT)
+                                + " of " + range + " was asked for writing and came back as " + HmmPfn.toString(pfn),
+                        k.site()));
                 return -Errno.EFAULT;
             } else {
                 tag = DmirrorPageTable.DPT_XA_TAG_RO;

@@ -95,6 +95,8 @@ public final class Exit {
         mm.setExitPhase(ExitPhase.FREEING_PGTABLES);
         mm.mmapWriteLock();
         try {
+            // free_pgtables: unlink_anon_vmas first, then the tables.
+            Rmap.unlinkAnonVmas(mm, mm.vmasForTeardown());
             mm.pageTableLock().lock();
             try {
                 mm.pgdForTeardown().freeTables(0, Pte.TASK_SIZE);

@@ -54,16 +54,21 @@ import hmm4j.sim.sync.SpinLock;
  * leaf, are handled by {@link HugeMemory}; a copy-on-write of a shared leaf splits it and
  * continues here at PTE level.
  *
- * <p>Differences from the kernel: no file THP, no fault-around, no userfaultfd; when a
- * device-private page is locked the kernel returns at once and the CPU faults again, where the
- * model sleeps until the lock is released ({@code folio_wait_locked}, no reference held): a
- * spinning fault is a livelock in the controlled runtime, and the model's bounded user-access
- * retries would turn it into a spurious {@code -EFAULT}.
+ * <p>A locked device-private page: the kernel's {@code do_swap_page} returned at once after a
+ * failed {@code trylock_page} until commit b570f37a2ce4 (v7.0, in the 6.15+ stable trees), and
+ * the CPU, or {@code hmm_range_fault}, faulted again, which could starve the lock holder; it
+ * now waits for the unlock without a reference ({@code migration_entry_wait_on_locked}) and
+ * answers 0, and so does the model.
+ *
+ * <p>Differences from the kernel: no file THP, no fault-around, no userfaultfd; the wait on a
+ * locked device-private page drops the page-table lock before it sleeps (the kernel queues
+ * itself first, so a free of the page cannot happen in between; the model's page objects are
+ * never freed, and the wait ends on any unlock).
  */
 public final class Fault {
     /** Coverage mark: a CPU fault on a device-private entry found the page locked by a migration and waited. */
     public static final Mark DEVICE_PRIVATE_LOCKED = Mark.of("fault.device-private.locked",
-            "A CPU fault on a device-private entry found the page locked by a migration and waited");
+            "A CPU fault on a device-private entry found the page locked by a migration and waited for the unlock (migration_entry_wait_on_locked)");
     /** Coverage mark: a CPU fault found a migration entry and waited for the migration to finish. */
     public static final Mark MIGRATION_ENTRY_WAIT = Mark.of("fault.migration-entry.wait",
             "A CPU fault found a migration entry and waited for the migration to finish");

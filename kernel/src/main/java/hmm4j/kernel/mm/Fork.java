@@ -119,6 +119,11 @@ public final class Fork {
                             | (vma.hasAny(VmFlags.VM_HUGETLB) ? VmFlags.VM_NORESERVE : 0);
                     Vma copy = new Vma(vma.vmStart(), vma.vmEnd(), childFlags, vma.file(), vma.pgoff());
                     copy.inheritFile(vma);
+                    if (Rmap.hasAnonVma(vma)) {
+                        // anon_vma_fork: anon_vma_clone and the link of the child's anon_vma,
+                        // each under the root's rwsem for write (the parent's in the model).
+                        Rmap.anonVmaUnlockWrite(Rmap.anonVmaLockWrite(oldmm));
+                    }
                     dst.insert(copy);
                     int err = copyPageRange(mm, oldmm, vma);
                     if (err != 0) {

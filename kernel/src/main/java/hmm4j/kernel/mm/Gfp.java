@@ -1,5 +1,6 @@
 package hmm4j.kernel.mm;
 
+import hmm4j.kernel.mm.notifier.MmuNotifierSubscriptions;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.sync.LockMap;
 
@@ -10,21 +11,32 @@ import hmm4j.sim.sync.LockMap;
  *
  * <p>Overview: reclaim can run invalidations (it unmaps pages), so an allocation that may
  * reclaim is ordered before every lock held by an invalidation. The kernel tells lockdep
- * with a fake lock, {@code fs_reclaim}: a reclaiming allocation acquires and releases it,
- * and notifier registration records that {@code invalidate_range_start} may be entered from
- * reclaim. A driver that allocates with {@link #GFP_KERNEL} inside a notifier callback
- * then closes a cycle (rule lockdep.cycle), reported by lockdep as a possible circular locking dependency; a
- * {@link #GFP_NOWAIT} allocation does not reclaim and is fine.
+ * with a fake lock, {@code fs_reclaim}: a reclaiming allocation acquires and releases it
+ * ({@link #fsReclaimAcquire}), and {@code fs_reclaim_acquire} itself also acquires and
+ * releases the {@code invalidate_range_start} map (since v5.10, under CONFIG_MMU_NOTIFIER), so
+ * every reclaiming allocation records {@code fs_reclaim → invalidate_range_start} and, for
+ * the locks its caller holds, {@code lock → invalidate_range_start}; notifier registration
+ * records the same pair. A driver that allocates with {@link #GFP_KERNEL} inside a notifier
+ * callback then closes a cycle (rule lockdep.cycle), reported by lockdep as a possible
+ * circular locking dependency; a {@link #GFP_NOWAIT} allocation does not reclaim and is fine.
  *
  * <p>Differences from the kernel: the model's own page allocator ({@link PhysMem#allocPage})
  * is not annotated (the fault handler allocates under the page-table lock where the kernel
  * allocates before taking it); drivers annotate their allocations with {@link #mightAlloc}.
+ * No task runs with {@code PF_MEMALLOC} or a {@code memalloc_nofs/noio} scope
+ * ({@code current_gfp_context}), and there is no {@code __GFP_NOLOCKDEP}.
  */
 public final class Gfp {
     /** {@code __GFP_DIRECT_RECLAIM}: the allocation may enter direct reclaim. */
     public static final int GFP_DIRECT_RECLAIM = 0x400;
+    /** {@code __GFP_IO}: reclaim may start physical I/O. */
+    public static final int GFP_IO = 0x40;
+    /** {@code __GFP_FS}: reclaim may call into the filesystems (and so takes {@code fs_reclaim}). */
+    public static final int GFP_FS = 0x80;
     /** {@code GFP_KERNEL}: may sleep and reclaim. */
-    public static final int GFP_KERNEL = GFP_DIRECT_RECLAIM | 0x800 | 0x40 | 0x80;
+    public static final int GFP_KERNEL = GFP_DIRECT_RECLAIM | 0x800 | GFP_IO | GFP_FS;
+    /** {@code GFP_NOFS}: may sleep and reclaim, but not through the filesystems. */
+    public static final int GFP_NOFS = GFP_DIRECT_RECLAIM | 0x800 | GFP_IO;
     /** {@code GFP_NOWAIT}: no reclaim, no sleeping. */
     public static final int GFP_NOWAIT = 0x800;
     /** {@code GFP_ATOMIC}: no reclaim, may use reserves. */
@@ -49,15 +61,39 @@ public final class Gfp {
 
     /**
      * {@code might_alloc(gfp)}: for an allocation that may reclaim, {@code might_sleep} and
-     * the {@code fs_reclaim} acquire/release; nothing for atomic allocations.
+     * {@link #fsReclaimAcquire} / {@link #fsReclaimRelease}; nothing for atomic allocations.
      */
     public static void mightAlloc(Kernel kernel, int gfp) {
+        fsReclaimAcquire(kernel, gfp);
+        fsReclaimRelease(kernel, gfp);
+        if ((gfp & GFP_DIRECT_RECLAIM) != 0) {
+            kernel.syncObserver().mightSleep(kernel.current(), "might_alloc(GFP_KERNEL)");
+        }
+    }
+
+    /**
+     * {@code fs_reclaim_acquire(gfp)} (mm/page_alloc.c): for an allocation that may enter
+     * direct reclaim, acquires {@code fs_reclaim} if the reclaim may enter the filesystems
+     * ({@link #GFP_FS}), then acquires and releases the {@code invalidate_range_start} map
+     * (the priming of the notifier map lives here in the kernel, not only in registration).
+     * Pairs with {@link #fsReclaimRelease}.
+     */
+    public static void fsReclaimAcquire(Kernel kernel, int gfp) {
         if ((gfp & GFP_DIRECT_RECLAIM) == 0) {
             return;
         }
-        kernel.syncObserver().mightSleep(kernel.current(), "might_alloc(GFP_KERNEL)");
-        LockMap map = fsReclaimMap(kernel);
-        map.acquire();
-        map.release();
+        if ((gfp & GFP_FS) != 0) {
+            fsReclaimMap(kernel).acquire();
+        }
+        LockMap start = MmuNotifierSubscriptions.lockMap(kernel);
+        start.acquire();
+        start.release();
+    }
+
+    /** {@code fs_reclaim_release(gfp)}: releases what {@link #fsReclaimAcquire} with the same {@code gfp} holds. */
+    public static void fsReclaimRelease(Kernel kernel, int gfp) {
+        if ((gfp & GFP_DIRECT_RECLAIM) != 0 && (gfp & GFP_FS) != 0) {
+            fsReclaimMap(kernel).release();
+        }
     }
 }

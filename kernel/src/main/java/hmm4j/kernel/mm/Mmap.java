@@ -313,6 +313,8 @@ public final class Mmap {
             mm.pageTableLock().unlock();
         }
         range.invalidateRangeEnd();
+        // free_pgtables: unlink_anon_vmas first, then the tables.
+        Rmap.unlinkAnonVmas(mm, detached);
         mm.pageTableLock().lock();
         try {
             mm.pgd("free_pgtables").freeTables(start, end);

@@ -83,6 +83,46 @@ public final class Rmap {
     }
 
     /**
+     * {@code anon_vma_lock_write}: {@code down_write} of the (root) anon_vma rwsem of
+     * {@code mm}'s anonymous memory, as {@code anon_vma_clone} / {@code anon_vma_fork} take it
+     * to link a child's VMA and {@code unlink_anon_vmas} to unlink a dying one. Pairs with
+     * {@link #anonVmaUnlockWrite}. May sleep.
+     */
+    public static RwSemaphore anonVmaLockWrite(MmStruct mm) {
+        RwSemaphore sem = anonVma(mm);
+        sem.downWrite();
+        return sem;
+    }
+
+    /** {@code anon_vma_unlock_write}. */
+    public static void anonVmaUnlockWrite(RwSemaphore sem) {
+        sem.upWrite();
+    }
+
+    /**
+     * Whether {@code vma} has an anon_vma ({@code vma->anon_vma}): the model counts every
+     * private mapping as having one (the kernel's is prepared by the first anonymous fault,
+     * COW or {@code migrate_vma} insert, and a VMA that never had one takes no lock).
+     */
+    static boolean hasAnonVma(Vma vma) {
+        return !vma.isShared() && !vma.hasAny(VmFlags.VM_PFNMAP | VmFlags.VM_MIXEDMAP);
+    }
+
+    /**
+     * {@code unlink_anon_vmas} for each VMA of {@code vmas} that has an anon_vma
+     * ({@code free_pgtables}: the VMAs are hidden from the rmap before their tables go): the
+     * rwsem for write and released, per VMA. The caller holds the mmap lock and no spinlock.
+     * May sleep.
+     */
+    static void unlinkAnonVmas(MmStruct mm, Iterable<Vma> vmas) {
+        for (Vma vma : vmas) {
+            if (hasAnonVma(vma)) {
+                anonVmaUnlockWrite(anonVmaLockWrite(mm));
+            }
+        }
+    }
+
+    /**
      * Lockdep: from here the caller holds a folio lock (taken with a trylock, or earlier) across
      * an rmap walk or an invalidation. Adds no dependency itself. Pairs with
      * {@link #folioLockReleased}, called by the same task.

@@ -1,6 +1,7 @@
 package hmm4j.kernel.workqueue;
 
 import hmm4j.kernel.KernelRules;
+import hmm4j.kernel.sched.Kthread;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.Op;
 import hmm4j.sim.Task;
@@ -314,6 +315,8 @@ public final class WorkqueueStruct {
             }
             long timeout = deadline == Long.MAX_VALUE ? WaitChannel.FOREVER
                     : Math.max(0, deadline - kernel.runtime().nanoTime());
+            // The idle kworker is switched out: a lazy-TLB mm a work left it with goes.
+            Kthread.lazyTlbSwitchOut(kernel);
             channel.await(target, () -> {
                 synchronized (pool) {
                     return destroyed || earliestDeadlineLocked() != deadline || runnableLocked() != null;

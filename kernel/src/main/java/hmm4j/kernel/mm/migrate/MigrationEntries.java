@@ -164,10 +164,20 @@ final class MigrationEntries {
     /**
      * {@code migrate_vma_check_page}: nobody but the migration (and the fault handler, for
      * the fault page; and the page cache, for a file page) holds a reference beyond the
-     * page's mappings.
+     * page's mappings. A ZONE_DEVICE page (device-private or coherent) is allowed one more
+     * reference than that, as in the kernel ({@code folio_is_zone_device}: the allowance
+     * dates from when such pages held an extra reference while in use; the model's, like
+     * today's kernel's, do not, so one unexplained reference on a device page, e.g. a
+     * driver's {@code get_page}, does not stop its migration, while it stops a system page's).
      */
     static boolean checkPage(Page page, Page faultPage) {
-        int extra = 1 + (page == faultPage ? 1 : 0) + (page.mapping() != null ? 1 : 0);
+        int extra = 1 + (page == faultPage ? 1 : 0);
+        if (ZoneDevice.isZoneDevicePage(page)) {
+            extra++;
+        }
+        if (page.mapping() != null) {
+            extra++;
+        }
         return page.refcount() - extra <= page.mapcount();
     }
 

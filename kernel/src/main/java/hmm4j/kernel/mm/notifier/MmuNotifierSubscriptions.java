@@ -193,12 +193,12 @@ public final class MmuNotifierSubscriptions {
                         || MmuNotifierOps.has(sub.ops(), Op.INVALIDATE_RANGE_END))) {
             return -Errno.EINVAL;
         }
-        // Step 3: invalidate_range_start may be entered from reclaim (fs_reclaim -> start map).
-        LockMap fsReclaim = Gfp.fsReclaimMap(k);
-        fsReclaim.acquire();
+        // Step 3: invalidate_range_start may be entered from reclaim (fs_reclaim -> start map);
+        // fs_reclaim_acquire primes the same pair itself, registration spells it out again.
+        Gfp.fsReclaimAcquire(k, Gfp.GFP_KERNEL);
         lockMap(k).acquire();
         lockMap(k).release();
-        fsReclaim.release();
+        Gfp.fsReclaimRelease(k, Gfp.GFP_KERNEL);
         MmuNotifierSubscriptions subs = mm.notifierSubscriptions();
         if (subs == null) {
             if (FailSlab.shouldFail(k, SUBSCRIPTIONS_CACHE)) {

@@ -46,6 +46,18 @@ class NotifierRulesTest {
     }
 
     @Test
+    void gfpNofsAllocationInACallback_reacquiresTheStartMap_asFsReclaimAcquirePrimesIt() {
+        var run = runProcess(1, (k, mm, base) -> {
+            MmuNotifier sub = new MmuNotifier("allocates-nofs", allocatingIn(Gfp.GFP_NOFS));
+            sub.register(mm);
+            Mmap.munmap(mm, base, PAGE);
+        });
+        var f = hmm4j.kernel.mm.lifetime.Runs.assertSingleFailure(run, Failure.class);
+        assertTrue(f.toString().contains("mmu_notifier_invalidate_range_start"), f.toString());
+        assertTrue(!f.toString().contains("fs_reclaim"), "GFP_NOFS takes no fs_reclaim: " + f);
+    }
+
+    @Test
     void gfpNowaitAllocationInACallback_isFine() {
         runClean(1, (k, mm, base) -> {
             MmuNotifier sub = new MmuNotifier("allocates-atomically", allocatingIn(Gfp.GFP_NOWAIT));
