@@ -119,7 +119,7 @@ final class RunThread {
             long p = progress.getAsLong();
             boolean waiting = busy && p == lastProgress && (s == Thread.State.WAITING
                     || s == Thread.State.TIMED_WAITING || s == Thread.State.BLOCKED
-                    || s == Thread.State.RUNNABLE && inNativeCode());
+                    || s == Thread.State.RUNNABLE && inNativeCode()) && !exiting();
             now = System.nanoTime();
             if (!waiting) {
                 blockedSince = -1;
@@ -144,6 +144,15 @@ final class RunThread {
     private boolean inNativeCode() {
         StackTraceElement[] stack = thread.getStackTrace();
         return stack.length > 0 && stack[0].isNativeMethod();
+    }
+
+    /**
+     * True when the run thread is inside the JDK's exit ({@code System.exit} waits there for
+     * the shutdown hooks, one of which reports the run: {@link JvmExits}); that wait is the
+     * JVM ending, not a task blocked outside the model, however long a loaded machine takes.
+     */
+    private boolean exiting() {
+        return JvmExits.exitFrame(thread.getStackTrace()) >= 0;
     }
 
     private Verdict abandon(Outcome outcome) {
