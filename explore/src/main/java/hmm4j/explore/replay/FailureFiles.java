@@ -10,9 +10,11 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import hmm4j.explore.Version;
 import hmm4j.sim.HiddenFromSites;
 import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 
 /**
  * Reads and writes {@link FailureFile}s as indented JSON, map keys sorted (the bytes of a file
@@ -51,13 +53,29 @@ public final class FailureFiles {
         return JSON;
     }
 
-    /** Writes {@code file} to {@code path}, creating its directory. */
+    /**
+     * Writes {@code file} to {@code path}, creating its directory. The text goes to a temporary
+     * file beside it first and is then moved over {@code path} atomically, so a reader (or a
+     * second writer of the same run: an exploration's report and a shutdown hook's) never sees
+     * a half-written or interleaved file.
+     */
     public static void write(FailureFile file, Path path) throws IOException {
-        Path dir = path.toAbsolutePath().getParent();
+        Path abs = path.toAbsolutePath();
+        Path dir = abs.getParent();
         if (dir != null) {
             Files.createDirectories(dir);
         }
-        Files.writeString(path, toJson(file) + "\n");
+        Path tmp = Files.createTempFile(dir, "." + abs.getFileName(), ".tmp");
+        try {
+            Files.writeString(tmp, toJson(file) + "\n");
+            try {
+                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
     }
 
     /** The JSON text of {@code file}. */
