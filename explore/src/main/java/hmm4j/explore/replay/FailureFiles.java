@@ -245,7 +245,8 @@ public final class FailureFiles {
      */
     static String syntax(JsonProcessingException e) {
         int line = e.getLocation() == null ? -1 : e.getLocation().getLineNr();
-        if (e instanceof com.fasterxml.jackson.core.io.JsonEOFException) {
+        String parser = String.valueOf(e.getOriginalMessage());
+        if (e instanceof com.fasterxml.jackson.core.io.JsonEOFException || parser.contains("end-of-input")) {
             return "the file ends" + (line > 0 ? " at line " + line : "")
                     + " before its JSON object is complete (cut short?)";
         }
