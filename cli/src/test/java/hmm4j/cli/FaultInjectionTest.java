@@ -231,7 +231,8 @@ class FaultInjectionTest {
             replays("a scenario not in the catalogue", r -> r.put("scenario", "no-such-scenario"), 2,
                     "scenario 'no-such-scenario' is not in the catalogue"),
             replaysText("trailing text", t -> t + "}}", 2, "text after the end of the JSON object"),
-            replaysText("not JSON", t -> "this is not a failure file", 2, "not a valid failure file"),
+            replaysText("not JSON", t -> "this is not a failure file", 2,
+                    "not a valid failure file: the text at line 1 is not JSON"),
             replaysText("empty", t -> "", 2, "empty file (expected a failure file)"),
             new Case("replay a missing file", w -> Console.real().run("replay", w.resolve("none.json").toString()), 2,
                     List.of("none.json: no such file")),
@@ -241,7 +242,8 @@ class FaultInjectionTest {
                     shards.resolve("S1-vhost-shard-0-of-2.json").toString()), 2,
                     List.of("this is a shard result, not a failure file")),
             merges("as written", s -> s, 0, "hmm4j merge S1-vhost: PASS no failure (2/2 shards, 20 runs)"),
-            merges("truncated", s -> s.substring(0, s.length() / 2), 2, "not a valid shard result"),
+            merges("truncated", s -> s.substring(0, s.length() / 2), 2,
+                    "not a valid shard result: the file ends at line"),
             merges("with trailing text", s -> s + "]", 2, "not a valid shard result"),
             merges("negative runsDone", s -> s.replaceFirst("\"runsDone\" : \\d+", "\"runsDone\" : -1"), 2,
                     "'runsDone' must not be negative"),
@@ -266,6 +268,9 @@ class FaultInjectionTest {
         }
         assertFalse(r.err().contains("\tat ") || r.err().contains("Exception in thread"), "no stack trace:\n" + text);
         assertTrue(r.err().lines().count() <= 1, "at most one line on standard error:\n" + r.err());
+        for (String parserWord : List.of("Unrecognized", "Unexpected", "end-of-input", "token", "[Source", "column")) {
+            assertFalse(r.err().contains(parserWord), "in the file's terms, not the JSON parser's:\n" + r.err());
+        }
 
         Console clean = Console.over(HostileDrivers.ALL).run("explore", "S1-vhost", "--runs", "100", "--workers", "1",
                 "--out", work.resolve("clean").toString());

@@ -47,6 +47,18 @@ import java.util.function.Function;
 public final class Explorer {
     /** Random-walk runs that estimate the run length for PCT. */
     static final int CALIBRATION_RUNS = 3;
+    private static final String CALIBRATION_OF = " (a calibration run of ";
+
+    /**
+     * True when a failure of run {@code runIndex}, found by {@code strategyText}, in an
+     * exploration under {@code explorationStrategy}, is one of its calibration runs (reported
+     * alike by every shard of a sharded exploration, since each calibrates the same way).
+     */
+    public static boolean isCalibrationFailure(int runIndex, String strategyText, String explorationStrategy) {
+        return runIndex >= 0 && runIndex < CALIBRATION_RUNS && strategyText != null
+                && strategyText.endsWith(CALIBRATION_OF + explorationStrategy + ")");
+    }
+
     /** Candidate runs the minimiser may try. */
     static final int MAX_MINIMISATION_RUNS = 200;
 
@@ -61,7 +73,9 @@ public final class Explorer {
     public static ExplorationResult explore(ExploreTarget target, ExploreOptions options) {
         long start = System.nanoTime();
         Calibration calibration = calibrate(target, options);
-        if (calibration.runaway() != null && options.shard().count() == 1) {
+        // Sharded too: every shard calibrates alike and meets the same runaway, reported from
+        // there by each (a shard result may name a calibration run, see isCalibrationFailure).
+        if (calibration.runaway() != null) {
             return fromCalibration(target, options, calibration.runaway(), start);
         }
         long runLength = calibration.runLength();
@@ -168,7 +182,7 @@ public final class Explorer {
         RunPlan plan = calibrationPlan(as);
         PlannedRun p = o.run();
         FoundFailure found = new FoundFailure(p.runIndex(), p.seed(),
-                o.result().strategy() + " (a calibration run of " + options.strategy().text() + ")",
+                o.result().strategy() + CALIBRATION_OF + options.strategy().text() + ")",
                 as.strategy().member(p.runIndex()).text(), p.lane(), p.runsBeforeInLane(), o.usedShared(),
                 tracedUpToTheLastDecision(target, p, o.result(), options.maxSteps()), Optional.empty(),
                 Optional.empty());

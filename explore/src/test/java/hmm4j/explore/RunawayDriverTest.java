@@ -115,6 +115,43 @@ class RunawayDriverTest {
         }
     }
 
+    /**
+     * Sharded, the runaway is still waited for once per shard: each shard calibrates alike,
+     * meets it in its first calibration run and reports it from there (before this, each shard
+     * waited again in its own runs).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"portfolio", "pct:3"})
+    void aRunaway_underShardedExploration_isWaitedForOncePerShard(String strategy, @TempDir Path dir) {
+        AtomicInteger waits = new AtomicInteger();
+        ExploreTarget runaway = ExploreTarget.of("runaway", (k, ctx) -> {
+            k.spawnKthread("spinner", self -> {
+                TestOps.point(self.kernel(), "before the loop");
+                waits.incrementAndGet();
+                while (!Thread.currentThread().isInterrupted()) {
+                    Thread.onSpinWait();
+                }
+            });
+            k.spawnKthread("other", self -> TestOps.point(self.kernel(), "p"));
+        });
+        String old = System.getProperty("hmm4j.wallTimeoutMillis");
+        try {
+            System.setProperty("hmm4j.wallTimeoutMillis", "200");
+            for (int i = 0; i < 2; i++) {
+                ExplorationResult r = Explorer.explore(runaway, ExploreOptions.defaults()
+                        .withStrategy(StrategySpec.parse(strategy)).withRuns(20).withWorkers(1)
+                        .withShard(Shard.parse(i + "/2")).withOutDir(dir.resolve("shard" + i)));
+                assertEquals(i + 1, waits.get(), "bound waits after shard " + i);
+                FoundFailure found = r.failure().orElseThrow();
+                assertEquals("wall-clock time", ((Failure.StepBoundExceeded) found.failure().orElseThrow()).bound());
+                assertTrue(Explorer.isCalibrationFailure(found.runIndex(), found.strategy(),
+                        StrategySpec.parse(strategy).text()), found.strategy());
+            }
+        } finally {
+            restore(old);
+        }
+    }
+
     private static void restore(String old) {
         if (old == null) {
             System.clearProperty("hmm4j.wallTimeoutMillis");

@@ -19,9 +19,10 @@ import java.util.function.BooleanSupplier;
 @HiddenFromSites
 final class ControlledChannel implements WaitChannel {
     private final ControlledRuntime rt;
-    private final List<Task> waiters = new ArrayList<>(2);
-    /** Per woken waiter, the task that woke it (absent: woken from outside any task). */
-    private final Map<Task, Task> wakers = new IdentityHashMap<>(2);
+    /** Made at the first wait: most channels (a machine's locks) never have a waiter in a run. */
+    private List<Task> waiters;
+    /** Per woken waiter, the task that woke it (absent: woken from outside any task); made at the first wake. */
+    private Map<Task, Task> wakers;
 
     ControlledChannel(ControlledRuntime rt) {
         this.rt = rt;
@@ -49,36 +50,47 @@ final class ControlledChannel implements WaitChannel {
             if (resumed && (ok || !expired)) {
                 // Woken (or, with the condition true, resumed by the clock): say by whom,
                 // then either go on or block again below.
-                rt.record(t, rt.step(), TraceEvent.Kind.WOKEN, "woken: " + reason, reason, null, waker, null);
+                rt.record(t, rt.step(), TraceEvent.Kind.WOKEN, "woken: ", reason, null, waker, null);
             }
             if (ok) {
                 return true;
             }
             if (expired) {
                 t.timedOut = false;
-                rt.record(t, rt.step(), TraceEvent.Kind.TIMED_OUT, "timed out: " + reason, reason, null, null, null);
+                rt.record(t, rt.step(), TraceEvent.Kind.TIMED_OUT, "timed out: ", reason, null, null, null);
                 return false;
             }
             rt.block(t, reason, deadline);
+            if (waiters == null) {
+                waiters = new ArrayList<>(2);
+            }
             waiters.add(t);
-            Task next = rt.decide(t, TraceEvent.Kind.BLOCKED, "blocked: " + reason, reason,
-                    TraceEvent.SwitchReason.BLOCKED, new Op(Op.Kind.BLOCK, on, "block " + reason));
+            Task next = rt.decide(t, TraceEvent.Kind.BLOCKED, "blocked: ", reason,
+                    TraceEvent.SwitchReason.BLOCKED, Op.block(on, reason));
             rt.transfer(t, next);
             waiters.remove(t);
-            waker = wakers.remove(t);
+            waker = wakers == null ? null : wakers.remove(t);
             resumed = true;
         }
     }
 
     @Override
     public void wakeAll() {
+        List<Task> ws = waiters;
+        if (ws == null || ws.isEmpty()) {
+            return;
+        }
         Task by = rt.current();
-        for (Task w : waiters) {
+        for (int i = 0, n = ws.size(); i < n; i++) {
+            Task w = ws.get(i);
             rt.wake(w);
             if (by != null) {
+                if (wakers == null) {
+                    wakers = new IdentityHashMap<>(2);
+                }
                 wakers.put(w, by);
             }
         }
-        waiters.clear();
+        ws.clear();
     }
 }

@@ -7,8 +7,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * The deterministic runtime: exactly one task runs at a time.
@@ -19,9 +17,8 @@ import java.util.concurrent.locks.LockSupport;
  * turns in one of two ways, with the same decisions: as continuations
  * ({@link Continuations}) driven one after the other from one {@link RunThread}, which a
  * watchdog in the caller gives up when a task never reaches a point or blocks outside the
- * model (the default, when the JVM exports {@code jdk.internal.vm}); or as virtual threads,
- * {@link #current} set to the next (a volatile write, which is also the happens-before edge
- * for all model state) and unparked while the previous one parks until it is chosen again.
+ * model (the default, when the JVM exports {@code jdk.internal.vm}); or as virtual threads
+ * ({@link VirtualThreadTurns}, the hand-off of that mode).
  * Every choice is recorded compactly ({@link DecisionLog}), so that the same seed gives the
  * same run and a replay can verify each step; the enabled set is kept between decisions
  * ({@link TaskTable}) and the strategy sees one reused {@link SchedulingPoint}, so a
@@ -52,13 +49,13 @@ final class ControlledRuntime implements Runtime {
     private final Strategy strategy;
     private final long maxSteps;
     private final long maxVirtualNanos;
-    private final long wallTimeoutMillis;
+    final long wallTimeoutMillis;
     private final RunBounds bounds;
     /** Continuations on one run thread (true) or virtual threads (false). */
     private final boolean continuations = Continuations.chosen();
 
     private final TaskTable table = new TaskTable();
-    private final List<Task> tasks = table.all();
+    final List<Task> tasks = table.all();
     private final DecisionLog decisions = new DecisionLog();
     /** The strategy's view of each decision: one object, moved from decision to decision. */
     private final SchedulingPoint point = new SchedulingPoint(table.enabled());
@@ -68,8 +65,9 @@ final class ControlledRuntime implements Runtime {
     private RunThread runThread;
     private Task handoff;
     private final List<Failure> failures = Collections.synchronizedList(new ArrayList<>());
-    private final CountDownLatch finished = new CountDownLatch(1);
-    private volatile Task current;
+    /** Virtual threads: counted down when the run is over ({@link VirtualThreadTurns}). */
+    final CountDownLatch finished = new CountDownLatch(1);
+    volatile Task current;
     private volatile boolean aborted;
     private volatile String divergence;
     private boolean started;
@@ -142,8 +140,8 @@ final class ControlledRuntime implements Runtime {
     }
 
     private void taskMain(Task t) {
-        while (!continuations && current != t && !aborted) {
-            LockSupport.park(this);
+        if (!continuations) {
+            VirtualThreadTurns.awaitFirstTurn(this, t);
         }
         if (aborted) {
             return;
@@ -172,11 +170,8 @@ final class ControlledRuntime implements Runtime {
         }
         if (continuations) {
             handoff = next;
-        } else if (next == null) {
-            finished.countDown();
         } else {
-            current = next;
-            LockSupport.unpark(next.thread);
+            VirtualThreadTurns.handOnAtExit(this, next);
         }
     }
 
@@ -196,10 +191,10 @@ final class ControlledRuntime implements Runtime {
         t.timedOut = false;
         t.blockedOn = "msleep";
         table.setState(t, Task.State.BLOCKED);
-        String until = "msleep until " + t.deadline + " ns";
-        transfer(t, decide(t, TraceEvent.Kind.SLEEPING, until, until, TraceEvent.SwitchReason.SLEEPING, t.sleepOp()));
+        String until = kernel.trace().enabled() ? "msleep until " + t.deadline + " ns" : "";
+        transfer(t, decide(t, TraceEvent.Kind.SLEEPING, "", until, TraceEvent.SwitchReason.SLEEPING, t.sleepOp()));
         t.timedOut = false;
-        record(t, step, TraceEvent.Kind.WOKEN, "woken: " + until, until, null, null, null);
+        record(t, step, TraceEvent.Kind.WOKEN, "woken: ", until, null, null, null);
     }
 
     // ---- scheduling ----
@@ -216,7 +211,7 @@ final class ControlledRuntime implements Runtime {
         if (t.suppressPoints > 0) {
             return;
         }
-        transfer(t, decide(t, TraceEvent.Kind.OPERATION, op.label(), "", TraceEvent.SwitchReason.PREEMPTED, op));
+        transfer(t, decide(t, TraceEvent.Kind.OPERATION, null, "", TraceEvent.SwitchReason.PREEMPTED, op));
     }
 
     /**
@@ -224,7 +219,9 @@ final class ControlledRuntime implements Runtime {
      * with that decision's step and, when another task was chosen, the switch with
      * {@code reason}. If no decision can be taken (deadlock, bound, divergence) the event is
      * recorded without a switch first, then the run stops and the task unwinds. Recording
-     * after the decision never changes it: the strategy sees the same point either way.
+     * after the decision never changes it: the strategy sees the same point either way. The
+     * event's text is {@code prefix + detail} ({@code op}'s label when {@code prefix} is
+     * null), built only when a trace is recorded.
      */
     Task decide(Task t, TraceEvent.Kind kind, String text, String detail, TraceEvent.SwitchReason reason,
                         Op op) {
@@ -270,12 +267,14 @@ final class ControlledRuntime implements Runtime {
         return new RunAborted();
     }
 
-    void record(Task t, long at, TraceEvent.Kind kind, String text, String detail, Op op, Task waker,
+    /** Records an event whose text is {@code prefix + detail}, or {@code op}'s label when {@code prefix} is null. */
+    void record(Task t, long at, TraceEvent.Kind kind, String prefix, String detail, Op op, Task waker,
                         TraceEvent.Switch sw) {
         Trace trace = kernel.trace();
         if (!trace.enabled()) {
             return;
         }
+        String text = prefix == null ? op.label() : detail.isEmpty() ? prefix : prefix + detail;
         String wokenBy = waker == null ? "" : waker.name();
         if (!kernel.sitesEnabled()) {
             trace.add(new TraceEvent(at, t.id(), t.name(), kind, text, detail, op, wokenBy, sw, ""));
@@ -347,25 +346,8 @@ final class ControlledRuntime implements Runtime {
         }
         if (continuations) {
             yieldTo(from, to);
-            return;
-        }
-        if (to == null) {
-            // Every non-daemon task is done while a daemon blocks: the run ends here and the
-            // daemon stays parked until the runtime stops it.
-            current = null;
-            finished.countDown();
-            while (!aborted) {
-                LockSupport.park(this);
-            }
-            throw new RunAborted();
-        }
-        current = to;
-        LockSupport.unpark(to.thread);
-        while (current != from && !aborted) {
-            LockSupport.park(this);
-        }
-        if (aborted) {
-            throw new RunAborted();
+        } else {
+            VirtualThreadTurns.transfer(this, from, to);
         }
     }
 
@@ -452,23 +434,21 @@ final class ControlledRuntime implements Runtime {
         recordFailure(kernel.unexpected(t, e));
     }
 
-    private void recordFailure(Failure failure) {
+    void recordFailure(Failure failure) {
         if (!aborted) {
             failures.add(failure);
         }
         stop();
     }
 
-    private void stop() {
+    void stop() {
         if (!started) {
             aborted = true;
             return;
         }
         aborted = true;
         if (!continuations) {
-            for (Task t : tasks) {
-                LockSupport.unpark(t.thread);
-            }
+            VirtualThreadTurns.unparkAll(this);
         }
         finished.countDown();
     }
@@ -482,11 +462,18 @@ final class ControlledRuntime implements Runtime {
         if (continuations) {
             runOnRunThread();
         } else {
-            runOnVirtualThreads();
+            VirtualThreadTurns.run(this);
         }
         return new RunResult(kernel.seed(), strategy.describe(), failures, step, now, decisions.view(),
                 kernel.trace().events(), Optional.ofNullable(divergence),
                 tasks.stream().map(Task::name).toList());
+    }
+
+    /** The wall-clock bound's verdict: {@code stuck} ran the whole bound without a scheduling point. */
+    Failure runaway(Task stuck, Site at) {
+        return new Failure.StepBoundExceeded("wall-clock time", wallTimeoutMillis,
+                (stuck == null ? "no task" : stuck.name()) + " ran " + wallTimeoutMillis
+                        + " ms without reaching a scheduling point", at);
     }
 
     /** Continuations: the run on a run thread, watched from this one (see {@link RunThread}). */
@@ -499,10 +486,18 @@ final class ControlledRuntime implements Runtime {
             Site at = RunBounds.stuckSite(stuck, step, v.stack());
             recordFailure(v.outcome() == RunThread.Outcome.BLOCKED
                     ? bounds.blockedOutside(stuck, v.state(), v.stack(), at)
-                    : new Failure.StepBoundExceeded("wall-clock time", wallTimeoutMillis,
-                            (stuck == null ? "no task" : stuck.name()) + " ran " + wallTimeoutMillis
-                                    + " ms without reaching a scheduling point", at));
+                    : runaway(stuck, at));
             runThread.interruptAbandoned();
+        }
+    }
+
+    /** The run's first decision (the machine's start), or null when the run stopped or cannot start. */
+    Task firstDecision() {
+        try {
+            return aborted ? null : choose(null, kernel.startOp);
+        } catch (NoDecision e) {
+            abort(e);
+            return null;
         }
     }
 
@@ -513,13 +508,7 @@ final class ControlledRuntime implements Runtime {
      * the other mode do.
      */
     private void drive() {
-        Task next;
-        try {
-            next = aborted ? null : choose(null, kernel.startOp);
-        } catch (NoDecision e) {
-            abort(e);
-            next = null;
-        }
+        Task next = firstDecision();
         while (next != null && !aborted) {
             current = next;
             handoff = null;
@@ -534,52 +523,6 @@ final class ControlledRuntime implements Runtime {
             }
         }
         current = null;
-    }
-
-    /** Virtual threads: every task's thread started, the first one chosen, this thread waiting. */
-    private void runOnVirtualThreads() {
-        for (Task t : tasks) {
-            t.thread.start();
-        }
-        Task first = null;
-        try {
-            first = aborted ? null : choose(null, kernel.startOp);
-        } catch (NoDecision e) {
-            abort(e);
-            first = null;
-        }
-        if (first == null) {
-            finished.countDown();
-        } else {
-            current = first;
-            LockSupport.unpark(first.thread);
-        }
-        boolean done;
-        try {
-            done = finished.await(wallTimeoutMillis, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            done = false;
-        }
-        if (!done) {
-            Task stuck = current;
-            recordFailure(new Failure.StepBoundExceeded("wall-clock time", wallTimeoutMillis,
-                    (stuck == null ? "no task" : stuck.name()) + " ran " + wallTimeoutMillis
-                            + " ms without reaching a scheduling point", SiteCapture.site(stuck, step)));
-            if (stuck != null) {
-                stuck.thread.interrupt();
-            }
-        }
-        // Stop daemons and anything still parked, then let their threads unwind.
-        stop();
-        for (Task t : tasks) {
-            try {
-                t.thread.join(1000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
     }
 
     List<Failure> failures() {

@@ -7,7 +7,8 @@ import java.util.RandomAccess;
 
 /**
  * The decisions of one controlled run, recorded compactly: per decision the chosen task's
- * id, the operation and where its enabled set starts in one shared pool of task ids.
+ * id, the operation and where its enabled set starts in one shared pool of task ids; the
+ * per-decision arrays are chunks of {@value #CHUNK}, so the record grows without copying.
  *
  * <p>Overview: a run takes thousands of decisions and a failure file or report reads them
  * only when the run failed, so a decision is three array writes, no object. The enabled set
@@ -22,39 +23,51 @@ import java.util.RandomAccess;
  */
 @HiddenFromSites
 final class DecisionLog {
-    private int[] chosen = new int[64];
-    private int[] enabledStart = new int[64];
-    private int[] enabledLength = new int[64];
-    private Op[] ops = new Op[64];
+    /** Decisions per chunk: the record grows by chunks, never copying what it holds. */
+    private static final int CHUNK = 128;
+    private static final int SHIFT = 7;
+
+    /** Per chunk, per decision: the chosen task's id, and where its enabled set is in the pool. */
+    private int[][] chosen = new int[4][];
+    private int[][] enabledAt = new int[4][];
+    private Op[][] ops = new Op[4][];
     private int size;
+    /** The enabled sets: each is its length followed by its ids. */
     private int[] pool = new int[64];
     private int poolSize;
+    private int lastEnabledAt;
+    private long chunkBytes;
 
     /** Records a decision: {@code chosenId} among {@code enabled}; {@code changed} false reuses the last enabled set. */
     void add(int chosenId, List<Task> enabled, boolean changed, Op op) {
-        if (size == chosen.length) {
-            int n = size * 2;
-            chosen = Arrays.copyOf(chosen, n);
-            enabledStart = Arrays.copyOf(enabledStart, n);
-            enabledLength = Arrays.copyOf(enabledLength, n);
-            ops = Arrays.copyOf(ops, n);
+        int c = size >>> SHIFT;
+        int i = size & (CHUNK - 1);
+        if (i == 0) {
+            if (c == chosen.length) {
+                chosen = Arrays.copyOf(chosen, c * 2);
+                enabledAt = Arrays.copyOf(enabledAt, c * 2);
+                ops = Arrays.copyOf(ops, c * 2);
+            }
+            chosen[c] = new int[CHUNK];
+            enabledAt[c] = new int[CHUNK];
+            ops[c] = new Op[CHUNK];
+            chunkBytes += 12L * CHUNK;
         }
-        int n = enabled.size();
         if (changed || size == 0) {
-            if (poolSize + n > pool.length) {
-                pool = Arrays.copyOf(pool, Math.max(pool.length * 2, poolSize + n));
+            int n = enabled.size();
+            if (poolSize + n + 1 > pool.length) {
+                pool = Arrays.copyOf(pool, Math.max(pool.length * 2, poolSize + n + 1));
             }
-            for (int i = 0; i < n; i++) {
-                pool[poolSize + i] = enabled.get(i).id();
+            pool[poolSize] = n;
+            for (int k = 0; k < n; k++) {
+                pool[poolSize + 1 + k] = enabled.get(k).id();
             }
-            enabledStart[size] = poolSize;
-            poolSize += n;
-        } else {
-            enabledStart[size] = enabledStart[size - 1];
+            lastEnabledAt = poolSize;
+            poolSize += n + 1;
         }
-        enabledLength[size] = n;
-        chosen[size] = chosenId;
-        ops[size] = op;
+        enabledAt[c][i] = lastEnabledAt;
+        chosen[c][i] = chosenId;
+        ops[c][i] = op;
         size++;
     }
 
@@ -64,7 +77,7 @@ final class DecisionLog {
 
     /** The memory the record holds, in bytes (arrays' elements; the operations are the model's own). */
     long bytes() {
-        return 4L * pool.length + 20L * chosen.length;
+        return 4L * pool.length + chunkBytes;
     }
 
     /** The decisions as an immutable list whose elements are built when read. */
@@ -87,12 +100,14 @@ final class DecisionLog {
             if (index < 0 || index >= size) {
                 throw new IndexOutOfBoundsException(index);
             }
-            int start = log.enabledStart[index];
-            Integer[] ids = new Integer[log.enabledLength[index]];
-            for (int i = 0; i < ids.length; i++) {
-                ids[i] = log.pool[start + i];
+            int c = index >>> SHIFT;
+            int i = index & (CHUNK - 1);
+            int at = log.enabledAt[c][i];
+            Integer[] ids = new Integer[log.pool[at]];
+            for (int k = 0; k < ids.length; k++) {
+                ids[k] = log.pool[at + 1 + k];
             }
-            return new Decision(index + 1, log.chosen[index], List.of(ids), log.ops[index]);
+            return new Decision(index + 1, log.chosen[c][i], List.of(ids), log.ops[c][i]);
         }
 
         @Override

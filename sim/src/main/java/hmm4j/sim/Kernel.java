@@ -47,6 +47,8 @@ public final class Kernel {
     private final Trace trace;
     private final boolean sites;
     private final boolean siteFrames;
+    /** The last site made without frames (immutable; read and written racily, a value either way). */
+    private Site lastBareSite;
     /**
      * The components, read without a lock: types at even indices, each followed by its
      * component; a new array replaces it (under this kernel's monitor) when one is added,
@@ -272,6 +274,16 @@ public final class Kernel {
      */
     public Op.Target newTarget(String label) {
         return new Op.Target(lastTargetId.incrementAndGet(), label);
+    }
+
+    /**
+     * The number of a target made later, as {@code new Op.Target(id, label)}: for an object
+     * made in large numbers whose operations are rarely reached (a page), so that it takes its
+     * number in creation order, as {@link #newTarget} would give it, without building the
+     * target and its label until first used.
+     */
+    public int newTargetId() {
+        return lastTargetId.incrementAndGet();
     }
 
     /**
@@ -503,7 +515,17 @@ public final class Kernel {
             return new Site("<end of run>", runtime.step(), List.of());
         }
         if (!siteFrames) {
-            return new Site(t == null ? "<main>" : t.name(), runtime.step(), List.of());
+            // Task and step only: a value, so the records of one step of one task (a lock
+            // taken, a reference, an allocation) share one.
+            String name = t == null ? "<main>" : t.name();
+            long step = runtime.step();
+            Site last = lastBareSite;
+            if (last != null && last.step() == step && last.task() == name) {
+                return last;
+            }
+            Site site = new Site(name, step, List.of());
+            lastBareSite = site;
+            return site;
         }
         return SiteCapture.site(t == null ? "<main>" : t.name(), runtime.step(), depth);
     }

@@ -32,8 +32,16 @@ import java.util.Objects;
 public final class Op {
     private final Kind kind;
     private final Target target;
-    /** The label, or null until first read for an operation built by {@link #of}. */
-    private String label;
+    /**
+     * The label (a {@code String}); or, until first read, null for an operation built by
+     * {@link #of}, or what {@link #block} and {@link #at} make it from (one field, so that an
+     * operation stays three references).
+     */
+    private Object label;
+
+    /** The parts of a label made on first read: {@code "block " + part}, or {@code kind(part, 0xaddr)}. */
+    private record LabelParts(String part, long addr, boolean at) {
+    }
 
     /** Whether an operation reads or writes its target. Locking, unlocking and read-modify-write count as writes. */
     public enum Access {
@@ -130,12 +138,39 @@ public final class Op {
      * readers may each make it, equal strings either way.
      */
     public String label() {
-        String l = label;
-        if (l == null) {
-            l = kind.name() + "(" + target.label() + ")";
-            label = l;
+        Object l = label;
+        if (l instanceof String text) {
+            return text;
         }
-        return l;
+        String text;
+        if (l instanceof LabelParts p) {
+            text = p.at() ? kind.name() + "(" + p.part() + ", 0x" + Long.toHexString(p.addr()) + ")" : "block " + p.part();
+        } else {
+            text = kind.name() + "(" + target.label() + ")";
+        }
+        label = text;
+        return text;
+    }
+
+    /**
+     * {@code block <reason>}: a task blocking on {@code target}; the label is made on first
+     * read (an exploration's runs block often and print nothing).
+     */
+    static Op block(Target target, String reason) {
+        Op op = new Op(Kind.BLOCK, target);
+        op.label = new LabelParts(reason, 0, false);
+        return op;
+    }
+
+    /**
+     * {@code kind(what, 0xaddr)}: an operation at an address (e.g. {@code copy_to_user(mm#1,
+     * 0x1000)}), for a call made per access; the label is made on first read, so a run that
+     * prints nothing builds no string.
+     */
+    public static Op at(Kind kind, Target target, String what, long addr) {
+        Op op = new Op(kind, target);
+        op.label = new LabelParts(Objects.requireNonNull(what, "what"), addr, true);
+        return op;
     }
 
     /** The usual form, {@code kind(target)}: e.g. {@code mutex_lock(dmirror->mutex)}. */

@@ -17,8 +17,8 @@ import java.util.Arrays;
  * {@link Failure.StepBoundExceeded} naming the bound and the task.
  *
  * @param maxTasks         live tasks (started, not exited) allowed at once
- * @param maxDecisionBytes bytes the decision record may hold (about 20 per decision, plus 4
- *                         per task id of each changed enabled set)
+ * @param maxDecisionBytes bytes the decision record may hold (12 per decision, plus 4
+ *                         per task id, and 4 more, for each changed enabled set)
  * @param blockedMillis    wall-clock time a task may wait outside the model
  */
 @HiddenFromSites

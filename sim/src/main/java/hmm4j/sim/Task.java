@@ -2,9 +2,9 @@ package hmm4j.sim;
 
 import hmm4j.sim.rule.Rule;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
-import java.util.IdentityHashMap;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -35,7 +35,8 @@ public final class Task implements RefHolder {
     private final Kind kind;
     private final boolean daemon;
     final TaskBody body;
-    private final Map<TaskKey<?>, Object> slots = new IdentityHashMap<>();
+    /** The task-local slots: a list of (key, value) cells, newest first (see {@link #get}). */
+    private volatile Slot slots;
 
     // The operations on this task (their target is the task itself), each built once, on
     // first use: most tasks are never joined and never sleep. Immutable records, so a racy
@@ -140,21 +141,71 @@ public final class Task implements RefHolder {
     /** What the task is blocked on, when {@link #state()} is BLOCKED. */
     public String blockedOn() { return blockedOn; }
 
-    /** Reads a slot; null when unset. */
-    @SuppressWarnings("unchecked")
-    public <T> T get(TaskKey<T> key) {
-        synchronized (slots) {
-            return (T) slots.get(key);
+    /**
+     * One task-local slot: its key and its current value. A key's cell, once added, stays in
+     * the list (clearing a slot writes null), so a lookup is a scan of a few cells with no lock,
+     * and a write after the first is one volatile write.
+     */
+    private static final class Slot {
+        final TaskKey<?> key;
+        final Slot next;
+        volatile Object value;
+
+        Slot(TaskKey<?> key, Object value, Slot next) {
+            this.key = key;
+            this.value = value;
+            this.next = next;
         }
     }
 
-    /** Sets a slot (null removes it). */
+    private static final VarHandle SLOTS;
+
+    static {
+        try {
+            SLOTS = MethodHandles.lookup().findVarHandle(Task.class, "slots", Slot.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private Slot find(TaskKey<?> key) {
+        for (Slot s = slots; s != null; s = s.next) {
+            if (s.key == key) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Reads a slot; null when unset. Takes no lock and allocates nothing: any task (or, in
+     * the native runtime, any thread) may read another task's slot and sees its latest write.
+     */
+    @SuppressWarnings("unchecked")
+    public <T> T get(TaskKey<T> key) {
+        Slot s = find(key);
+        return s == null ? null : (T) s.value;
+    }
+
+    /**
+     * Sets a slot (null clears it). Lock-free: the first write of a key adds its cell with a
+     * compare-and-set of the list's head (retried, with a new look for the key, when another
+     * thread added a cell meanwhile); later writes are a volatile write of the cell.
+     */
     public <T> void set(TaskKey<T> key, T value) {
-        synchronized (slots) {
+        while (true) {
+            Slot head = slots;
+            for (Slot s = head; s != null; s = s.next) {
+                if (s.key == key) {
+                    s.value = value;
+                    return;
+                }
+            }
             if (value == null) {
-                slots.remove(key);
-            } else {
-                slots.put(key, value);
+                return;
+            }
+            if (SLOTS.compareAndSet(this, head, new Slot(key, value, head))) {
+                return;
             }
         }
     }

@@ -61,7 +61,8 @@ public final class Sanitizer {
      * {@link Kernel#atQuiescence}) on first use.
      */
     public static Sanitizer of(Kernel kernel) {
-        return kernel.component(Sanitizer.class, () -> create(kernel));
+        Sanitizer existing = kernel.componentOrNull(Sanitizer.class); // no capturing lambda once made
+        return existing != null ? existing : kernel.component(Sanitizer.class, () -> create(kernel));
     }
 
     private static Sanitizer create(Kernel kernel) {

@@ -194,8 +194,8 @@ public final class LockGraph {
      */
     private List<Dependency> findStrongPath(LockClass from, boolean enteredByRecursiveRead, LockClass to,
                                             boolean leftAsReader) {
-        if (from.equals(to)) {
-            return null;
+        if (from.equals(to) || edges.get(from) == null) {
+            return null; // most new dependencies: nothing leaves `from` yet, so no path, nothing built
         }
         State start = new State(from, enteredByRecursiveRead);
         Map<State, Dependency> reachedBy = new HashMap<>();

@@ -63,6 +63,8 @@ final class Dmirror extends KObject {
     private final DmirrorPageTable pt;
     private final MmuIntervalNotifier notifier;
     private final AtomicLong flags = new AtomicLong();
+    /** A freed bounce buffer kept for the next command of the same size ({@link DmirrorReadWrite.Bounce}). */
+    final java.util.concurrent.atomic.AtomicReference<byte[]> spareBounce = new java.util.concurrent.atomic.AtomicReference<>();
 
     private Dmirror(DmirrorDevice mdevice, MmStruct mm, String name) {
         super(mdevice.kernel(), name);

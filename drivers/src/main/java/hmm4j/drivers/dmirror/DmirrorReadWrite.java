@@ -38,28 +38,42 @@ final class DmirrorReadWrite {
         final byte[] buf;
         long cpages;
 
-        private Bounce(long addr, int size) {
+        private Bounce(long addr, byte[] buf) {
             this.addr = addr;
-            this.buf = new byte[size];
+            this.buf = buf;
         }
 
         /**
          * {@code dmirror_bounce_init} ({@code kvmalloc}, {@code GFP_KERNEL}): null when the buffer
          * would be too large ({@code -ENOMEM}). Process context, no lock of the mirror held.
+         * The model's buffer is zeroed (a Java array), and it reuses the buffer the mirror's last
+         * command of the same size freed ({@link #free}), zeroed again: an allocator's cache, as
+         * the kernel's slab would hand back a recently freed object, with no change to what a
+         * command reads or writes.
          */
-        static Bounce init(Kernel kernel, long addr, long size) {
+        static Bounce init(Dmirror dmirror, long addr, long size) {
             if (size < 0 || size > MAX_BOUNCE_BYTES) {
                 return null;
             }
-            Gfp.mightAlloc(kernel, Gfp.GFP_KERNEL);
-            return new Bounce(addr, (int) size);
+            Gfp.mightAlloc(dmirror.kernel(), Gfp.GFP_KERNEL);
+            byte[] spare = dmirror.spareBounce.getAndSet(null);
+            if (spare != null && spare.length == size) {
+                java.util.Arrays.fill(spare, (byte) 0);
+                return new Bounce(addr, spare);
+            }
+            return new Bounce(addr, new byte[(int) size]);
+        }
+
+        /** {@code kvfree(bounce.ptr)}: the buffer kept for the mirror's next command. */
+        void free(Dmirror dmirror) {
+            dmirror.spareBounce.set(buf);
         }
     }
 
     /** {@code dmirror_read}. */
     static int dmirrorRead(Dmirror dmirror, HmmDmirrorCmd cmd) {
         Kernel k = dmirror.kernel();
-        Bounce bounce = Bounce.init(k, cmd.addr, cmd.npages << Pte.PAGE_SHIFT);
+        Bounce bounce = Bounce.init(dmirror, cmd.addr, cmd.npages << Pte.PAGE_SHIFT);
         if (bounce == null) {
             return -Errno.ENOMEM;
         }
@@ -68,21 +82,24 @@ final class DmirrorReadWrite {
             ret = -Errno.EFAULT;
         }
         cmd.cpages = bounce.cpages;
+        bounce.free(dmirror);
         return ret;
     }
 
     /** {@code dmirror_write}. */
     static int dmirrorWrite(Dmirror dmirror, HmmDmirrorCmd cmd) {
         Kernel k = dmirror.kernel();
-        Bounce bounce = Bounce.init(k, cmd.addr, cmd.npages << Pte.PAGE_SHIFT);
+        Bounce bounce = Bounce.init(dmirror, cmd.addr, cmd.npages << Pte.PAGE_SHIFT);
         if (bounce == null) {
             return -Errno.ENOMEM;
         }
         if (UserAccess.copyFromUser(k, bounce.buf, cmd.ptr) != 0) {
+            bounce.free(dmirror);
             return -Errno.EFAULT;
         }
         int ret = copyFaultingIn(dmirror, cmd, bounce, true);
         cmd.cpages = bounce.cpages;
+        bounce.free(dmirror);
         return ret;
     }
 
@@ -92,7 +109,7 @@ final class DmirrorReadWrite {
      * copied in {@code cpages}.
      */
     static int readBack(Dmirror dmirror, HmmDmirrorCmd cmd, long start, long end) {
-        Bounce bounce = Bounce.init(dmirror.kernel(), start, end - start);
+        Bounce bounce = Bounce.init(dmirror, start, end - start);
         if (bounce == null) {
             return -Errno.ENOMEM;
         }
@@ -107,6 +124,7 @@ final class DmirrorReadWrite {
             ret = -Errno.EFAULT;
         }
         cmd.cpages = bounce.cpages;
+        bounce.free(dmirror);
         return ret;
     }
 

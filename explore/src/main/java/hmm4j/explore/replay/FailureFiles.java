@@ -181,8 +181,7 @@ public final class FailureFiles {
             }
             return tree;
         } catch (JsonProcessingException e) {
-            String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr();
-            throw new BadFailureFileException(source + ": not a valid " + what + where + ": " + brief(e));
+            throw new BadFailureFileException(source + ": not a valid " + what + ": " + syntax(e));
         } catch (IOException e) {
             throw new BadFailureFileException(source + ": cannot read: " + e.getMessage());
         }
@@ -255,6 +254,21 @@ public final class FailureFiles {
             cut = m.indexOf(" at [Source");
         }
         return cut > 0 ? m.substring(0, cut) : m;
+    }
+
+    /**
+     * What is wrong with text that is not JSON, in the file's terms rather than the parser's
+     * (no token names): the file ends before its object does (cut short), or the text at a
+     * line is not JSON.
+     */
+    static String syntax(JsonProcessingException e) {
+        int line = e.getLocation() == null ? -1 : e.getLocation().getLineNr();
+        String parser = String.valueOf(e.getOriginalMessage());
+        if (e instanceof com.fasterxml.jackson.core.io.JsonEOFException || parser.contains("end-of-input")) {
+            return "the file ends" + (line > 0 ? " at line " + line : "")
+                    + " before its JSON object is complete (cut short?)";
+        }
+        return "the text" + (line > 0 ? " at line " + line : "") + " is not JSON";
     }
 
     /** A failure file that cannot be used, with a one-line message. */

@@ -127,7 +127,9 @@ public final class ShardMerge {
                 : r.runsDone() < 0 ? "'runsDone' must not be negative (got " + r.runsDone() + ")"
                 : r.runsDone() > shard.runsBelow(r.runs()) ? "'runsDone' " + r.runsDone() + " is more than the "
                         + shard.runsBelow(r.runs()) + " runs of shard " + shard
-                : r.failure() != null && (r.failure().runIndex() < 0 || r.failure().runIndex() >= r.runs()
+                : r.failure() != null && !hmm4j.explore.Explorer.isCalibrationFailure(r.failure().runIndex(),
+                        r.failure().strategy(), r.strategy())
+                        && (r.failure().runIndex() < 0 || r.failure().runIndex() >= r.runs()
                         || r.failure().runIndex() % shard.count() != shard.index())
                         ? "the failure's 'runIndex' " + r.failure().runIndex() + " is not a run of shard " + shard
                 : null;

@@ -210,7 +210,8 @@ public final class File extends KObject implements FileRef {
         }
 
         static DelayedFput of(Kernel kernel) {
-            return kernel.component(DelayedFput.class, () -> new DelayedFput(kernel));
+            DelayedFput existing = kernel.componentOrNull(DelayedFput.class); // no capturing lambda once made
+            return existing != null ? existing : kernel.component(DelayedFput.class, () -> new DelayedFput(kernel));
         }
 
         void add(File f) {

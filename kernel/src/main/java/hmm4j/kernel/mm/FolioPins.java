@@ -43,7 +43,8 @@ public final class FolioPins {
 
     /** The pin accounting of {@code kernel}'s machine. Look it up once per operation, not per page. */
     public static FolioPins of(Kernel kernel) {
-        return kernel.component(FolioPins.class, () -> new FolioPins(kernel));
+        FolioPins existing = kernel.componentOrNull(FolioPins.class); // no capturing lambda once made
+        return existing != null ? existing : kernel.component(FolioPins.class, () -> new FolioPins(kernel));
     }
 
     /**

@@ -47,7 +47,8 @@ public final class Gfp {
 
     /** The kernel-wide {@code fs_reclaim} lockdep map. */
     public static LockMap fsReclaimMap(Kernel kernel) {
-        return kernel.component(FsReclaim.class, () -> new FsReclaim(kernel)).map;
+        FsReclaim existing = kernel.componentOrNull(FsReclaim.class); // no capturing lambda once made
+        return (existing != null ? existing : kernel.component(FsReclaim.class, () -> new FsReclaim(kernel))).map;
     }
 
     /** Holder of the per-kernel map. */

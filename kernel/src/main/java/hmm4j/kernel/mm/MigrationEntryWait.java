@@ -38,7 +38,8 @@ public final class MigrationEntryWait {
     }
 
     private static MigrationEntryWait of(Kernel kernel) {
-        return kernel.component(MigrationEntryWait.class, () -> new MigrationEntryWait(kernel));
+        MigrationEntryWait existing = kernel.componentOrNull(MigrationEntryWait.class); // no capturing lambda once made
+        return existing != null ? existing : kernel.component(MigrationEntryWait.class, () -> new MigrationEntryWait(kernel));
     }
 
     /**

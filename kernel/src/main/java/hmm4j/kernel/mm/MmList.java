@@ -27,7 +27,8 @@ final class MmList {
     }
 
     static MmList of(Kernel kernel) {
-        return kernel.component(MmList.class, () -> new MmList(kernel));
+        MmList existing = kernel.componentOrNull(MmList.class); // no capturing lambda once made
+        return existing != null ? existing : kernel.component(MmList.class, () -> new MmList(kernel));
     }
 
     /** A new mm joins the list (nobody else can see it yet). */

@@ -79,8 +79,12 @@ public final class Page {
     private final PhysMem physMem;
     private final long pfn;
     /** The page lock's operations, built once per page; their target is the page. */
-    private final Op lockOp;
-    private final Op waitLockedOp;
+    // Made on first use (a machine has many pages and a run locks few of them); the target's
+    // number is taken at creation, so numbering is the same either way. Racy first builds
+    // make equal values.
+    private final int targetId;
+    private Op lockOp;
+    private Op waitLockedOp;
     private volatile int refcount;
     private volatile int mapcount;
     private volatile int flags;
@@ -102,9 +106,24 @@ public final class Page {
     Page(PhysMem physMem, long pfn) {
         this.physMem = physMem;
         this.pfn = pfn;
-        Op.Target page = physMem.kernel().newTarget("pfn=0x" + Long.toHexString(pfn));
-        this.lockOp = Op.of(LOCK_PAGE, page);
-        this.waitLockedOp = Op.of(FOLIO_WAIT_LOCKED, page);
+        this.targetId = physMem.kernel().newTargetId();
+    }
+
+    private Op lockOp() {
+        Op op = lockOp;
+        if (op == null) {
+            Op w = waitLockedOp;
+            op = lockOp = Op.of(LOCK_PAGE, w != null ? w.target() : new Op.Target(targetId, "pfn=0x" + Long.toHexString(pfn)));
+        }
+        return op;
+    }
+
+    private Op waitLockedOp() {
+        Op op = waitLockedOp;
+        if (op == null) {
+            op = waitLockedOp = Op.of(FOLIO_WAIT_LOCKED, lockOp().target());
+        }
+        return op;
     }
 
     /** {@code page_to_pfn}. */
@@ -242,6 +261,7 @@ public final class Page {
         Kernel k = physMem.kernel();
         k.syncObserver().mightSleep(k.current(), "lock_page");
         Rmap.mightLockFolio(k);
+        Op lockOp = lockOp();
         k.point(lockOp);
         while (!trylock()) {
             // The wait names the holder; a new holder (the lock changed hands before this
@@ -270,6 +290,7 @@ public final class Page {
     public void waitLocked() {
         Kernel k = physMem.kernel();
         k.syncObserver().mightSleep(k.current(), "folio_wait_locked");
+        Op waitLockedOp = waitLockedOp();
         k.point(waitLockedOp);
         physMem.pageLockChannel().await(waitLockedOp.target(), () -> !isLocked(),
                 waitLockedOp.label() + lockHolder(lockSite), WaitChannel.FOREVER);

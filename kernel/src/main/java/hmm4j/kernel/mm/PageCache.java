@@ -34,7 +34,8 @@ public final class PageCache {
 
     /** The kernel's page cache, created on first use over {@link PhysMem#of}. */
     public static PageCache of(Kernel kernel) {
-        return kernel.component(PageCache.class, () -> new PageCache(PhysMem.of(kernel)));
+        PageCache existing = kernel.componentOrNull(PageCache.class); // no capturing lambda once made
+        return existing != null ? existing : kernel.component(PageCache.class, () -> new PageCache(PhysMem.of(kernel)));
     }
 
     /** {@code shmem_file_setup}: a new empty file of {@code size} bytes. */

@@ -101,7 +101,21 @@ final class PageContents {
     void writeBytes(int offset, byte[] src, int srcOff, int len) {
         Objects.checkFromIndexSize(offset, len, SIZE);
         Objects.checkFromIndexSize(srcOff, len, src.length);
+        if (data == null && isZero(src, srcOff, len)) {
+            // Zeros into a page that reads as zeros: nothing changes, so no array is made (a
+            // process touching its pages, a truncation zeroing a tail); the write is still checked.
+            if (!page.checkWritable() || data == null) {
+                return;
+            }
+        }
         System.arraycopy(src, srcOff, writable(), offset, len);
+    }
+
+    /** A page of zeros to compare with; never written. */
+    private static final byte[] ZEROS = new byte[SIZE];
+
+    private static boolean isZero(byte[] b, int off, int len) {
+        return Arrays.mismatch(b, off, off + len, ZEROS, 0, len) < 0;
     }
 
     /** {@code copy_highpage} from {@code src}. */

@@ -57,7 +57,8 @@ public final class PageStateChecks {
     /** Creates the kernel's checks (and registers them) on the first call. Called by {@link PhysMem} only. */
     static PageStateChecks create(PhysMem physMem) {
         Kernel k = physMem.kernel();
-        return k.component(PageStateChecks.class, () -> new PageStateChecks(k, physMem));
+        PageStateChecks existing = k.componentOrNull(PageStateChecks.class); // no capturing lambda once made
+        return existing != null ? existing : k.component(PageStateChecks.class, () -> new PageStateChecks(k, physMem));
     }
 
     /**

@@ -105,7 +105,8 @@ public final class PhysMem {
 
     /** The kernel's physical memory, created with the default budget on first use. */
     public static PhysMem of(Kernel kernel) {
-        return kernel.component(PhysMem.class, () -> new PhysMem(kernel));
+        PhysMem existing = kernel.componentOrNull(PhysMem.class); // no capturing lambda once made
+        return existing != null ? existing : kernel.component(PhysMem.class, () -> new PhysMem(kernel));
     }
 
     public Kernel kernel() {

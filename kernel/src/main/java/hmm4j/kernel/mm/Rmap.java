@@ -52,7 +52,8 @@ public final class Rmap {
     }
 
     private static Rmap of(Kernel kernel) {
-        return kernel.component(Rmap.class, () -> new Rmap(kernel));
+        Rmap existing = kernel.componentOrNull(Rmap.class); // no capturing lambda once made
+        return existing != null ? existing : kernel.component(Rmap.class, () -> new Rmap(kernel));
     }
 
     /** The anon_vma rwsem of {@code mm}'s anonymous memory. */

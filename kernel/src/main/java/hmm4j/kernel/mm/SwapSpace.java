@@ -45,7 +45,8 @@ public final class SwapSpace {
 
     /** The kernel's swap device, created with {@link #DEFAULT_SLOTS} on first use. */
     public static SwapSpace of(Kernel kernel) {
-        return kernel.component(SwapSpace.class, () -> new SwapSpace(DEFAULT_SLOTS));
+        SwapSpace existing = kernel.componentOrNull(SwapSpace.class); // no capturing lambda once made
+        return existing != null ? existing : kernel.component(SwapSpace.class, () -> new SwapSpace(DEFAULT_SLOTS));
     }
 
     /**

@@ -49,7 +49,7 @@ public final class UserAccess {
             return -Errno.EFAULT;
         }
         Op.Kind kind = write ? COPY_TO_USER : COPY_FROM_USER;
-        kernel.point(new Op(kind, mm.target(), kind.name() + "(" + mm.name() + ", 0x" + Long.toHexString(addr) + ")"));
+        kernel.point(Op.at(kind, mm.target(), mm.name(), addr));
         PhysMem phys = PhysMem.of(kernel);
         int done = 0;
         int retries = 0;

@@ -96,7 +96,8 @@ public final class DeviceMapChecker {
 
     /** The checker of {@code kernel}, created with the first map. */
     static DeviceMapChecker of(Kernel kernel) {
-        return kernel.component(DeviceMapChecker.class, () -> new DeviceMapChecker(kernel));
+        DeviceMapChecker existing = kernel.componentOrNull(DeviceMapChecker.class); // no capturing lambda once made
+        return existing != null ? existing : kernel.component(DeviceMapChecker.class, () -> new DeviceMapChecker(kernel));
     }
 
     /**
