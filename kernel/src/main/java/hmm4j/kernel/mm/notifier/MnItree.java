@@ -120,10 +120,6 @@ final class MnItree {
         return tree;
     }
 
-    boolean isInvalidating() {
-        return (invalidateSeq & 1) != 0;
-    }
-
     // ---- A, B, C: the writer side ----
 
     /** A: counts the invalidation in; if it hits a subscription, enters the fully-excluded state. */
