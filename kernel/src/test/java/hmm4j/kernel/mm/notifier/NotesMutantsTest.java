@@ -27,6 +27,7 @@ import hmm4j.sim.sync.SpinLock;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -102,9 +103,11 @@ class NotesMutantsTest {
     @Test
     void aNonblockingStart_isFollowedByTheDeviceMapChecker_soAStaleEntryIsFoundAtItsEnd() {
         Kernel k = checkedKernel(1);
+        AtomicLong start = new AtomicLong();
         Process.spawn(k, "proc", self -> {
             MmStruct mm = MmStruct.of(self);
             long base = Mmap.mmapAnonymous(mm, 4 * PAGE, Mmap.PROT_READ | Mmap.PROT_WRITE);
+            start.set(base);
             assertEquals(0, UserAccess.copyToUser(k, base, new byte[(int) PAGE]));
             DeviceMap map = DeviceMap.create(mm, "dev->pt", new Object());
             map.map(base, PhysMem.of(k).pfnToPage(Pte.pfn(mm.ptePeek(base))), true);
@@ -118,6 +121,10 @@ class NotesMutantsTest {
         Failure f = run.firstFailure().orElseThrow();
         assertTrue(f instanceof Failure.InvariantViolation v && v.rule() == KernelRules.DEVMAP_NO_ENTRY_SURVIVES,
                 run.failures()::toString);
+        // found at the end of the non-blocking CLEAR range itself, not later by the exit's unmap
+        String range = "survived the invalidation MMU_NOTIFY_CLEAR [" + Long.toHexString(start.get()) + ", "
+                + Long.toHexString(start.get() + PAGE) + ")";
+        assertTrue(((Failure.InvariantViolation) f).detail().contains(range), f::toString);
     }
 
     @Test
