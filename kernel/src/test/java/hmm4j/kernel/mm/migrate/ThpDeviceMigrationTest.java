@@ -23,6 +23,7 @@ import hmm4j.kernel.mm.hmm.Hmm;
 import hmm4j.kernel.mm.hmm.HmmPfn;
 import hmm4j.kernel.mm.hmm.HmmRange;
 import hmm4j.kernel.mm.notifier.MmuIntervalNotifier;
+import hmm4j.kernel.sched.Clone;
 import hmm4j.kernel.sched.Process;
 import hmm4j.sim.Kernel;
 import java.util.ArrayList;
@@ -203,6 +204,52 @@ class ThpDeviceMigrationTest {
             }
             long pmd = pmd(mm, a);
             assertTrue(Pte.isPresent(pmd) && Pte.isHuge(pmd) && Pte.isWrite(pmd), "the THP is mapped again");
+            check(k, a, NR, 7);
+        });
+    }
+
+    @Test
+    void aPmdMigrationEntry_withAFaultRequest_waitsForTheMigration_thenRestartsAndReportsTheThp() {
+        withThp((k, mm, dev, rec, a) -> {
+            long[] src = new long[NR];
+            long[] dst = new long[NR];
+            mm.mmapReadLock();
+            MigrateVma args;
+            try {
+                args = new MigrateVma(mm, mm.vmaLookup(a), a, a + HPAGE, src, dst, GPU,
+                        MigrateVma.MIGRATE_VMA_SELECT_SYSTEM | MigrateVma.MIGRATE_VMA_SELECT_COMPOUND);
+                assertEquals(0, MigrateDevice.migrateVmaSetup(args));
+            } finally {
+                mm.mmapReadUnlock();
+            }
+            assertTrue(Pte.isMigration(pmd(mm, a)), "a PMD migration entry");
+            List<String> order = Collections.synchronizedList(new ArrayList<>());
+            int[] ret = new int[1];
+            long[][] got = new long[1][];
+            var gpu = Clone.cloneVm(k, "gpu", t -> {
+                got[0] = rangeFault(mm, a, NR, HmmPfn.HMM_PFN_REQ_FAULT, OTHER, ret);
+                order.add("fault done");
+            });
+            k.runtime().sleep(1_000_000);
+            order.add("finalize");
+            mm.mmapReadLock();
+            try {
+                MigrateDevice.migrateVmaPages(args);
+                MigrateDevice.migrateVmaFinalize(args);
+            } finally {
+                mm.mmapReadUnlock();
+            }
+            gpu.join();
+            assertEquals(List.of("finalize", "fault done"), order,
+                    "is_pmd_migration_entry with a request: pmd_migration_entry_wait, then the walk restarts");
+            assertEquals(0, ret[0]);
+            long head = Pte.pfn(pmd(mm, a));
+            for (int i = 0; i < NR; i++) {
+                long p = got[0][i];
+                assertTrue((p & HmmPfn.HMM_PFN_VALID) != 0 && (p & HmmPfn.HMM_PFN_WRITE) != 0, "page " + i);
+                assertEquals(ORDER_9, p & HmmPfn.hmmPfnFlagsOrder(0x1f), "order 9 for page " + i);
+                assertEquals(head + i, p & ~HmmPfn.HMM_PFN_FLAGS, "the restored THP's page " + i);
+            }
             check(k, a, NR, 7);
         });
     }
