@@ -3,6 +3,7 @@ package hmm4j.kernel.mm;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.sync.LockMap;
 import hmm4j.sim.sync.RwSemaphore;
+import hmm4j.sim.sync.SpinLock;
 import java.util.IdentityHashMap;
 import java.util.Map;
 
@@ -120,6 +121,44 @@ public final class Rmap {
             if (hasAnonVma(vma)) {
                 anonVmaUnlockWrite(anonVmaLockWrite(mm));
             }
+        }
+    }
+
+    /**
+     * {@code __anon_vma_prepare}: the first anonymous fault (or COW) of {@code vma} links it
+     * to an anon_vma, taking the rwsem for write and, inside it, {@code mm->page_table_lock}
+     * (the kernel's order). Nothing happens for a VMA already prepared. The caller holds the
+     * mmap lock (read or write) and no spinlock. May sleep.
+     */
+    static void anonVmaPrepare(MmStruct mm, Vma vma) {
+        if (vma.anonVmaPrepared()) {
+            return;
+        }
+        RwSemaphore sem = anonVmaLockWrite(mm);
+        SpinLock ptl = mm.pageTableLock();
+        ptl.lock();
+        vma.setAnonVmaPrepared();
+        ptl.unlock();
+        anonVmaUnlockWrite(sem);
+    }
+
+    /**
+     * {@code vma_prepare}'s anon_vma part (mm/vma.c: {@code __split_vma}, {@code commit_merge},
+     * {@code vma_expand}): when the range of a VMA with an anon_vma changes, the rwsem is held
+     * for write across the change. Returns the rwsem to give to {@link #vmaComplete}, or null
+     * when neither VMA has an anon_vma. {@code other} may be null. May sleep.
+     */
+    static RwSemaphore vmaPrepare(MmStruct mm, Vma vma, Vma other) {
+        if (mm == null || !(hasAnonVma(vma) || other != null && hasAnonVma(other))) {
+            return null;
+        }
+        return anonVmaLockWrite(mm);
+    }
+
+    /** {@code vma_complete}'s anon_vma part: releases what {@link #vmaPrepare} took. */
+    static void vmaComplete(RwSemaphore sem) {
+        if (sem != null) {
+            anonVmaUnlockWrite(sem);
         }
     }
 
