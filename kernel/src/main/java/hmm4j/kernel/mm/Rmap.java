@@ -127,10 +127,11 @@ public final class Rmap {
     /**
      * {@code __anon_vma_prepare}: the first anonymous fault (or COW) of {@code vma} links it
      * to an anon_vma, taking the rwsem for write and, inside it, {@code mm->page_table_lock}
-     * (the kernel's order). Nothing happens for a VMA already prepared. The caller holds the
-     * mmap lock (read or write) and no spinlock. May sleep.
+     * (the kernel's order); also {@code migrate_vma_insert_page}'s {@code anon_vma_prepare}.
+     * Nothing happens for a VMA already prepared. The caller holds the mmap lock (read or
+     * write) and no spinlock. May sleep.
      */
-    static void anonVmaPrepare(MmStruct mm, Vma vma) {
+    public static void anonVmaPrepare(MmStruct mm, Vma vma) {
         if (vma.anonVmaPrepared()) {
             return;
         }
