@@ -155,13 +155,6 @@ public final class Fault {
                 ptl.unlock();
                 return unstable;
             }
-            if (write && needsAnonVmaPrepare(vma)) {
-                // vmf_anon_prepare (do_anonymous_page, do_cow_fault) comes before the PTE
-                // lock: drop it, prepare, and look at the entry again.
-                ptl.unlock();
-                int ret = vmfAnonPrepare(mm, vma, flags);
-                return ret != 0 ? ret : handleMmFault(mm, vma, addr, flags);
-            }
             if (pt.isPmdNone(page) && HugeMemory.of(mm.kernel()).vmaAllowsPmd(vma, page)
                     && HugeMemory.doHugePmdAnonymousPage(mm, phys, pt, vma, page, write) == 0) {
                 ptl.unlock();
@@ -239,37 +232,7 @@ public final class Fault {
             }
         }
         ptl.unlock();
-        if (needsAnonVmaPrepare(vma)) {
-            int ret = vmfAnonPrepare(mm, vma, flags);
-            if (ret != 0) {
-                return ret;
-            }
-        }
         return wpPageCopy(mm, phys, pt, ptl, page, pte);
-    }
-
-    /** A private VMA that gets anonymous pages but has no anon_vma yet. */
-    private static boolean needsAnonVmaPrepare(Vma vma) {
-        return !vma.anonVmaPrepared() && Rmap.hasAnonVma(vma);
-    }
-
-    /**
-     * {@code vmf_anon_prepare}: under the VMA lock, {@code __anon_vma_prepare} needs the mmap
-     * lock too, so it is trylocked for read and, if contended, the VMA lock is given back and
-     * the fault retried ({@code VM_FAULT_RETRY}; the model's handlers drop the fault lock
-     * themselves). Under the mmap lock, the prepare runs at once. Returns 0 or the fault code.
-     */
-    private static int vmfAnonPrepare(MmStruct mm, Vma vma, int flags) {
-        boolean vmaLocked = (flags & FAULT_FLAG_VMA_LOCK) != 0;
-        if (vmaLocked && !mm.mmapReadTrylock()) {
-            VmaLock.vmaEndRead(mm, vma);
-            return VM_FAULT_RETRY;
-        }
-        Rmap.anonVmaPrepare(mm, vma);
-        if (vmaLocked) {
-            mm.mmapReadUnlock();
-        }
-        return 0;
     }
 
     /**

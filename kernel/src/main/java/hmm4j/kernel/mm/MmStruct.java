@@ -134,7 +134,6 @@ public final class MmStruct extends KObject {
         this.testBitOp = new Op(TEST_BIT, target(), "test_bit(" + name() + "->flags)");
         this.setBitOp = new Op(SET_BIT, target(), "test_and_set_bit(" + name() + "->flags)");
         vmas.recordSites(kernel);
-        vmas.lockRmapOf(this);
         users.get(owner, allocSite());
         count.get(usersCountRef, allocSite());
         users.checkBalancedAtQuiescence();

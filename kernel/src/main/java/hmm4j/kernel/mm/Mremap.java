@@ -34,8 +34,7 @@ import hmm4j.sim.sync.SpinLock;
  *
  * <p>Locking: mmap lock for write for the whole call; the page-table lock around the entry
  * move, inside the invalidation. The anon_vma rwsem (write) of a private VMA is taken by the
- * destination's {@code anon_vma_clone} ({@code copy_vma}), by the merges and splits of the
- * tree, and around the entry move when a whole PMD table would move ({@code take_rmap_locks}:
+ * destination's {@code anon_vma_clone} ({@code copy_vma}) and around the entry move when a whole PMD table would move ({@code take_rmap_locks}:
  * inside the invalidation, outside the page-table lock). The caller is a task of the mm or holds an {@code mm_users}
  * pin (the pin rule is checked at the VMA tree and the page table).
  *

@@ -3,7 +3,6 @@ package hmm4j.kernel.mm;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.sync.LockMap;
 import hmm4j.sim.sync.RwSemaphore;
-import hmm4j.sim.sync.SpinLock;
 import java.util.IdentityHashMap;
 import java.util.Map;
 
@@ -125,29 +124,11 @@ public final class Rmap {
     }
 
     /**
-     * {@code __anon_vma_prepare}: the first anonymous fault (or COW) of {@code vma} links it
-     * to an anon_vma, taking the rwsem for write and, inside it, {@code mm->page_table_lock}
-     * (the kernel's order); also {@code migrate_vma_insert_page}'s {@code anon_vma_prepare}.
-     * Nothing happens for a VMA already prepared. The caller holds the mmap lock (read or
-     * write) and no spinlock. May sleep.
-     */
-    public static void anonVmaPrepare(MmStruct mm, Vma vma) {
-        if (vma.anonVmaPrepared()) {
-            return;
-        }
-        RwSemaphore sem = anonVmaLockWrite(mm);
-        SpinLock ptl = mm.pageTableLock();
-        ptl.lock();
-        vma.setAnonVmaPrepared();
-        ptl.unlock();
-        anonVmaUnlockWrite(sem);
-    }
-
-    /**
-     * {@code vma_prepare}'s anon_vma part (mm/vma.c: {@code __split_vma}, {@code commit_merge},
-     * {@code vma_expand}): when the range of a VMA with an anon_vma changes, the rwsem is held
-     * for write across the change. Returns the rwsem to give to {@link #vmaComplete}, or null
-     * when neither VMA has an anon_vma. {@code other} may be null. May sleep.
+     * The anon_vma rwsem for write when {@code vma} (or {@code other}, may be null) has an
+     * anon_vma, as mremap takes it ({@code copy_vma}'s {@code anon_vma_clone},
+     * {@code take_rmap_locks}); the kernel's {@code vma_prepare} takes it the same way around a
+     * split or merge, which the model does not yet. Returns the rwsem to give to
+     * {@link #vmaComplete}, or null. May sleep.
      */
     static RwSemaphore vmaPrepare(MmStruct mm, Vma vma, Vma other) {
         if (mm == null || !(hasAnonVma(vma) || other != null && hasAnonVma(other))) {

@@ -19,7 +19,7 @@ import hmm4j.sim.failure.Site;
  * <p>Locking. Reads and changes happen under the owning mm's mmap lock (changes: for write).
  *
  * <p>Differences from the kernel (include/linux/mm_types.h, mm/vma.c): no {@code vm_mm}
- * back-pointer, {@code anon_vma} (only whether one was prepared), {@code vm_ops} or {@code vm_private_data}; the owning mm
+ * back-pointer, {@code anon_vma}, {@code vm_ops} or {@code vm_private_data}; the owning mm
  * keeps the tree and knows its VMAs.
  */
 public final class Vma {
@@ -37,8 +37,6 @@ public final class Vma {
     private Site unlinkSite;
     /** {@code vm_file} of a mapping of a driver's file, with the reference it holds; null otherwise. */
     private hmm4j.kernel.fs.FileRef vmFile;
-    /** Whether {@code anon_vma_prepare} has run for this VMA (or the VMA it was copied from). */
-    private boolean anonVmaPrepared;
 
     /**
      * A detached VMA over [{@code start}, {@code end}) (page aligned, non-empty, user
@@ -180,26 +178,12 @@ public final class Vma {
         vmFile = file;
     }
 
-    /**
-     * A copy of {@code from} (split, fork, mremap) maps its file too and takes a reference
-     * ({@code get_file}), and shares its anon_vma ({@code anon_vma_clone}).
-     */
+    /** A copy of {@code from} (split, fork, mremap) maps its file too and takes a reference ({@code get_file}). */
     void inheritFile(Vma from) {
-        anonVmaPrepared |= from.anonVmaPrepared;
         if (from.vmFile != null) {
             from.vmFile.getFile();
             vmFile = from.vmFile;
         }
-    }
-
-    /** {@code vma->anon_vma != NULL} in the model's sense: {@link Rmap#anonVmaPrepare} has run for it. */
-    boolean anonVmaPrepared() {
-        return anonVmaPrepared;
-    }
-
-    /** Set by {@link Rmap#anonVmaPrepare} under the page-table lock, and by a merge that absorbs a prepared VMA. */
-    void setAnonVmaPrepared() {
-        anonVmaPrepared = true;
     }
 
     void setEnd(long end) {

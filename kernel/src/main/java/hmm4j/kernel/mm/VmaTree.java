@@ -4,7 +4,6 @@ import static hmm4j.kernel.mm.Pte.TASK_SIZE;
 
 import hmm4j.sim.Kernel;
 import hmm4j.sim.failure.Site;
-import hmm4j.sim.sync.RwSemaphore;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.ConcurrentModificationException;
@@ -36,10 +35,6 @@ import java.util.stream.StreamSupport;
  * falls back to bottom-up above it. Stack guard gaps are not modelled.
  *
  * <p>Locking. Not thread-safe: callers hold the mm's mmap lock, for write around any change.
- * A tree of an mm ({@link #lockRmapOf}) takes the mm's anon_vma rwsem for write around each
- * split and merge of a VMA with an anon_vma ({@code vma_prepare}/{@code vma_complete}), so the
- * callers hold no spinlock; there is no {@code i_mmap_rwsem} to take before it (the model's
- * {@code i_mmap} is {@link MmList}'s walk).
  *
  * <p>Differences from the kernel (mm/vma.c, mm/mmap.c, mm/mprotect.c): no
  * {@code max_map_count} limit (callers check {@link #count()}); {@link #applyFlags} refuses a
@@ -54,8 +49,6 @@ public final class VmaTree implements Iterable<Vma> {
 
     private final long mmapBase;
     private CheckerSites sites;
-    /** The mm whose anon_vma rwsem a split or merge takes ({@code vma_prepare}); null for a bare tree. */
-    private MmStruct rmapMm;
     private Vma[] vmas = new Vma[16];
     private int count;
     private int modCount;
@@ -81,14 +74,6 @@ public final class VmaTree implements Iterable<Vma> {
     /** Makes the tree record where its VMAs are linked and removed, while {@code kernel}'s checkers are installed. */
     void recordSites(Kernel kernel) {
         sites = new CheckerSites(kernel);
-    }
-
-    /**
-     * Makes splits and merges of VMAs with an anon_vma take {@code mm}'s anon_vma rwsem for
-     * write across the change, as {@code vma_prepare}/{@code vma_complete} do.
-     */
-    void lockRmapOf(MmStruct mm) {
-        rmapMm = mm;
     }
 
     /** The current site if this tree records sites and the checkers are installed, else null. */
@@ -178,15 +163,11 @@ public final class VmaTree implements Iterable<Vma> {
         if (!Pte.isPageAligned(addr) || addr <= vma.vmStart() || addr >= vma.vmEnd()) {
             throw new IllegalArgumentException("split of " + vma + " at 0x" + Long.toHexString(addr));
         }
-        // __split_vma: anon_vma_clone of the new piece, then vma_prepare around the change
-        // (one write hold of the model's single rwsem stands for both).
-        RwSemaphore anonVma = Rmap.vmaPrepare(rmapMm, vma, null);
         Vma upper = new Vma(addr, vma.vmEnd(), vma.flags(), vma.file(), vma.linearPageIndex(addr));
         upper.inheritFile(vma);
         vma.setEnd(addr);
         upper.link(siteOrNull());
         insertAt(i + 1, upper);
-        Rmap.vmaComplete(anonVma);
         return upper;
     }
 
@@ -414,15 +395,9 @@ public final class VmaTree implements Iterable<Vma> {
     /** vmas[i] grows over vmas[i + 1], which is removed. */
     private void absorbNext(int i) {
         Vma next = vmas[i + 1];
-        // commit_merge: dup_anon_vma where only one side has one, vma_prepare around the change.
-        RwSemaphore anonVma = Rmap.vmaPrepare(rmapMm, vmas[i], next);
-        if (next.anonVmaPrepared()) {
-            vmas[i].setAnonVmaPrepared();
-        }
         vmas[i].setEnd(next.vmEnd());
         next.unlink(siteOrNull());
         removeAt(i + 1, i + 2);
-        Rmap.vmaComplete(anonVma);
     }
 
     private void insertAt(int i, Vma vma) {

@@ -14,7 +14,6 @@ import hmm4j.kernel.mm.PageStateChecks;
 import hmm4j.kernel.mm.PageTable;
 import hmm4j.kernel.mm.PhysMem;
 import hmm4j.kernel.mm.Pte;
-import hmm4j.kernel.mm.Rmap;
 import hmm4j.kernel.mm.VmFlags;
 import hmm4j.kernel.mm.Vma;
 import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
@@ -428,7 +427,6 @@ public final class MigrateDevice {
             return false;
         }
         MmStruct mm = args.mm();
-        Rmap.anonVmaPrepare(mm, vma);
         PageTable pt = mm.pgd("migrate_vma_pages");
         if (pt.pmdLeafCount() != 0) {
             // A huge zero PMD is split first (split_huge_pmd); any other leaf is not a hole.
