@@ -3,6 +3,7 @@ package hmm4j.kernel.mm;
 import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
 import hmm4j.sim.Mark;
+import hmm4j.sim.sync.RwSemaphore;
 import hmm4j.sim.sync.SpinLock;
 
 /**
@@ -32,7 +33,9 @@ import hmm4j.sim.sync.SpinLock;
  * source range, as the kernel's {@code do_vmi_munmap} does even though no entry is left.
  *
  * <p>Locking: mmap lock for write for the whole call; the page-table lock around the entry
- * move, inside the invalidation. The caller is a task of the mm or holds an {@code mm_users}
+ * move, inside the invalidation. The anon_vma rwsem (write) of a private VMA is taken by the
+ * destination's {@code anon_vma_clone} ({@code copy_vma}) and around the entry move when a whole PMD table would move ({@code take_rmap_locks}:
+ * inside the invalidation, outside the page-table lock). The caller is a task of the mm or holds an {@code mm_users}
  * pin (the pin rule is checked at the VMA tree and the page table).
  *
  * <p>Differences from the kernel:
@@ -223,10 +226,12 @@ public final class Mremap {
     private static long moveVma(MmStruct mm, Vma vma, long oldAddr, long len, long newAddr, long newSize, int flags) {
         mm.mmapAssertWriteLocked();
         VmaTree vmas = mm.vmas("mremap");
+        // copy_vma: the new VMA's anon_vma_clone, under the rwsem for write.
+        Rmap.vmaComplete(Rmap.vmaPrepare(mm, vma, null));
         Vma moved = new Vma(newAddr, newAddr + newSize, vma.flags(), vma.file(), vma.linearPageIndex(oldAddr));
         moved.inheritFile(vma);
         vmas.insert(moved);
-        movePageTables(mm, oldAddr, newAddr, len);
+        movePageTables(mm, vma, oldAddr, newAddr, len);
         vmas.mergeAround(moved);
         if ((flags & MREMAP_DONTUNMAP) == 0) {
             Mmap.unmapLocked(mm, oldAddr, len);
@@ -239,9 +244,12 @@ public final class Mremap {
      * same offset from {@code newAddr}, inside one {@code MMU_NOTIFY_UNMAP} invalidation of
      * the source range. Mmap write lock held.
      */
-    static void movePageTables(MmStruct mm, long oldAddr, long newAddr, long len) {
+    static void movePageTables(MmStruct mm, Vma vma, long oldAddr, long newAddr, long len) {
         MmuNotifierRange range = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_UNMAP, 0, mm, oldAddr, oldAddr + len);
         range.invalidateRangeStart();
+        // take_rmap_locks: the destination is a new VMA (need_rmap_locks false), but a whole
+        // PMD table moved at once (move_pgt_entry of NORMAL_PMD) takes them always.
+        RwSemaphore anonVma = movesWholePmdTable(oldAddr, newAddr, len) ? Rmap.vmaPrepare(mm, vma, null) : null;
         PhysMem phys = PhysMem.of(mm.kernel());
         SpinLock ptl = mm.pageTableLock();
         ptl.lock();
@@ -260,8 +268,23 @@ public final class Mremap {
             }
         } finally {
             ptl.unlock();
+            Rmap.vmaComplete(anonVma);
         }
         range.invalidateRangeEnd();
+    }
+
+    /**
+     * Whether {@code move_page_tables} would move a whole PMD table ({@code move_normal_pmd}):
+     * source and destination equally aligned within a PMD and a full aligned PMD of the
+     * source inside the range.
+     */
+    static boolean movesWholePmdTable(long oldAddr, long newAddr, long len) {
+        long mask = Pte.PMD_SIZE - 1;
+        if (((oldAddr ^ newAddr) & mask) != 0) {
+            return false;
+        }
+        long firstFull = (oldAddr + mask) & ~mask;
+        return firstFull + Pte.PMD_SIZE <= oldAddr + len;
     }
 
     /**

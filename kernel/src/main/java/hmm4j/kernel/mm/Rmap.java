@@ -124,6 +124,27 @@ public final class Rmap {
     }
 
     /**
+     * The anon_vma rwsem for write when {@code vma} (or {@code other}, may be null) has an
+     * anon_vma, as mremap takes it ({@code copy_vma}'s {@code anon_vma_clone},
+     * {@code take_rmap_locks}); the kernel's {@code vma_prepare} takes it the same way around a
+     * split or merge, which the model does not yet. Returns the rwsem to give to
+     * {@link #vmaComplete}, or null. May sleep.
+     */
+    static RwSemaphore vmaPrepare(MmStruct mm, Vma vma, Vma other) {
+        if (mm == null || !(hasAnonVma(vma) || other != null && hasAnonVma(other))) {
+            return null;
+        }
+        return anonVmaLockWrite(mm);
+    }
+
+    /** {@code vma_complete}'s anon_vma part: releases what {@link #vmaPrepare} took. */
+    static void vmaComplete(RwSemaphore sem) {
+        if (sem != null) {
+            anonVmaUnlockWrite(sem);
+        }
+    }
+
+    /**
      * Lockdep: from here the caller holds a folio lock (taken with a trylock, or earlier) across
      * an rmap walk or an invalidation. Adds no dependency itself. Pairs with
      * {@link #folioLockReleased}, called by the same task.
