@@ -92,7 +92,9 @@ class RunawayDriverTest {
         });
         String old = System.getProperty("hmm4j.wallTimeoutMillis");
         try {
-            System.setProperty("hmm4j.wallTimeoutMillis", "200");
+            // The bound counts from the run's start: wide enough that a loaded machine still
+            // brings the run to its loop inside it (200 ms once cut a replay short there).
+            System.setProperty("hmm4j.wallTimeoutMillis", "500");
             ExplorationResult r = Explorer.explore(runaway, ExploreOptions.defaults()
                     .withStrategy(StrategySpec.parse(strategy)).withRuns(20).withWorkers(1).withOutDir(dir));
             assertEquals(1, waits.get(), "bound waits before the report");
@@ -136,7 +138,9 @@ class RunawayDriverTest {
         });
         String old = System.getProperty("hmm4j.wallTimeoutMillis");
         try {
-            System.setProperty("hmm4j.wallTimeoutMillis", "200");
+            // The bound counts from the run's start: wide enough that a loaded machine still
+            // brings the run to its loop inside it (200 ms once cut a replay short there).
+            System.setProperty("hmm4j.wallTimeoutMillis", "500");
             for (int i = 0; i < 2; i++) {
                 ExplorationResult r = Explorer.explore(runaway, ExploreOptions.defaults()
                         .withStrategy(StrategySpec.parse(strategy)).withRuns(20).withWorkers(1)
