@@ -94,6 +94,19 @@ class ThpDeviceMigrationTest {
         }
     }
 
+    /** {@code migrate_vma_setup} of the THP at {@code a} as one compound entry (PMD migration entry). */
+    private static MigrateVma compoundSetup(MmStruct mm, long a, long[] src) {
+        mm.mmapReadLock();
+        try {
+            MigrateVma args = new MigrateVma(mm, mm.vmaLookup(a), a, a + HPAGE, src, new long[NR], GPU,
+                    MigrateVma.MIGRATE_VMA_SELECT_SYSTEM | MigrateVma.MIGRATE_VMA_SELECT_COMPOUND);
+            assertEquals(0, MigrateDevice.migrateVmaSetup(args));
+            return args;
+        } finally {
+            mm.mmapReadUnlock();
+        }
+    }
+
     /** One hmm_range_fault attempt over [start, start + n pages) with the given owner and default flags. */
     private static long[] rangeFault(MmStruct mm, long start, int n, long defaultFlags, Object owner, int[] ret) {
         MmuIntervalNotifier mirror = new MmuIntervalNotifier("mirror");
@@ -173,16 +186,7 @@ class ThpDeviceMigrationTest {
     void aPmdMigrationEntry_readsAsNoPfnWithoutAFaultRequest() {
         withThp((k, mm, dev, rec, a) -> {
             long[] src = new long[NR];
-            long[] dst = new long[NR];
-            mm.mmapReadLock();
-            MigrateVma args;
-            try {
-                args = new MigrateVma(mm, mm.vmaLookup(a), a, a + HPAGE, src, dst, GPU,
-                        MigrateVma.MIGRATE_VMA_SELECT_SYSTEM | MigrateVma.MIGRATE_VMA_SELECT_COMPOUND);
-                assertEquals(0, MigrateDevice.migrateVmaSetup(args));
-            } finally {
-                mm.mmapReadUnlock();
-            }
+            MigrateVma args = compoundSetup(mm, a, src);
             assertTrue((src[0] & MigratePfn.MIGRATE_PFN_COMPOUND) != 0, "collected as one compound entry");
             for (int i = 1; i < NR; i++) {
                 assertEquals(0, src[i], "the 511 entries after a compound one are 0");
@@ -212,16 +216,7 @@ class ThpDeviceMigrationTest {
     void aPmdMigrationEntry_withAFaultRequest_waitsForTheMigration_thenRestartsAndReportsTheThp() {
         withThp((k, mm, dev, rec, a) -> {
             long[] src = new long[NR];
-            long[] dst = new long[NR];
-            mm.mmapReadLock();
-            MigrateVma args;
-            try {
-                args = new MigrateVma(mm, mm.vmaLookup(a), a, a + HPAGE, src, dst, GPU,
-                        MigrateVma.MIGRATE_VMA_SELECT_SYSTEM | MigrateVma.MIGRATE_VMA_SELECT_COMPOUND);
-                assertEquals(0, MigrateDevice.migrateVmaSetup(args));
-            } finally {
-                mm.mmapReadUnlock();
-            }
+            MigrateVma args = compoundSetup(mm, a, src);
             assertTrue(Pte.isMigration(pmd(mm, a)), "a PMD migration entry");
             List<String> order = Collections.synchronizedList(new ArrayList<>());
             int[] ret = new int[1];
