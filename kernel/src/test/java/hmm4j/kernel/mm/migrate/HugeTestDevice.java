@@ -197,6 +197,22 @@ final class HugeTestDevice implements DevPagemapOps {
         return migrated;
     }
 
+    /**
+     * An eviction of the whole pgmap ({@code migrate_device_range}) that finds no destination
+     * for any page: every collected entry is unmapped, then restored by finalize. Returns the
+     * {@code src} entries after {@code migrate_device_range}.
+     */
+    long[] evictWithoutDestination() {
+        int n = pgmap.nrPages();
+        long[] src = new long[n];
+        long[] dst = new long[n];
+        MigrateDevice.migrateDeviceRange(kernel, src, pgmap.startPfn(), n);
+        long[] collected = src.clone();
+        MigrateDevice.migrateDevicePages(kernel, src, dst, n);
+        MigrateDevice.migrateDeviceFinalize(kernel, src, dst, n);
+        return collected;
+    }
+
     private Page allocLarge(boolean device, PhysMem phys) {
         if (!device) {
             Page p = phys.allocFolio(HugeMemory.HPAGE_PMD_ORDER);

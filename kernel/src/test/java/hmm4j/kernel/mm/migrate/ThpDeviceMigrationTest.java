@@ -52,7 +52,7 @@ class ThpDeviceMigrationTest {
      * Runs {@code body} in a process with a written, PMD-mapped THP at {@code a}, a device of
      * two huge folios and a recording notifier over everything; asserts a clean run.
      */
-    private static void withThp(Body body) {
+    static void withThp(Body body) {
         Kernel k = checkedKernel(1);
         HugeTestDevice dev = new HugeTestDevice(k, GPU, "gpu0", 2);
         MigrateHarness.Recorder rec = new MigrateHarness.Recorder();
@@ -75,7 +75,7 @@ class ThpDeviceMigrationTest {
         assertTrue(finished.get(), "the process body ran to its end");
     }
 
-    private static boolean isLeaf(MmStruct mm, long a) {
+    static boolean isLeaf(MmStruct mm, long a) {
         mm.pageTableLock().lock();
         try {
             return mm.pgd("test").isPmdLeaf(a);
@@ -84,7 +84,7 @@ class ThpDeviceMigrationTest {
         }
     }
 
-    private static long pmd(MmStruct mm, long a) {
+    static long pmd(MmStruct mm, long a) {
         mm.pageTableLock().lock();
         try {
             PageTable pt = mm.pgd("test");
