@@ -72,6 +72,9 @@ class HugeDeviceEvictionTest {
             }
             assertEquals(NR, rec.events().stream().filter(e -> e.startsWith("MMU_NOTIFY_CLEAR")).count(),
                     "one CLEAR per mapped page: " + rec.events().size());
+            long third = a + 3 * PAGE;
+            assertTrue(rec.events().stream().anyMatch(e -> e.startsWith("MMU_NOTIFY_CLEAR [" + Long.toHexString(third)
+                    + ", " + Long.toHexString(third + PAGE) + ")")), "each CLEAR covers its one page: " + rec.events().get(3));
             assertEquals(0, Mprotect.mprotect(mm, a + HPAGE / 2, HPAGE / 2, Mmap.PROT_READ | Mmap.PROT_WRITE));
             dev.toSystem(mm, a, NR);
             check(k, a, NR, 7);
