@@ -114,6 +114,36 @@ class MigrateVmaTest {
     }
 
     @Test
+    void aZeroPageEntry_isCollectedOnlyWithSelectSystem() {
+        MigrateHarness.Run run = inProcess(4, 4, (k, self, mm, dev, rec) -> {
+            long a = mapAnon(mm, 1, RW);
+            assertEquals(0, readInt(k, a), "a read fault maps the zero page");
+            assertTrue(Pte.isZero(pte(mm, a)));
+            mm.mmapReadLock();
+            try {
+                Vma vma = mm.vmaLookup(a);
+                long[] src = {-1};
+                MigrateVma args = new MigrateVma(mm, vma, a, a + PAGE, src, new long[1], GPU,
+                        MigrateVma.MIGRATE_VMA_SELECT_DEVICE_PRIVATE);
+                assertEquals(0, MigrateDevice.migrateVmaSetup(args));
+                assertEquals(0, src[0], "not selected without SELECT_SYSTEM");
+                assertEquals(0, args.cpages());
+                MigrateDevice.migrateVmaPages(args);
+                MigrateDevice.migrateVmaFinalize(args);
+                args = new MigrateVma(mm, vma, a, a + PAGE, src, new long[1], GPU, MIGRATE_VMA_SELECT_SYSTEM);
+                assertEquals(0, MigrateDevice.migrateVmaSetup(args));
+                assertEquals(MIGRATE_PFN_MIGRATE, src[0], "a hole to fill with SELECT_SYSTEM");
+                MigrateDevice.migrateVmaPages(args);
+                MigrateDevice.migrateVmaFinalize(args);
+            } finally {
+                mm.mmapReadUnlock();
+            }
+            assertTrue(Pte.isZero(pte(mm, a)), "nothing inserted: the zero page stays");
+        });
+        assertNoLeak(run);
+    }
+
+    @Test
     void setup_encodesEachKindOfEntry_andWithoutDestinationsEverythingIsRestored() {
         MigrateHarness.Run run = inProcess(3, 16, (k, self, mm, dev, rec) -> {
             long a = mapAnon(mm, 6, RW);
