@@ -98,6 +98,7 @@ class KsmUnmergeTest {
                 assertEquals(BASE + (i + 1) * PAGE, s.end());
                 assertTrue(s.blockable());
                 assertEquals(List.of(MMAP + ":EXCLUSIVE", MAP), s.held(), "madvise(MADV_UNMERGEABLE) takes it for write");
+                assertTrue(s.vmaAtStart(), "the VMA of the range is linked");
                 long pte = mm.ptePeek(BASE + i * PAGE);
                 assertNotEquals(kpfn, Pte.pfn(pte), "a copy");
                 assertFalse(Pte.isWrite(pte), "unsharing maps the copy read-only");

@@ -84,6 +84,7 @@ class MempolicyTest {
             assertEquals(first + (i + 1) * PAGE, s.end());
             assertTrue(s.blockable());
             assertEquals(List.of(FOLIO, ANON_VMA, MAP), s.held(), "migrated after the mmap lock was dropped");
+            assertTrue(s.vmaAtStart(), "the VMA of the range is linked");
         }
     }
 
