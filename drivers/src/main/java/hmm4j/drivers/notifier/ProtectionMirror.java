@@ -14,6 +14,7 @@ import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.Mark;
 import hmm4j.sim.sync.Mutex;
+import java.util.Set;
 
 /**
  * A small mirroring driver, as a user would write one: one interval subscription over a
@@ -30,12 +31,51 @@ import hmm4j.sim.sync.Mutex;
  * shares (the class of CVE-2020-29374, where a GUP-pinned page kept write access across
  * fork). The checker reports the entry at the end of fork's invalidation (rule
  * devmap.no-entry-survives-invalidation). The fixed design clears the range on every event.
+ *
+ * <p>Two more wrong designs of the same shape, each with its own reasoning ({@link Ignores}):
+ * one ignores {@code MMU_NOTIFY_SOFT_DIRTY} ("only the dirty bit is cleared"), so the device's
+ * writes through its writable entry escape a soft-dirty tracker after
+ * {@code clear_refs} 4; one ignores {@code MMU_NOTIFY_CLEAR} ("only munmap and exit remove
+ * pages"), so after compaction or KSM has moved the page the device entry names the freed
+ * source page. The protection design also misses NUMA balancing's
+ * {@code MMU_NOTIFY_PROTECTION_VMA} (hinting entries are prot-none).
  */
 public final class ProtectionMirror {
     /** Coverage mark: the fixed driver cleared device entries for a protection event. */
     public static final Mark PROTECTION_CLEARED = Mark.of("driver.invalidate.protection-cleared",
-            "A driver's invalidate cleared its device entries for a protection event (fork's COW write-protect or "
-                    + "mprotect)");
+            "A driver's invalidate cleared its device entries for a protection event (fork's COW write-protect, "
+                    + "mprotect or NUMA hinting)");
+
+    /** Coverage mark: the fixed driver cleared device entries for a soft-dirty event. */
+    public static final Mark SOFT_DIRTY_CLEARED = Mark.of("driver.invalidate.soft-dirty-cleared",
+            "A driver's invalidate cleared its device entries for MMU_NOTIFY_SOFT_DIRTY (clear_refs 4)");
+    /** Coverage mark: the fixed driver cleared device entries for an {@code MMU_NOTIFY_CLEAR}. */
+    public static final Mark CLEAR_CLEARED = Mark.of("driver.invalidate.clear-cleared",
+            "A driver's invalidate cleared its device entries for MMU_NOTIFY_CLEAR (page migration, compaction, "
+                    + "KSM merge)");
+
+    /** Which events a wrong design ignores; its fixed design marks clearing for them. */
+    public enum Ignores {
+        /** {@code MMU_NOTIFY_PROTECTION_PAGE} and {@code MMU_NOTIFY_PROTECTION_VMA}. */
+        PROTECTION(PROTECTION_CLEARED, MmuNotifierEvent.MMU_NOTIFY_PROTECTION_PAGE,
+                MmuNotifierEvent.MMU_NOTIFY_PROTECTION_VMA),
+        /** {@code MMU_NOTIFY_SOFT_DIRTY}. */
+        SOFT_DIRTY(SOFT_DIRTY_CLEARED, MmuNotifierEvent.MMU_NOTIFY_SOFT_DIRTY),
+        /** {@code MMU_NOTIFY_CLEAR}. */
+        CLEAR(CLEAR_CLEARED, MmuNotifierEvent.MMU_NOTIFY_CLEAR);
+
+        private final Mark cleared;
+        private final Set<MmuNotifierEvent> events;
+
+        Ignores(Mark cleared, MmuNotifierEvent... events) {
+            this.cleared = cleared;
+            this.events = Set.of(events);
+        }
+
+        boolean covers(MmuNotifierEvent event) {
+            return events.contains(event);
+        }
+    }
 
     private final Kernel kernel;
     private final MmStruct mm;
@@ -43,10 +83,13 @@ public final class ProtectionMirror {
     private final MmuIntervalNotifier notifier;
     private final DeviceMap pt;
     private final boolean handlesProtection;
+    private final Ignores design;
 
-    private ProtectionMirror(Kernel kernel, MmStruct mm, long start, long length, boolean handlesProtection) {
+    private ProtectionMirror(Kernel kernel, MmStruct mm, long start, long length, Ignores design,
+            boolean handlesProtection) {
         this.kernel = kernel;
         this.mm = mm;
+        this.design = design;
         this.handlesProtection = handlesProtection;
         this.mutex = new Mutex(kernel, "mirror->mutex");
         this.pt = DeviceMap.create(mm, "mirror->pt", this);
@@ -56,9 +99,9 @@ public final class ProtectionMirror {
                 return false;
             }
             sub.mmuIntervalSetSeq(curSeq);
-            if (isProtection(range.event())) {
+            if (this.design.covers(range.event())) {
                 if (this.handlesProtection) {
-                    kernel.mark(PROTECTION_CLEARED);
+                    kernel.mark(this.design.cleared);
                     pt.unmapRange(range.start(), range.end());
                 }
             } else {
@@ -74,17 +117,22 @@ public final class ProtectionMirror {
 
     /** The wrong design: protection events are ignored. Process context. */
     public static ProtectionMirror ignoringProtection(Kernel kernel, MmStruct mm, long start, long length) {
-        return new ProtectionMirror(kernel, mm, start, length, false);
+        return new ProtectionMirror(kernel, mm, start, length, Ignores.PROTECTION, false);
     }
 
     /** The fixed design: every event clears the range. Process context. */
     public static ProtectionMirror handlingProtection(Kernel kernel, MmStruct mm, long start, long length) {
-        return new ProtectionMirror(kernel, mm, start, length, true);
+        return new ProtectionMirror(kernel, mm, start, length, Ignores.PROTECTION, true);
     }
 
-    private static boolean isProtection(MmuNotifierEvent event) {
-        return event == MmuNotifierEvent.MMU_NOTIFY_PROTECTION_PAGE
-                || event == MmuNotifierEvent.MMU_NOTIFY_PROTECTION_VMA;
+    /**
+     * The wrong design {@code design} ({@code handles} false) or its fix ({@code handles} true,
+     * every event clears the range, and clearing for {@code design}'s events is marked).
+     * Process context.
+     */
+    public static ProtectionMirror of(Kernel kernel, MmStruct mm, long start, long length, Ignores design,
+            boolean handles) {
+        return new ProtectionMirror(kernel, mm, start, length, design, handles);
     }
 
     /** The declared device table (for tests). */

@@ -98,6 +98,12 @@ public final class Fault {
     public static final int FAULT_FLAG_REMOTE = 0x80;
     /** {@code FAULT_FLAG_INTERRUPTIBLE}. */
     public static final int FAULT_FLAG_INTERRUPTIBLE = 0x200;
+    /**
+     * {@code FAULT_FLAG_UNSHARE}: break COW sharing of a read-only anonymous page without
+     * asking for write access (a read fault that copies a KSM or shared page; the copy stays
+     * read-only). Only for private mappings, never with {@link #FAULT_FLAG_WRITE}.
+     */
+    public static final int FAULT_FLAG_UNSHARE = 0x400;
     /** {@code FAULT_FLAG_VMA_LOCK}: the fault holds the VMA's per-VMA lock, not {@code mmap_lock}. */
     public static final int FAULT_FLAG_VMA_LOCK = 0x1000;
     /** {@code FAULT_FLAG_DEFAULT}: what the arch fault handlers start with. */
@@ -213,6 +219,17 @@ public final class Fault {
             ptl.unlock();
             return VM_FAULT_SIGBUS;
         }
+        boolean unshare = (flags & FAULT_FLAG_UNSHARE) != 0 && !write && !vma.isShared();
+        if (unshare && !Pte.isWrite(pte) && !Pte.isZero(pte) && !Pte.isSpecial(pte)) {
+            // do_wp_page for FAULT_FLAG_UNSHARE: an exclusive anonymous page (or one that is
+            // not anonymous) needs nothing; a KSM or shared anonymous page is copied.
+            Page old = phys.pfnToPage(Pte.pfn(pte));
+            if (old != null && old.isAnon() && (old.testFlag(Ksm.PG_KSM) || old.mapcount() != 1
+                    || old.refcount() != 1)) {
+                ptl.unlock();
+                return wpPageCopy(mm, phys, pt, ptl, page, pte, true);
+            }
+        }
         if (!write || Pte.isWrite(pte)) {
             pt.set(page, write ? Pte.mkDirty(Pte.mkYoung(pte)) : Pte.mkYoung(pte));
             ptl.unlock();
@@ -232,7 +249,7 @@ public final class Fault {
             }
         }
         ptl.unlock();
-        return wpPageCopy(mm, phys, pt, ptl, page, pte);
+        return wpPageCopy(mm, phys, pt, ptl, page, pte, false);
     }
 
     /**
@@ -403,8 +420,12 @@ public final class Fault {
         return 0;
     }
 
-    /** {@code wp_page_copy}: copy on write of a read-only private entry, page-table lock not held. */
-    private static int wpPageCopy(MmStruct mm, PhysMem phys, PageTable pt, SpinLock ptl, long page, long oldPte) {
+    /**
+     * {@code wp_page_copy}: copy on write of a read-only private entry (for {@code unshare} the
+     * copy is mapped read-only and clean), page-table lock not held.
+     */
+    private static int wpPageCopy(MmStruct mm, PhysMem phys, PageTable pt, SpinLock ptl, long page, long oldPte,
+            boolean unshare) {
         Page copy = phys.allocPage();
         if (copy == null) {
             return VM_FAULT_OOM;
@@ -424,7 +445,8 @@ public final class Fault {
             return 0;
         }
         copy.incMapcount();
-        pt.set(page, Pte.mkDirty(Pte.mkYoung(Pte.mkPresent(copy.pfn(), true))));
+        pt.set(page, unshare ? Pte.mkYoung(Pte.mkPresent(copy.pfn(), false))
+                : Pte.mkDirty(Pte.mkYoung(Pte.mkPresent(copy.pfn(), true))));
         if (!Pte.isZero(oldPte) && !Pte.isSpecial(oldPte)) {
             Page old = phys.pfnToPage(Pte.pfn(oldPte));
             if (old.pgmap() != null) {

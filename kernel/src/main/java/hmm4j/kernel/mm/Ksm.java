@@ -2,8 +2,10 @@ package hmm4j.kernel.mm;
 
 import hmm4j.kernel.mm.notifier.MmuNotifierEvent;
 import hmm4j.kernel.mm.notifier.MmuNotifierRange;
+import hmm4j.kernel.sched.Signal;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.RefHolder;
+import hmm4j.sim.Task;
 import hmm4j.sim.sync.SpinLock;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -45,12 +47,14 @@ import java.util.Map;
  * and guarded by a checksum that must stay the same for one pass); every candidate is merged in
  * the pass that finds it. ksmd holds an {@code mm_users} pin where the kernel holds only the
  * slot's {@code mm_count} and checks {@code ksm_test_exit} under the mmap lock (the model's
- * pin rule wants one). No {@code MADV_UNMERGEABLE} ({@code break_ksm}), no zero-page merging,
+ * pin rule wants one). {@link #madviseUnmergeable} breaks each KSM page with an unsharing fault, no zero-page merging,
  * no THP splitting (PMD leaves are skipped), no KSM of swapped pages.
  */
 public final class Ksm {
     /** {@code MADV_MERGEABLE}. */
     public static final int MADV_MERGEABLE = 12;
+    /** {@code MADV_UNMERGEABLE}. */
+    public static final int MADV_UNMERGEABLE = 13;
     /**
      * The model's mark of a KSM page (the kernel's {@code PAGE_MAPPING_KSM} in
      * {@code folio->mapping}): a page flag bit above those {@link Page} names.
@@ -147,6 +151,90 @@ public final class Ksm {
             return holes ? -Errno.ENOMEM : 0;
         } finally {
             mm.mmapWriteUnlock();
+        }
+    }
+
+    /**
+     * {@code madvise(MADV_UNMERGEABLE)} of [{@code addr}, {@code addr + len}) ({@code ksm_madvise},
+     * {@code unmerge_ksm_pages}, {@code break_ksm}): every KSM page mapped in the mergeable VMAs
+     * of the range is unshared by a fault with {@link Fault#FAULT_FLAG_UNSHARE} (which copies it,
+     * one {@code MMU_NOTIFY_CLEAR} of the page from {@code wp_page_copy}, and maps the copy
+     * read-only), then the VMAs lose {@link VmFlags#VM_MERGEABLE} (the tree split at the edges).
+     * Takes the mmap lock for write; may sleep. The mm stays registered (the kernel's slot stays
+     * until exit too).
+     *
+     * @return 0, {@code -EINVAL} for an unaligned address or a wrapping length, {@code -ENOMEM}
+     *         if the range has holes (the mapped parts are done) or a copy could not be
+     *         allocated (the VMA keeps {@code VM_MERGEABLE}), {@code -EINTR} with a fatal signal
+     *         pending between pages (the kernel's {@code -ERESTARTSYS})
+     */
+    public static int madviseUnmergeable(MmStruct mm, long addr, long len) {
+        if (!Pte.isPageAligned(addr) || len < 0 || Long.compareUnsigned(addr + Pte.pageAlign(len), addr) < 0) {
+            return -Errno.EINVAL;
+        }
+        long end = addr + Pte.pageAlign(len);
+        if (end > Pte.TASK_SIZE) {
+            return -Errno.ENOMEM;
+        }
+        mm.mmapWriteLock();
+        try {
+            VmaTree vmas = mm.vmas("ksm_madvise");
+            boolean holes = !vmas.isRangeMapped(addr, end);
+            for (Vma vma : vmas.intersecting(addr, end)) {
+                if (!vma.hasAny(VmFlags.VM_MERGEABLE)) {
+                    continue;
+                }
+                long from = Math.max(addr, vma.vmStart());
+                long to = Math.min(end, vma.vmEnd());
+                int err = unmergeKsmPages(mm, vma, from, to);
+                if (err != 0) {
+                    return err;
+                }
+                if (from > vma.vmStart() || to < vma.vmEnd()) {
+                    HugeMemory.splitHugePmdEdges(mm, from, to);
+                }
+                vmas.applyFlags(from, to, vma.flags() & ~VmFlags.VM_MERGEABLE);
+            }
+            return holes ? -Errno.ENOMEM : 0;
+        } finally {
+            mm.mmapWriteUnlock();
+        }
+    }
+
+    /** {@code unmerge_ksm_pages}: {@code break_ksm} at each page of [start, end) of {@code vma}. */
+    private static int unmergeKsmPages(MmStruct mm, Vma vma, long start, long end) {
+        Task self = mm.kernel().current();
+        for (long a = start; a < end; a += Pte.PAGE_SIZE) {
+            if (self != null && Signal.fatalSignalPending(self)) {
+                return -Errno.EINTR;
+            }
+            // break_ksm: fault with FAULT_FLAG_UNSHARE until the entry maps no KSM page.
+            while (mapsKsmPage(mm, a)) {
+                int ret = Fault.handleMmFault(mm, vma, a, Fault.FAULT_FLAG_UNSHARE | Fault.FAULT_FLAG_REMOTE);
+                if ((ret & Fault.VM_FAULT_OOM) != 0) {
+                    return -Errno.ENOMEM;
+                }
+                if (ret != 0) {
+                    break;
+                }
+            }
+        }
+        return 0;
+    }
+
+    /** {@code break_ksm_pmd_entry}: the present entry at {@code addr} maps a KSM page (read under the lock). */
+    private static boolean mapsKsmPage(MmStruct mm, long addr) {
+        SpinLock ptl = mm.pageTableLock();
+        ptl.lock();
+        try {
+            long pte = mm.pgd("break_ksm").get(addr);
+            if (!Pte.isPresent(pte) || Pte.isZero(pte) || Pte.isSpecial(pte) || Pte.isHuge(pte)) {
+                return false;
+            }
+            Page p = PhysMem.of(mm.kernel()).pfnToPage(Pte.pfn(pte));
+            return p != null && p.testFlag(PG_KSM);
+        } finally {
+            ptl.unlock();
         }
     }
 

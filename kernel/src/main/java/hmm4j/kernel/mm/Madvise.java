@@ -75,6 +75,9 @@ public final class Madvise {
         if (advice == Ksm.MADV_MERGEABLE) {
             return Ksm.madviseMergeable(mm, addr, len);
         }
+        if (advice == Ksm.MADV_UNMERGEABLE) {
+            return Ksm.madviseUnmergeable(mm, addr, len);
+        }
         boolean hugepage = advice == MADV_HUGEPAGE || advice == MADV_NOHUGEPAGE || advice == MADV_COLLAPSE;
         boolean known = advice == MADV_DONTNEED || advice == MADV_FREE || advice == MADV_COLD
                 || advice == MADV_PAGEOUT || hugepage;

@@ -32,15 +32,16 @@ import java.util.List;
  * none (the migration entry was not present). {@code MMU_NOTIFY_MIGRATE} is only
  * {@code migrate_vma}'s, with its owner.
  *
- * <p>Locking, in the kernel's order: the caller's (the mmap lock for read for {@code mbind} and
- * the {@code migrate_pages} system call; none for {@code move_pages}, which drops it after
- * isolating each page, and for compaction), the folio lock, the anon_vma rwsem for read
+ * <p>Locking, in the kernel's order: the caller's (none: {@code move_pages} drops the mmap lock
+ * after isolating each page, {@code mbind} and the {@code migrate_pages} system call
+ * ({@link Mempolicy}) after queueing, compaction takes none), the folio lock, the anon_vma rwsem for read
  * ({@code rmap_walk_anon}), the notifier start, the page-table lock; the callbacks run with the
  * folio lock and the anon_vma rwsem held. The caller of {@link #migratePages} holds an
  * {@code mm_users} pin of each page's mm.
  *
- * <p>Differences from the kernel: the model has one NUMA node; {@link #movePages} migrates
- * every page it is given to a new page, as if to another node, and reports the node asked for.
+ * <p>Differences from the kernel: nodes are only a number on each page ({@link Page#nid});
+ * {@link #movePages} migrates every page it is given to a new page on the node asked for, even
+ * one already there.
  * An isolated page knows its one mapping instead of reaching it through the reverse map, so only
  * anonymous pages mapped once are migrated (shared, KSM, page-cache, huge and device pages are
  * refused at isolation with {@code -EBUSY} or skipped). No retries of pages that fail with
@@ -129,7 +130,7 @@ public final class MigratePages {
             }
         }
         int[] results = new int[list.size()];
-        migratePages(list, MIGRATE_SYNC, results);
+        migratePages(list, MIGRATE_SYNC, results, node);
         for (int j = 0; j < results.length; j++) {
             status[index.get(j)] = results[j] == 0 ? node : results[j];
         }
@@ -170,9 +171,21 @@ public final class MigratePages {
      * @return the number of pages not migrated
      */
     public static int migratePages(List<Isolated> pages, int mode, int[] results) {
+        return migratePages(pages, mode, results, SAME_NODE);
+    }
+
+    /** The destination of {@link #migratePages(List, int, int[])}: the source's own node (compaction). */
+    static final int SAME_NODE = -1;
+
+    /**
+     * {@code migrate_pages} with every destination allocated on {@code node}
+     * ({@code alloc_migration_target} with that {@code nid}), or on each source's node for
+     * {@link #SAME_NODE}. May sleep.
+     */
+    static int migratePages(List<Isolated> pages, int mode, int[] results, int node) {
         int failed = 0;
         for (int i = 0; i < pages.size(); i++) {
-            results[i] = migrateOne(pages.get(i), mode);
+            results[i] = migrateOne(pages.get(i), mode, node);
             if (results[i] != 0) {
                 failed++;
             }
@@ -181,7 +194,7 @@ public final class MigratePages {
     }
 
     /** {@code migrate_folio_unmap} + {@code migrate_folio_move} of one isolated page. */
-    private static int migrateOne(Isolated iso, int mode) {
+    private static int migrateOne(Isolated iso, int mode, int node) {
         Page src = iso.page();
         if (src.refcount() == 1) {
             // Freed under us: only the isolation's reference is left.
@@ -200,7 +213,7 @@ public final class MigratePages {
         int ret;
         Rmap.folioLockHeld(k);
         try {
-            ret = unmapAndMove(iso, src);
+            ret = unmapAndMove(iso, src, node);
         } finally {
             Rmap.folioLockReleased(k);
             src.unlock();
@@ -210,7 +223,7 @@ public final class MigratePages {
     }
 
     /** With the source locked: the unmap, the copy, the restore. */
-    private static int unmapAndMove(Isolated iso, Page src) {
+    private static int unmapAndMove(Isolated iso, Page src, int node) {
         Kernel k = iso.mm().kernel();
         if (src.mapcount() > 0) {
             RwSemaphore anonVma = Rmap.anonVmaLockRead(iso.mm());
@@ -232,6 +245,7 @@ public final class MigratePages {
             if (dst == null) {
                 ret = -Errno.ENOMEM;
             } else {
+                dst.setNid(node == SAME_NODE ? src.nid() : node);
                 dst.trylock();
                 dst.copyFrom(src);
                 int carried = Page.PG_ANON | Page.PG_SWAPBACKED | Page.PG_DIRTY | LazyFree.PG_LAZYFREE;

@@ -102,6 +102,8 @@ public final class Page {
     private volatile Site lockSite;
     /** Where the last {@code get_page} of the page was; null unless the checkers record sites. */
     private volatile Site getSite;
+    /** The NUMA node the page is on ({@code folio_nid}); 0 unless a migration placed it elsewhere. */
+    private volatile int nid;
 
     Page(PhysMem physMem, long pfn) {
         this.physMem = physMem;
@@ -125,6 +127,12 @@ public final class Page {
         }
         return op;
     }
+
+    /** {@code folio_nid}: the page's NUMA node. */
+    public int nid() { return nid; }
+
+    /** Places a freshly allocated page on {@code node} (the migration target's allocation). */
+    void setNid(int node) { nid = node; }
 
     /** {@code page_to_pfn}. */
     public long pfn() { return pfn; }
@@ -468,6 +476,7 @@ public final class Page {
     // ---- allocator hooks (PhysMem, under its lock) ----
 
     void onAllocate(int initialFlags, Site site) {
+        nid = 0;
         allocSite = site;
         freeSite = null;
         lockSite = null;
