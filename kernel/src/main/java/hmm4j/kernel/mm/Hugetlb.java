@@ -12,8 +12,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * hugetlbfs for anonymous {@code MAP_HUGETLB} mappings (mm/hugetlb.c): one huge page size, the
- * default 2 MiB ({@code default_hstate}), a pool of {@code nr_hugepages} pages, reservations
+ * hugetlbfs for anonymous {@code MAP_HUGETLB} mappings (mm/hugetlb.c): two huge page sizes
+ * ({@code hstates}), the default 2 MiB ({@code default_hstate}) and 1 GiB, chosen by
+ * {@code MAP_HUGE_SHIFT} and recorded on the VMA ({@link Vma#hugePageShift}), each with a pool
+ * of {@code nr_hugepages} pages (the 1 GiB one empty until set), reservations
  * taken at {@code mmap}, faults that map a whole zeroed huge page at once, and pages going back
  * to the pool when their last mapping goes.
  *
@@ -38,8 +40,13 @@ import java.util.Set;
  * <p>Locking: the pool is guarded by this object's monitor ({@code hugetlb_lock}); faults run
  * with the mmap lock held and the page-table lock taken here.
  *
- * <p>Differences from the kernel: one page size (no 1 GiB pages, no {@code MAP_HUGE_SHIFT}
- * sizes), no hugetlbfs files ({@code MAP_SHARED | MAP_HUGETLB} is {@code -EINVAL} in the
+ * <p>A 1 GiB page is one order-18 folio mapped as its 512 PMD-size parts, 512 consecutive
+ * PMD leaves that are mapped, write-protected and unmapped together (the model's page table has
+ * no PUD leaves); the pool counts each gigantic folio's parts still mapped and takes the folio
+ * back with the last one.
+ *
+ * <p>Differences from the kernel: no PUD leaves (above), no copy-on-write of a 1 GiB page
+ * ({@code VM_FAULT_OOM}), no hugetlbfs files ({@code MAP_SHARED | MAP_HUGETLB} is {@code -EINVAL} in the
  * model), no NUMA nodes, no surplus pages, no page-table sharing. A copy-on-write fault after
  * fork allocates an unreserved page and fails with {@code VM_FAULT_OOM} when there is none (the
  * kernel lets the reservation owner take the page back from the child,
