@@ -16,16 +16,19 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import hmm4j.kernel.mm.Errno;
+import hmm4j.kernel.mm.Hugetlb;
 import hmm4j.kernel.mm.Mmap;
 import hmm4j.kernel.mm.Mprotect;
+import hmm4j.kernel.mm.Pte;
 import hmm4j.kernel.mm.Vmscan;
 import hmm4j.sim.Kernel;
 import org.junit.jupiter.api.Test;
 
 /**
- * SNAPSHOT bytes for every CPU state of the §1.8 table the model can represent. PMD and PUD
- * mappings (0x04, 0x08), THP device pages (0x26) and the coherent devices (0x4x, 0x5x) have no
- * counterpart in the model (base pages only, device-private minors only).
+ * SNAPSHOT bytes for every CPU state of the §1.8 table the model can represent, here for base
+ * pages and a 1 GiB hugetlb page (PUD, 0x08); PMD mappings (0x04) are exercised by the
+ * selftest's {@code compound}, THP device pages (0x26) and the coherent devices (0x4x, 0x5x)
+ * elsewhere.
  */
 class DmirrorSnapshotTest {
 
@@ -131,6 +134,31 @@ class DmirrorSnapshotTest {
             }
             assertArrayEquals(new int[] {0xFF, 0xFF}, snapshot(k, out, f, -(2 * PAGE) - PAGE, 2),
                     "kernel addresses read as errors");
+            f.close();
+        });
+    }
+
+    @Test
+    void aGiganticHugetlbPage_readsAsPud_writableThenReadOnly() {
+        inProcess(46, (k, self, mm) -> {
+            long gb = Hugetlb.GIGANTIC_PAGE_SIZE;
+            assertEquals(1, Hugetlb.of(k).setNrHugepages(Pte.PUD_SHIFT, 1));
+            long out = mapAnon(mm, 1, RW);
+            DmirrorFile f = DmirrorFile.open(DmirrorDevice.create(k, 0));
+            long a = Mmap.mmap(mm, 0, gb, Mmap.PROT_READ | Mmap.PROT_WRITE,
+                    Mmap.MAP_PRIVATE | Mmap.MAP_ANONYMOUS | Mmap.MAP_HUGETLB | Mmap.MAP_HUGE_1GB, null, 0);
+            assertEquals(0, a & (gb - 1), "1 GiB aligned");
+            writeInt(k, a + 5, 7);
+            for (long at : new long[] {a, a + gb / 2 - 2 * PAGE, a + gb - 4 * PAGE}) {
+                assertArrayEquals(new int[] {0x0A, 0x0A, 0x0A, 0x0A}, snapshot(k, out, f, at, 4),
+                        "HMM_DMIRROR_PROT_WRITE | HMM_DMIRROR_PROT_PUD at 0x" + Long.toHexString(at - a));
+            }
+            assertEquals(0, Mprotect.mprotect(mm, a, gb, Mmap.PROT_READ));
+            assertArrayEquals(new int[] {0x09, 0x09}, snapshot(k, out, f, a + gb - 2 * PAGE, 2),
+                    "HMM_DMIRROR_PROT_READ | HMM_DMIRROR_PROT_PUD");
+            assertEquals(0, f.dmirror().pt().size(), "a snapshot maps nothing in the device table");
+            assertEquals(0, Mmap.munmap(mm, a, gb));
+            assertEquals(1, Hugetlb.of(k).freeHugePages(Pte.PUD_SHIFT), "back in the pool");
             f.close();
         });
     }

@@ -6,12 +6,16 @@ import hmm4j.sim.Kernel;
 import hmm4j.sim.sync.SpinLock;
 
 import java.util.ArrayDeque;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 
 /**
- * hugetlbfs for anonymous {@code MAP_HUGETLB} mappings (mm/hugetlb.c): one huge page size, the
- * default 2 MiB ({@code default_hstate}), a pool of {@code nr_hugepages} pages, reservations
+ * hugetlbfs for anonymous {@code MAP_HUGETLB} mappings (mm/hugetlb.c): two huge page sizes
+ * ({@code hstates}), the default 2 MiB ({@code default_hstate}) and 1 GiB, chosen by
+ * {@code MAP_HUGE_SHIFT} and recorded on the VMA ({@link Vma#hugePageShift}), each with a pool
+ * of {@code nr_hugepages} pages (the 1 GiB one empty until set), reservations
  * taken at {@code mmap}, faults that map a whole zeroed huge page at once, and pages going back
  * to the pool when their last mapping goes.
  *
@@ -36,8 +40,13 @@ import java.util.Set;
  * <p>Locking: the pool is guarded by this object's monitor ({@code hugetlb_lock}); faults run
  * with the mmap lock held and the page-table lock taken here.
  *
- * <p>Differences from the kernel: one page size (no 1 GiB pages, no {@code MAP_HUGE_SHIFT}
- * sizes), no hugetlbfs files ({@code MAP_SHARED | MAP_HUGETLB} is {@code -EINVAL} in the
+ * <p>A 1 GiB page is one order-18 folio mapped as its 512 PMD-size parts, 512 consecutive
+ * PMD leaves that are mapped, write-protected and unmapped together (the model's page table has
+ * no PUD leaves); the pool counts each gigantic folio's parts still mapped and takes the folio
+ * back with the last one.
+ *
+ * <p>Differences from the kernel: no PUD leaves (above), no copy-on-write of a 1 GiB page
+ * ({@code VM_FAULT_OOM}), no hugetlbfs files ({@code MAP_SHARED | MAP_HUGETLB} is {@code -EINVAL} in the
  * model), no NUMA nodes, no surplus pages, no page-table sharing. A copy-on-write fault after
  * fork allocates an unreserved page and fails with {@code VM_FAULT_OOM} when there is none (the
  * kernel lets the reservation owner take the page back from the child,
@@ -50,12 +59,34 @@ public final class Hugetlb {
     public static final int HUGE_PAGE_NR = HugeMemory.HPAGE_PMD_NR;
     /** The model's default {@code nr_hugepages}: 16 (32 MiB). */
     public static final int DEFAULT_NR_HUGEPAGES = 16;
+    /** The gigantic huge page size ({@code hugepagesz=1G}): 1 GiB, one PUD. */
+    public static final long GIGANTIC_PAGE_SIZE = Pte.PUD_SIZE;
+    /** {@code huge_page_order} of a gigantic page: 18. */
+    public static final int GIGANTIC_ORDER = Pte.PUD_SHIFT - Pte.PAGE_SHIFT;
+
+    /** One {@code struct hstate}: a page size, its pool and its reservations. */
+    private static final class Hstate {
+        final int shift;
+        final ArrayDeque<Page> free = new ArrayDeque<>();
+        int nrHugepages;
+        long resvHugePages;
+
+        Hstate(int shift) {
+            this.shift = shift;
+        }
+
+        int order() {
+            return shift - Pte.PAGE_SHIFT;
+        }
+    }
 
     private final Kernel kernel;
-    private final ArrayDeque<Page> free = new ArrayDeque<>();
+    private final Hstate pmdHstate = new Hstate(Pte.PMD_SHIFT);
+    private final Hstate pudHstate = new Hstate(Pte.PUD_SHIFT);
+    /** Head pfns of the 2 MiB pool pages. */
     private final Set<Long> heads = new HashSet<>();
-    private int nrHugepages;
-    private long resvHugePages;
+    /** Head pfn of each gigantic pool page to the number of its 512 PMD-size parts still mapped. */
+    private final Map<Long, Integer> gigantic = new HashMap<>();
     private boolean initialised;
 
     private Hugetlb(Kernel kernel) {
@@ -68,10 +99,28 @@ public final class Hugetlb {
         synchronized (h) {
             if (!h.initialised) {
                 h.initialised = true;
-                h.setNrHugepagesLocked(DEFAULT_NR_HUGEPAGES);
+                h.setNrHugepagesLocked(h.pmdHstate, DEFAULT_NR_HUGEPAGES);
             }
         }
         return h;
+    }
+
+    /**
+     * {@code size_to_hstate}: true when {@code shift} names a supported huge page size
+     * (21: 2 MiB, 30: 1 GiB), as {@code mmap}'s {@code MAP_HUGE_SHIFT} bits decode.
+     */
+    public static boolean isSupportedShift(int shift) {
+        return shift == Pte.PMD_SHIFT || shift == Pte.PUD_SHIFT;
+    }
+
+    private Hstate hstate(int shift) {
+        if (shift == Pte.PMD_SHIFT) {
+            return pmdHstate;
+        }
+        if (shift == Pte.PUD_SHIFT) {
+            return pudHstate;
+        }
+        throw new IllegalArgumentException("no hstate of shift " + shift);
     }
 
     /** /proc/meminfo {@code Hugepagesize:} in kB: 2048. */
@@ -79,19 +128,34 @@ public final class Hugetlb {
         return HUGE_PAGE_SIZE >> 10;
     }
 
-    /** {@code HugePages_Total}: the pool's size. */
+    /** {@code HugePages_Total}: the default pool's size. */
     public synchronized int nrHugepages() {
-        return nrHugepages;
+        return pmdHstate.nrHugepages;
     }
 
-    /** {@code HugePages_Free}: pool pages not mapped anywhere (reserved ones included). */
+    /** {@code /sys/kernel/mm/hugepages/hugepages-<size>kB/nr_hugepages} of the size {@code 1 << shift}. */
+    public synchronized int nrHugepages(int shift) {
+        return hstate(shift).nrHugepages;
+    }
+
+    /** {@code HugePages_Free}: default pool pages not mapped anywhere (reserved ones included). */
     public synchronized int freeHugePages() {
-        return free.size();
+        return pmdHstate.free.size();
     }
 
-    /** {@code HugePages_Rsvd}: reserved pages not yet faulted in. */
+    /** {@code free_hugepages} of the size {@code 1 << shift}. */
+    public synchronized int freeHugePages(int shift) {
+        return hstate(shift).free.size();
+    }
+
+    /** {@code HugePages_Rsvd}: reserved default-size pages not yet faulted in. */
     public synchronized long resvHugePages() {
-        return resvHugePages;
+        return pmdHstate.resvHugePages;
+    }
+
+    /** {@code resv_hugepages} of the size {@code 1 << shift}. */
+    public synchronized long resvHugePages(int shift) {
+        return hstate(shift).resvHugePages;
     }
 
     /**
@@ -102,37 +166,61 @@ public final class Hugetlb {
      */
     public synchronized int setNrHugepages(int count) {
         initialised = true;
-        return setNrHugepagesLocked(count);
+        return setNrHugepagesLocked(pmdHstate, count);
     }
 
-    private int setNrHugepagesLocked(int count) {
+    /**
+     * Writes {@code nr_hugepages} of the size {@code 1 << shift} (21 or 30): the 1 GiB pool
+     * is empty until set, as a kernel booted without {@code hugepages=} for it.
+     *
+     * @return the pool's size afterwards
+     */
+    public synchronized int setNrHugepages(int shift, int count) {
+        if (!initialised) {
+            initialised = true;
+            setNrHugepagesLocked(pmdHstate, DEFAULT_NR_HUGEPAGES);
+        }
+        return setNrHugepagesLocked(hstate(shift), count);
+    }
+
+    private int setNrHugepagesLocked(Hstate h, int count) {
         if (count < 0) {
             throw new IllegalArgumentException("nr_hugepages " + count);
         }
         PhysMem phys = PhysMem.of(kernel);
-        while (nrHugepages < count) {
-            Page head = phys.allocFolio(HugeMemory.HPAGE_PMD_ORDER);
+        boolean giant = h == pudHstate;
+        while (h.nrHugepages < count) {
+            Page head = phys.allocFolio(h.order());
             if (head == null) {
                 break;
             }
-            heads.add(head.pfn());
-            free.addLast(head);
-            nrHugepages++;
+            if (giant) {
+                gigantic.put(head.pfn(), 0);
+            } else {
+                heads.add(head.pfn());
+            }
+            h.free.addLast(head);
+            h.nrHugepages++;
         }
-        while (nrHugepages > count && free.size() > resvHugePages) {
-            Page head = free.removeLast();
-            heads.remove(head.pfn());
-            for (int i = 0; i < HUGE_PAGE_NR; i++) {
+        while (h.nrHugepages > count && h.free.size() > h.resvHugePages) {
+            Page head = h.free.removeLast();
+            if (giant) {
+                gigantic.remove(head.pfn());
+            } else {
+                heads.remove(head.pfn());
+            }
+            for (int i = 0; i < 1 << h.order(); i++) {
                 phys.pfnToPage(head.pfn() + i).put();
             }
-            nrHugepages--;
+            h.nrHugepages--;
         }
-        return nrHugepages;
+        return h.nrHugepages;
     }
 
-    /** The pfn is the head of a pool page. */
+    /** The pfn is the head of a pool page, or of a PMD-size part of a gigantic one. */
     synchronized boolean isHugetlbHead(long pfn) {
-        return heads.contains(pfn);
+        return heads.contains(pfn) || !gigantic.isEmpty() && (pfn & (HUGE_PAGE_NR - 1)) == 0
+                && gigantic.containsKey(pfn & -(1L << GIGANTIC_ORDER));
     }
 
     /** The kernel's pool if it was ever used, else null (no hugetlb page exists then). */
@@ -140,21 +228,23 @@ public final class Hugetlb {
         return kernel.componentOrNull(Hugetlb.class);
     }
 
-    /** {@code hugetlb_acct_memory(+n)}: reserves {@code n} pages, or false when too few are free. */
-    synchronized boolean reserve(long n) {
-        if (free.size() - resvHugePages < n) {
+    /** {@code hugetlb_acct_memory(+n)} of one size: reserves {@code n} pages, or false when too few are free. */
+    synchronized boolean reserve(int shift, long n) {
+        Hstate h = hstate(shift);
+        if (h.free.size() - h.resvHugePages < n) {
             return false;
         }
-        resvHugePages += n;
+        h.resvHugePages += n;
         return true;
     }
 
-    /** Gives {@code n} reservations back. */
-    synchronized void unreserve(long n) {
-        if (n > resvHugePages) {
-            throw new IllegalStateException("unreserve " + n + " of " + resvHugePages);
+    /** Gives {@code n} reservations of one size back. */
+    synchronized void unreserve(int shift, long n) {
+        Hstate h = hstate(shift);
+        if (n > h.resvHugePages) {
+            throw new IllegalStateException("unreserve " + n + " of " + h.resvHugePages);
         }
-        resvHugePages -= n;
+        h.resvHugePages -= n;
     }
 
     /**
@@ -162,21 +252,44 @@ public final class Hugetlb {
      * per page; consumes a reservation when {@code reserved}, else needs an unreserved free page.
      * Null when there is none.
      */
-    private synchronized Page allocHugetlbFolio(boolean reserved) {
+    private synchronized Page allocHugetlbFolio(int shift, boolean reserved) {
+        Hstate h = hstate(shift);
         if (reserved) {
-            if (resvHugePages == 0 || free.isEmpty()) {
+            if (h.resvHugePages == 0 || h.free.isEmpty()) {
                 throw new IllegalStateException("no reservation to consume");
             }
-            resvHugePages--;
-        } else if (free.size() <= resvHugePages) {
+            h.resvHugePages--;
+        } else if (h.free.size() <= h.resvHugePages) {
             return null;
         }
-        return free.removeFirst();
+        Page head = h.free.removeFirst();
+        if (h == pudHstate) {
+            gigantic.put(head.pfn(), HUGE_PAGE_NR);
+        }
+        return head;
     }
 
     /** {@code free_huge_folio}: the page goes back to the pool (its last mapping went). */
     synchronized void freeHugetlbFolio(Page head) {
-        free.addLast(head);
+        (heads.contains(head.pfn()) ? pmdHstate : pudHstate).free.addLast(head);
+    }
+
+    /**
+     * The PMD-size part at {@code partPfn} lost its last mapping: for a part of a gigantic page,
+     * the page goes back to the pool with its last part ({@code folio_put} of the whole folio);
+     * a 2 MiB page goes back at once.
+     */
+    private synchronized void partUnmapped(PhysMem phys, long partPfn) {
+        if (heads.contains(partPfn)) {
+            pmdHstate.free.addLast(phys.pfnToPage(partPfn));
+            return;
+        }
+        long head = partPfn & -(1L << GIGANTIC_ORDER);
+        int left = gigantic.get(head) - 1;
+        gigantic.put(head, left);
+        if (left == 0) {
+            pudHstate.free.addLast(phys.pfnToPage(head));
+        }
     }
 
     // ---- mmap / munmap ----
@@ -190,7 +303,8 @@ public final class Hugetlb {
             return 0;
         }
         long n = 0;
-        for (long a = Math.max(start, vma.vmStart()); a < Math.min(end, vma.vmEnd()); a += HUGE_PAGE_SIZE) {
+        long hsize = vma.hugePageSize();
+        for (long a = Math.max(start, vma.vmStart()); a < Math.min(end, vma.vmEnd()); a += hsize) {
             if (!pt.isPmdLeaf(a)) {
                 n++;
             }
@@ -200,12 +314,13 @@ public final class Hugetlb {
 
     /**
      * {@code hugetlb_vm_op_split}: an unmap, mprotect or other split of a hugetlb VMA in
-     * [start, end) is valid only at huge-page boundaries.
+     * [start, end) is valid only at boundaries of its huge page size.
      */
     static boolean splitAllowed(VmaTree vmas, long start, long end) {
         for (Vma vma : vmas.intersecting(start, end)) {
-            if (vma.hasAny(VmFlags.VM_HUGETLB) && (start > vma.vmStart() && (start & ~Pte.PMD_MASK) != 0
-                    || end < vma.vmEnd() && (end & ~Pte.PMD_MASK) != 0)) {
+            long off = vma.hugePageSize() - 1;
+            if (vma.hasAny(VmFlags.VM_HUGETLB) && (start > vma.vmStart() && (start & off) != 0
+                    || end < vma.vmEnd() && (end & off) != 0)) {
                 return false;
             }
         }
@@ -220,53 +335,63 @@ public final class Hugetlb {
     static void unreserveRange(MmStruct mm, PageTable pt, Vma vma, long start, long end) {
         long n = reservedIn(pt, vma, start, end);
         if (n > 0) {
-            of(mm.kernel()).unreserve(n);
+            of(mm.kernel()).unreserve(vma.hugePageShift(), n);
         }
     }
 
     // ---- faults ----
 
     /**
-     * {@code hugetlb_fault}: a fault in a hugetlb VMA. A none PMD gets a whole zeroed page
-     * ({@code hugetlb_no_page}); a write to a read-only leaf reuses it when this mapping is
-     * its only one, else copies the whole huge page ({@code hugetlb_wp}, one
-     * {@code MMU_NOTIFY_CLEAR} of the huge page around the replacement). Mmap lock held.
+     * {@code hugetlb_fault}: a fault in a hugetlb VMA. A none entry gets a whole zeroed page
+     * ({@code hugetlb_no_page}; a 1 GiB page is mapped as its 512 PMD-size parts at once);
+     * a write to a read-only leaf reuses it when this mapping is its only one, else copies the
+     * whole 2 MiB page ({@code hugetlb_wp}, one {@code MMU_NOTIFY_CLEAR} of the huge page
+     * around the replacement). Mmap lock held.
      *
      * @return 0, or {@code VM_FAULT_SIGBUS} (no page for a mapping without a reservation) or
-     *         {@code VM_FAULT_OOM} (no page for the copy)
+     *         {@code VM_FAULT_OOM} (no page for the copy; always for a 1 GiB page, whose
+     *         copy-on-write the model does not do)
      */
     static int hugetlbFault(MmStruct mm, Vma vma, long addr, boolean write) {
-        long haddr = addr & Pte.PMD_MASK;
+        int shift = vma.hugePageShift();
+        long hpart = addr & Pte.PMD_MASK;
+        long hbase = addr & -(1L << shift);
         PageTable pt = mm.pgd("hugetlb_fault");
         SpinLock ptl = mm.pageTableLock();
         PhysMem phys = PhysMem.of(mm.kernel());
         ptl.lock();
         try {
-            if (!pt.isPmdLeaf(haddr)) {
-                Page head = of(mm.kernel()).allocHugetlbFolio(!vma.hasAny(VmFlags.VM_NORESERVE));
+            if (!pt.isPmdLeaf(hpart)) {
+                Page head = of(mm.kernel()).allocHugetlbFolio(shift, !vma.hasAny(VmFlags.VM_NORESERVE));
                 if (head == null) {
                     return Fault.VM_FAULT_SIGBUS;
                 }
-                mapNew(phys, pt, vma, haddr, head);
+                for (int k = 0; k < 1 << (shift - Pte.PMD_SHIFT); k++) {
+                    mapNew(phys, pt, vma, hbase + k * Pte.PMD_SIZE,
+                            phys.pfnToPage(head.pfn() + (long) k * HUGE_PAGE_NR));
+                }
                 return 0;
             }
-            long pmd = pt.pmdLeaf(haddr);
+            long pmd = pt.pmdLeaf(hpart);
             if (!write || Pte.isWrite(pmd)) {
-                pt.updatePmdLeaf(haddr, e -> write ? Pte.mkDirty(Pte.mkYoung(e)) : Pte.mkYoung(e));
+                pt.updatePmdLeaf(hpart, e -> write ? Pte.mkDirty(Pte.mkYoung(e)) : Pte.mkYoung(e));
                 return 0;
             }
             Page old = phys.pfnToPage(Pte.pfn(pmd));
             if (old.mapcount() == 1 && old.refcount() == 1) {
-                pt.updatePmdLeaf(haddr, e -> Pte.mkDirty(Pte.mkYoung(Pte.mkWrite(e))));
+                pt.updatePmdLeaf(hpart, e -> Pte.mkDirty(Pte.mkYoung(Pte.mkWrite(e))));
                 return 0;
             }
         } finally {
             ptl.unlock();
         }
-        return hugetlbWp(mm, vma, pt, ptl, phys, haddr);
+        if (shift != Pte.PMD_SHIFT) {
+            return Fault.VM_FAULT_OOM;
+        }
+        return hugetlbWp(mm, vma, pt, ptl, phys, hpart);
     }
 
-    /** Maps a fresh pool page at {@code haddr}; page-table lock held. */
+    /** Maps a fresh 2 MiB pool page (or part of a gigantic one) at {@code haddr}; page-table lock held. */
     private static void mapNew(PhysMem phys, PageTable pt, Vma vma, long haddr, Page head) {
         for (int i = 0; i < HUGE_PAGE_NR; i++) {
             Page p = phys.pfnToPage(head.pfn() + i);
@@ -277,10 +402,10 @@ public final class Hugetlb {
         pt.setPmdLeaf(haddr, Pte.mkDirty(Pte.mkYoung(Pte.mkPresent(head.pfn(), vma.hasAny(VmFlags.VM_WRITE)))));
     }
 
-    /** {@code hugetlb_wp}: copy-on-write of a shared huge page. */
+    /** {@code hugetlb_wp}: copy-on-write of a shared 2 MiB huge page. */
     private static int hugetlbWp(MmStruct mm, Vma vma, PageTable pt, SpinLock ptl, PhysMem phys, long haddr) {
         Hugetlb pool = of(mm.kernel());
-        Page head = pool.allocHugetlbFolio(false);
+        Page head = pool.allocHugetlbFolio(Pte.PMD_SHIFT, false);
         if (head == null) {
             return Fault.VM_FAULT_OOM;
         }
@@ -308,8 +433,10 @@ public final class Hugetlb {
     }
 
     /**
-     * Drops one mapping of the huge page at {@code headPfn}: its last mapping sends it back to
-     * the pool (keeping the pool's reference), else each page loses one reference too.
+     * Drops one mapping of the 2 MiB page (or PMD-size part of a gigantic page) at
+     * {@code headPfn}: its last mapping sends it back to the pool (keeping the pool's
+     * reference; a gigantic page goes back with its last part), else each page loses one
+     * reference too.
      */
     static void releaseMapping(Hugetlb pool, PhysMem phys, long headPfn) {
         Page head = phys.pfnToPage(headPfn);
@@ -324,7 +451,7 @@ public final class Hugetlb {
             }
         }
         if (last) {
-            pool.freeHugetlbFolio(head);
+            pool.partUnmapped(phys, headPfn);
         }
     }
 }

@@ -26,6 +26,14 @@ public final class Mmap {
     public static final int MAP_NORESERVE = 0x4000;
     /** {@code MAP_HUGETLB}: anonymous memory of the default huge page size ({@link Hugetlb}). */
     public static final int MAP_HUGETLB = 0x40000;
+    /** {@code MAP_HUGE_SHIFT}: flags bits 26..31 of a {@link #MAP_HUGETLB} mmap give log2 of the page size (0: default). */
+    public static final int MAP_HUGE_SHIFT = 26;
+    /** {@code MAP_HUGE_MASK}: the width of the size field. */
+    public static final int MAP_HUGE_MASK = 0x3f;
+    /** {@code MAP_HUGE_2MB}. */
+    public static final int MAP_HUGE_2MB = 21 << MAP_HUGE_SHIFT;
+    /** {@code MAP_HUGE_1GB}. */
+    public static final int MAP_HUGE_1GB = 30 << MAP_HUGE_SHIFT;
 
     private Mmap() {
     }
@@ -176,7 +184,14 @@ public final class Mmap {
 
     /** The {@code MAP_HUGETLB} case of {@link #mmap} ({@code hugetlb_file_setup}, {@code hugetlb_get_unmapped_area}). */
     private static long mmapHugetlb(MmStruct mm, long addr, long len, int prot, int flags) {
-        long hsize = Hugetlb.HUGE_PAGE_SIZE;
+        int shift = (flags >>> MAP_HUGE_SHIFT) & MAP_HUGE_MASK;
+        if (shift == 0) {
+            shift = Pte.PMD_SHIFT; // default_hstate
+        }
+        if (!Hugetlb.isSupportedShift(shift)) {
+            return -Errno.EINVAL; // hstate_sizelog: no hstate of that size
+        }
+        long hsize = 1L << shift;
         if ((flags & MAP_SHARED) != 0 || Long.compareUnsigned(len, Pte.TASK_SIZE) > 0) {
             return -Errno.EINVAL;
         }
@@ -207,7 +222,7 @@ public final class Mmap {
                 }
                 start = (free + hsize - 1) & -hsize;
             }
-            if (!noreserve && !pool.reserve(size / hsize)) {
+            if (!noreserve && !pool.reserve(shift, size / hsize)) {
                 return -Errno.ENOMEM;
             }
             if ((flags & MAP_FIXED) != 0) {
@@ -215,7 +230,9 @@ public final class Mmap {
             }
             long vm = vmFlags(prot, flags) | VmFlags.VM_HUGETLB | VmFlags.VM_DONTEXPAND
                     | (noreserve ? VmFlags.VM_NORESERVE : 0);
-            vmas.insert(new Vma(start, start + size, vm, null, 0));
+            Vma vma = new Vma(start, start + size, vm, null, 0);
+            vma.setHugePageShift(shift);
+            vmas.insert(vma);
             return start;
         } finally {
             mm.mmapWriteUnlock();

@@ -146,13 +146,14 @@ public final class PhysMem {
     }
 
     /**
-     * {@code folio_alloc(gfp, order)} for an anonymous THP: {@code 2^order} zeroed pages on
+     * {@code folio_alloc(gfp, order)} for an anonymous THP, or a gigantic hugetlb page of order
+     * 18 ({@code alloc_gigantic_folio}; no other order above 9): {@code 2^order} zeroed pages on
      * consecutive pfns aligned to {@code 2^order}, each with one reference, or null when the
      * budget has fewer pages left. Returns the first (head) page; the others are
      * {@code pfnToPage(head.pfn() + i)}.
      */
     public Page allocFolio(int order) {
-        if (order < 0 || order > Pte.PMD_SHIFT - Pte.PAGE_SHIFT) {
+        if (order < 0 || order > Pte.PMD_SHIFT - Pte.PAGE_SHIFT && order != Pte.PUD_SHIFT - Pte.PAGE_SHIFT) {
             throw new IllegalArgumentException("order " + order);
         }
         Site site = sites.siteOrNull();

@@ -32,6 +32,8 @@ public final class Vma {
     private long vmEnd;
     private long flags;
     private long pgoff;
+    /** {@code hstate_vma(vma)} as {@code huge_page_shift}: 21 or 30 for a hugetlb VMA, else 0. */
+    private int hugePageShift;
     private State state = State.DETACHED;
     private Site linkSite;
     private Site unlinkSite;
@@ -53,6 +55,24 @@ public final class Vma {
         this.flags = flags;
         this.file = file;
         this.pgoff = pgoff;
+    }
+
+    /**
+     * {@code huge_page_shift(hstate_vma(vma))}: log2 of the huge page size of a
+     * {@link VmFlags#VM_HUGETLB} VMA (21 or 30), 0 for other VMAs.
+     */
+    public int hugePageShift() {
+        return hugePageShift;
+    }
+
+    /** {@code vma_huge_pagesize}: the huge page size of a hugetlb VMA, else the base page size. */
+    public long hugePageSize() {
+        return hugePageShift == 0 ? 1L << PAGE_SHIFT : 1L << hugePageShift;
+    }
+
+    /** Records the hstate of a hugetlb VMA (the model's {@code hugetlb_file_setup} file), before it is linked. */
+    void setHugePageShift(int shift) {
+        hugePageShift = shift;
     }
 
     /** An anonymous VMA ({@code vm_pgoff = start >> PAGE_SHIFT}). */
@@ -180,6 +200,7 @@ public final class Vma {
 
     /** A copy of {@code from} (split, fork, mremap) maps its file too and takes a reference ({@code get_file}). */
     void inheritFile(Vma from) {
+        hugePageShift = from.hugePageShift;
         if (from.vmFile != null) {
             from.vmFile.getFile();
             vmFile = from.vmFile;

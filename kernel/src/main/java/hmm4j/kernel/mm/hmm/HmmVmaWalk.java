@@ -71,7 +71,8 @@ import hmm4j.sim.sync.SpinLock;
  *       gives the pfns without VALID. A device THP's device-private PMD and a PMD migration
  *       entry as {@code hmm_vma_handle_absent_pmd} and {@code is_pmd_migration_entry} do
  *       (the absent PMD's pfns start at {@code head + index}, see docs/kernel-mapping.md).
- *       No PUD leaves: every other output has order 0.</li>
+ *       A 1 GiB hugetlb page is 512 PMD leaves in a VMA whose hstate says order 18, and its
+ *       outputs have map order 18. Every other output has order 0.</li>
  *   <li>"None-mostly" markers (uffd-wp) and hwpoison entries do not exist in the model's
  *       {@link Pte} encoding; the "other non-swap entry → -EFAULT" branch is kept for any
  *       entry type added later.</li>
@@ -90,6 +91,8 @@ final class HmmVmaWalk {
     static final int RESTART = -Errno.EBUSY;
     /** {@code hmm_pfn_flags_order(PMD_SHIFT - PAGE_SHIFT)}. */
     private static final long PMD_ORDER_FLAGS = HmmPfn.hmmPfnFlagsOrder(Pte.PMD_SHIFT - PAGE_SHIFT);
+    /** {@code hmm_pfn_flags_order(huge_page_order(h))} of a 1 GiB hugetlb page: order 18. */
+    private static final long PUD_ORDER_FLAGS = HmmPfn.hmmPfnFlagsOrder(Pte.PUD_SHIFT - PAGE_SHIFT);
 
     private final MmStruct mm;
     private final PageTable pt;
@@ -305,8 +308,11 @@ final class HmmVmaWalk {
         if (!Pte.isPresent(pmd)) {
             return handleAbsentPmd(vma, addr, end, pmd, first, n, slot);
         }
+        // hmm_vma_walk_hugetlb_entry reports huge_page_order(hstate_vma(vma)): a 1 GiB page's
+        // PMD-size parts each say order 18.
+        long orderFlags = vma.hugePageShift() == Pte.PUD_SHIFT ? PUD_ORDER_FLAGS : PMD_ORDER_FLAGS;
         long cpuFlags = Pte.isProtNone(pmd) ? 0
-                : HMM_PFN_VALID | (Pte.isWrite(pmd) ? HMM_PFN_WRITE : 0) | PMD_ORDER_FLAGS;
+                : HMM_PFN_VALID | (Pte.isWrite(pmd) ? HMM_PFN_WRITE : 0) | orderFlags;
         int required = rangeNeedFault(first, n, cpuFlags);
         if (required != 0) {
             ptl.unlock();
