@@ -109,6 +109,18 @@ public final class Ksm {
     }
 
     /**
+     * The end of an madvise range, as {@code madvise}'s own checks give it: {@code -EINVAL} for
+     * an unaligned address or a wrapping length, {@code -ENOMEM} past the user address space.
+     */
+    private static long madviseEnd(long addr, long len) {
+        if (!Pte.isPageAligned(addr) || len < 0 || Long.compareUnsigned(addr + Pte.pageAlign(len), addr) < 0) {
+            return -Errno.EINVAL;
+        }
+        long end = addr + Pte.pageAlign(len);
+        return end > Pte.TASK_SIZE ? -Errno.ENOMEM : end;
+    }
+
+    /**
      * {@code madvise(MADV_MERGEABLE)} of [{@code addr}, {@code addr + len}): the private
      * anonymous VMAs of the range become mergeable (the tree split at the edges), the mm is
      * registered. Takes the mmap lock for write; may sleep.
@@ -117,12 +129,9 @@ public final class Ksm {
      *         if the range has holes (the mapped parts are done)
      */
     public static int madviseMergeable(MmStruct mm, long addr, long len) {
-        if (!Pte.isPageAligned(addr) || len < 0 || Long.compareUnsigned(addr + Pte.pageAlign(len), addr) < 0) {
-            return -Errno.EINVAL;
-        }
-        long end = addr + Pte.pageAlign(len);
-        if (end > Pte.TASK_SIZE) {
-            return -Errno.ENOMEM;
+        long end = madviseEnd(addr, len);
+        if (end < 0) {
+            return (int) end;
         }
         mm.mmapWriteLock();
         try {
@@ -169,12 +178,9 @@ public final class Ksm {
      *         pending between pages (the kernel's {@code -ERESTARTSYS})
      */
     public static int madviseUnmergeable(MmStruct mm, long addr, long len) {
-        if (!Pte.isPageAligned(addr) || len < 0 || Long.compareUnsigned(addr + Pte.pageAlign(len), addr) < 0) {
-            return -Errno.EINVAL;
-        }
-        long end = addr + Pte.pageAlign(len);
-        if (end > Pte.TASK_SIZE) {
-            return -Errno.ENOMEM;
+        long end = madviseEnd(addr, len);
+        if (end < 0) {
+            return (int) end;
         }
         mm.mmapWriteLock();
         try {
