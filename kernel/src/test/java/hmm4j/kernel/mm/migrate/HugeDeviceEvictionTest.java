@@ -101,4 +101,20 @@ class HugeDeviceEvictionTest {
             assertEquals(0, Mmap.munmap(mm, a, HPAGE));
         });
     }
+
+    @Test
+    void munmapOfADevicePrivatePmd_releasesEveryPage_andTheFolioGoesBackToTheDriverOnce() {
+        withThp((k, mm, dev, rec, a) -> {
+            assertEquals(1, dev.toDevice(mm, a, NR, MigrateVma.MIGRATE_VMA_SELECT_COMPOUND));
+            long head = Pte.pfn(pmd(mm, a));
+            hmm4j.kernel.mm.Page tail = dev.pgmap().page((int) (head - dev.pgmap().startPfn()) + 511);
+            assertEquals(1, dev.pgmap().rmapDescribe(tail).size(), "the last page has its place");
+            assertEquals(0, Mmap.munmap(mm, a, HPAGE));
+            assertEquals(java.util.List.of("0x" + Long.toHexString(head) + " order 9"), dev.folioFrees,
+                    "zap_huge_pmd of the device-private PMD frees the folio once");
+            assertTrue(dev.pagesFreed.isEmpty(), "no page is freed on its own: " + dev.pagesFreed.size());
+            assertEquals(0, dev.pgmap().pagesInUse());
+            assertTrue(dev.pgmap().rmapDescribe(tail).isEmpty(), "its place is gone: " + dev.pgmap().rmapDescribe(tail));
+        });
+    }
 }

@@ -143,4 +143,37 @@ class MigrationRestoreEntryTest {
             Mmap.munmap(mm, a, 6 * PAGE);
         });
     }
+
+    @Test
+    void munmapOfACoherentPage_removesItsPlaceFromTheDeviceRmap() {
+        run(DevPagemap.Type.MEMORY_DEVICE_COHERENT, (k, mm, dev) -> {
+            long a = mapAnon(mm, 1, RW);
+            writeInt(k, a, 3);
+            assertEquals(1, migrate(dev, mm, a, 1, MIGRATE_VMA_SELECT_SYSTEM));
+            Page cpage = pageAt(k, mm, a);
+            assertEquals(1, dev.pgmap().rmapDescribe(cpage).size());
+            Mmap.munmap(mm, a, PAGE);
+            assertTrue(dev.pgmap().rmapDescribe(cpage).isEmpty(), dev.pgmap().rmapDescribe(cpage).toString());
+        });
+    }
+
+    @Test
+    void munmapDuringAnEviction_removesTheMigrationEntrysPlace_andThePageGoesBackToTheDriver() {
+        run(DevPagemap.Type.MEMORY_DEVICE_PRIVATE, (k, mm, dev) -> {
+            long a = mapAnon(mm, 1, RW);
+            writeInt(k, a, 4);
+            assertEquals(1, migrate(dev, mm, a, 1, MIGRATE_VMA_SELECT_SYSTEM));
+            Page dpage = pageAt(k, mm, a);
+            int n = dev.pgmap().nrPages();
+            long[] src = new long[n];
+            long[] dst = new long[n];
+            MigrateDevice.migrateDeviceRange(k, src, dev.pgmap().startPfn(), n);
+            assertTrue(Pte.isMigration(pte(mm, a)), Pte.toString(pte(mm, a)));
+            assertEquals(0, Mmap.munmap(mm, a, PAGE), "the zap meets the migration entry");
+            assertTrue(dev.pgmap().rmapDescribe(dpage).isEmpty(), dev.pgmap().rmapDescribe(dpage).toString());
+            MigrateDevice.migrateDevicePages(k, src, dst, n);
+            MigrateDevice.migrateDeviceFinalize(k, src, dst, n);
+            assertEquals(1, dev.pagesFreed(), "finalize drops the last reference: page_free");
+        });
+    }
 }
