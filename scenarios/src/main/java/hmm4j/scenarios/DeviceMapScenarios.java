@@ -14,6 +14,7 @@ import hmm4j.kernel.mm.UserAccess;
 import hmm4j.kernel.sched.Clone;
 import hmm4j.kernel.sched.Process;
 import hmm4j.sim.Kernel;
+import hmm4j.sim.Task;
 import java.util.List;
 
 /**
@@ -44,11 +45,12 @@ public final class DeviceMapScenarios {
         return List.of(
                 new DesignScenario("D1-ignores-protection",
                         "mirror whose invalidate ignores protection events, device writes across fork",
-                        Expectation.finds(KernelRules.DEVMAP_NO_ENTRY_SURVIVES), k -> forkWhileWriting(k, false)),
+                        Expectation.finds(KernelRules.DEVMAP_NO_ENTRY_SURVIVES),
+                        k -> whileWriting(k, Ignores.PROTECTION, false, DeviceMapScenarios::forkReadingChild)),
                 new DesignScenario("D1-handles-protection",
                         "mirror whose invalidate clears the range on every event, device writes across fork",
                         Expectation.clean().reaching(ProtectionMirror.PROTECTION_CLEARED),
-                        k -> forkWhileWriting(k, true)),
+                        k -> whileWriting(k, Ignores.PROTECTION, true, DeviceMapScenarios::forkReadingChild)),
                 new DesignScenario("D2-ignores-soft-dirty",
                         "mirror whose invalidate ignores soft-dirty events, device writes across clear_refs 4",
                         Expectation.finds(KernelRules.DEVMAP_NO_ENTRY_SURVIVES),
@@ -76,25 +78,43 @@ public final class DeviceMapScenarios {
                         k -> whileWriting(k, Ignores.CLEAR, true, DeviceMapScenarios::compact)));
     }
 
-    /** The operations of D2 to D4, run by the process on its own mm; each returns its result. */
+    /**
+     * What the process does on its own mm while the device writes (D1 to D4); it returns what
+     * is left to do once the device is done (D1: join the forked child).
+     */
     private interface MmOperation {
-        long run(MmStruct mm, long base, long length);
+        Runnable run(Task self, MmStruct mm, long base, long length);
     }
 
-    private static long clearSoftDirty(MmStruct mm, long base, long length) {
-        return ClearRefs.clearRefsWrite(mm, ClearRefs.CLEAR_REFS_SOFT_DIRTY);
+    private static final Runnable NOTHING_LEFT = () -> { };
+
+    private static Runnable succeeded(long ret) {
+        if (ret != 0) {
+            throw new IllegalStateException("operation failed: " + ret);
+        }
+        return NOTHING_LEFT;
     }
 
-    private static long numaScan(MmStruct mm, long base, long length) {
-        return NumaBalancing.taskNumaWork(mm, base, base + length) < 0 ? -1 : 0;
+    private static Runnable forkReadingChild(Task self, MmStruct mm, long base, long length) {
+        Kernel k = mm.kernel();
+        Task child = Process.fork(self, "child", c -> UserAccess.copyFromUser(k, new byte[1], base));
+        return child::join;
     }
 
-    private static long compact(MmStruct mm, long base, long length) {
-        return MigratePages.compactRange(mm, base, base + length) >= 0 ? 0 : -1;
+    private static Runnable clearSoftDirty(Task self, MmStruct mm, long base, long length) {
+        return succeeded(ClearRefs.clearRefsWrite(mm, ClearRefs.CLEAR_REFS_SOFT_DIRTY));
+    }
+
+    private static Runnable numaScan(Task self, MmStruct mm, long base, long length) {
+        return succeeded(NumaBalancing.taskNumaWork(mm, base, base + length) < 0 ? -1 : 0);
+    }
+
+    private static Runnable compact(Task self, MmStruct mm, long base, long length) {
+        return succeeded(MigratePages.compactRange(mm, base, base + length) >= 0 ? 0 : -1);
     }
 
     /**
-     * D2 to D4: the process maps two pages, the mirror of {@code design} faults the first in
+     * D1 to D4: the process maps two pages, the mirror of {@code design} faults the first in
      * writable, then the device writes both pages while the process runs {@code op}.
      */
     private static void whileWriting(Kernel k, Ignores design, boolean handles, MmOperation op) {
@@ -116,39 +136,9 @@ public final class DeviceMapScenarios {
                     }
                 }
             });
-            long ret = op.run(mm, base, 2 * PAGE);
-            if (ret != 0) {
-                throw new IllegalStateException("operation failed: " + ret);
-            }
+            Runnable left = op.run(self, mm, base, 2 * PAGE);
             device.join();
-            mirror.release();
-        });
-    }
-
-    private static void forkWhileWriting(Kernel k, boolean handlesProtection) {
-        Process.spawn(k, "process", self -> {
-            MmStruct mm = MmStruct.of(self);
-            long base = Mmap.mmapAnonymous(mm, 2 * PAGE, Mmap.PROT_READ | Mmap.PROT_WRITE);
-            if (Errno.isError(base) || UserAccess.copyToUser(k, base, new byte[(int) (2 * PAGE)]) != 0) {
-                throw new IllegalStateException("process could not set up its mapping: " + base);
-            }
-            ProtectionMirror mirror = handlesProtection
-                    ? ProtectionMirror.handlingProtection(k, mm, base, 2 * PAGE)
-                    : ProtectionMirror.ignoringProtection(k, mm, base, 2 * PAGE);
-            if (mirror.fault(base, true) != 0) {
-                throw new IllegalStateException("device fault failed");
-            }
-            var device = Clone.cloneVm(k, "device", t -> {
-                for (int i = 0; i < 2; i++) {
-                    int ret = mirror.deviceWrite(base + i * PAGE, (byte) (i + 1));
-                    if (ret != 0) {
-                        throw new IllegalStateException("device write failed: " + ret);
-                    }
-                }
-            });
-            var child = Process.fork(self, "child", c -> UserAccess.copyFromUser(k, new byte[1], base));
-            device.join();
-            child.join();
+            left.run();
             mirror.release();
         });
     }
