@@ -299,6 +299,44 @@ public final class DevPagemap {
     }
 
     /**
+     * {@code folio_try_get} of the large device folio at {@code head}. The kernel's folio has
+     * one reference count, above zero while any of its pages is mapped or referenced; the model
+     * counts references per page, so a page whose only reference went with its mapping (a
+     * partial {@code munmap} of the PTE-mapped folio) is idle while its folio lives. This takes
+     * a reference on every page of the folio, an idle page of the live folio getting its
+     * reference back ({@code zone_device_page_init}'s reuse, without the driver: the page never
+     * went back to it), and returns true; or takes nothing and returns false when no page of
+     * the folio holds a reference (the folio is being freed) or {@code head} heads no large
+     * folio of this pgmap. Not for drivers. Does not sleep.
+     */
+    boolean folioTryGet(Page head) {
+        PhysMem phys = PhysMem.of(kernel);
+        synchronized (folios) {
+            Integer order = folios.get(head);
+            Integer live = folioLive.get(head);
+            if (order == null || live == null || live <= 0) {
+                return false;
+            }
+            int n = 1 << order;
+            for (int k = 0; k < n; k++) {
+                Page p = phys.pfnToPage(head.pfn() + k);
+                if (p.tryGet()) {
+                    continue;
+                }
+                if (p.state() != Page.State.DEVICE_IDLE) {
+                    // Its last reference is being dropped right now: give back what was taken.
+                    MigrationEntries.putFolio(phys, head, k);
+                    return false;
+                }
+                phys.reuseDevicePrivatePage(p);
+                folioLive.merge(head, 1, Integer::sum);
+                inUse.incrementAndGet();
+            }
+            return true;
+        }
+    }
+
+    /**
      * The device half of {@code __split_unmapped_folio} for a large device folio: the folio
      * at {@code head} becomes {@code 2^order} folios of order 0, the driver's
      * {@link DevPagemapOps#folioSplit} called for each new tail folio and then once with no

@@ -227,7 +227,9 @@ public final class MigrateDevice {
 
     /**
      * {@code migrate_device_pfn_lock}: a reference on every page of the folio of {@code nr}
-     * pages at {@code page} (the model counts them per page) and its lock, giving
+     * pages at {@code page} (the model counts them per page; a large folio's through
+     * {@link DevPagemap#folioTryGet}, which succeeds while any of its pages is in use, as the
+     * kernel's {@code folio_try_get}) and its lock, giving
      * {@code migratePfn | MIGRATE}; 0 for a page that is no device page, idle, a tail of a large
      * folio, or locked.
      */
@@ -235,11 +237,8 @@ public final class MigrateDevice {
         if (page == null || page.pgmap() == null || page.pgmap().folioHead(page) != page) {
             return 0;
         }
-        for (int k = 0; k < nr; k++) {
-            if (!phys.pfnToPage(page.pfn() + k).tryGet()) {
-                MigrationEntries.putFolio(phys, page, k);
-                return 0;
-            }
+        if (nr > 1 ? !page.pgmap().folioTryGet(page) : !page.tryGet()) {
+            return 0;
         }
         if (!page.trylock()) {
             MigrationEntries.putFolio(phys, page, nr);

@@ -117,4 +117,36 @@ class HugeDeviceEvictionTest {
             assertTrue(dev.pgmap().rmapDescribe(tail).isEmpty(), "its place is gone: " + dev.pgmap().rmapDescribe(tail));
         });
     }
+
+    @Test
+    void aPteMappedDeviceFolioWithOnePageUnmapped_isStillEvictedWhole_andTheFolioFreedOnce() {
+        withThp((k, mm, dev, rec, a) -> {
+            assertEquals(1, dev.toDevice(mm, a, NR, MigrateVma.MIGRATE_VMA_SELECT_COMPOUND));
+            long head = Pte.pfn(pmd(mm, a));
+            assertEquals(0, Mprotect.mprotect(mm, a + HPAGE / 2, HPAGE / 2, Mmap.PROT_READ));
+            // Unmapping page 3 drops its only reference; the folio lives on in its other 511 pages.
+            assertEquals(0, Mmap.munmap(mm, a + 3 * PAGE, PAGE));
+            assertEquals(java.util.List.of(), dev.folioFrees, "the folio is still in use");
+            long[] src = dev.evictToSystem();
+            int at = (int) (head - dev.pgmap().startPfn());
+            assertTrue((src[at] & MigratePfn.MIGRATE_PFN_MIGRATE) != 0
+                    && (src[at] & MigratePfn.MIGRATE_PFN_COMPOUND) != 0,
+                    "folio_try_get of the folio succeeds: one compound entry, " + Long.toHexString(src[at]));
+            for (int i = 0; i < NR; i++) {
+                long e = MigrateHarness.pte(mm, a + i * PAGE);
+                if (i == 3) {
+                    assertEquals(0, e, "the unmapped page stays unmapped");
+                    continue;
+                }
+                assertTrue(Pte.isPresent(e) && !Pte.isDevicePrivate(e), i + ": " + Pte.toString(e));
+                assertEquals(i < NR / 2, Pte.isWrite(e), "page " + i + " keeps its writability");
+            }
+            assertEquals(java.util.List.of("0x" + Long.toHexString(head) + " order 9"), dev.folioFrees,
+                    "the device folio goes back to the driver once");
+            assertTrue(dev.pagesFreed.isEmpty(), "no page on its own: " + dev.pagesFreed.size());
+            assertEquals(0, dev.pgmap().pagesInUse());
+            assertEquals(7 * 1000 + 4, MigrateHarness.readInt(k, a + 4 * PAGE), "the contents came along");
+            assertEquals(-(7 * 1000 + 511), MigrateHarness.readInt(k, a + 511 * PAGE + PAGE - 4));
+        });
+    }
 }

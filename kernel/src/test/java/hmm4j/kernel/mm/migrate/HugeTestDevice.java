@@ -213,6 +213,43 @@ final class HugeTestDevice implements DevPagemapOps {
         return collected;
     }
 
+    /**
+     * An eviction of the whole pgmap ({@code migrate_device_range}) to system memory, as a
+     * driver's release does: a system THP for each compound entry, a base page for each other
+     * entry, the contents copied. Returns the {@code src} entries after
+     * {@code migrate_device_range}.
+     */
+    long[] evictToSystem() {
+        int n = pgmap.nrPages();
+        long[] src = new long[n];
+        long[] dst = new long[n];
+        MigrateDevice.migrateDeviceRange(kernel, src, pgmap.startPfn(), n);
+        long[] collected = src.clone();
+        PhysMem phys = PhysMem.of(kernel);
+        for (int i = 0; i < n; i++) {
+            Page spage = MigratePfn.migratePfnToPage(phys, src[i]);
+            if (spage == null || (src[i] & MIGRATE_PFN_MIGRATE) == 0) {
+                continue;
+            }
+            if ((src[i] & MigratePfn.MIGRATE_PFN_COMPOUND) != 0) {
+                Page d = allocLarge(false, phys);
+                for (int k = 0; k < HugeMemory.HPAGE_PMD_NR; k++) {
+                    copy(phys, phys.pfnToPage(d.pfn() + k), spage, k);
+                }
+                dst[i] = MigratePfn.migratePfn(d.pfn()) | MigratePfn.MIGRATE_PFN_COMPOUND;
+                i += HugeMemory.HPAGE_PMD_NR - 1;
+            } else {
+                Page d = phys.allocPage();
+                d.lock();
+                copy(phys, d, spage, 0);
+                dst[i] = MigratePfn.migratePfn(d.pfn());
+            }
+        }
+        MigrateDevice.migrateDevicePages(kernel, src, dst, n);
+        MigrateDevice.migrateDeviceFinalize(kernel, src, dst, n);
+        return collected;
+    }
+
     private Page allocLarge(boolean device, PhysMem phys) {
         if (!device) {
             Page p = phys.allocFolio(HugeMemory.HPAGE_PMD_ORDER);
