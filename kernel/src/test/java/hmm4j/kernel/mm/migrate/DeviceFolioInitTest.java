@@ -87,7 +87,7 @@ class DeviceFolioInitTest {
         RunResult r = inProcess(pgmap -> DevPagemap.zoneDeviceFolioInit(pgmap.page(2), 2), after);
         Failure.InvariantViolation v = assertSingleFailure(r, Failure.InvariantViolation.class);
         assertEquals(KernelRules.PAGE_INIT_LIVE_PGMAP, v.rule());
-        assertTrue(v.detail().contains("order 2"), v.detail());
+        assertTrue(v.detail().contains("order 2") && v.detail().contains(" of dev_pagemap gpu0"), v.detail());
         assertEquals("proc", v.site().task());
         assertFalse(after.get());
     }
@@ -123,6 +123,60 @@ class DeviceFolioInitTest {
         assertEquals(KernelRules.PAGE_INIT_FREE_PAGE, v.rule());
         assertTrue(v.detail().contains("zone_device_folio_init"), v.detail());
         assertEquals(Page.State.DEVICE_IDLE, seen[0].state(), "the head was not handed out");
+        assertFalse(after.get());
+    }
+
+    @Test
+    void memunmapPagesWaitingForALargeFolio_returnsWhenItsLastPageIsFreed() {
+        Kernel k = checkedKernel(1);
+        HugeTestDevice dev = new HugeTestDevice(k, new Object(), "gpu0", 1);
+        DevPagemap pgmap = dev.pgmap();
+        AtomicBoolean unmapped = new AtomicBoolean();
+        AtomicBoolean freedFirst = new AtomicBoolean();
+        Process.spawn(k, "driver", self -> {
+            DevPagemap.zoneDeviceFolioInit(pgmap.page(0), 2);
+            pgmap.page(0).unlock();
+            Process.spawn(k, "remove", t -> {
+                pgmap.memunmapPages();
+                unmapped.set(true);
+            });
+            // Virtual time moves only once "remove" waits in memunmap_pages for the folio.
+            k.runtime().sleep(1_000_000);
+            freedFirst.set(!unmapped.get());
+            for (int i = 3; i >= 0; i--) {
+                pgmap.page(i).put();
+            }
+        });
+        RunResult r = k.run();
+        assertTrue(r.failures().isEmpty(), r.failures().toString());
+        assertTrue(freedFirst.get(), "memunmap_pages waited for the folio");
+        assertTrue(unmapped.get(), "and was woken by the folio's free");
+        assertEquals(java.util.List.of("0x" + Long.toHexString(pgmap.page(0).pfn()) + " order 2"), dev.folioFrees);
+    }
+
+    @Test
+    void anAlignedFolioRunningPastThePgmapsLastPage_isReported() {
+        Kernel k = checkedKernel(1);
+        DevPagemapOps ops = new DevPagemapOps() {
+            @Override
+            public int migrateToRam(hmm4j.kernel.mm.Fault.VmFault vmf) {
+                return 0;
+            }
+
+            @Override
+            public void pageFree(Page page) {
+            }
+        };
+        DevPagemap pgmap = new DevPagemap(k, "small", DevPagemap.Type.MEMORY_DEVICE_PRIVATE, new Object(), ops);
+        assertEquals(0, pgmap.memremapPages(6, 4), "six pages from a multiple of four");
+        AtomicBoolean after = new AtomicBoolean();
+        Process.spawn(k, "proc", self -> {
+            // Pages 4 and 5 are the pgmap's last: an order-2 folio at page 4 is aligned but runs past them.
+            DevPagemap.zoneDeviceFolioInit(pgmap.page(4), 2);
+            after.set(true);
+        });
+        Failure.InvariantViolation v = assertSingleFailure(k.run(), Failure.InvariantViolation.class);
+        assertEquals(KernelRules.PAGE_INIT_LIVE_PGMAP, v.rule());
         assertFalse(after.get());
     }
 }
