@@ -31,7 +31,8 @@ import java.util.Locale;
  * same runs, and the program checks that every exploration found the same result (runs done,
  * verdict and coverage): a speed-up bought by doing less or different work is refused.
  *
- * <p>Run with {@code java -cp bench/target/hmm4j-benchmarks.jar hmm4j.bench.ParallelScaling
+ * <p>Run with {@code java --add-exports java.base/jdk.internal.vm=ALL-UNNAMED
+ * -cp bench/target/hmm4j-benchmarks.jar hmm4j.bench.ParallelScaling
  * [SCENARIO [RUNS [MAX_WORKERS [ROUNDS]]]]}; defaults {@code S5-dmirror-correct}, 2000 runs,
  * the processor count (at least 2), 3 rounds, after one warm-up exploration per count.
  */
@@ -60,6 +61,7 @@ public final class ParallelScaling {
         out.printf(Locale.ROOT, "parallel scaling: %s, %d runs in %d lanes, 1..%d workers, %d rounds, %d processors%n",
                 scenario.id(), runs, LANES, maxWorkers, rounds, java.lang.Runtime.getRuntime().availableProcessors());
         out.println("load average at start: " + loadAverage());
+        out.println("runtime: " + hmm4j.sim.Kernel.runtimeMode());
         for (int w = 1; w <= maxWorkers; w++) {
             measure(scenario, runs, w); // warm-up
         }

@@ -3,6 +3,10 @@ package hmm4j.explore;
 import hmm4j.explore.RunPlan.LaneSource;
 import hmm4j.explore.RunPlan.PlannedRun;
 import hmm4j.sim.HiddenFromSites;
+import hmm4j.sim.Kernel;
+import hmm4j.sim.RunAbandoned;
+import hmm4j.sim.RunResult;
+import hmm4j.sim.RunWorker;
 import hmm4j.sim.Mark;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -86,7 +90,7 @@ final class Engine {
         int workers = Math.min(options.workers(), lanes.length);
         try {
             if (workers == 1) {
-                work();
+                worker();
             } else {
                 runPool(workers);
             }
@@ -111,7 +115,7 @@ final class Engine {
         try {
             List<Future<?>> futures = new ArrayList<>();
             for (int i = 0; i < workers; i++) {
-                futures.add(pool.submit(this::work));
+                futures.add(pool.submit(this::worker));
             }
             for (Future<?> f : futures) {
                 try {
@@ -128,8 +132,42 @@ final class Engine {
         }
     }
 
-    /** A worker: take a lane, run its next run, give the lane back, until nothing is left. */
-    private void work() {
+    /**
+     * A worker: its loop ({@link #work}) on one run thread, its runs inline and watched
+     * ({@link RunWorker}); a run the watchdog gives up is finished here like any other.
+     */
+    private void worker() {
+        InFlight slot = new InFlight();
+        RunWorker.run(() -> work(slot), (kernel, result) -> abandoned(slot, kernel, result));
+    }
+
+    /** A worker's run in progress: its lane and run, for a run its watchdog gives up. Guarded by the engine. */
+    private static final class InFlight {
+        Lane lane;
+        PlannedRun run;
+    }
+
+    /** The watchdog gave up {@code slot}'s run: its result recorded and its lane given back. */
+    private void abandoned(InFlight slot, Kernel kernel, RunResult result) {
+        Runs.InFlight f = Runs.inFlight(kernel);
+        synchronized (this) {
+            Runs.Outcome outcome = new Runs.Outcome(slot.run, result, f != null && f.context().usedShared());
+            finish(slot, outcome);
+        }
+    }
+
+    /** Guarded by this: {@code slot}'s run ended with {@code outcome}. */
+    private void finish(InFlight slot, Runs.Outcome outcome) {
+        slot.lane.source.finished();
+        slot.lane.busy = false;
+        slot.lane = null;
+        slot.run = null;
+        record(outcome);
+        notifyAll();
+    }
+
+    /** A worker's loop: take a lane, run its next run, give the lane back, until nothing is left. */
+    private void work(InFlight slot) {
         while (true) {
             Lane lane;
             PlannedRun run;
@@ -161,20 +199,21 @@ final class Engine {
                 }
                 lane.busy = true;
                 run = lane.source.next();
+                slot.lane = lane;
+                slot.run = run;
             }
             Runs.Outcome outcome;
             try {
                 outcome = Runs.execute(target, run, run.strategy(), lane.store, options.maxSteps(),
                         options.stopAtFirstFailure() ? Runs.Recording.BARE : Runs.Recording.SITES, exploration);
+            } catch (RunAbandoned e) {
+                throw e; // the run was given up and finished by the watchdog: nothing here is this thread's now
             } catch (RuntimeException | Error e) {
                 fail(e);
                 return;
             }
             synchronized (this) {
-                lane.source.finished();
-                lane.busy = false;
-                record(outcome);
-                notifyAll();
+                finish(slot, outcome);
             }
         }
     }

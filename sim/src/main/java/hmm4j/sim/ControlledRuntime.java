@@ -7,6 +7,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The deterministic runtime: exactly one task runs at a time.
@@ -459,14 +460,69 @@ final class ControlledRuntime implements Runtime {
             throw new IllegalStateException("a kernel runs once");
         }
         started = true;
-        if (continuations) {
+        RunThread worker = continuations ? RunThread.currentWorker() : null;
+        if (worker != null) {
+            runThread = worker;
+            worker.beginWatched(this);
+            drive();
+            if (!worker.endWatched(this)) {
+                throw new RunAbandoned();
+            }
+        } else if (continuations) {
             runOnRunThread();
         } else {
             VirtualThreadTurns.run(this);
         }
+        return result();
+    }
+
+    private RunResult result() {
         return new RunResult(kernel.seed(), strategy.describe(), failures, step, now, decisions.view(),
                 kernel.trace().events(), Optional.ofNullable(divergence),
                 tasks.stream().map(Task::name).toList());
+    }
+
+    // ---- worker mode (RunThread.work): the run inline on a worker's run thread ----
+
+    /** When this run started driving its tasks ({@link System#nanoTime}), for the watchdog. */
+    volatile long watchStart;
+    /** 0 while the run drives its tasks, 1 once it ended, 2 once the watchdog gave it up. */
+    private final AtomicInteger watchEnd = new AtomicInteger();
+
+    /** The watchdog's claim on this run: true when the run had not ended. */
+    boolean tryAbandon() {
+        return watchEnd.compareAndSet(0, 2);
+    }
+
+    /** The run's own claim on its end: true when the watchdog had not given it up. */
+    boolean tryFinish() {
+        return watchEnd.compareAndSet(0, 1);
+    }
+
+    /** The bound on time blocked outside the model, never above the wall-clock bound. */
+    long blockedMillis() {
+        return Math.min(bounds.blockedMillis(), wallTimeoutMillis);
+    }
+
+    Kernel kernel() {
+        return kernel;
+    }
+
+    /**
+     * The watchdog gave this run up with {@code v}: the verdict recorded, and the result as
+     * {@link Kernel#run} returns a failed run's.
+     */
+    RunResult abandoned(RunThread.Verdict v) {
+        recordVerdict(v);
+        return kernel.failedResult(result());
+    }
+
+    private void recordVerdict(RunThread.Verdict v) {
+        Task stuck = current;
+        Site at = RunBounds.stuckSite(stuck, step, v.stack());
+        recordFailure(v.outcome() == RunThread.Outcome.BLOCKED
+                ? bounds.blockedOutside(stuck, v.state(), v.stack(), at)
+                : runaway(stuck, at));
     }
 
     /** The wall-clock bound's verdict: {@code stuck} ran the whole bound without a scheduling point. */
@@ -479,14 +535,9 @@ final class ControlledRuntime implements Runtime {
     /** Continuations: the run on a run thread, watched from this one (see {@link RunThread}). */
     private void runOnRunThread() {
         runThread = RunThread.claim();
-        RunThread.Verdict v = runThread.execute(this::drive, wallTimeoutMillis,
-                Math.min(bounds.blockedMillis(), wallTimeoutMillis), () -> step);
+        RunThread.Verdict v = runThread.execute(this::drive, wallTimeoutMillis, blockedMillis(), () -> step);
         if (v.outcome() != RunThread.Outcome.DONE) {
-            Task stuck = current;
-            Site at = RunBounds.stuckSite(stuck, step, v.stack());
-            recordFailure(v.outcome() == RunThread.Outcome.BLOCKED
-                    ? bounds.blockedOutside(stuck, v.state(), v.stack(), at)
-                    : runaway(stuck, at));
+            recordVerdict(v);
             runThread.interruptAbandoned();
         }
     }

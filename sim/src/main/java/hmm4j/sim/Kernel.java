@@ -415,6 +415,25 @@ public final class Kernel {
     }
 
     /**
+     * How a controlled run started now drives its tasks: {@code "continuations"}, or
+     * {@code "virtual threads"} with the reason (the JVM does not export
+     * {@code jdk.internal.vm}, or {@code hmm4j.runtime=threads}); for benchmarks, whose
+     * figures mean nothing without it.
+     */
+    public static String runtimeMode() {
+        if (Continuations.chosen()) {
+            return "continuations";
+        }
+        return "virtual threads (" + (Continuations.AVAILABLE ? "hmm4j.runtime=threads" : Continuations.UNAVAILABLE_REASON
+                + "; run with --add-exports java.base/jdk.internal.vm=ALL-UNNAMED") + ")";
+    }
+
+    /** A controlled run's failed result as {@link #run} returns it: with the marks reached. */
+    RunResult failedResult(RunResult r) {
+        return r.withMarks(marks.snapshot());
+    }
+
+    /**
      * Runs all tasks until they finish (or the run stops), then the quiescence checks.
      * A kernel runs once.
      */
@@ -437,7 +456,7 @@ public final class Kernel {
             r = runtime.run();
         }
         if (!r.clean() && runtime.isControlled()) {
-            return r.withMarks(marks.snapshot());
+            return failedResult(r);
         }
         quiescent = true;
         List<Validator> checks;

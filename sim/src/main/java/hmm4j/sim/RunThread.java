@@ -30,6 +30,22 @@ import java.util.function.LongSupplier;
  *       the JVM: later runs and explorations in the same JVM run as before.</li>
  * </ul>
  *
+ * <p>Worker mode ({@link #work}, for an explorer's worker, public as {@link RunWorker}): the
+ * two wake-ups per run are the cost of a small run (measured: a worker's runs ~1.4x faster
+ * without them, and two workers filling two cores instead of 1.8), so a worker hands its whole
+ * loop to one run thread instead, and every controlled run started on that thread executes
+ * inline ({@link #currentWorker}), registered as the watched run while it drives its tasks
+ * ({@link #beginWatched}, {@link #endWatched}). The worker's own thread is the watchdog: it
+ * looks, every {@value #POLL_MILLIS} ms, at the watched run, with the same verdicts as
+ * above, measured from that run's start; between runs (the next run's set-up, the worker
+ * waiting for a lane) nothing is watched. A verdict is taken against the run's end by one
+ * compare-and-set on the run ({@link ControlledRuntime#tryAbandon}): if the watchdog wins,
+ * it records the verdict, hands the run's result to the worker's
+ * {@link RunWorker.OnAbandoned}, and starts the worker's loop again on a new run thread; the
+ * abandoned thread, should its task ever return, waits until that hand-over is complete and
+ * unwinds with {@link RunAbandoned}, touching nothing of the worker's. So a runaway still
+ * costs one thread, never the worker, the exploration or the JVM.
+ *
  * <p>Idle run threads wait in a last-in-first-out pool and retire after
  * {@value #IDLE_MILLIS} ms unused, so a JVM that ran explorations from many threads does not
  * keep one thread per caller.
@@ -43,6 +59,8 @@ final class RunThread {
     private static final int RETIRED = 2;
     private static final ConcurrentLinkedDeque<RunThread> POOL = new ConcurrentLinkedDeque<>();
     private static final AtomicInteger NUMBER = new AtomicInteger();
+    /** The run thread each thread is (set on a run thread for its life), else null. */
+    private static final ThreadLocal<RunThread> CURRENT = new ThreadLocal<>();
 
     /** How a run ended, as the watchdog saw it. */
     enum Outcome { DONE, RUNAWAY, BLOCKED }
@@ -58,6 +76,14 @@ final class RunThread {
     private volatile boolean done;
     private volatile boolean abandoned;
     private volatile Thread caller;
+    /** Worker mode: the thread runs a worker's loop, its runs inline. */
+    private volatile boolean worker;
+    /** Worker mode: the run driving its tasks on this thread now, or null. */
+    private volatile ControlledRuntime watched;
+    /** Worker mode: set once the watchdog has handed an abandoned run's result over. */
+    private volatile boolean abandonHandled;
+    /** Worker mode: what the worker's loop threw, to be thrown again on the worker's thread. */
+    private volatile Throwable bodyThrew;
 
     private RunThread() {
         thread = Thread.ofPlatform().daemon().name("hmm4j-run-" + NUMBER.incrementAndGet()).unstarted(this::loop);
@@ -135,6 +161,131 @@ final class RunThread {
         return new Verdict(Outcome.DONE, Thread.State.RUNNABLE, new StackTraceElement[0]);
     }
 
+    /** The run thread the calling thread is, when it runs a worker's loop in worker mode; else null. */
+    static RunThread currentWorker() {
+        RunThread r = CURRENT.get();
+        return r != null && r.worker ? r : null;
+    }
+
+    /**
+     * Worker mode, on the worker's thread: runs {@code body} on a run thread, its runs inline
+     * and watched from here, and returns when {@code body} does (throwing again what it
+     * threw). When a run is given up, {@code onAbandoned} gets its result here and
+     * {@code body} is run again on a new run thread, to carry the worker's loop on.
+     */
+    static void work(Runnable body, RunWorker.OnAbandoned onAbandoned) {
+        while (!claim().watchWorker(body, onAbandoned)) {
+            // The run thread was abandoned with a run: the loop goes on on another one.
+        }
+    }
+
+    /** Worker mode: true when {@code body} ended, false when a run was given up (the thread abandoned). */
+    private boolean watchWorker(Runnable body, RunWorker.OnAbandoned onAbandoned) {
+        done = false;
+        busy = false;
+        bodyThrew = null;
+        worker = true;
+        caller = Thread.currentThread();
+        thread.setContextClassLoader(caller.getContextClassLoader());
+        job = () -> {
+            try {
+                body.run();
+            } catch (RunAbandoned e) {
+                // This thread's run was given up and handed over: the loop goes on elsewhere.
+            } catch (Throwable e) {
+                bodyThrew = e;
+            }
+        };
+        LockSupport.unpark(thread);
+        long pollNanos = TimeUnit.MILLISECONDS.toNanos(POLL_MILLIS);
+        ControlledRuntime last = null;
+        long blockedSince = -1;
+        long lastProgress = -1;
+        while (!done) {
+            LockSupport.parkNanos(this, pollNanos);
+            ControlledRuntime c = watched;
+            if (done) {
+                break;
+            }
+            if (c == null) {
+                last = null;
+                continue;
+            }
+            long now = System.nanoTime();
+            if (c != last) {
+                last = c;
+                blockedSince = -1;
+                lastProgress = c.step();
+            }
+            Outcome verdict = null;
+            if (now - c.watchStart >= TimeUnit.MILLISECONDS.toNanos(c.wallTimeoutMillis)) {
+                verdict = Outcome.RUNAWAY;
+            } else {
+                Thread.State s = thread.getState();
+                long p = c.step();
+                boolean waiting = p == lastProgress && (s == Thread.State.WAITING
+                        || s == Thread.State.TIMED_WAITING || s == Thread.State.BLOCKED
+                        || s == Thread.State.RUNNABLE && inNativeCode()) && !exiting();
+                if (!waiting) {
+                    blockedSince = -1;
+                } else if (blockedSince < 0) {
+                    blockedSince = now;
+                } else if (now - blockedSince >= TimeUnit.MILLISECONDS.toNanos(c.blockedMillis())) {
+                    verdict = Outcome.BLOCKED;
+                }
+                lastProgress = p;
+            }
+            if (verdict != null && c.tryAbandon()) {
+                Verdict v = abandon(verdict);
+                try {
+                    onAbandoned.abandoned(c.kernel(), c.abandoned(v));
+                } finally {
+                    abandonHandled = true;
+                    LockSupport.unpark(thread);
+                    interruptAbandoned();
+                }
+                return false;
+            }
+        }
+        worker = false;
+        Throwable e = bodyThrew;
+        bodyThrew = null;
+        state.set(IDLE);
+        POOL.offerFirst(this);
+        if (e instanceof RuntimeException r) {
+            throw r;
+        }
+        if (e instanceof Error err) {
+            throw err;
+        }
+        if (e != null) {
+            throw new IllegalStateException(e);
+        }
+        return true;
+    }
+
+    /** Worker mode, on this thread: {@code c} starts driving its tasks. */
+    void beginWatched(ControlledRuntime c) {
+        c.watchStart = System.nanoTime();
+        watched = c;
+    }
+
+    /**
+     * Worker mode, on this thread: {@code c} has stopped driving its tasks. False when the
+     * watchdog gave it up first: then this returns only once the watchdog has handed the run
+     * over, and the caller must unwind ({@link RunAbandoned}) without touching the worker's state.
+     */
+    boolean endWatched(ControlledRuntime c) {
+        watched = null;
+        if (c.tryFinish()) {
+            return true;
+        }
+        while (!abandonHandled) {
+            LockSupport.park(this);
+        }
+        return false;
+    }
+
     /**
      * True when the run thread is in a native method: a runnable thread that makes no
      * progress there waits on I/O (a read of a pipe, a socket, a terminal), which the JVM
@@ -173,6 +324,7 @@ final class RunThread {
     }
 
     private void loop() {
+        CURRENT.set(this);
         while (true) {
             Runnable r = job;
             if (r == null) {
