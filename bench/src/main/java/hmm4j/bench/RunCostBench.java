@@ -6,6 +6,7 @@ import hmm4j.scenarios.Scenario;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.RandomWalkStrategy;
 import hmm4j.sim.RunResult;
+import hmm4j.sim.RunWorker;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -32,11 +33,14 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>Measured:
  * <ul>
  *   <li>{@link #run}: one run of the scenario {@link #scenario} as an exploration runs it
- *       (a fresh kernel with the checkers, the seeded random walk, trace and code sites off),
+ *       (a fresh kernel with the checkers, the seeded random walk, no trace, sites without
+ *       code frames: an exploration's {@code BARE} recording),
  *       set-up included, with a new seed per run cycling over {@value #SEEDS} seeds. The
  *       trial's set-up prints the mean decisions per run over those seeds
  *       ({@code decisions/run}), so the cost and the allocation ({@code -prof gc},
  *       {@code gc.alloc.rate.norm}) per decision are the per-run figures divided by it;</li>
+ *   <li>{@link #workerRuns}: the same runs as an explorer's worker executes them, all on one
+ *       run thread without a thread wake-up per run ({@link RunWorker}), per run;</li>
  *   <li>{@link #continuationFloor}: {@value #SWITCHES} run/yield pairs of one continuation,
  *       per pair;</li>
  *   <li>{@link Threads}: the same runs with the controlled runtime on virtual threads
@@ -103,7 +107,8 @@ public class RunCostBench {
     }
 
     private RunResult runOnce(long s) {
-        Kernel k = Kernel.builder().seed(s).strategy(new RandomWalkStrategy(s)).trace(false).sites(false).build();
+        Kernel k = Kernel.builder().seed(s).strategy(new RandomWalkStrategy(s)).trace(false).sites(false)
+                .siteFrames(false).build();
         Checkers.install(k);
         target.setUp(k);
         return k.run();
@@ -114,6 +119,29 @@ public class RunCostBench {
     public RunResult run() {
         seed = seed % SEEDS + 1;
         return runOnce(seed);
+    }
+
+    /** Runs per invocation of {@link #workerRuns}. */
+    static final int WORKER_BATCH = 50;
+
+    /**
+     * {@value #WORKER_BATCH} runs as an explorer's worker runs them ({@link RunWorker}): all on
+     * one run thread, each inline, watched from the benchmark's thread; per run. {@link #run}
+     * hands each run to a run thread and back (two thread wake-ups), as a single run outside
+     * an exploration does.
+     */
+    @Benchmark
+    @OperationsPerInvocation(WORKER_BATCH)
+    public long workerRuns() {
+        long[] steps = new long[1];
+        RunWorker.run(() -> {
+            for (int i = 0; i < WORKER_BATCH; i++) {
+                steps[0] += run().steps();
+            }
+        }, (k, r) -> {
+            throw new IllegalStateException("a benchmark run was given up: " + r.failures());
+        });
+        return steps[0];
     }
 
     /** {@value #SWITCHES} continuation run/yield pairs: the floor of a controlled scheduler in Java. */
