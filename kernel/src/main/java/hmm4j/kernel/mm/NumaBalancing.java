@@ -100,9 +100,12 @@ public final class NumaBalancing {
         if (!populated) {
             return 0;
         }
-        HugeMemory.splitHugePmdEdges(mm, start, end);
         MmuNotifierRange range = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_PROTECTION_VMA, 0, mm, start, end);
         range.invalidateRangeStart();
+        // change_pmd_range: a leaf the range covers only in part is split first (its own CLEAR,
+        // nested in this range) and its covered PTEs are marked below; a covered leaf is
+        // changed whole (change_huge_pmd).
+        HugeMemory.splitHugePmdEdges(mm, start, end);
         long updated = 0;
         PhysMem phys = PhysMem.of(mm.kernel());
         ptl.lock();
@@ -112,14 +115,15 @@ public final class NumaBalancing {
                 long addr = entries.addr(i);
                 long pte = entries.pte(i);
                 if (Pte.isHuge(pte)) {
-                    // A PMD leaf: change_huge_pmd with prot_numa leaves the THP to its own
-                    // hinting path, which the model does not have; skip the leaf.
-                    while (i + 1 < entries.size() && entries.addr(i + 1) < (addr & Pte.PMD_MASK) + Pte.PMD_SIZE) {
+                    long haddr = addr & Pte.PMD_MASK;
+                    updated += HugeMemory.changeHugePmdProtNuma(mm, phys, pt, vma, haddr);
+                    while (i + 1 < entries.size() && entries.addr(i + 1) < haddr + Pte.PMD_SIZE) {
                         i++;
                     }
                     continue;
                 }
-                if (eligible(phys, vma, pte)) {
+                if (Pte.isPresent(pte) && !Pte.isProtNone(pte) && !Pte.isSpecial(pte) && !Pte.isZero(pte)
+                        && folioCanMapProtNuma(phys, vma, Pte.pfn(pte), 1)) {
                     pt.set(addr, Pte.mkProtNone(Pte.wrprotect(pte)));
                     updated++;
                 }
@@ -131,16 +135,26 @@ public final class NumaBalancing {
         return updated;
     }
 
-    /** {@code change_pte_range}'s prot_numa filter for one entry. */
-    private static boolean eligible(PhysMem phys, Vma vma, long pte) {
-        if (!Pte.isPresent(pte) || Pte.isProtNone(pte) || Pte.isSpecial(pte) || Pte.isZero(pte)) {
-            return false;
-        }
-        Page page = phys.pfnToPage(Pte.pfn(pte));
-        if (page == null || page.pgmap() != null || page.testFlag(Ksm.PG_KSM)) {
+    /**
+     * {@code folio_can_map_prot_numa} (mm/mempolicy.c; since v6.19 shared by
+     * {@code change_pte_range} and {@code change_huge_pmd}) for the folio of {@code nr} pages
+     * from {@code pfn}: false for a page without a struct page, a ZONE_DEVICE page, a KSM page,
+     * a folio of a copy-on-write VMA that may be mapped elsewhere too (a page of it mapped more
+     * than once), and a folio that may be DMA-pinned. Page-table lock held.
+     */
+    static boolean folioCanMapProtNuma(PhysMem phys, Vma vma, long pfn, int nr) {
+        Page head = phys.pfnToPage(pfn);
+        if (head == null || head.pgmap() != null || head.testFlag(Ksm.PG_KSM)) {
             return false;
         }
         boolean cow = !vma.isShared() && vma.hasAny(VmFlags.VM_MAYWRITE);
-        return !(cow && page.mapcount() > 1);
+        FolioPins pins = FolioPins.of(phys.kernel());
+        for (int i = 0; i < nr; i++) {
+            Page p = i == 0 ? head : phys.pfnToPage(pfn + i);
+            if (cow && p.mapcount() > 1 || pins.folioMaybeDmaPinned(p)) {
+                return false;
+            }
+        }
+        return true;
     }
 }
