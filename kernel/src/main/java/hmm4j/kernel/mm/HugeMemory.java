@@ -25,6 +25,11 @@ import hmm4j.sim.sync.SpinLock;
  * once), otherwise it splits the PMD and copies one base page (the kernel has not copied
  * whole THPs on COW since v5.8); on the huge zero page it always splits.
  *
+ * <p>NUMA hinting ({@link NumaBalancing}): a scan whose window covers a leaf whole makes it
+ * prot-none in one leaf update ({@link #changeHugePmdProtNuma}, {@code change_huge_pmd} with
+ * {@code MM_CP_PROT_NUMA}), inside the scan's one {@code PROTECTION_VMA}; the hinting fault
+ * ({@link #doHugePmdNumaPage}) gives the leaf its protection back, without a split or an event.
+ *
  * <p>Splits. {@link #splitHugePmd} sends {@code MMU_NOTIFY_CLEAR} over the whole aligned PMD
  * range around the split, with no owner. Callers: partial munmap and mprotect (the VMA split
  * at an address inside a leaf, {@code vma_adjust_trans_huge}, before the caller's own

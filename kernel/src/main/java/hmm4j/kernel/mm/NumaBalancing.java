@@ -15,16 +15,22 @@ import hmm4j.sim.sync.SpinLock;
  * gives up at once if that fails. Each VMA that may be migrated and is accessible
  * ({@code vma_migratable}, not hugetlb, not {@code VM_MIXEDMAP}, not a read-only file mapping)
  * gets {@link #changeProtNuma} over its part of the scan window: every present entry of a
- * normal page mapped only here (not the zero page, not special, not a KSM page, not an entry
- * that is already a hinting entry, not a page shared with another mapping of a COW VMA)
- * becomes {@link Pte#mkProtNone prot-none} and read-only; the VMA keeps its protection. A later
- * CPU access takes a hinting fault that makes the entry accessible again (and a write then
- * takes the write path), sending no invalidation; a device access must fault through
- * {@code hmm_range_fault}, which faults it in the same way.
+ * normal page (not the zero page, not special, not an entry that is already a hinting entry,
+ * and one {@link #folioCanMapProtNuma} accepts: not KSM, not ZONE_DEVICE, not shared with
+ * another mapping of a COW VMA, not maybe DMA-pinned) becomes {@link Pte#mkProtNone prot-none}
+ * and read-only; the VMA keeps its protection. A PMD-mapped THP the window covers whole is
+ * marked whole, staying one PMD ({@link HugeMemory#changeHugePmdProtNuma},
+ * {@code change_huge_pmd}; the huge zero page is skipped); one it covers in part is split first
+ * and only its covered PTEs are marked. A later CPU access takes a hinting fault that makes the
+ * entry accessible again ({@code do_numa_page}: read-only, a write then takes the write path;
+ * {@code do_huge_pmd_numa_page}: the whole leaf, writable if {@code can_change_pmd_writable}),
+ * sending no invalidation; a device access must fault through {@code hmm_range_fault}, which
+ * faults it in the same way.
  *
  * <p>Notifiers. One {@code MMU_NOTIFY_PROTECTION_VMA} invalidation, owner none, blockable,
  * per VMA piece that has any page table, over the piece, around its entry changes, outside the
- * page-table lock; as for {@code mprotect}, a driver must drop (or re-validate) its device
+ * page-table lock (the CLEAR of a partly covered THP's split nests inside it, as in
+ * {@code change_pmd_range}); as for {@code mprotect}, a driver must drop (or re-validate) its device
  * entries of the range: a device entry of a page whose CPU entry is a hinting entry names no
  * accessible page.
  *
