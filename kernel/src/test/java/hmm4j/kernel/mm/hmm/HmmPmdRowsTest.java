@@ -23,7 +23,9 @@ import org.junit.jupiter.api.Test;
  * {@code hmm_range_fault} over PMD leaves ({@code hmm_vma_handle_pmd}): every page of the
  * leaf in the range gets {@code pfn + index} with the leaf's bits and map order 9; a fault
  * request on a none PMD of a THP VMA maps one THP; a write request on the huge zero page
- * splits it and copies every page; a range that starts inside a leaf starts at the right pfn.
+ * splits it and copies every page; a range that starts inside a leaf starts at the right pfn;
+ * a NUMA hinting (prot-none) leaf gives no cpu flags to a snapshot and is faulted back whole
+ * ({@code do_huge_pmd_numa_page}) for a fault request.
  */
 class HmmPmdRowsTest {
     private static final int NR = HugeMemory.HPAGE_PMD_NR;
