@@ -26,6 +26,9 @@ import hmm4j.kernel.mm.NumaBalancing;
 import hmm4j.kernel.mm.Page;
 import hmm4j.kernel.mm.PhysMem;
 import hmm4j.kernel.mm.Pte;
+import hmm4j.kernel.sched.Process;
+import hmm4j.sim.Task;
+import hmm4j.sim.sync.Completion;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -33,7 +36,8 @@ import org.junit.jupiter.api.Test;
  * NUMA hinting of a PMD-mapped THP: {@code task_numa_work} → {@code change_protection} with
  * {@code MM_CP_PROT_NUMA} makes a leaf its window covers whole prot-none in one step
  * ({@code change_huge_pmd}), splits a leaf it covers in part and marks only the covered PTEs,
- * skips the huge zero page, a leaf already marked and a pinned THP; the hinting fault
+ * skips the huge zero page, a leaf already marked, a pinned THP and one shared with a forked
+ * child; the hinting fault
  * ({@code do_huge_pmd_numa_page}) restores the leaf without a split or an invalidation, and
  * writable exactly when {@code can_change_pmd_writable} allows.
  */
@@ -194,6 +198,26 @@ class HugeNumaHintingTest {
             assertFalse(Pte.isProtNone(pte(mm, a)), "folio_maybe_dma_pinned (one page of the THP): skipped");
             Gup.unpinUserPages(mm, pinned, 1);
             assertEquals(NR, NumaBalancing.taskNumaWork(mm, a, a + HPAGE), "unpinned, it is marked");
+        });
+    }
+
+    @Test
+    void aThpSharedWithAForkedChild_isLeftAlone_inTheCopyOnWriteVma() {
+        inProcess(17, (k, self, mm, ops) -> {
+            long a = thpArea(mm);
+            write(k, a, new byte[] {8});
+            Completion scanned = new Completion(k, "scanned");
+            Task child = Process.fork(self, "child", c -> scanned.waitForCompletion());
+            assertEquals(1, leaves(mm));
+
+            assertEquals(0, NumaBalancing.taskNumaWork(mm, a, a + HPAGE),
+                    "is_cow_mapping and folio_maybe_mapped_shared: skipped");
+            assertFalse(Pte.isProtNone(pte(mm, a)));
+            assertEquals(1, leaves(mm), "not split");
+            scanned.complete();
+            child.join();
+
+            assertEquals(NR, NumaBalancing.taskNumaWork(mm, a, a + HPAGE), "mapped once again, it is marked");
         });
     }
 }
