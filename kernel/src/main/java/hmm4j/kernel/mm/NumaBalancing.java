@@ -122,7 +122,11 @@ public final class NumaBalancing {
                 long pte = entries.pte(i);
                 if (Pte.isHuge(pte)) {
                     long haddr = addr & Pte.PMD_MASK;
-                    updated += HugeMemory.changeHugePmdProtNuma(mm, phys, pt, vma, haddr);
+                    // A leaf the edges' split did not see (a THP fault at a none PMD since, under
+                    // the mmap read lock as ours) is left unmarked unless the range covers it.
+                    if (haddr >= start && haddr + Pte.PMD_SIZE <= end) {
+                        updated += HugeMemory.changeHugePmdProtNuma(mm, phys, pt, vma, haddr);
+                    }
                     while (i + 1 < entries.size() && entries.addr(i + 1) < haddr + Pte.PMD_SIZE) {
                         i++;
                     }
