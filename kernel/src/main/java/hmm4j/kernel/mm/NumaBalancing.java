@@ -30,9 +30,9 @@ import hmm4j.sim.sync.SpinLock;
  * <p>Notifiers. One {@code MMU_NOTIFY_PROTECTION_VMA} invalidation, owner none, blockable,
  * per VMA piece that has any page table, over the piece, around its entry changes, outside the
  * page-table lock (the CLEAR of a partly covered THP's split nests inside it, as in
- * {@code change_pmd_range}); as for {@code mprotect}, a driver must drop (or re-validate) its device
- * entries of the range: a device entry of a page whose CPU entry is a hinting entry names no
- * accessible page.
+ * {@code change_pmd_range}); as for {@code mprotect}, a driver must drop (or re-validate) its
+ * device entries of the range: a device entry of a page whose CPU entry is a hinting entry
+ * names no accessible page.
  *
  * <p>Locking: the mmap lock for read (trylock), then per piece the notifier start, the
  * page-table lock, the notifier end. The caller is a task of the mm (it holds the
@@ -146,7 +146,7 @@ public final class NumaBalancing {
     }
 
     /**
-     * {@code folio_can_map_prot_numa} (mm/mempolicy.c; since v6.19 shared by
+     * {@code folio_can_map_prot_numa} (mm/mempolicy.c; in current mainline shared by
      * {@code change_pte_range} and {@code change_huge_pmd}) for the folio of {@code nr} pages
      * from {@code pfn}: false for a page without a struct page, a ZONE_DEVICE page, a KSM page,
      * a folio of a copy-on-write VMA that may be mapped elsewhere too (a page of it mapped more
