@@ -17,7 +17,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * at the end of fork's write-protect invalidation, with the entry, the invalidation and the
  * commit site; the driver that handles them is clean over the exploration budget and reaches
  * its protection branch. D2 to D4 likewise for clear_refs 4, a NUMA-balancing scan and
- * compaction, each found at the end of its own invalidation with that event.
+ * compaction, each found at the end of its own invalidation with that event; D5 to D7 for the
+ * CLEAR of a KSM merge (in ksmd), of mbind/migrate_pages and of MADV_UNMERGEABLE (a read-only
+ * entry: a CLEAR spares none; found at break_ksm's wp_page_copy).
  */
 class DeviceMapScenariosTest {
 
@@ -63,10 +65,29 @@ class DeviceMapScenariosTest {
 
     @ParameterizedTest
     @CsvSource({
+            "D5-ignores-ksm-merge-clear, ksmd, write, Ksm.",
+            "D6-ignores-mbind-migration-clear, process, write, MigratePages.",
+            "D7-ignores-unmerge-clear, process, read, Fault.wpPageCopy"})
+    void d5to7_theEntryThatSurvivedTheClearOfAMergeAMigrationOrAnUnmerge_isFound(String id, String task, String access,
+            String site) {
+        RunResult r = ScenarioRunner.runOnce(Catalogue.byId(id).orElseThrow(), 1, 100_000);
+        var v = assertInstanceOf(Failure.InvariantViolation.class, r.firstFailure().orElseThrow());
+        assertEquals(KernelRules.DEVMAP_NO_ENTRY_SURVIVES, v.rule());
+        assertEquals(task, v.site().task(), "found in the task that ran the operation");
+        assertTrue(v.detail().startsWith("mirror->pt: device entry 0x"), v.detail());
+        assertTrue(v.detail().contains("(" + access + ") survived the invalidation MMU_NOTIFY_CLEAR ["), v.detail());
+        assertTrue(v.detail().contains("the invalidation started at") && v.detail().contains(site), v.detail());
+    }
+
+    @ParameterizedTest
+    @CsvSource({
             "D2-handles-soft-dirty, driver.invalidate.soft-dirty-cleared",
             "D3-handles-numa-hinting, driver.invalidate.protection-cleared",
-            "D4-handles-migration-clear, driver.invalidate.clear-cleared"})
-    void d2to4_theDriverThatClearsOnEveryEvent_isCleanAndReachesItsClearingMark(String id, String mark) {
+            "D4-handles-migration-clear, driver.invalidate.clear-cleared",
+            "D5-handles-ksm-merge-clear, driver.invalidate.clear-cleared",
+            "D6-handles-mbind-migration-clear, driver.invalidate.clear-cleared",
+            "D7-handles-unmerge-clear, driver.invalidate.clear-cleared"})
+    void d2to7_theDriverThatClearsOnEveryEvent_isCleanAndReachesItsClearingMark(String id, String mark) {
         Scenario s = Catalogue.byId(id).orElseThrow();
         ScenarioOutcome o = ScenarioRunner.run(s, new Budget(300, 1, 100_000));
         assertTrue(o.asExpected(), o.actual());

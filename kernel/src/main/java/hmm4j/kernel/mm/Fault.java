@@ -201,7 +201,7 @@ public final class Fault {
             return VM_FAULT_SIGBUS;
         }
         if (Pte.isHuge(pte)) {
-            if (HugeMemory.hugePmdFault(mm, phys, pt, ptl, page, write) == 0) {
+            if (HugeMemory.hugePmdFault(mm, phys, pt, ptl, vma, page, write) == 0) {
                 return 0;
             }
             // VM_FAULT_FALLBACK: the PMD is split; handle the fault at PTE level.

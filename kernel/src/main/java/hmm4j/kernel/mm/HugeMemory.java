@@ -25,6 +25,11 @@ import hmm4j.sim.sync.SpinLock;
  * once), otherwise it splits the PMD and copies one base page (the kernel has not copied
  * whole THPs on COW since v5.8); on the huge zero page it always splits.
  *
+ * <p>NUMA hinting ({@link NumaBalancing}): a scan whose window covers a leaf whole makes it
+ * prot-none in one leaf update ({@link #changeHugePmdProtNuma}, {@code change_huge_pmd} with
+ * {@code MM_CP_PROT_NUMA}), inside the scan's one {@code PROTECTION_VMA}; the hinting fault
+ * ({@link #doHugePmdNumaPage}) gives the leaf its protection back, without a split or an event.
+ *
  * <p>Splits. {@link #splitHugePmd} sends {@code MMU_NOTIFY_CLEAR} over the whole aligned PMD
  * range around the split, with no owner. Callers: partial munmap and mprotect (the VMA split
  * at an address inside a leaf, {@code vma_adjust_trans_huge}, before the caller's own
@@ -57,6 +62,12 @@ public final class HugeMemory {
     public static final Mark FAULT_ZERO = Mark.of("thp.fault.zero", "A read fault mapped the huge zero page");
     /** Coverage mark: a PMD mapping was split into 512 PTEs. */
     public static final Mark SPLIT_PMD = Mark.of("thp.split.pmd", "A PMD mapping was split into 512 PTEs");
+    /** Coverage mark: a NUMA scan made a whole PMD leaf a hinting entry. */
+    public static final Mark NUMA_MARK = Mark.of("thp.numa.mark",
+            "A NUMA balancing scan made a whole PMD-mapped THP prot-none (change_huge_pmd, MM_CP_PROT_NUMA)");
+    /** Coverage mark: a hinting fault took the mark off a PMD leaf. */
+    public static final Mark NUMA_FAULT = Mark.of("thp.numa.fault",
+            "A NUMA hinting fault made a prot-none PMD leaf accessible again (do_huge_pmd_numa_page)");
 
     /** {@code /sys/kernel/mm/transparent_hugepage/enabled}. */
     public enum Enabled { ALWAYS, MADVISE, NEVER }
@@ -146,11 +157,14 @@ public final class HugeMemory {
      * @return 0 when handled, or -1 when the PMD was split and the caller must handle the
      *         fault at PTE level (with the page-table lock not held)
      */
-    static int hugePmdFault(MmStruct mm, PhysMem phys, PageTable pt, SpinLock ptl, long addr, boolean write) {
+    static int hugePmdFault(MmStruct mm, PhysMem phys, PageTable pt, SpinLock ptl, Vma vma, long addr,
+                            boolean write) {
         long haddr = addr & Pte.PMD_MASK;
         long pmd = pt.pmdLeaf(haddr);
         if (Pte.isProtNone(pmd)) {
-            pt.updatePmdLeaf(haddr, e -> Pte.mkYoung(Pte.clearProtNone(e)));
+            // __handle_mm_fault: a prot-none PMD in an accessible VMA (the caller checked the
+            // access) is a NUMA hinting entry, whatever the kind of fault.
+            doHugePmdNumaPage(mm, phys, pt, vma, haddr);
             ptl.unlock();
             return 0;
         }
@@ -167,6 +181,77 @@ public final class HugeMemory {
         ptl.unlock();
         splitHugePmd(mm, haddr);
         return -1;
+    }
+
+    /**
+     * {@code do_huge_pmd_numa_page}: the hinting fault on the prot-none leaf of {@code haddr}
+     * takes the mark off under the page-table lock (held, kept): the leaf gets the VMA's
+     * protection back and is made young, and writable as well when
+     * {@link #canChangePmdWritable} allows it, whether the fault was a read or a write. No
+     * invalidation (the entry gains access, a secondary MMU has nothing to drop), no migration
+     * (one node).
+     */
+    static void doHugePmdNumaPage(MmStruct mm, PhysMem phys, PageTable pt, Vma vma, long haddr) {
+        long restored = Pte.mkYoung(Pte.clearProtNone(pt.pmdLeaf(haddr)));
+        // vma_wants_manual_pte_write_upgrade: a private VMA with VM_WRITE (its vm_page_prot is
+        // never writable), or a shared one that needs write notification (the model has none).
+        boolean writable = !Pte.isWrite(restored) && vma.hasAny(VmFlags.VM_WRITE)
+                && canChangePmdWritable(mm, phys, vma, haddr, restored);
+        long updated = writable ? Pte.mkWrite(restored) : restored;
+        pt.updatePmdLeaf(haddr, e -> updated);
+        mm.kernel().mark(NUMA_FAULT);
+    }
+
+    /**
+     * {@code can_change_pmd_writable} for the (accessible) leaf {@code pmd} of {@code haddr}
+     * in a VMA with {@code VM_WRITE}: not while uffd-wp tracks it; in a private VMA only an
+     * exclusive anonymous THP ({@code PageAnonExclusive}, which the model reads as
+     * {@link #isExclusive}); in a shared one only a dirty leaf. Page-table lock held.
+     */
+    static boolean canChangePmdWritable(MmStruct mm, PhysMem phys, Vma vma, long haddr, long pmd) {
+        if (Pte.isProtNone(pmd) || !Pte.isPresent(pmd)) {
+            return false;
+        }
+        if (vma.hasAny(VmFlags.VM_UFFD_WP)) {
+            for (int i = 0; i < HPAGE_PMD_NR; i++) {
+                if (Userfaultfd.pteWp(mm, haddr + ((long) i << Pte.PAGE_SHIFT))) {
+                    return false;
+                }
+            }
+        }
+        if (!vma.isShared()) {
+            return !Pte.isSpecial(pmd) && isExclusive(phys, Pte.pfn(pmd));
+        }
+        return Pte.isDirty(pmd);
+    }
+
+    /**
+     * {@code change_huge_pmd} with {@code MM_CP_PROT_NUMA} for the leaf of {@code haddr}, which
+     * the caller's range covers whole: the leaf becomes prot-none and read-only in one step
+     * (the kernel's {@code pmdp_invalidate_ad} + {@code pmd_modify} to {@code PAGE_NONE}; the
+     * PMD is never none in between). Skipped: a non-present leaf, the huge zero page, a leaf
+     * that already is a hinting entry, and a THP {@link NumaBalancing#folioCanMapProtNuma}
+     * refuses. Page-table lock held; the caller's {@code PROTECTION_VMA} range is started.
+     *
+     * @return the pages changed: {@value #HPAGE_PMD_NR} or 0
+     */
+    static int changeHugePmdProtNuma(MmStruct mm, PhysMem phys, PageTable pt, Vma vma, long haddr) {
+        long pmd = pt.pmdLeaf(haddr);
+        if (!Pte.isPresent(pmd) || Pte.isProtNone(pmd) || isHugeZeroPmd(phys, pmd)) {
+            return 0;
+        }
+        if (!NumaBalancing.folioCanMapProtNuma(phys, vma, Pte.pfn(pmd), HPAGE_PMD_NR)) {
+            return 0;
+        }
+        pt.updatePmdLeaf(haddr, e -> Pte.mkProtNone(Pte.wrprotect(e)));
+        mm.kernel().mark(NUMA_MARK);
+        return HPAGE_PMD_NR;
+    }
+
+    /** {@code is_huge_zero_pmd}. */
+    static boolean isHugeZeroPmd(PhysMem phys, long pmd) {
+        long zero = phys.hugeZeroPfnIfAllocated();
+        return zero != 0 && Pte.pfn(pmd) == zero;
     }
 
     /** Every page of the THP at {@code headPfn} is mapped once and referenced once. */

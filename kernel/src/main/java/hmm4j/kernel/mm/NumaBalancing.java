@@ -15,18 +15,24 @@ import hmm4j.sim.sync.SpinLock;
  * gives up at once if that fails. Each VMA that may be migrated and is accessible
  * ({@code vma_migratable}, not hugetlb, not {@code VM_MIXEDMAP}, not a read-only file mapping)
  * gets {@link #changeProtNuma} over its part of the scan window: every present entry of a
- * normal page mapped only here (not the zero page, not special, not a KSM page, not an entry
- * that is already a hinting entry, not a page shared with another mapping of a COW VMA)
- * becomes {@link Pte#mkProtNone prot-none} and read-only; the VMA keeps its protection. A later
- * CPU access takes a hinting fault that makes the entry accessible again (and a write then
- * takes the write path), sending no invalidation; a device access must fault through
- * {@code hmm_range_fault}, which faults it in the same way.
+ * normal page (not the zero page, not special, not an entry that is already a hinting entry,
+ * and one {@link #folioCanMapProtNuma} accepts: not KSM, not ZONE_DEVICE, not shared with
+ * another mapping of a COW VMA, not maybe DMA-pinned) becomes {@link Pte#mkProtNone prot-none}
+ * and read-only; the VMA keeps its protection. A PMD-mapped THP the window covers whole is
+ * marked whole, staying one PMD ({@link HugeMemory#changeHugePmdProtNuma},
+ * {@code change_huge_pmd}; the huge zero page is skipped); one it covers in part is split first
+ * and only its covered PTEs are marked. A later CPU access takes a hinting fault that makes the
+ * entry accessible again ({@code do_numa_page}: read-only, a write then takes the write path;
+ * {@code do_huge_pmd_numa_page}: the whole leaf, writable if {@code can_change_pmd_writable}),
+ * sending no invalidation; a device access must fault through {@code hmm_range_fault}, which
+ * faults it in the same way.
  *
  * <p>Notifiers. One {@code MMU_NOTIFY_PROTECTION_VMA} invalidation, owner none, blockable,
  * per VMA piece that has any page table, over the piece, around its entry changes, outside the
- * page-table lock; as for {@code mprotect}, a driver must drop (or re-validate) its device
- * entries of the range: a device entry of a page whose CPU entry is a hinting entry names no
- * accessible page.
+ * page-table lock (the CLEAR of a partly covered THP's split nests inside it, as in
+ * {@code change_pmd_range}); as for {@code mprotect}, a driver must drop (or re-validate) its
+ * device entries of the range: a device entry of a page whose CPU entry is a hinting entry
+ * names no accessible page.
  *
  * <p>Locking: the mmap lock for read (trylock), then per piece the notifier start, the
  * page-table lock, the notifier end. The caller is a task of the mm (it holds the
@@ -100,9 +106,12 @@ public final class NumaBalancing {
         if (!populated) {
             return 0;
         }
-        HugeMemory.splitHugePmdEdges(mm, start, end);
         MmuNotifierRange range = new MmuNotifierRange(MmuNotifierEvent.MMU_NOTIFY_PROTECTION_VMA, 0, mm, start, end);
         range.invalidateRangeStart();
+        // change_pmd_range: a leaf the range covers only in part is split first (its own CLEAR,
+        // nested in this range) and its covered PTEs are marked below; a covered leaf is
+        // changed whole (change_huge_pmd).
+        HugeMemory.splitHugePmdEdges(mm, start, end);
         long updated = 0;
         PhysMem phys = PhysMem.of(mm.kernel());
         ptl.lock();
@@ -112,14 +121,19 @@ public final class NumaBalancing {
                 long addr = entries.addr(i);
                 long pte = entries.pte(i);
                 if (Pte.isHuge(pte)) {
-                    // A PMD leaf: change_huge_pmd with prot_numa leaves the THP to its own
-                    // hinting path, which the model does not have; skip the leaf.
-                    while (i + 1 < entries.size() && entries.addr(i + 1) < (addr & Pte.PMD_MASK) + Pte.PMD_SIZE) {
+                    long haddr = addr & Pte.PMD_MASK;
+                    // A leaf the edges' split did not see (a THP fault at a none PMD since, under
+                    // the mmap read lock as ours) is left unmarked unless the range covers it.
+                    if (haddr >= start && haddr + Pte.PMD_SIZE <= end) {
+                        updated += HugeMemory.changeHugePmdProtNuma(mm, phys, pt, vma, haddr);
+                    }
+                    while (i + 1 < entries.size() && entries.addr(i + 1) < haddr + Pte.PMD_SIZE) {
                         i++;
                     }
                     continue;
                 }
-                if (eligible(phys, vma, pte)) {
+                if (Pte.isPresent(pte) && !Pte.isProtNone(pte) && !Pte.isSpecial(pte) && !Pte.isZero(pte)
+                        && folioCanMapProtNuma(phys, vma, Pte.pfn(pte), 1)) {
                     pt.set(addr, Pte.mkProtNone(Pte.wrprotect(pte)));
                     updated++;
                 }
@@ -131,16 +145,26 @@ public final class NumaBalancing {
         return updated;
     }
 
-    /** {@code change_pte_range}'s prot_numa filter for one entry. */
-    private static boolean eligible(PhysMem phys, Vma vma, long pte) {
-        if (!Pte.isPresent(pte) || Pte.isProtNone(pte) || Pte.isSpecial(pte) || Pte.isZero(pte)) {
-            return false;
-        }
-        Page page = phys.pfnToPage(Pte.pfn(pte));
-        if (page == null || page.pgmap() != null || page.testFlag(Ksm.PG_KSM)) {
+    /**
+     * {@code folio_can_map_prot_numa} (mm/mempolicy.c; in current mainline shared by
+     * {@code change_pte_range} and {@code change_huge_pmd}) for the folio of {@code nr} pages
+     * from {@code pfn}: false for a page without a struct page, a ZONE_DEVICE page, a KSM page,
+     * a folio of a copy-on-write VMA that may be mapped elsewhere too (a page of it mapped more
+     * than once), and a folio that may be DMA-pinned. Page-table lock held.
+     */
+    static boolean folioCanMapProtNuma(PhysMem phys, Vma vma, long pfn, int nr) {
+        Page head = phys.pfnToPage(pfn);
+        if (head == null || head.pgmap() != null || head.testFlag(Ksm.PG_KSM)) {
             return false;
         }
         boolean cow = !vma.isShared() && vma.hasAny(VmFlags.VM_MAYWRITE);
-        return !(cow && page.mapcount() > 1);
+        FolioPins pins = FolioPins.of(phys.kernel());
+        for (int i = 0; i < nr; i++) {
+            Page p = i == 0 ? head : phys.pfnToPage(pfn + i);
+            if (cow && p.mapcount() > 1 || pins.folioMaybeDmaPinned(p)) {
+                return false;
+            }
+        }
+        return true;
     }
 }

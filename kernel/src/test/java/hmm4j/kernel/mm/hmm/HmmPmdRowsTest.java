@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import hmm4j.kernel.mm.HugeMemory;
+import hmm4j.kernel.mm.NumaBalancing;
 import hmm4j.kernel.mm.PhysMem;
 import hmm4j.kernel.mm.Pte;
 import hmm4j.kernel.mm.VmFlags;
@@ -22,7 +23,9 @@ import org.junit.jupiter.api.Test;
  * {@code hmm_range_fault} over PMD leaves ({@code hmm_vma_handle_pmd}): every page of the
  * leaf in the range gets {@code pfn + index} with the leaf's bits and map order 9; a fault
  * request on a none PMD of a THP VMA maps one THP; a write request on the huge zero page
- * splits it and copies every page; a range that starts inside a leaf starts at the right pfn.
+ * splits it and copies every page; a range that starts inside a leaf starts at the right pfn;
+ * a NUMA hinting (prot-none) leaf gives no cpu flags to a snapshot and is faulted back whole
+ * ({@code do_huge_pmd_numa_page}) for a fault request.
  */
 class HmmPmdRowsTest {
     private static final int NR = HugeMemory.HPAGE_PMD_NR;
@@ -42,6 +45,34 @@ class HmmPmdRowsTest {
                 assertEquals(HugeMemory.HPAGE_PMD_ORDER, HmmPfn.hmmPfnToMapOrder(r.hmmPfns()[i]));
             }
             assertEquals(0, bed.invalidations(), "a fault at a none PMD invalidates nothing");
+        });
+    }
+
+    @Test
+    void aNumaHintingLeaf_givesNoValidPfnWithoutAFaultRequest_andARequestFaultsItBackWhole_withoutAnInvalidation() {
+        runClean(97, bed -> {
+            bed.vma(BASE, NR, THP_RW);
+            assertEquals(0, bed.faultUntilNotBusy(bed.range(BASE, NR, REQ_FAULT | REQ_WRITE, 0, null)));
+            long head = Pte.pfn(bed.pte(BASE));
+            assertEquals(NR, NumaBalancing.taskNumaWork(bed.mm, BASE, BASE + NR * PAGE));
+            assertTrue(Pte.isHuge(bed.pte(BASE)) && Pte.isProtNone(bed.pte(BASE)));
+            int marked = bed.invalidations();
+
+            HmmRange snapshot = bed.range(BASE, 4, 0, 0, null);
+            assertEquals(0, bed.faultUntilNotBusy(snapshot));
+            for (int i = 0; i < 4; i++) {
+                assertEquals(0, snapshot.hmmPfns()[i] & (VALID | WRITE), "pmd_protnone: no cpu flags, page " + i);
+            }
+            assertTrue(Pte.isProtNone(bed.pte(BASE)), "a snapshot faults nothing in");
+
+            HmmRange r = bed.range(BASE, NR, REQ_FAULT, 0, null);
+            assertEquals(0, bed.faultUntilNotBusy(r));
+            long e = bed.pte(BASE);
+            assertTrue(Pte.isHuge(e) && !Pte.isProtNone(e), "do_huge_pmd_numa_page restored the leaf, not split");
+            for (int i = 0; i < NR; i++) {
+                assertEquals((head + i) | VALID | WRITE | ORDER9, r.hmmPfns()[i], "page " + i);
+            }
+            assertEquals(marked, bed.invalidations(), "the hinting fault invalidates nothing");
         });
     }
 
