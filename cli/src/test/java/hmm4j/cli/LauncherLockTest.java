@@ -28,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * whose jar is missing (so it must build), with a fake {@code mvn} that records each build
  * and a fake JDK whose {@code java} prints its arguments: the real build never runs. The
  * test holds the lock itself, sees the launcher say it waits (and not build), then releases
- * it; the order of events is fixed by what each process prints, not by time.
+ * it; the order of events is fixed by what each process prints, not by time. The same fake
+ * JDK shows the JVM options the launcher passes per command.
  */
 @Timeout(120) // a launcher that never got the lock would otherwise hang the suite
 class LauncherLockTest {
@@ -145,7 +146,7 @@ class LauncherLockTest {
         assertEquals(0, holder.waitFor());
         String out = new String(second.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, second.waitFor());
-        assertEquals("java -jar " + jar + " check\n", out);
+        assertEquals("java -XX:TieredStopAtLevel=1 -jar " + jar + " check\n", out);
         assertEquals(0, buildCount(), "the jar the other launcher built is used, not rebuilt");
     }
 
@@ -192,5 +193,41 @@ class LauncherLockTest {
         assertEquals(0, p.waitFor(), err);
         assertTrue(err.startsWith("hmm4j: taking over the build lock of a launcher that is gone (pid " + pid), err);
         assertEquals(1, buildCount());
+    }
+
+    /** The java command line the launcher runs for {@code args}, with {@code javaOpts} as HMM4J_JAVA_OPTS (null: unset). */
+    private String javaLine(String javaOpts, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("/bin/bash", root.resolve("hmm4j").toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+        pb.environment().put("JAVA_HOME", jdk.toString());
+        pb.environment().remove("HMM4J_JAVA_OPTS");
+        if (javaOpts != null) {
+            pb.environment().put("HMM4J_JAVA_OPTS", javaOpts);
+        }
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), err);
+        return lineStartingWith(new BufferedReader(new java.io.StringReader(out)), "java ");
+    }
+
+    /**
+     * {@code check} runs on C1 alone (measured faster on a cold JVM, docs/performance.md);
+     * no other command does, and a user's own word on tiering in HMM4J_JAVA_OPTS wins.
+     */
+    @Test
+    void check_runsOnC1Alone_otherCommandsAndAUsersTieringChoice_doNot() throws Exception {
+        String check = javaLine(null, "check", "--only", "S4-find");
+        assertTrue(check.contains(" -XX:TieredStopAtLevel=1 -jar "), check);
+        assertTrue(check.endsWith(" check --only S4-find"), check);
+        String explore = javaLine(null, "explore", "S4-find");
+        assertFalse(explore.contains("TieredStopAtLevel"), explore);
+        String own = javaLine("-XX:+TieredCompilation -Xss2m", "check");
+        assertFalse(own.contains("TieredStopAtLevel"), own);
+        assertTrue(own.contains(" -XX:+TieredCompilation -Xss2m -jar "), own);
+        String other = javaLine("-Xss2m", "check");
+        assertTrue(other.contains(" -Xss2m -XX:TieredStopAtLevel=1 -jar "), other);
     }
 }
