@@ -27,6 +27,11 @@ import picocli.CommandLine.Spec;
  * finishes (skips with their reason), the diagnostics of a failure as {@code # } lines, and
  * the totals. Exit code 0 iff no test failed and one at least ran, 4 (kselftest's skip code)
  * when every selected test was skipped; see {@link ExitCodes}.
+ *
+ * <p>Tests run {@code --jobs} at a time (default: the processor count), each on its own
+ * machine ({@link TestRunner}); a test's result depends only on its seed, and the lines are
+ * printed in the suite's order as soon as every test before them has finished, so the output
+ * is the same for any number of jobs.
  */
 @Command(name = "selftest",
         mixinStandardHelpOptions = true,
@@ -63,6 +68,11 @@ final class SelftestCommand implements Callable<Integer> {
             description = "Seed of every test's machine (default: ${DEFAULT-VALUE}).")
     private long seed = Kselftest.DEFAULT_SEED;
 
+    @Option(names = "--jobs", paramLabel = "N",
+            description = "Tests run at once, each on its own machine (default: the processor count; at most "
+                    + "one test with a longer TEST_F_TIMEOUT at a time). The output is the same for any N.")
+    private Integer jobs;
+
     @Option(names = "--list", description = "List the selected tests, one name per line, and exit.")
     private boolean list;
 
@@ -89,13 +99,16 @@ final class SelftestCommand implements Callable<Integer> {
         }
         Tap.header(selected.size()).forEach(out::println);
         out.flush();
+        int n = jobs == null ? java.lang.Runtime.getRuntime().availableProcessors() : jobs;
+        if (n < 1) {
+            throw new ParameterException(spec.commandLine(), "--jobs must be at least 1, got " + n);
+        }
         List<SelftestResult> results = new ArrayList<>(selected.size());
-        for (Selftest t : selected) {
-            SelftestResult r = runner.apply(t, seed);
+        TestRunner.run(selected, t -> runner.apply(t, seed), n, r -> {
             results.add(r);
             Tap.lines(results.size(), r).forEach(out::println);
             out.flush();
-        }
+        });
         out.println(Tap.totals(results));
         out.flush();
         if (results.stream().anyMatch(r -> r.status() == SelftestResult.Status.FAIL)) {

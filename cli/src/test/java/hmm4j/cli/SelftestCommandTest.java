@@ -63,7 +63,7 @@ class SelftestCommandTest {
 
     @Test
     void tapOutput_plan_results_diagnostics_totals_andExit1OnAFailure() {
-        String[] r = run(fakeCommand(), "selftest", "--only", "anon_read,hmm.anon_write", "--seed", "42");
+        String[] r = run(fakeCommand(), "selftest", "--only", "anon_read,hmm.anon_write", "--seed", "42", "--jobs", "1");
         assertEquals("1", r[0], r[2]);
         assertEquals(String.join("\n",
                 "TAP version 13",
@@ -139,5 +139,82 @@ class SelftestCommandTest {
         assertEquals("2", r[0]);
         assertEquals(1, r[2].lines().count(), r[2]);
         assertTrue(r[2].startsWith("hmm4j: "), r[2]);
+    }
+
+    /** A thread-safe runner whose verdict depends on the test alone: by the test's name. */
+    private static SelftestResult byName(Selftest t, long seed) {
+        RunResult run = new RunResult(seed, "fake", List.of(), 0, 0, List.of(), List.of(), Optional.empty(), List.of());
+        return t.name().contains("coherent")
+                ? new SelftestResult(t, SelftestResult.Status.FAIL, "ASSERT_EQ(ret, 0) failed: ret = -22 (-EINVAL)",
+                        List.of("seed " + seed), Map.of(), run)
+                : new SelftestResult(t, SelftestResult.Status.PASS, "", List.of(), Map.of(), run);
+    }
+
+    /** Two jobs print what one job prints: the suite's order, whatever order the tests end in. */
+    @Test
+    void twoJobs_printExactlyWhatOneJobPrints() {
+        String only = "anon_read,anon_write,migrate,snapshot,double_map,exclusive";
+        String[] one = run(new SelftestCommand(HmmTests::all, SelftestCommandTest::byName), "selftest", "--only",
+                only, "--jobs", "1");
+        String[] two = run(new SelftestCommand(HmmTests::all, SelftestCommandTest::byName), "selftest", "--only",
+                only, "--jobs", "2");
+        assertEquals("1", one[0]);
+        assertEquals(one[0], two[0]);
+        assertEquals(one[1], two[1]);
+        assertTrue(one[1].contains("\nok 1 hmm.hmm_device_private.anon_read\n")
+                && one[1].contains("\nnot ok 5 hmm.hmm_device_coherent.anon_read\n"), one[1]);
+    }
+
+    /**
+     * Two jobs run two tests at once, but never two of the long tests (a longer
+     * TEST_F_TIMEOUT): with the two benchmark_thp_migration tests first and an ordinary test
+     * third, each benchmark waits until the ordinary test has started, which only the rule
+     * makes possible (two benchmarks at once would hold both jobs and wait for ever; the wait
+     * is bounded so that the test fails instead).
+     */
+    @Test
+    void twoJobs_runTestsAtOnce_butNeverTwoLongTests() {
+        java.util.concurrent.CountDownLatch ordinaryStarted = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger longRunning = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger maxLong = new java.util.concurrent.atomic.AtomicInteger();
+        BiFunction<Selftest, Long, SelftestResult> runner = (t, seed) -> {
+            if (t.name().endsWith("benchmark_thp_migration")) {
+                maxLong.accumulateAndGet(longRunning.incrementAndGet(), Math::max);
+                try {
+                    if (!ordinaryStarted.await(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                        throw new AssertionError("the ordinary test never started beside " + t.name());
+                    }
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                } finally {
+                    longRunning.decrementAndGet();
+                }
+            } else {
+                ordinaryStarted.countDown();
+            }
+            return byName(t, seed);
+        };
+        String[] r = run(new SelftestCommand(HmmTests::all, runner), "selftest", "--only",
+                "hmm.hmm_device_private.benchmark_thp_migration,hmm.hmm_device_coherent.benchmark_thp_migration,"
+                        + "hmm2.hmm2_device_private.snapshot", "--jobs", "2");
+        assertEquals(String.join("\n",
+                "TAP version 13",
+                "1..3",
+                "ok 1 hmm.hmm_device_private.benchmark_thp_migration",
+                "# benchmark_thp_migration: ASSERT_EQ(ret, 0) failed: ret = -22 (-EINVAL)",
+                "#   seed 1",
+                "not ok 2 hmm.hmm_device_coherent.benchmark_thp_migration",
+                "ok 3 hmm2.hmm2_device_private.snapshot",
+                "# Totals: pass:2 fail:1 xfail:0 xpass:0 skip:0 error:0",
+                ""), r[1]);
+        assertEquals(1, maxLong.get(), "long tests running at once");
+    }
+
+    @Test
+    void jobsBelowOne_isOneLineAndExit2() {
+        String[] r = run(fakeCommand(), "selftest", "--jobs", "0");
+        assertEquals("2", r[0]);
+        assertEquals(1, r[2].lines().count(), r[2]);
+        assertTrue(r[2].contains("--jobs must be at least 1"), r[2]);
     }
 }
