@@ -141,11 +141,8 @@ final class RunThread {
             if (done) {
                 break;
             }
-            Thread.State s = thread.getState();
             long p = progress.getAsLong();
-            boolean waiting = busy && p == lastProgress && (s == Thread.State.WAITING
-                    || s == Thread.State.TIMED_WAITING || s == Thread.State.BLOCKED
-                    || s == Thread.State.RUNNABLE && inNativeCode()) && !exiting();
+            boolean waiting = busy && waitsOutside(p, lastProgress);
             now = System.nanoTime();
             if (!waiting) {
                 blockedSince = -1;
@@ -221,11 +218,8 @@ final class RunThread {
             if (now - c.watchStart >= TimeUnit.MILLISECONDS.toNanos(c.wallTimeoutMillis)) {
                 verdict = Outcome.RUNAWAY;
             } else {
-                Thread.State s = thread.getState();
                 long p = c.step();
-                boolean waiting = p == lastProgress && (s == Thread.State.WAITING
-                        || s == Thread.State.TIMED_WAITING || s == Thread.State.BLOCKED
-                        || s == Thread.State.RUNNABLE && inNativeCode()) && !exiting();
+                boolean waiting = waitsOutside(p, lastProgress);
                 if (!waiting) {
                     blockedSince = -1;
                 } else if (blockedSince < 0) {
@@ -284,6 +278,20 @@ final class RunThread {
             LockSupport.park(this);
         }
         return false;
+    }
+
+    /**
+     * True when the run made no progress since the last look ({@code progress} is still
+     * {@code last}) and its thread waits outside the model: waiting, timed-waiting, blocked, or
+     * runnable in a native method (I/O), and not inside the JDK's exit.
+     */
+    private boolean waitsOutside(long progress, long last) {
+        if (progress != last) {
+            return false;
+        }
+        Thread.State s = thread.getState();
+        return (s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING || s == Thread.State.BLOCKED
+                || s == Thread.State.RUNNABLE && inNativeCode()) && !exiting();
     }
 
     /**
