@@ -140,6 +140,7 @@ public class RunCostBench {
             }
         }, (k, r) -> {
             throw new IllegalStateException("a benchmark run was given up: " + r.failures());
+        }, () -> {
         });
         return steps[0];
     }

@@ -138,7 +138,8 @@ final class Engine {
      */
     private void worker() {
         InFlight slot = new InFlight();
-        RunWorker.run(() -> work(slot), (kernel, result) -> abandoned(slot, kernel, result));
+        RunWorker.run(() -> work(slot), (kernel, result) -> abandoned(slot, kernel, result),
+                () -> fail(new ExplorationException("interrupted")));
     }
 
     /** A worker's run in progress: its lane and run, for a run its watchdog gives up. Guarded by the engine. */

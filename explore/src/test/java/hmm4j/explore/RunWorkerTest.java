@@ -109,4 +109,41 @@ class RunWorkerTest {
             System.setProperty(name, old);
         }
     }
+
+    /**
+     * An exploration whose caller is interrupted (a JUnit timeout, a pool shut down) stops
+     * with "interrupted" for any number of workers, and the caller's interrupt is given back:
+     * the watchdog takes it off while it watches (a set interrupt would make its every park
+     * return at once) and never passes it to the runs, where a task would see it.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2})
+    void anInterruptedCaller_stopsTheExploration_getsItsInterruptBack_andNoRunSeesIt(int workers) {
+        AtomicInteger interruptedTasks = new AtomicInteger();
+        AtomicInteger runs = new AtomicInteger();
+        Thread caller = Thread.currentThread();
+        ExploreTarget target = ExploreTarget.of("interrupted-caller", (k, ctx) -> {
+            if (runs.incrementAndGet() == 3) {
+                caller.interrupt();
+            }
+            k.spawnKthread("a", self -> {
+                if (Thread.currentThread().isInterrupted()) {
+                    interruptedTasks.incrementAndGet();
+                }
+                TestOps.point(self.kernel(), "p");
+            });
+            k.spawnKthread("b", self -> TestOps.point(self.kernel(), "q"));
+        });
+        ExplorationException e;
+        try {
+            e = org.junit.jupiter.api.Assertions.assertThrows(ExplorationException.class, () -> Explorer.explore(
+                    target, ExploreOptions.defaults().withStrategy(StrategySpec.RANDOM).withRuns(1_000_000)
+                            .withWorkers(workers).withLanes(2)));
+        } finally {
+            assertTrue(Thread.interrupted(), "the caller's interrupt is given back (and cleared here)");
+        }
+        assertTrue(e.getMessage().contains("interrupted"), e.getMessage());
+        assertTrue(runs.get() < 1_000_000, "stopped early: " + runs.get());
+        assertEquals(0, interruptedTasks.get(), "runs whose task saw the caller's interrupt");
+    }
 }

@@ -84,6 +84,8 @@ final class RunThread {
     private volatile boolean abandonHandled;
     /** Worker mode: what the worker's loop threw, to be thrown again on the worker's thread. */
     private volatile Throwable bodyThrew;
+    /** The watching thread was interrupted during the watch (its flag kept here meanwhile). */
+    private boolean callerInterrupted;
 
     private RunThread() {
         thread = Thread.ofPlatform().daemon().name("hmm4j-run-" + NUMBER.incrementAndGet()).unstarted(this::loop);
@@ -118,6 +120,14 @@ final class RunThread {
      * (a racy read of a counter is enough to see that it moves).
      */
     Verdict execute(Runnable run, long wallMillis, long blockedMillis, LongSupplier progress) {
+        try {
+            return watchRun(run, wallMillis, blockedMillis, progress);
+        } finally {
+            restoreInterrupt();
+        }
+    }
+
+    private Verdict watchRun(Runnable run, long wallMillis, long blockedMillis, LongSupplier progress) {
         done = false;
         busy = false;
         caller = Thread.currentThread();
@@ -138,6 +148,7 @@ final class RunThread {
                 return abandon(Outcome.RUNAWAY);
             }
             LockSupport.parkNanos(this, Math.min(left, pollNanos));
+            noteInterrupt();
             if (done) {
                 break;
             }
@@ -170,14 +181,47 @@ final class RunThread {
      * threw). When a run is given up, {@code onAbandoned} gets its result here and
      * {@code body} is run again on a new run thread, to carry the worker's loop on.
      */
-    static void work(Runnable body, RunWorker.OnAbandoned onAbandoned) {
-        while (!claim().watchWorker(body, onAbandoned)) {
+    static void work(Runnable body, RunWorker.OnAbandoned onAbandoned, Runnable onInterrupted) {
+        while (true) {
+            RunThread r = claim();
+            boolean ended;
+            try {
+                ended = r.watchWorker(body, onAbandoned, onInterrupted);
+            } finally {
+                r.restoreInterrupt();
+            }
+            if (ended) {
+                return;
+            }
             // The run thread was abandoned with a run: the loop goes on on another one.
         }
     }
 
+    /**
+     * After a park of the watchdog: an interrupt of the watching thread is taken off it (a
+     * set interrupt would make every later park return at once, a watchdog spinning on its
+     * core) and given back when the watch ends; true when there was one. It is never passed
+     * on to the run thread, where it would reach a task's code and make a failure the run
+     * does not have: a worker is told through its own state ({@link RunWorker}'s
+     * {@code onInterrupted}).
+     */
+    private boolean noteInterrupt() {
+        if (Thread.interrupted()) {
+            callerInterrupted = true;
+            return true;
+        }
+        return false;
+    }
+
+    private void restoreInterrupt() {
+        if (callerInterrupted) {
+            callerInterrupted = false;
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Worker mode: true when {@code body} ended, false when a run was given up (the thread abandoned). */
-    private boolean watchWorker(Runnable body, RunWorker.OnAbandoned onAbandoned) {
+    private boolean watchWorker(Runnable body, RunWorker.OnAbandoned onAbandoned, Runnable onInterrupted) {
         done = false;
         busy = false;
         bodyThrew = null;
@@ -200,6 +244,9 @@ final class RunThread {
         long lastProgress = -1;
         while (!done) {
             LockSupport.parkNanos(this, pollNanos);
+            if (noteInterrupt()) {
+                onInterrupted.run();
+            }
             ControlledRuntime c = watched;
             if (done) {
                 break;

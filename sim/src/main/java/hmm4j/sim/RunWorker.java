@@ -26,9 +26,11 @@ public final class RunWorker {
 
     /**
      * Runs {@code body} as a worker (see the class comment); returns when it returns, throwing
-     * again what it threw.
+     * again what it threw. {@code onInterrupted} runs on the worker's thread each time that
+     * thread is interrupted meanwhile (the body should then stop by its own state; the interrupt
+     * is given back to the thread when this returns, and never reaches the runs).
      */
-    public static void run(Runnable body, OnAbandoned onAbandoned) {
-        RunThread.work(body, onAbandoned);
+    public static void run(Runnable body, OnAbandoned onAbandoned, Runnable onInterrupted) {
+        RunThread.work(body, onAbandoned, onInterrupted);
     }
 }
