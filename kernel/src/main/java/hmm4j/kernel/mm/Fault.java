@@ -23,7 +23,8 @@ import hmm4j.sim.sync.SpinLock;
  * <p>A write fault on a read-only special entry (VM_PFNMAP/VM_MIXEDMAP memory without a
  * {@link Page}) of a private mapping copies into a zero-filled page: the model keeps no
  * contents for memory without a page. A PROT_NONE (NUMA hinting) entry in an accessible VMA
- * gets its protection back, as {@code do_numa_page} does.
+ * gets its protection back, as {@code do_numa_page} does, writable where
+ * {@code can_change_pte_writable} allows ({@link #doNumaPage}).
  *
  * <p>The non-present entries of device memory and migration ({@code do_swap_page}):
  * <ul>
@@ -208,9 +209,9 @@ public final class Fault {
             return handleMmFault(mm, vma, addr, flags);
         }
         if (Pte.isProtNone(pte)) {
-            // do_numa_page: a PROT_NONE hinting entry in an accessible VMA gets its
-            // protection back (not writable: a write faults again and takes the write path).
-            pt.set(page, Pte.mkYoung(Pte.clearProtNone(pte)));
+            // handle_pte_fault: a PROT_NONE entry in an accessible VMA (the access was checked
+            // above) is a NUMA hinting entry, whatever the kind of fault.
+            doNumaPage(mm, phys, pt, vma, page, pte);
             ptl.unlock();
             return 0;
         }
@@ -242,7 +243,7 @@ public final class Fault {
         }
         if (!Pte.isZero(pte) && !Pte.isSpecial(pte)) {
             Page old = phys.pfnToPage(Pte.pfn(pte));
-            if (old.isAnon() && !old.testFlag(Ksm.PG_KSM) && old.mapcount() == 1 && old.refcount() == 1) {
+            if (Mprotect.pageAnonExclusive(old)) {
                 pt.set(page, Pte.mkDirty(Pte.mkYoung(Pte.mkWrite(pte))));
                 ptl.unlock();
                 return 0;
@@ -250,6 +251,25 @@ public final class Fault {
         }
         ptl.unlock();
         return wpPageCopy(mm, phys, pt, ptl, page, pte, false);
+    }
+
+    /**
+     * {@code do_numa_page} ({@code numa_rebuild_single_mapping}) for the hinting entry
+     * {@code pte} of {@code page}, page-table lock held (kept): the entry gets the VMA's
+     * protection back and is made young, and writable when the VMA's own protection is
+     * (a shared mapping with {@code VM_WRITE}: the model has no write notification) or, where
+     * {@code vma_wants_manual_pte_write_upgrade} (a private VMA with {@code VM_WRITE}),
+     * {@link Mprotect#canChangePteWritable} allows it, whether the fault was a read or a write.
+     * A write fault on an entry restored read-only faults again and takes the write path. No
+     * invalidation (the entry only gains access), no migration (one node).
+     */
+    static void doNumaPage(MmStruct mm, PhysMem phys, PageTable pt, Vma vma, long page, long pte) {
+        long restored = Pte.mkYoung(Pte.clearProtNone(pte));
+        // A shared VMA: pte_modify with its vm_page_prot, writable with VM_WRITE (no write
+        // notification to wait for); a private one: vma_wants_manual_pte_write_upgrade.
+        boolean writable = vma.hasAny(VmFlags.VM_WRITE)
+                && (vma.isShared() || Mprotect.canChangePteWritable(mm, phys, vma, page, restored));
+        pt.set(page, writable ? Pte.mkWrite(restored) : restored);
     }
 
     /**

@@ -125,42 +125,12 @@ public final class Ksm {
      * anonymous VMAs of the range become mergeable (the tree split at the edges), the mm is
      * registered. Takes the mmap lock for write; may sleep.
      *
-     * @return 0, {@code -EINVAL} for an unaligned address or a wrapping length, {@code -ENOMEM}
-     *         if the range has holes (the mapped parts are done)
+     * @return 0 (also for {@code len == 0}, which does nothing), {@code -EINVAL} for an
+     *         unaligned address or a wrapping length, {@code -ENOMEM} if the range has holes
+     *         (the mapped parts are done)
      */
     public static int madviseMergeable(MmStruct mm, long addr, long len) {
-        long end = madviseEnd(addr, len);
-        if (end < 0) {
-            return (int) end;
-        }
-        mm.mmapWriteLock();
-        try {
-            VmaTree vmas = mm.vmas("ksm_madvise");
-            boolean holes = !vmas.isRangeMapped(addr, end);
-            for (Vma vma : vmas.intersecting(addr, end)) {
-                if (vma.isShared() || !vma.isAnonymous()
-                        || vma.hasAny(VmFlags.VM_SPECIAL | VmFlags.VM_HUGETLB | VmFlags.VM_MERGEABLE)) {
-                    continue;
-                }
-                long from = Math.max(addr, vma.vmStart());
-                long to = Math.min(end, vma.vmEnd());
-                if (from > vma.vmStart() || to < vma.vmEnd()) {
-                    HugeMemory.splitHugePmdEdges(mm, from, to);
-                }
-                vmas.applyFlags(from, to, vma.flags() | VmFlags.VM_MERGEABLE);
-            }
-            Ksm ksm = of(mm.kernel());
-            synchronized (ksm) {
-                if (!ksm.slots.containsKey(mm)) {
-                    RefHolder slot = () -> "ksm mm_slot of " + mm.name();
-                    mm.mmgrabAs(slot);
-                    ksm.slots.put(mm, slot);
-                }
-            }
-            return holes ? -Errno.ENOMEM : 0;
-        } finally {
-            mm.mmapWriteUnlock();
-        }
+        return ksmMadvise(mm, addr, len, MADV_MERGEABLE);
     }
 
     /**
@@ -172,38 +142,90 @@ public final class Ksm {
      * Takes the mmap lock for write; may sleep. The mm stays registered (the kernel's slot stays
      * until exit too).
      *
-     * @return 0, {@code -EINVAL} for an unaligned address or a wrapping length, {@code -ENOMEM}
-     *         if the range has holes (the mapped parts are done) or a copy could not be
-     *         allocated (the VMA keeps {@code VM_MERGEABLE}), {@code -EINTR} with a fatal signal
-     *         pending between pages (the kernel's {@code -ERESTARTSYS})
+     * @return 0 (also for {@code len == 0}, which does nothing), {@code -EINVAL} for an
+     *         unaligned address or a wrapping length, {@code -ENOMEM} if the range has holes
+     *         (the mapped parts are done) or a copy could not be allocated (the VMA keeps
+     *         {@code VM_MERGEABLE}), {@code -EINTR} with a fatal signal pending between pages
+     *         (the kernel's {@code -ERESTARTSYS})
      */
     public static int madviseUnmergeable(MmStruct mm, long addr, long len) {
+        return ksmMadvise(mm, addr, len, MADV_UNMERGEABLE);
+    }
+
+    /**
+     * What both KSM advices share ({@code do_madvise} → {@code madvise_walk_vmas} →
+     * {@code madvise_vma_behavior} → {@code ksm_madvise}): the range checks, the mmap lock for
+     * write, the walk over the range's VMA pieces ({@link Madvise#walkVmas}: holes give
+     * {@code -ENOMEM} after the mapped parts, a piece's error ends the walk), and for
+     * {@code MADV_MERGEABLE} the registration of the mm, whatever the walk met.
+     */
+    private static int ksmMadvise(MmStruct mm, long addr, long len, int advice) {
         long end = madviseEnd(addr, len);
         if (end < 0) {
             return (int) end;
         }
+        if (end == addr) {
+            return 0;
+        }
+        boolean merge = advice == MADV_MERGEABLE;
         mm.mmapWriteLock();
         try {
-            VmaTree vmas = mm.vmas("ksm_madvise");
-            boolean holes = !vmas.isRangeMapped(addr, end);
-            for (Vma vma : vmas.intersecting(addr, end)) {
-                if (!vma.hasAny(VmFlags.VM_MERGEABLE)) {
-                    continue;
-                }
-                long from = Math.max(addr, vma.vmStart());
-                long to = Math.min(end, vma.vmEnd());
-                int err = unmergeKsmPages(mm, vma, from, to);
-                if (err != 0) {
-                    return err;
-                }
-                if (from > vma.vmStart() || to < vma.vmEnd()) {
-                    HugeMemory.splitHugePmdEdges(mm, from, to);
-                }
-                vmas.applyFlags(from, to, vma.flags() & ~VmFlags.VM_MERGEABLE);
+            int ret = Madvise.walkVmas(mm, addr, end, merge
+                    ? (vma, from, to) -> mergeableVma(mm, vma, from, to)
+                    : (vma, from, to) -> unmergeableVma(mm, vma, from, to));
+            if (merge) {
+                ksmEnter(mm);
             }
-            return holes ? -Errno.ENOMEM : 0;
+            return ret;
         } finally {
             mm.mmapWriteUnlock();
+        }
+    }
+
+    /** {@code ksm_madvise(MADV_MERGEABLE)} for one VMA piece: a private anonymous VMA becomes mergeable. */
+    private static int mergeableVma(MmStruct mm, Vma vma, long start, long end) {
+        if (vma.isShared() || !vma.isAnonymous()
+                || vma.hasAny(VmFlags.VM_SPECIAL | VmFlags.VM_HUGETLB | VmFlags.VM_MERGEABLE)) {
+            return 0;
+        }
+        updateVma(mm, vma, start, end, vma.flags() | VmFlags.VM_MERGEABLE);
+        return 0;
+    }
+
+    /** {@code ksm_madvise(MADV_UNMERGEABLE)} for one VMA piece: its KSM pages unshared, then not mergeable. */
+    private static int unmergeableVma(MmStruct mm, Vma vma, long start, long end) {
+        if (!vma.hasAny(VmFlags.VM_MERGEABLE)) {
+            return 0;
+        }
+        int err = unmergeKsmPages(mm, vma, start, end);
+        if (err != 0) {
+            return err;
+        }
+        updateVma(mm, vma, start, end, vma.flags() & ~VmFlags.VM_MERGEABLE);
+        return 0;
+    }
+
+    /**
+     * {@code madvise_update_vma}: [start, end) of {@code vma} gets {@code flags}, the tree split
+     * at the piece's edges (a PMD leaf across an edge inside the VMA split first, as
+     * {@code vma_adjust_trans_huge} does). Mmap write lock held.
+     */
+    private static void updateVma(MmStruct mm, Vma vma, long start, long end, long flags) {
+        if (start > vma.vmStart() || end < vma.vmEnd()) {
+            HugeMemory.splitHugePmdEdges(mm, start, end);
+        }
+        mm.vmas("ksm_madvise").applyFlags(start, end, flags);
+    }
+
+    /** {@code __ksm_enter}: the mm gets a KSM slot (an {@code mm_count} reference) unless it has one. */
+    private static void ksmEnter(MmStruct mm) {
+        Ksm ksm = of(mm.kernel());
+        synchronized (ksm) {
+            if (!ksm.slots.containsKey(mm)) {
+                RefHolder slot = () -> "ksm mm_slot of " + mm.name();
+                mm.mmgrabAs(slot);
+                ksm.slots.put(mm, slot);
+            }
         }
     }
 

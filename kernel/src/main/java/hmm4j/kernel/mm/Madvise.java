@@ -106,7 +106,7 @@ public final class Madvise {
             mm.mmapReadLock();
         }
         try {
-            int ret = walkVmas(mm, addr, walkEnd, advice);
+            int ret = walkVmas(mm, addr, walkEnd, (vma, from, to) -> vmaBehavior(mm, vma, from, to, advice));
             return ret == 0 && beyond ? -Errno.ENOMEM : ret;
         } finally {
             if (hugepage) {
@@ -117,8 +117,30 @@ public final class Madvise {
         }
     }
 
-    /** {@code madvise_walk_vmas}: the advice for every VMA piece of [start, end); mmap lock held. */
-    private static int walkVmas(MmStruct mm, long start, long end, int advice) {
+    /**
+     * One VMA's part of an advice in {@link #walkVmas} ({@code madvise_vma_behavior}, or KSM's
+     * {@code ksm_madvise} + {@code madvise_update_vma}).
+     */
+    @FunctionalInterface
+    interface VmaVisitor {
+        /**
+         * The advice for [{@code start}, {@code end}), which lies inside {@code vma}; mmap lock
+         * held as the caller of the walk took it.
+         *
+         * @return 0, or an error that ends the walk with that error
+         */
+        int visit(Vma vma, long start, long end);
+    }
+
+    /**
+     * {@code madvise_walk_vmas}: {@code visit} for every VMA piece of [start, end) (each VMA
+     * clipped to the range, in address order, the next VMA looked up again after each visit,
+     * since a visit may split or merge VMAs). Mmap lock held (read or write, as the advice needs).
+     *
+     * @return the first visit's error; else {@code -ENOMEM} if the range has holes (the mapped
+     *         parts are done); else 0
+     */
+    static int walkVmas(MmStruct mm, long start, long end, VmaVisitor visit) {
         int unmappedError = 0;
         Vma vma = mm.findVma(start);
         while (true) {
@@ -133,14 +155,7 @@ public final class Madvise {
                 }
             }
             long pieceEnd = Math.min(vma.vmEnd(), end);
-            int err = switch (advice) {
-                case MADV_DONTNEED -> dontneedSingleVma(mm, vma, start, pieceEnd);
-                case MADV_FREE -> LazyFree.madviseFreeSingleVma(mm, vma, start, pieceEnd);
-                case MADV_COLD -> MadviseCold.coldOrPageoutSingleVma(mm, vma, start, pieceEnd, false);
-                case MADV_PAGEOUT -> MadviseCold.coldOrPageoutSingleVma(mm, vma, start, pieceEnd, true);
-                case MADV_COLLAPSE -> Khugepaged.madviseCollapse(mm, vma, start, pieceEnd);
-                default -> hugepageMadvise(mm, vma, start, pieceEnd, advice);
-            };
+            int err = visit.visit(vma, start, pieceEnd);
             if (err != 0) {
                 return err;
             }
@@ -151,6 +166,18 @@ public final class Madvise {
             vma = mm.findVma(start);
         }
         return unmappedError;
+    }
+
+    /** {@code madvise_vma_behavior}: {@code advice} (not a KSM one) for [start, end) of {@code vma}. */
+    private static int vmaBehavior(MmStruct mm, Vma vma, long start, long end, int advice) {
+        return switch (advice) {
+            case MADV_DONTNEED -> dontneedSingleVma(mm, vma, start, end);
+            case MADV_FREE -> LazyFree.madviseFreeSingleVma(mm, vma, start, end);
+            case MADV_COLD -> MadviseCold.coldOrPageoutSingleVma(mm, vma, start, end, false);
+            case MADV_PAGEOUT -> MadviseCold.coldOrPageoutSingleVma(mm, vma, start, end, true);
+            case MADV_COLLAPSE -> Khugepaged.madviseCollapse(mm, vma, start, end);
+            default -> hugepageMadvise(mm, vma, start, end, advice);
+        };
     }
 
     /** {@code madvise_dontneed_single_vma}: one CLEAR invalidation around the zap of [start, end). */

@@ -154,6 +154,43 @@ public final class Mprotect {
         range.invalidateRangeEnd();
     }
 
+    /**
+     * {@code can_change_pte_writable} for the (accessible) entry {@code pte} of {@code page} in
+     * {@code vma}, which has {@code VM_WRITE}: may the entry be made writable without a write
+     * fault? Not a prot-none entry, not while uffd-wp tracks it; in a private VMA only an
+     * exclusive anonymous page ({@code PageAnonExclusive}, read as {@link #pageAnonExclusive});
+     * in a shared one only a dirty entry. The model has no soft-dirty bit, so
+     * {@code pte_needs_soft_dirty_wp} never refuses. Page-table lock held. Used by the NUMA
+     * hinting fault ({@link Fault}); {@code mprotect} itself leaves the upgrade to the write
+     * fault (see the class comment).
+     */
+    static boolean canChangePteWritable(MmStruct mm, PhysMem phys, Vma vma, long page, long pte) {
+        if (!vma.hasAny(VmFlags.VM_WRITE) || !Pte.isPresent(pte) || Pte.isProtNone(pte)) {
+            return false;
+        }
+        if (vma.hasAny(VmFlags.VM_UFFD_WP) && Userfaultfd.pteWp(mm, page)) {
+            return false;
+        }
+        if (!vma.isShared()) {
+            // vm_normal_page: none for the zero page and special (page-less) entries.
+            if (Pte.isZero(pte) || Pte.isSpecial(pte)) {
+                return false;
+            }
+            Page p = phys.pfnToPage(Pte.pfn(pte));
+            return p != null && pageAnonExclusive(p);
+        }
+        return Pte.isDirty(pte);
+    }
+
+    /**
+     * The model's reading of {@code PageAnon && PageAnonExclusive}: an anonymous page, not KSM,
+     * mapped once and referenced once (the model keeps no exclusive bit; the same test as the
+     * write fault's reuse of a page, {@code wp_can_reuse_anon_folio}).
+     */
+    static boolean pageAnonExclusive(Page p) {
+        return p.isAnon() && !p.testFlag(Ksm.PG_KSM) && p.mapcount() == 1 && p.refcount() == 1;
+    }
+
     /** One entry under the VMA's new flags (see the class comment). */
     static long changePte(long pte, long flags) {
         boolean write = (flags & VmFlags.VM_WRITE) != 0;

@@ -22,7 +22,8 @@ import hmm4j.sim.sync.SpinLock;
  * marked whole, staying one PMD ({@link HugeMemory#changeHugePmdProtNuma},
  * {@code change_huge_pmd}; the huge zero page is skipped); one it covers in part is split first
  * and only its covered PTEs are marked. A later CPU access takes a hinting fault that makes the
- * entry accessible again ({@code do_numa_page}: read-only, a write then takes the write path;
+ * entry accessible again ({@code do_numa_page}: writable in a shared writable VMA, or if
+ * {@code can_change_pte_writable} allows, else read-only and a write then takes the write path;
  * {@code do_huge_pmd_numa_page}: the whole leaf, writable if {@code can_change_pmd_writable}),
  * sending no invalidation; a device access must fault through {@code hmm_range_fault}, which
  * faults it in the same way.

@@ -122,8 +122,10 @@ class HmmPresentRowsTest {
 
     /**
      * A PROT_NONE (NUMA hinting) entry in an accessible VMA with a fault request is faulted:
-     * the fault handler gives the entry its protection back ({@code do_numa_page}) and the
-     * walk restarts and reports the same page VALID.
+     * the fault handler gives the entry its protection back ({@code do_numa_page}), writable
+     * since the page is an exclusive anonymous one in a VM_WRITE VMA
+     * ({@code can_change_pte_writable}), and the walk restarts and reports the same page VALID
+     * and WRITE though only a read fault was requested.
      */
     @Test
     void protNone_faultRequested_isFaultedAndThenReportedValid() {
@@ -133,8 +135,9 @@ class HmmPresentRowsTest {
             bed.set(BASE, Pte.mkProtNone(Pte.mkPresent(pfn, false)));
             HmmRange r = bed.range(BASE, 1, REQ_FAULT, 0, null, HMM_PFN_DMA_MAPPED);
             assertEquals(0, bed.fault(r));
-            assertEquals(HMM_PFN_DMA_MAPPED | VALID | pfn, r.hmmPfns()[0]);
+            assertEquals(HMM_PFN_DMA_MAPPED | VALID | WRITE | pfn, r.hmmPfns()[0]);
             assertTrue(!Pte.isProtNone(bed.pte(BASE)), "the hinting fault restored the protection");
+            assertTrue(Pte.isWrite(bed.pte(BASE)), "and made the entry writable");
         });
     }
 
