@@ -178,10 +178,10 @@ final class ControlledRuntime implements Runtime {
 
     @Override
     public void joinTask(Task task) {
-        kernel.syncObserver().mightSleep(current(), "join(" + task.name() + ")");
+        kernel.syncObserver().mightSleep(current(), task.joinSleepLabel());
         point(task.joinOp());
-        task.exitChannel.await(task.target(), () -> task.state == Task.State.DONE,
-                "join " + task.name() + " waiting for " + task.name() + " to exit", WaitChannel.FOREVER);
+        task.exitChannel.await(task.target(), () -> task.state == Task.State.DONE, task.joinWaitReason(),
+                WaitChannel.FOREVER);
     }
 
     @Override

@@ -45,6 +45,8 @@ public final class Task implements RefHolder {
     private Op startOp;
     private Op spawnOp;
     private Op joinOp;
+    private String joinSleepLabel;
+    private String joinWaitReason;
     private Op exitOp;
     private Op sleepOp;
     private Op msleepOp;
@@ -108,6 +110,17 @@ public final class Task implements RefHolder {
     Op joinOp() {
         Op op = joinOp;
         return op != null ? op : (joinOp = new Op(Op.Kind.JOIN, target, "join " + name));
+    }
+
+    /** What a task joining this one reports if it may not sleep, and what it waits on: made once. */
+    String joinSleepLabel() {
+        String l = joinSleepLabel;
+        return l != null ? l : (joinSleepLabel = "join(" + name + ")");
+    }
+
+    String joinWaitReason() {
+        String r = joinWaitReason;
+        return r != null ? r : (joinWaitReason = "join " + name + " waiting for " + name + " to exit");
     }
 
     /** {@code exit <name>}: this task's body returned. */

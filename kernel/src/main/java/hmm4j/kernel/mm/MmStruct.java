@@ -346,12 +346,18 @@ public final class MmStruct extends KObject {
 
     /** {@code mmap_assert_locked}: the mmap lock is held (read or write) by the caller. */
     public void mmapAssertLocked() {
-        mmapLock().assertHeld("mmap_assert_locked(" + name() + ")");
+        RwSemaphore lock = mmapLock();
+        if (!lock.heldByCurrent()) { // the assertion's text only when it fails
+            lock.assertHeld("mmap_assert_locked(" + name() + ")");
+        }
     }
 
     /** {@code mmap_assert_write_locked}. */
     public void mmapAssertWriteLocked() {
-        mmapLock().assertHeldWrite("mmap_assert_write_locked(" + name() + ")");
+        RwSemaphore lock = mmapLock();
+        if (!lock.heldForWriteByCurrent()) {
+            lock.assertHeldWrite("mmap_assert_write_locked(" + name() + ")");
+        }
     }
 
     /** {@code mmap_read_lock}. */
