@@ -169,10 +169,15 @@ final class RunThread {
         return new Verdict(Outcome.DONE, Thread.State.RUNNABLE, new StackTraceElement[0]);
     }
 
-    /** The run thread the calling thread is, when it runs a worker's loop in worker mode; else null. */
+    /**
+     * The run thread the calling thread is, when it runs a worker's loop in worker mode and no
+     * run is being driven on it; else null. A run started from inside another one (a task
+     * that runs a kernel of its own) is handed to a run thread of its own, as outside a worker,
+     * so that the outer run stays the watched one.
+     */
     static RunThread currentWorker() {
         RunThread r = CURRENT.get();
-        return r != null && r.worker ? r : null;
+        return r != null && r.worker && r.watched == null ? r : null;
     }
 
     /**
