@@ -22,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import hmm4j.kernel.KernelRules;
 import hmm4j.kernel.mm.Errno;
+import hmm4j.kernel.mm.HugeMemory;
 import hmm4j.kernel.mm.Mmap;
 import hmm4j.kernel.mm.MmStruct;
 import hmm4j.kernel.mm.Page;
@@ -39,7 +40,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 /**
- * What mutation testing left unchecked in {@link MigrateDevice} (base pages; the THP paths are
+ * What mutation testing left unchecked in {@link MigrateDevice} (the THP paths are
  * in {@link MigrateDeviceThpMutantsTest}): the page flags {@code folio_migrate_flags} moves to
  * the destination, a page referenced between setup and pages (its mark, its destination given
  * back unlocked), an entry setup did not collect but the driver gave a destination, the mmap
@@ -181,6 +182,87 @@ class MigrateDeviceMutantsTest {
                     a + PAGE, src, new long[2], GPU, MIGRATE_VMA_SELECT_SYSTEM)), "end before start");
             mm.mmapReadUnlock();
             assertEquals(-1, src[0], "untouched");
+        }, finished);
+        assertClean(r);
+        assertTrue(finished.get());
+    }
+
+    @Test
+    void setup_roundsAnUnalignedRangeToPages_beforeTheCollection() {
+        AtomicBoolean finished = new AtomicBoolean();
+        RunResult r = run(15, 4, (k, self, mm, dev, rec) -> {
+            long a = mapAnon(mm, 4, RW);
+            fill(k, a, 2, 2);
+            mm.mmapReadLock();
+            long[] src = new long[2];
+            MigrateVma args = new MigrateVma(mm, mm.vmaLookup(a), a + 100, a + 2 * PAGE + 100, src, new long[2], GPU,
+                    MIGRATE_VMA_SELECT_SYSTEM);
+            rec.clear();
+            assertEquals(0, MigrateDevice.migrateVmaSetup(args));
+            assertEquals(a, args.start());
+            assertEquals(a + 2 * PAGE, args.end());
+            assertEquals(List.of(MigrateHarness.Recorder.line("MMU_NOTIFY_MIGRATE", a, a + 2 * PAGE, GPU)), rec.events(),
+                    "the collection's invalidation covers whole pages");
+            assertEquals(2, args.cpages());
+            MigrateDevice.migrateVmaPages(args);
+            MigrateDevice.migrateVmaFinalize(args);
+            mm.mmapReadUnlock();
+            check(k, a, 2, 2);
+        }, finished);
+        assertClean(r);
+        assertTrue(finished.get());
+    }
+
+    // ---- migrate_device_pages entries it must refuse ----
+
+    @Test
+    void aDeviceRangeEntryNotCollected_withADestination_staysUnmigrated_andTheDestinationIsFreed() {
+        AtomicBoolean finished = new AtomicBoolean();
+        RunResult r = run(16, 4, (k, self, mm, dev, rec) -> {
+            long[] src = new long[2];
+            long[] dst = new long[2];
+            MigrateDevice.migrateDeviceRange(k, src, dev.pgmap().startPfn(), 2);
+            assertEquals(0, src[0], "a free device page");
+            long used = PhysMem.of(k).usedPages();
+            Page s = PhysMem.of(k).allocPage();
+            s.lock();
+            dst[0] = MigratePfn.migratePfn(s.pfn());
+            MigrateDevice.migrateDevicePages(k, src, dst, 2);
+            assertEquals(0, src[0], "nothing to migrate: no MIGRATE set");
+            assertEquals(0, src[1]);
+            MigrateDevice.migrateDeviceFinalize(k, src, dst, 2);
+            assertFalse(s.isLocked());
+            assertEquals(used, PhysMem.of(k).usedPages(), "the destination was freed");
+        }, finished);
+        assertClean(r);
+        assertTrue(finished.get());
+    }
+
+    @Test
+    void aBaseDevicePage_withACompoundDestination_isNotMigrated() {
+        AtomicBoolean finished = new AtomicBoolean();
+        RunResult r = run(17, 4, (k, self, mm, dev, rec) -> {
+            long a = mapAnon(mm, 1, RW);
+            fill(k, a, 1, 9);
+            assertEquals(1, dev.migrateToDevice(mm, a, 1, null));
+            Page d = pageAt(k, mm, a);
+            PhysMem phys = PhysMem.of(k);
+            long used = phys.usedPages();
+            long[] src = new long[1];
+            long[] dst = new long[1];
+            MigrateDevice.migrateDeviceRange(k, src, d.pfn(), 1);
+            assertNotEquals(0, src[0] & MIGRATE_PFN_MIGRATE);
+            Page thp = phys.allocFolio(HugeMemory.HPAGE_PMD_ORDER);
+            thp.lock();
+            dst[0] = MigratePfn.migratePfn(thp.pfn()) | MigratePfn.MIGRATE_PFN_COMPOUND;
+            MigrateDevice.migrateDevicePages(k, src, dst, 1);
+            assertEquals(0, src[0] & MIGRATE_PFN_MIGRATE, "a large destination for a base page is refused");
+            MigrateDevice.migrateDeviceFinalize(k, src, dst, 1);
+            assertFalse(thp.isLocked());
+            assertEquals(used, phys.usedPages(), "the large destination was freed whole");
+            assertSame(d, pageAt(k, mm, a), "the device page is mapped again");
+            assertTrue(Pte.isDevicePrivate(pte(mm, a)));
+            check(k, a, 1, 9);
         }, finished);
         assertClean(r);
         assertTrue(finished.get());
@@ -357,6 +439,24 @@ class MigrateDeviceMutantsTest {
             assertSame(c, pageAt(k, mm, a), "restored");
             assertFalse(c.isLocked());
             assertEquals(2, c.refcount(), "the mapping's and the extra one: the caller's was consumed");
+            c.put();
+            check(k, a, 1, 6);
+        }));
+    }
+
+    @Test
+    void coherentFolio_withTwoOtherReferences_isEbusyAtTheUnmap_beforeAnyAllocation() {
+        assertClean(coherent(18, 64, (k, mm, dev, a, c) -> {
+            c.get();
+            c.get(); // two extra references: migrate_vma_check_page refuses the page at the unmap
+            c.get(); // the caller's
+            long used = PhysMem.of(k).usedPages();
+            assertEquals(-Errno.EBUSY, MigrateDevice.migrateDeviceCoherentFolio(k, c));
+            assertEquals(used, PhysMem.of(k).usedPages());
+            assertSame(c, pageAt(k, mm, a), "restored");
+            assertFalse(c.isLocked());
+            assertEquals(3, c.refcount());
+            c.put();
             c.put();
             check(k, a, 1, 6);
         }));
