@@ -491,4 +491,25 @@ class MigrateDeviceMutantsTest {
         });
         assertSleepInAtomic(r, "migrate_device_coherent_folio");
     }
+    @Test
+    void coherentHoles_areMappedPresent_writableAndDirtyOnlyInAWritableVma() {
+        assertClean(coherent(19, 64, (k, mm, dev, a, c) -> {
+            long rw = mapAnon(mm, 1, RW);
+            long ro = mapAnon(mm, 1, Mmap.PROT_READ);
+            mm.mmapReadLock();
+            try {
+                assertEquals(1, dev.migrateLocked(mm, rw, 1, MIGRATE_VMA_SELECT_SYSTEM, null));
+                assertEquals(1, dev.migrateLocked(mm, ro, 1, MIGRATE_VMA_SELECT_SYSTEM, null));
+            } finally {
+                mm.mmapReadUnlock();
+            }
+            long e = pte(mm, rw);
+            assertTrue(Pte.isPresent(e) && Pte.isWrite(e) && Pte.isDirty(e), Pte.toString(e));
+            assertTrue(ZoneDevice.isDeviceCoherentPage(pageAt(k, mm, rw)));
+            long f = pte(mm, ro);
+            assertTrue(Pte.isPresent(f) && !Pte.isWrite(f), Pte.toString(f));
+            assertEquals(0, Mmap.munmap(mm, rw, PAGE));
+            assertEquals(0, Mmap.munmap(mm, ro, PAGE));
+        }));
+    }
 }

@@ -172,4 +172,66 @@ class MigrateDeviceThpMutantsTest {
             check(k, a, NR, 7);
         });
     }
+    @Test
+    void aHugeZeroPmd_collectedWhole_andFilledWithBasePages_isSplitBeforeTheInserts() {
+        withThp((k, mm, dev, rec, a) -> {
+            long b = hugeArea(mm);
+            assertEquals(0, readInt(k, b + PAGE));
+            assertTrue(isLeaf(mm, b), "a read fault maps the huge zero page");
+            TestDevice small = new TestDevice(k, GPU, "gpu1", NR);
+            long[] src = new long[NR];
+            long[] dst = new long[NR];
+            mm.mmapReadLock();
+            MigrateVma args = new MigrateVma(mm, mm.vmaLookup(b), b, b + HPAGE, src, dst, GPU, SYSTEM_COMPOUND);
+            assertEquals(0, MigrateDevice.migrateVmaSetup(args));
+            assertEquals(MIGRATE_PFN_MIGRATE | MIGRATE_PFN_COMPOUND, src[0], "a compound hole");
+            assertTrue(isLeaf(mm, b), "the zero PMD stays until the pages step");
+            for (int i = 0; i < NR; i++) {
+                Page d = small.allocDevicePage();
+                d.clear();
+                dst[i] = MigratePfn.migratePfn(d.pfn());
+            }
+            MigrateDevice.migrateVmaPages(args);
+            for (int i = 0; i < NR; i++) {
+                assertNotEquals(0, src[i] & MIGRATE_PFN_MIGRATE, "entry " + i + " migrated");
+            }
+            MigrateDevice.migrateVmaFinalize(args);
+            mm.mmapReadUnlock();
+            assertFalse(isLeaf(mm, b), "split_huge_pmd of the zero PMD");
+            for (int i = 0; i < NR; i++) {
+                long e = pte(mm, b + i * PAGE);
+                assertTrue(Pte.isDevicePrivate(e) && Pte.isWrite(e), i + ": " + Pte.toString(e));
+                assertEquals(MigratePfn.pfn(dst[i]), Pte.pfn(e));
+            }
+            assertEquals(NR, small.migrateToSystem(mm, b, NR));
+            assertEquals(0, readInt(k, b + 9 * PAGE));
+        });
+    }
+
+    @Test
+    void aDeviceFolioEvicted_withABaseDestination_isNotMigrated_andItsPmdRestored() {
+        withThp((k, mm, dev, rec, a) -> {
+            assertEquals(1, dev.toDevice(mm, a, NR, MigrateVma.MIGRATE_VMA_SELECT_COMPOUND));
+            long before = pmd(mm, a);
+            int n = dev.pgmap().nrPages();
+            long[] src = new long[n];
+            long[] dst = new long[n];
+            MigrateDevice.migrateDeviceRange(k, src, dev.pgmap().startPfn(), n);
+            assertNotEquals(0, src[0] & MIGRATE_PFN_COMPOUND);
+            PhysMem phys = PhysMem.of(k);
+            long used = phys.usedPages();
+            Page base = phys.allocPage();
+            base.lock();
+            dst[0] = MigratePfn.migratePfn(base.pfn());
+            MigrateDevice.migrateDevicePages(k, src, dst, n);
+            assertEquals(0, src[0] & (MIGRATE_PFN_MIGRATE | MIGRATE_PFN_COMPOUND),
+                    "migrate_device_pages cannot split: neither migrated nor compound");
+            MigrateDevice.migrateDeviceFinalize(k, src, dst, n);
+            assertFalse(base.isLocked());
+            assertEquals(used, phys.usedPages(), "the base destination was freed");
+            assertTrue(isLeaf(mm, a));
+            assertEquals(before, pmd(mm, a), "the same device-private PMD again");
+            check(k, a, NR, 7);
+        });
+    }
 }
