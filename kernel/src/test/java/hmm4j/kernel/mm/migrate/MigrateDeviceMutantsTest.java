@@ -180,6 +180,9 @@ class MigrateDeviceMutantsTest {
                     a + PAGE, src, new long[2], GPU, MIGRATE_VMA_SELECT_SYSTEM)));
             assertEquals(-Errno.EINVAL, MigrateDevice.migrateVmaSetup(new MigrateVma(mm, mm.vmaLookup(a), a + 2 * PAGE,
                     a + PAGE, src, new long[2], GPU, MIGRATE_VMA_SELECT_SYSTEM)), "end before start");
+            assertEquals(-Errno.EINVAL, MigrateDevice.migrateVmaSetup(new MigrateVma(mm, mm.vmaLookup(a), a + PAGE - 8,
+                    a + PAGE + 8, src, new long[2], GPU, MIGRATE_VMA_SELECT_SYSTEM)),
+                    "16 bytes across a page boundary: no page, counted before the rounding (the kernel's nr_pages)");
             mm.mmapReadUnlock();
             assertEquals(-1, src[0], "untouched");
         }, finished);
