@@ -20,17 +20,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import hmm4j.kernel.mm.Gup;
 import hmm4j.kernel.mm.HugeMemory;
+import hmm4j.kernel.mm.Mmap;
+import hmm4j.kernel.mm.Mprotect;
 import hmm4j.kernel.mm.Page;
 import hmm4j.kernel.mm.Pte;
 import hmm4j.sim.Kernel;
 import hmm4j.sim.RunResult;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 /**
  * What mutation testing left unchecked in {@link MigrateCollect}: a THP collected whole counts
  * as one collected page (so setup's unmap step runs and {@code cpages} is 1), and an anonymous
- * page mapped once that may be DMA-pinned is left alone at collection with its mark.
+ * page mapped once that may be DMA-pinned is left alone at collection with its mark, and a
+ * PTE-mapped page of a large device folio is collected once the folio is split (its mark).
  */
 class MigrateCollectMutantsTest {
     private static final int NR = HugeMemory.HPAGE_PMD_NR;
@@ -84,5 +88,21 @@ class MigrateCollectMutantsTest {
         assertTrue(finished.get());
         assertTrue(r.hit(MigrateVma.COLLECT_PINNED), r.marks()::toString);
         assertFalse(r.hit(MigrateVma.UNMAP_RESTORE), "not collected, so nothing to restore: " + r.marks());
+    }
+    @Test
+    void aPteMappedPageOfALargeDeviceFolio_isCollectedAfterTheFolioIsSplit_withItsMark() {
+        withThp((k, mm, dev, rec, a) -> {
+            assertEquals(1, dev.toDevice(mm, a, NR, MigrateVma.MIGRATE_VMA_SELECT_COMPOUND));
+            // Write-protecting the second half splits the device-private PMD into 512 entries.
+            assertEquals(0, Mprotect.mprotect(mm, a + Pte.PMD_SIZE / 2, Pte.PMD_SIZE / 2, Mmap.PROT_READ));
+            assertFalse(isLeaf(mm, a));
+            assertFalse(k.marksHit().contains(MigrateVma.COLLECT_SPLIT_PTE_MAPPED));
+            assertEquals(NR / 2, dev.toSystem(mm, a, NR / 2), "the writable half (its own VMA now), page by page");
+            assertTrue(k.marksHit().contains(MigrateVma.COLLECT_SPLIT_PTE_MAPPED), k.marksHit()::toString);
+            assertEquals(List.of(), dev.folioFrees, "split, not freed as a large folio");
+            assertTrue(Pte.isPresent(pte(mm, a)) && Pte.isPresent(pte(mm, a + (NR / 2 - 1) * PAGE)));
+            assertTrue(Pte.isDevicePrivate(pte(mm, a + NR / 2 * PAGE)), "the other half stays");
+            check(k, a, NR / 2, 7);
+        });
     }
 }
