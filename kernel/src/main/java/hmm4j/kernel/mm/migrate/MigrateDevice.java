@@ -75,7 +75,8 @@ public final class MigrateDevice {
      *
      * @return 0, or {@code -EINVAL}: no mm or VMA; a hugetlb or special
      *         ({@code VM_IO}/{@code VM_PFNMAP}/{@code VM_MIXEDMAP}/{@code VM_DONTEXPAND}) VMA;
-     *         an empty range or one not inside the VMA; missing or short arrays; a fault page
+     *         an empty range (fewer than {@code PAGE_SIZE} bytes from {@code start} to
+     *         {@code end}, before they are rounded down to pages) or one not inside the VMA; missing or short arrays; a fault page
      *         that is not a locked device-private page; a VMA already unmapped (also
      *         reported, as a use-after-free of the VMA: the kernel's KASAN would catch it)
      * @throws IllegalStateException if {@code args} was set up before (see {@link MigrateVma})
@@ -91,8 +92,11 @@ public final class MigrateDevice {
         }
         long start = args.start() & Pte.PAGE_MASK;
         long end = args.end() & Pte.PAGE_MASK;
+        // As the kernel, the emptiness test counts the pages of the range as given, before
+        // its ends are rounded down: less than a page across a page boundary is empty.
+        long given = (args.end() - args.start()) >> Pte.PAGE_SHIFT;
         long nr = (end - start) >> Pte.PAGE_SHIFT;
-        if (nr <= 0 || nr > Integer.MAX_VALUE) {
+        if (given <= 0 || nr > Integer.MAX_VALUE) {
             return -Errno.EINVAL;
         }
         if (start < vma.vmStart() || start >= vma.vmEnd() || end <= vma.vmStart() || end > vma.vmEnd()) {
