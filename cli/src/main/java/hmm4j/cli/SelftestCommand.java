@@ -28,7 +28,8 @@ import picocli.CommandLine.Spec;
  * the totals. Exit code 0 iff no test failed and one at least ran, 4 (kselftest's skip code)
  * when every selected test was skipped; see {@link ExitCodes}.
  *
- * <p>Tests run {@code --jobs} at a time (default: the processor count), each on its own
+ * <p>Tests run {@code --jobs} at a time (default 1: on two cores more gained nothing, see
+ * docs/selftests.md), each on its own
  * machine ({@link TestRunner}); a test's result depends only on its seed, and the lines are
  * printed in the suite's order as soon as every test before them has finished, so the output
  * is the same for any number of jobs.
@@ -69,8 +70,8 @@ final class SelftestCommand implements Callable<Integer> {
     private long seed = Kselftest.DEFAULT_SEED;
 
     @Option(names = "--jobs", paramLabel = "N",
-            description = "Tests run at once, each on its own machine (default: the processor count; at most "
-                    + "one test with a longer TEST_F_TIMEOUT at a time). The output is the same for any N.")
+            description = "Tests run at once, each on its own machine (default: 1; at most one test with a "
+                    + "longer TEST_F_TIMEOUT at a time). The output is the same for any N.")
     private Integer jobs;
 
     @Option(names = "--list", description = "List the selected tests, one name per line, and exit.")
@@ -99,7 +100,7 @@ final class SelftestCommand implements Callable<Integer> {
         }
         Tap.header(selected.size()).forEach(out::println);
         out.flush();
-        int n = jobs == null ? java.lang.Runtime.getRuntime().availableProcessors() : jobs;
+        int n = jobs == null ? 1 : jobs;
         if (n < 1) {
             throw new ParameterException(spec.commandLine(), "--jobs must be at least 1, got " + n);
         }
