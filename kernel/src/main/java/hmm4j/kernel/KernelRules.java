@@ -122,6 +122,10 @@ public final class KernelRules {
     /** {@code VM_BUG_ON_FOLIO(!folio_test_locked)} in {@code folio_unlock}. */
     public static final Rule UNLOCK_LOCKED_PAGE = Rule.kernel("page.unlock-locked", INVARIANT_VIOLATION,
             "mm/filemap.c", "folio_unlock", "unlock_page is called only on a page that is locked");
+    /** {@code bad_page} in {@code free_pages_prepare}: {@code PG_locked} is among {@code PAGE_FLAGS_CHECK_AT_FREE}. */
+    public static final Rule FREE_UNLOCKED_PAGE = Rule.kernel("page.free-unlocked", INVARIANT_VIOLATION,
+            "mm/page_alloc.c", "free_pages_prepare",
+            "the last reference of an ordinary page is not dropped while the page is locked");
     /** The shared zero page is mapped read-only everywhere. */
     public static final Rule ZERO_PAGE_READ_ONLY = Rule.own("page.zero-page-read-only", INVARIANT_VIOLATION,
             "the contents of the shared zero page are never written");
@@ -217,7 +221,7 @@ public final class KernelRules {
                     OOM_REAPER_UNABLE_TO_REAP,
                     RANGE_FAULT_MEETS_REQUEST,
                     DEVMAP_NO_ENTRY_SURVIVES, DEVMAP_WRITE_NEEDS_CPU_WRITE, DEVMAP_NAMES_CPU_PAGE,
-                    UNLOCK_LOCKED_PAGE, ZERO_PAGE_READ_ONLY, MEMUNMAP_PAIRS_MEMREMAP,
+                    UNLOCK_LOCKED_PAGE, FREE_UNLOCKED_PAGE, ZERO_PAGE_READ_ONLY, MEMUNMAP_PAIRS_MEMREMAP,
                     PAGE_INIT_LIVE_PGMAP, PAGE_INIT_FREE_PAGE, MIGRATE_DESTINATION_LOCKED, INSERT_PAIRS_REMOVE,
                     WQ_QUEUE_ON_DESTROYED, MODULE_PUT_PAIRS_GET, KIOCB_CANCEL_FN_TWICE,
                     DMA_FENCE_SIGNAL_BEFORE_RELEASE, DMA_RESV_FENCE_RESERVED,

@@ -204,6 +204,16 @@ public final class Page {
                 reportRefcount(RefcountProblem.PUT_WITHOUT_GET, "put_page of the last reference of a mapped page", old);
                 return;
             }
+            if ((flags & PG_LOCKED) != 0 && pgmap == null) {
+                // free_pages_prepare: a locked page is a bad page; the kernel reports it and
+                // never frees it (so no waiter is woken). The model keeps it in use, as above.
+                REFCOUNT.getAndAdd(this, 1);
+                Kernel k = physMem.kernel();
+                k.report(new Failure.InvariantViolation(KernelRules.FREE_UNLOCKED_PAGE, "BUG: Bad page state: put_page of"
+                        + " the last reference of " + this + ", which is locked (page dumped because:"
+                        + " PAGE_FLAGS_CHECK_AT_FREE flag(s) set); locked by " + lockSiteForReport(), k.site()));
+                return;
+            }
             Site site = physMem.sites().siteOrNull();
             if (site != null) {
                 freeSite = site;

@@ -203,4 +203,52 @@ class PageMisuseTest {
         assertThrows(IllegalArgumentException.class, () -> new PhysMem(k, 0));
         assertTrue(k.run().clean(), "an API misuse is the caller's exception, not a report");
     }
+
+    /**
+     * The last put of a locked ordinary page is the kernel's bad page ({@code free_pages_prepare}:
+     * {@code PG_locked} is among {@code PAGE_FLAGS_CHECK_AT_FREE}), reported where it happens,
+     * with where the page was locked; the page is not freed.
+     */
+    @Test
+    void theLastPutOfALockedPage_isABadPage_reportedAtThePut_andThePageIsNotFreed() {
+        Kernel k = Kernel.controlled(5);
+        Checkers.install(k);
+        PhysMem phys = PhysMem.of(k);
+        Page page = phys.allocPage();
+        long freeBefore = phys.freePages();
+        AtomicBoolean after = new AtomicBoolean();
+        k.spawnKthread("driver", self -> {
+            assertTrue(page.trylock());
+            page.put();
+            after.set(true);
+        });
+        RunResult r = k.run();
+        assertEquals(1, r.failures().size(), r.failures().toString());
+        Failure.InvariantViolation v = assertInstanceOf(Failure.InvariantViolation.class, r.failures().get(0));
+        assertEquals(KernelRules.FREE_UNLOCKED_PAGE, v.rule());
+        assertTrue(v.detail().contains("Bad page state") && v.detail().contains("PAGE_FLAGS_CHECK_AT_FREE"),
+                v.detail());
+        assertEquals("driver", v.site().task());
+        assertEquals(freeBefore, phys.freePages(), "the bad page is not given back");
+        assertEquals(Page.State.IN_USE, page.state());
+        assertFalse(after.get(), "reported at the put: the driver does not go on");
+    }
+
+    /** The same put after unlock_page frees the page, without a report. */
+    @Test
+    void theLastPutAfterUnlock_freesThePage() {
+        Kernel k = Kernel.controlled(5);
+        Checkers.install(k);
+        PhysMem phys = PhysMem.of(k);
+        Page page = phys.allocPage();
+        long freeBefore = phys.freePages();
+        k.spawnKthread("driver", self -> {
+            assertTrue(page.trylock());
+            page.unlock();
+            page.put();
+        });
+        RunResult r = k.run();
+        assertTrue(r.clean(), r.failures().toString());
+        assertEquals(freeBefore + 1, phys.freePages());
+    }
 }
