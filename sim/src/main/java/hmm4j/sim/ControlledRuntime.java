@@ -7,7 +7,8 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
 /**
  * The deterministic runtime: exactly one task runs at a time.
@@ -487,16 +488,25 @@ final class ControlledRuntime implements Runtime {
     /** When this run started driving its tasks ({@link System#nanoTime}), for the watchdog. */
     volatile long watchStart;
     /** 0 while the run drives its tasks, 1 once it ended, 2 once the watchdog gave it up. */
-    private final AtomicInteger watchEnd = new AtomicInteger();
+    private volatile int watchEnd;
+    private static final VarHandle WATCH_END;
+
+    static {
+        try {
+            WATCH_END = MethodHandles.lookup().findVarHandle(ControlledRuntime.class, "watchEnd", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     /** The watchdog's claim on this run: true when the run had not ended. */
     boolean tryAbandon() {
-        return watchEnd.compareAndSet(0, 2);
+        return WATCH_END.compareAndSet(this, 0, 2);
     }
 
     /** The run's own claim on its end: true when the watchdog had not given it up. */
     boolean tryFinish() {
-        return watchEnd.compareAndSet(0, 1);
+        return WATCH_END.compareAndSet(this, 0, 1);
     }
 
     /** The bound on time blocked outside the model, never above the wall-clock bound. */
