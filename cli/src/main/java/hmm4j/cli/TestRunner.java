@@ -86,22 +86,12 @@ final class TestRunner {
             if (i < 0) {
                 return;
             }
-            SelftestResult result;
             try {
-                result = run.apply(tests.get(i));
+                finished(i, run.apply(tests.get(i)), null);
             } catch (RuntimeException | Error e) {
-                synchronized (this) {
-                    if (failure == null) {
-                        failure = e;
-                    }
-                    if (isLong(tests.get(i))) {
-                        longRunning = false;
-                    }
-                    notifyAll();
-                }
+                finished(i, null, e);
                 return;
             }
-            finished(i, result);
         }
     }
 
@@ -138,12 +128,22 @@ final class TestRunner {
         }
     }
 
-    /** Records test {@code i}'s result and hands over every result now in order. */
-    private synchronized void finished(int i, SelftestResult result) {
-        done[i] = result;
+    /**
+     * Test {@code i} ended, with {@code result} or, when it could not be run, {@code error}
+     * (which stops the others): records it and hands over every result now in order.
+     */
+    private synchronized void finished(int i, SelftestResult result, Throwable error) {
         if (isLong(tests.get(i))) {
             longRunning = false;
         }
+        if (error != null) {
+            if (failure == null) {
+                failure = error;
+            }
+            notifyAll();
+            return;
+        }
+        done[i] = result;
         while (handedOver < done.length && done[handedOver] != null) {
             consumer.accept(done[handedOver]);
             done[handedOver++] = null;

@@ -92,6 +92,23 @@ final class RunThread {
         thread.start();
     }
 
+    /** Gives this thread {@code r} to run for the calling thread, which then watches it. */
+    private void handOver(Runnable r) {
+        done = false;
+        busy = false;
+        caller = Thread.currentThread();
+        // Code sites resolve classes through the context loader: the caller's, as on its own thread.
+        thread.setContextClassLoader(caller.getContextClassLoader());
+        job = r;
+        LockSupport.unpark(thread);
+    }
+
+    /** The watch ended with the thread's job done: the thread waits in the pool for the next caller. */
+    private void backToPool() {
+        state.set(IDLE);
+        POOL.offerFirst(this);
+    }
+
     /** An idle run thread of the pool, claimed for the caller, or a new one. */
     static RunThread claim() {
         RunThread r;
@@ -128,13 +145,7 @@ final class RunThread {
     }
 
     private Verdict watchRun(Runnable run, long wallMillis, long blockedMillis, LongSupplier progress) {
-        done = false;
-        busy = false;
-        caller = Thread.currentThread();
-        // Code sites resolve classes through the context loader: the caller's, as on its own thread.
-        thread.setContextClassLoader(caller.getContextClassLoader());
-        job = run;
-        LockSupport.unpark(thread);
+        handOver(run);
         long start = System.nanoTime();
         long wallNanos = TimeUnit.MILLISECONDS.toNanos(wallMillis);
         long blockedNanos = TimeUnit.MILLISECONDS.toNanos(blockedMillis);
@@ -164,8 +175,7 @@ final class RunThread {
             }
             lastProgress = p;
         }
-        state.set(IDLE);
-        POOL.offerFirst(this);
+        backToPool();
         return new Verdict(Outcome.DONE, Thread.State.RUNNABLE, new StackTraceElement[0]);
     }
 
@@ -227,13 +237,9 @@ final class RunThread {
 
     /** Worker mode: true when {@code body} ended, false when a run was given up (the thread abandoned). */
     private boolean watchWorker(Runnable body, RunWorker.OnAbandoned onAbandoned, Runnable onInterrupted) {
-        done = false;
-        busy = false;
         bodyThrew = null;
         worker = true;
-        caller = Thread.currentThread();
-        thread.setContextClassLoader(caller.getContextClassLoader());
-        job = () -> {
+        handOver(() -> {
             try {
                 body.run();
             } catch (RunAbandoned e) {
@@ -241,8 +247,7 @@ final class RunThread {
             } catch (Throwable e) {
                 bodyThrew = e;
             }
-        };
-        LockSupport.unpark(thread);
+        });
         long pollNanos = TimeUnit.MILLISECONDS.toNanos(POLL_MILLIS);
         ControlledRuntime last = null;
         long blockedSince = -1;
@@ -296,8 +301,7 @@ final class RunThread {
         worker = false;
         Throwable e = bodyThrew;
         bodyThrew = null;
-        state.set(IDLE);
-        POOL.offerFirst(this);
+        backToPool();
         if (e instanceof RuntimeException r) {
             throw r;
         }
